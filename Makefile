@@ -1,0 +1,54 @@
+# Thin wrapper over CMake. `make run` and `make test` are the two commands a
+# fresh Debian machine needs; both install missing packages first (as root) or
+# print the exact apt-get line to run.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+ifeq ($(CI),true)
+  CMAKE_FLAGS += -DERGON_WERROR=ON
+endif
+
+PACKAGES := cmake make g++ pkg-config git \
+  libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev \
+  libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev doctest-dev \
+  libboost-dev libboost-filesystem-dev bubblewrap valgrind
+
+.PHONY: all deps configure build test run bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	  done | tr '\n' ' '); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "ergon: installing missing packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "ergon: missing Debian packages. Run:"; \
+	    echo "  sudo apt-get install -y $$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+run: build
+	@# The search loop lands with the orchestrator issue; until then `run`
+	@# shows what ergon can search.
+	@$(BUILD)/ergon tasks
+
+bench: build
+	@cmake --build $(BUILD) -j $(JOBS) --target ergon_bench
+	@$(BUILD)/ergon_bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,132 @@
+// CLI11 lives in this one file (it is a heavy header).
+#include "engine/cli.h"
+
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "engine/doctor.h"
+#include "engine/home.h"
+#include "evaluators/task_catalog.h"
+
+#ifndef ERGON_VERSION
+#define ERGON_VERSION "0.0.0"
+#endif
+
+namespace ergon::engine {
+namespace {
+
+constexpr int kUsage = 2;
+
+int Tasks(bool json) {
+  auto home = FindHome();
+  if (!home) {
+    fmt::print(stderr, "ergon: {}\n", home.error());
+    return 1;
+  }
+  auto tasks = evaluators::ListTasks(*home + "/evaluators");
+  if (!tasks) {
+    fmt::print(stderr, "ergon: {}\n", tasks.error());
+    return 1;
+  }
+  if (json) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < tasks->size(); ++i) {
+      const auto& t = (*tasks)[i];
+      // Summaries are ours (task.json), but escape quotes and backslashes anyway.
+      std::string s;
+      for (char c : t.summary) {
+        if (c == '"' || c == '\\') s += '\\';
+        s += c;
+      }
+      out += fmt::format("{}{{\"name\":\"{}\",\"summary\":\"{}\",\"language\":\"{}\",\"evaluator\":{}}}",
+                         i ? "," : "", t.name, s, t.language, t.has_evaluator ? "true" : "false");
+    }
+    fmt::print("{}]\n", out);
+    return 0;
+  }
+  fmt::print("tasks in {}/evaluators:\n", *home);
+  for (const auto& t : *tasks)
+    fmt::print("  {:<16} {}{}\n", t.name, t.summary, t.has_evaluator ? "" : "  [evaluator not built yet]");
+  return 0;
+}
+
+int NotYet(const std::string& command, const std::string& issue) {
+  fmt::print(stderr, "ergon {}: not implemented yet (tracked in the issue \"{}\")\n", command, issue);
+  return 1;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"ergon: agent-driven search for energy-efficient learning algorithms", "ergon"};
+  app.set_version_flag("--version", std::string("ergon ") + ERGON_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  bool json = false;
+  auto* tasks = app.add_subcommand("tasks", "list the task folders under evaluators/");
+  tasks->add_flag("--json", json, "print one JSON array");
+
+  auto* doctor = app.add_subcommand("doctor", "show which sandbox isolation, compilers and meters work here");
+
+  // Subcommands that later issues fill in. They parse their documented
+  // flags already, so scripts fail loudly on typos, and say they are not built.
+  std::string task, agent = "offline", model, db = "ergon.db", file, tier = "mask32", suite, meter;
+  auto* run = app.add_subcommand("run", "run a search: sample, prompt, propose, evaluate, record (not built yet)");
+  run->add_option("--task", task, "task name (see `ergon tasks`)")->required();
+  run->add_option("--agent", agent, "offline | openai | anthropic | cli");
+  run->add_option("--model", model, "model name for LLM agents");
+  run->add_option("--db", db, "archive file");
+  auto* eval = app.add_subcommand("eval", "evaluate one candidate on a task (not built yet)");
+  eval->add_option("--task", task, "task name")->required();
+  eval->add_option("file", file, "candidate source (default: the task's baseline)");
+  eval->add_option("--meter", meter, "cachemodel | nvml | wall");
+  eval->add_flag("--json", json, "print one JSON object");
+  auto* score = app.add_subcommand("score", "score a Dally IR program (not built yet)");
+  score->add_option("file", file, "IR file")->required();
+  score->add_option("--tier", tier, "small | medium | mask32");
+  score->add_option("--suite", suite, "dev | fresh");
+  score->add_flag("--json", json, "print one JSON object");
+  auto* archive = app.add_subcommand("archive", "inspect the archive: list, top, show, search, ... (not built yet)");
+  archive->allow_extras();
+  auto* replay = app.add_subcommand("replay", "re-evaluate an archived candidate (not built yet)");
+  replay->allow_extras();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    fmt::print("ergon {}\n", ERGON_VERSION);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    auto* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
+    if (!sub && argc > 1 && argv[1][0] != '-') msg = fmt::format("unknown command '{}'", argv[1]);
+    if (sub)
+      fmt::print(stderr, "ergon {}: {}\nRun 'ergon {} --help' for its options.\n", sub->get_name(), msg,
+                 sub->get_name());
+    else
+      fmt::print(stderr, "ergon: {}\nRun 'ergon --help' for the commands.\n", msg);
+    return kUsage;
+  }
+
+  if (tasks->parsed()) return Tasks(json);
+  if (doctor->parsed()) return Doctor();
+  if (run->parsed()) return NotYet("run", "Orchestrator, agents and prompts");
+  if (eval->parsed()) return NotYet("eval", "Learning-task harness / Dally IR evaluator");
+  if (score->parsed()) return NotYet("score", "Dally IR evaluator");
+  if (archive->parsed()) return NotYet("archive", "Archive");
+  if (replay->parsed()) return NotYet("replay", "Archive");
+  return kUsage;
+}
+
+}  // namespace ergon::engine

@@ -1,0 +1,3 @@
+#include "engine/cli.h"
+
+int main(int argc, char** argv) { return ergon::engine::Main(argc, argv); }

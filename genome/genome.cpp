@@ -1,0 +1,234 @@
+#include "genome/genome.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+
+#include <fmt/core.h>
+
+#include "genome/text.h"
+
+namespace ergon::genome {
+namespace {
+
+using internal::SplitLines;
+
+constexpr std::string_view kStart = "EVOLVE-BLOCK-START";
+constexpr std::string_view kEnd = "EVOLVE-BLOCK-END";
+
+bool ParseNumber(const std::string& s, double& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size() && std::isfinite(out);
+}
+
+bool IsIdent(const std::string& s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+
+// Positions in `code` where `literal` stands as a whole numeric token
+// (a C++ suffix such as f, u or l may follow).
+std::vector<std::size_t> FindLiteral(const std::string& code, const std::string& literal) {
+  std::vector<std::size_t> hits;
+  for (std::size_t pos = code.find(literal); pos != std::string::npos; pos = code.find(literal, pos + 1)) {
+    if (pos > 0) {
+      char b = code[pos - 1];
+      if (std::isalnum(static_cast<unsigned char>(b)) || b == '_' || b == '.') continue;
+    }
+    std::size_t e = pos + literal.size();
+    if (e < code.size()) {
+      char a = code[e];
+      bool suffix = a == 'f' || a == 'F' || a == 'u' || a == 'U' || a == 'l' || a == 'L';
+      if (!suffix && (std::isalnum(static_cast<unsigned char>(a)) || a == '_' || a == '.')) continue;
+      if (suffix && e + 1 < code.size() && (std::isalnum(static_cast<unsigned char>(code[e + 1])) || code[e + 1] == '_')) continue;
+    }
+    hits.push_back(pos);
+  }
+  return hits;
+}
+
+struct KnobSyntax {
+  Knob knob;
+  std::string value_text;
+};
+
+// Parses the text after "KNOB": `name value range lo hi [log] [int]`.
+Result<KnobSyntax> ParseKnobComment(const std::string& rest, int line) {
+  std::vector<std::string> tok;
+  for (std::size_t i = 0; i < rest.size();) {
+    while (i < rest.size() && std::isspace(static_cast<unsigned char>(rest[i]))) ++i;
+    std::size_t j = i;
+    while (j < rest.size() && !std::isspace(static_cast<unsigned char>(rest[j]))) ++j;
+    if (j > i) tok.push_back(rest.substr(i, j - i));
+    i = j;
+  }
+  auto err = [line](const std::string& why) {
+    return tl::unexpected(fmt::format("line {}: malformed KNOB ({}); expected "
+                                      "`// KNOB name value range lo hi [log] [int]`", line, why));
+  };
+  if (tok.size() < 5) return err("too few fields");
+  KnobSyntax ks;
+  Knob& k = ks.knob;
+  k.name = tok[0];
+  if (!IsIdent(k.name)) return err("name '" + k.name + "' is not an identifier");
+  ks.value_text = tok[1];
+  if (!ParseNumber(tok[1], k.value)) return err("value '" + tok[1] + "' is not a number");
+  if (tok[2] != "range") return err("missing 'range'");
+  if (!ParseNumber(tok[3], k.lo) || !ParseNumber(tok[4], k.hi)) return err("bounds are not numbers");
+  for (std::size_t i = 5; i < tok.size(); ++i) {
+    if (tok[i] == "log") k.log_scale = true;
+    else if (tok[i] == "int") k.integer = true;
+    else return err("unknown flag '" + tok[i] + "'");
+  }
+  if (!(k.lo < k.hi)) return err("lo must be below hi");
+  if (k.value < k.lo || k.value > k.hi) return err("value outside its range");
+  if (k.log_scale && k.lo <= 0) return err("log scale needs lo > 0");
+  if (k.integer && (k.value != std::floor(k.value) || k.lo != std::floor(k.lo) || k.hi != std::floor(k.hi)))
+    return err("int knob with a fractional number");
+  k.comment_line = line;
+  return ks;
+}
+
+}  // namespace
+
+std::string FormatKnobValue(double value, bool integer) {
+  if (integer) return fmt::format("{}", static_cast<long long>(std::llround(value)));
+  std::string s = fmt::format("{}", value);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+Result<Genome> Genome::Parse(std::string source) {
+  Genome g;
+  g.source_ = internal::NormaliseNewlines(source);
+  const auto lines = SplitLines(g.source_);
+  int open = 0;
+  std::map<std::string, int> seen;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const int ln = static_cast<int>(i) + 1;
+    const std::string& line = lines[i];
+    auto evo = line.find("EVOLVE-BLOCK");
+    if (evo != std::string::npos) {
+      std::string marker = internal::Trim(std::string_view(line).substr(evo));
+      if (marker == kStart) {
+        if (open) return tl::unexpected(fmt::format("line {}: EVOLVE-BLOCK-START inside the block opened at line {}", ln, open));
+        open = ln;
+      } else if (marker == kEnd) {
+        if (!open) return tl::unexpected(fmt::format("line {}: EVOLVE-BLOCK-END without START", ln));
+        g.blocks_.push_back({open, ln});
+        open = 0;
+      } else {
+        return tl::unexpected(fmt::format("line {}: unknown marker '{}' (expected EVOLVE-BLOCK-START or EVOLVE-BLOCK-END)", ln, marker));
+      }
+      continue;
+    }
+    auto slash = line.find("//");
+    if (slash == std::string::npos) continue;
+    std::string comment = internal::Trim(std::string_view(line).substr(slash + 2));
+    if (comment.rfind("KNOB", 0) != 0 || (comment.size() > 4 && !std::isspace(static_cast<unsigned char>(comment[4]))))
+      continue;
+    auto ks = ParseKnobComment(comment.substr(4), ln);
+    if (!ks) return tl::unexpected(ks.error());
+    Knob k = ks->knob;
+    if (auto it = seen.find(k.name); it != seen.end())
+      return tl::unexpected(fmt::format("line {}: knob '{}' already declared at line {}", ln, k.name, it->second));
+    seen[k.name] = ln;
+    // Which line holds the literal: this one's code, else the next non-blank.
+    std::size_t code_idx = i;
+    std::string code = line.substr(0, slash);
+    if (internal::Trim(code).empty()) {
+      code_idx = i + 1;
+      while (code_idx < lines.size() && internal::Trim(lines[code_idx]).empty()) ++code_idx;
+      if (code_idx >= lines.size())
+        return tl::unexpected(fmt::format("line {}: knob '{}' has no code line after it", ln, k.name));
+      const std::string& next = lines[code_idx];
+      auto s2 = next.find("//");
+      code = s2 == std::string::npos ? next : next.substr(0, s2);
+    }
+    auto hits = FindLiteral(code, ks->value_text);
+    if (hits.size() != 1)
+      return tl::unexpected(fmt::format("line {}: knob '{}': the value {} must appear exactly once as a literal in "
+                                        "the code of line {} (found {})", ln, k.name, ks->value_text, code_idx + 1, hits.size()));
+    k.code_line = static_cast<int>(code_idx) + 1;
+    g.knobs_.push_back(k);
+  }
+  if (open) return tl::unexpected(fmt::format("line {}: EVOLVE-BLOCK-START never closed", open));
+  return g;
+}
+
+const Knob* Genome::FindKnob(const std::string& name) const {
+  for (const auto& k : knobs_)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+std::vector<std::string> Genome::FrozenParts() const {
+  const auto lines = SplitLines(source_);
+  std::vector<std::string> parts(1);
+  std::size_t b = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const int ln = static_cast<int>(i) + 1;
+    bool inside = b < blocks_.size() && ln > blocks_[b].start_line && ln < blocks_[b].end_line;
+    if (inside) continue;
+    parts.back() += lines[i] + "\n";
+    if (b < blocks_.size() && ln == blocks_[b].start_line) parts.emplace_back();
+    if (b < blocks_.size() && ln == blocks_[b].end_line) ++b;
+  }
+  return parts;
+}
+
+Result<Genome> Genome::WithKnob(const std::string& name, double value) const {
+  const Knob* k = FindKnob(name);
+  if (!k) return tl::unexpected(fmt::format("no knob named '{}'", name));
+  if (!std::isfinite(value) || value < k->lo || value > k->hi)
+    return tl::unexpected(fmt::format("knob '{}': {} is outside [{}, {}]", name, value, k->lo, k->hi));
+  if (k->integer && value != std::floor(value))
+    return tl::unexpected(fmt::format("knob '{}' is an integer knob; got {}", name, value));
+  auto lines = SplitLines(source_);
+  std::string& cline = lines[static_cast<std::size_t>(k->comment_line - 1)];
+  std::string& code = lines[static_cast<std::size_t>(k->code_line - 1)];
+  // The literal as written in the comment is what the code holds.
+  std::string comment_rest = cline.substr(cline.find("//"));
+  auto kpos = comment_rest.find("KNOB");
+  auto name_pos = comment_rest.find(name, kpos);
+  auto val_start = comment_rest.find_first_not_of(" \t", name_pos + name.size());
+  auto val_end = comment_rest.find_first_of(" \t", val_start);
+  std::string old_text = comment_rest.substr(val_start, val_end - val_start);
+  std::string new_text = FormatKnobValue(value, k->integer);
+
+  auto slash = code.find("//");
+  std::string code_part = slash == std::string::npos ? code : code.substr(0, slash);
+  auto hits = FindLiteral(code_part, old_text);
+  if (hits.size() != 1) return tl::unexpected(fmt::format("knob '{}': literal {} not found once on line {}", name, old_text, k->code_line));
+  code.replace(hits[0], old_text.size(), new_text);
+  // Same line: the comment moved by the replacement; find it again.
+  std::string& cl = lines[static_cast<std::size_t>(k->comment_line - 1)];
+  std::size_t cstart = cl.find("//");
+  if (k->code_line == k->comment_line) {
+    // The literal sits before the comment, so find "//" after it.
+    cstart = cl.find("//", hits[0] + new_text.size());
+  }
+  std::size_t vpos = cl.find(name, cl.find("KNOB", cstart));
+  vpos = cl.find_first_not_of(" \t", vpos + name.size());
+  cl.replace(vpos, old_text.size(), new_text);
+  return Parse(internal::JoinLines(lines));
+}
+
+std::string Genome::Hash() const { return ContentHash(source_); }
+
+std::string ContentHash(const std::string& source) {
+  auto lines = SplitLines(internal::NormaliseNewlines(source));
+  for (auto& l : lines) {
+    auto e = l.find_last_not_of(" \t\v\f");
+    l.erase(e == std::string::npos ? 0 : e + 1);
+  }
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return Sha256Hex(internal::JoinLines(lines));
+}
+
+}  // namespace ergon::genome

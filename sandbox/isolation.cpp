@@ -1,0 +1,210 @@
+// Choosing and building the isolation around a command.
+//
+// Preference order: bubblewrap (namespaces, works unprivileged where user
+// namespaces are on), then util-linux unshare (root only), then rlimits and a
+// process group alone. The level in force is probed once, by running
+// /bin/true through it, and named in every RunResult.
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include "sandbox/sandbox.h"
+
+namespace ergon::sandbox {
+namespace {
+
+std::string FindInPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  dirs += ":/usr/bin:/bin:/usr/sbin";
+  std::size_t pos = 0;
+  while (pos <= dirs.size()) {
+    auto next = dirs.find(':', pos);
+    if (next == std::string::npos) next = dirs.size();
+    std::string candidate = dirs.substr(pos, next - pos) + "/" + name;
+    if (next > pos && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    pos = next + 1;
+  }
+  return "";
+}
+
+#ifndef ERGON_SANDBOX_INIT_BUILD_PATH
+#define ERGON_SANDBOX_INIT_BUILD_PATH ""
+#endif
+
+std::string FindInit(const std::string& configured) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> tries;
+  if (!configured.empty()) tries.push_back(configured);
+  std::error_code ec;
+  fs::path exe_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  tries.push_back((exe_dir / "ergon-sandbox-init").string());
+  tries.push_back((exe_dir.parent_path() / "libexec" / "ergon" / "ergon-sandbox-init").string());
+  tries.push_back(ERGON_SANDBOX_INIT_BUILD_PATH);
+  for (const auto& t : tries)
+    if (!t.empty() && ::access(t.c_str(), X_OK) == 0) return t;
+  return "";
+}
+
+// Copies the shim into a fresh 0755 directory; the returned pointer removes
+// it when the last Sandbox copy goes.
+Result<std::shared_ptr<const std::string>> CopyInit(const std::string& from) {
+  namespace fs = std::filesystem;
+  auto dir = MakeScratchDir("ergon-init-", 0, 0);
+  if (!dir) return tl::unexpected(dir.error());
+  ::chmod(dir->c_str(), 0755);
+  std::string to = *dir + "/ergon-sandbox-init";
+  std::error_code ec;
+  fs::copy_file(from, to, ec);
+  if (ec) return tl::unexpected(fmt::format("cannot copy {} to {}: {}", from, to, ec.message()));
+  ::chmod(to.c_str(), 0755);
+  return std::shared_ptr<const std::string>(new std::string(to), [](const std::string* p) {
+    std::error_code e;
+    fs::remove_all(fs::path(*p).parent_path(), e);
+    delete p;
+  });
+}
+
+}  // namespace
+
+Result<Sandbox> Sandbox::Create(const SandboxOptions& options) {
+  Sandbox sb;
+  sb.options_ = options;
+  const bool root = ::geteuid() == 0;
+  std::string init = FindInit(options.init_path);
+  if (init.empty())
+    return tl::unexpected(std::string("sandbox: ergon-sandbox-init not found next to the binary, in "
+                                      "../libexec/ergon or in the build tree; rebuild or reinstall ergon"));
+  auto copy = CopyInit(init);
+  if (!copy) return tl::unexpected("sandbox: " + copy.error());
+  sb.init_copy_ = *copy;
+
+  std::vector<IsolationLevel> order;
+  if (options.force_level) order = {*options.force_level};
+  else order = {IsolationLevel::kBubblewrap, IsolationLevel::kUnshare, IsolationLevel::kRlimitsOnly};
+
+  std::string probe_errors;
+  for (IsolationLevel level : order) {
+    sb.level_ = level;
+    sb.drop_privileges_ = root && level != IsolationLevel::kUnshare;
+    if (level == IsolationLevel::kBubblewrap) {
+      sb.bwrap_ = FindInPath(options.bwrap_path);
+      if (sb.bwrap_.empty()) { probe_errors += "bwrap not found; "; continue; }
+    }
+    if (level == IsolationLevel::kUnshare) {
+      if (!root) { probe_errors += "unshare needs root; "; continue; }
+      sb.bwrap_ = FindInPath("unshare");
+      if (sb.bwrap_.empty() || FindInPath("setpriv").empty()) { probe_errors += "unshare/setpriv not found; "; continue; }
+    }
+    // Probe: the real path, with a throwaway work dir.
+    auto dir = MakeScratchDir("ergon-probe-", options.uid, options.gid);
+    if (!dir) return tl::unexpected(dir.error());
+    RunSpec probe;
+    probe.argv = {"/bin/true"};
+    probe.work_dir = *dir;
+    probe.limits.wall_s = 10;
+    auto r = sb.Run(probe);
+    std::error_code ec;
+    std::filesystem::remove_all(*dir, ec);
+    if (r && r->ok()) return sb;
+    probe_errors += fmt::format("{} probe failed ({}); ", static_cast<int>(level),
+                                r ? r->Describe() : r.error());
+  }
+  return tl::unexpected("sandbox: no isolation level works here: " + probe_errors);
+}
+
+std::vector<std::string> Sandbox::WrapCommand(const RunSpec& spec, int report_fd) const {
+  std::vector<std::string> a;
+  switch (level_) {
+    case IsolationLevel::kBubblewrap: {
+      a = {bwrap_, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"};
+      if (drop_privileges_ || ::geteuid() != 0) {
+        unsigned uid = drop_privileges_ ? options_.uid : ::geteuid();
+        unsigned gid = drop_privileges_ ? options_.gid : ::getegid();
+        a.insert(a.end(), {"--unshare-user", "--uid", std::to_string(uid), "--gid", std::to_string(gid)});
+      }
+      a.insert(a.end(), {"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"});
+      a.insert(a.end(), {"--ro-bind", *init_copy_, *init_copy_});
+      for (const auto& p : spec.read_only_paths) a.insert(a.end(), {"--ro-bind", p, p});
+      for (const auto& d : spec.devices) a.insert(a.end(), {"--dev-bind", d, d});
+      a.insert(a.end(), {"--bind", spec.work_dir, spec.work_dir, "--chdir", spec.work_dir, "--clearenv",
+                         "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", spec.work_dir,
+                         "--setenv", "TMPDIR", "/tmp", "--setenv", "LC_ALL", "C"});
+      for (const auto& [k, v] : spec.env) a.insert(a.end(), {"--setenv", k, v});
+      a.push_back("--");
+      break;
+    }
+    case IsolationLevel::kUnshare:
+      // net (lo down: nothing reachable) + pid namespace; --kill-child takes
+      // the whole namespace down with unshare. setpriv drops to nobody so
+      // RLIMIT_NPROC applies.
+      a = {bwrap_, "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
+           FindInPath("setpriv"), "--reuid", std::to_string(options_.uid), "--regid",
+           std::to_string(options_.gid), "--clear-groups", "--"};
+      break;
+    case IsolationLevel::kRlimitsOnly:
+      break;
+  }
+  a.insert(a.end(), {*init_copy_, "--report-fd", std::to_string(report_fd)});
+  // Only inside a private pid namespace may the shim kill "everything".
+  if (level_ != IsolationLevel::kRlimitsOnly) a.push_back("--kill-all");
+  a.push_back("--");
+  a.insert(a.end(), spec.argv.begin(), spec.argv.end());
+  return a;
+}
+
+std::string Sandbox::DescribeIsolation() const {
+  std::string who = drop_privileges_ || level_ == IsolationLevel::kUnshare
+                        ? fmt::format("uid {}", options_.uid)
+                        : fmt::format("uid {} (not root: no privilege drop)", ::geteuid());
+  switch (level_) {
+    case IsolationLevel::kBubblewrap:
+      return fmt::format(
+          "bubblewrap: user, pid, net, ipc, uts, mount namespaces; read-only /, private /tmp, "
+          "writable work dir only; {}; rlimits cpu/as/fsize/nproc/core; process group + watchdog", who);
+    case IsolationLevel::kUnshare:
+      return fmt::format("unshare: net and pid namespaces (no bubblewrap; files NOT isolated: the "
+                         "filesystem is as writable as for {}); rlimits; process group + watchdog", who);
+    case IsolationLevel::kRlimitsOnly:
+      return fmt::format("rlimits + process group only: NO network, pid or file isolation ({})", who);
+  }
+  return "unknown";
+}
+
+Result<std::string> MakeScratchDir(const std::string& prefix, unsigned uid, unsigned gid) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = fmt::format("{}/{}XXXXXX", tmp && *tmp ? tmp : "/tmp", prefix);
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!::mkdtemp(buf.data())) return tl::unexpected(fmt::format("cannot create scratch dir {}: {}", tmpl, std::strerror(errno)));
+  std::string path(buf.data());
+  // The sandbox uid must be able to write it, and the parent to read it back.
+  if (::geteuid() == 0) {
+    if (::chown(path.c_str(), uid, gid) != 0)
+      return tl::unexpected(fmt::format("cannot chown {}: {}", path, std::strerror(errno)));
+  } else {
+    ::chmod(path.c_str(), 0700);
+  }
+  return path;
+}
+
+Result<ScratchDir> ScratchDir::Create(const Sandbox& sandbox, const std::string& prefix) {
+  auto p = MakeScratchDir(prefix, sandbox.uid(), sandbox.gid());
+  if (!p) return tl::unexpected(p.error());
+  return ScratchDir(*p);
+}
+
+ScratchDir::~ScratchDir() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace ergon::sandbox

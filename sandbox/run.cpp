@@ -1,0 +1,304 @@
+// Sandbox::Run: spawn with Boost.Process, then supervise with pidfd + poll.
+//
+// Why not bp::child::wait_for: in Boost 1.74 it waits the full timeout for
+// an exited child and swaps the process-wide SIGCHLD handler. We take the
+// pid, detach the child object, and own reaping ourselves (wait4 on exactly
+// that pid, which also gives the tree's rusage).
+#include <utility>  // before Asio/Process, see PLATFORM-NOTES
+
+#include <boost/process/child.hpp>
+#include <boost/process/env.hpp>
+#include <boost/process/args.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/start_dir.hpp>
+#include <boost/process/extend.hpp>
+#include <boost/process/environment.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include "sandbox/sandbox.h"
+
+namespace bp = boost::process;
+
+namespace ergon::sandbox {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Owns one file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    Reset();
+    fd_ = std::exchange(o.fd_, -1);
+    return *this;
+  }
+  ~Fd() { Reset(); }
+  int get() const { return fd_; }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+void SetLimit(int resource, rlim_t soft, rlim_t hard) {
+  struct rlimit rl{soft, hard};
+  ::setrlimit(resource, &rl);
+}
+
+// Runs in the forked child just before exec: only async-signal-safe calls.
+struct ChildSetup : bp::extend::handler {
+  const Limits* limits;
+  int in_fd, out_fd, err_fd, report_fd;
+  bool drop;
+  unsigned uid, gid;
+
+  template <class Exec>
+  void on_exec_setup(Exec&) const {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // ergon dies -> the run dies
+    ::dup2(in_fd, 0);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    const Limits& l = *limits;
+    if (l.cpu_s > 0) {
+      rlim_t s = static_cast<rlim_t>(l.cpu_s + 0.999);
+      SetLimit(RLIMIT_CPU, s, s + 1);  // soft < hard: SIGXCPU says "cpu limit"
+    }
+    if (l.address_space) SetLimit(RLIMIT_AS, l.address_space, l.address_space);
+    if (l.file_size) SetLimit(RLIMIT_FSIZE, l.file_size, l.file_size);
+    if (l.processes) SetLimit(RLIMIT_NPROC, l.processes, l.processes);
+    SetLimit(RLIMIT_CORE, 0, 0);
+    if (drop) {
+      if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) {
+        static const char msg[] = "ergon-sandbox: cannot drop privileges\n";
+        (void)!::write(2, msg, sizeof msg - 1);
+        ::_exit(126);
+      }
+    }
+    // Nothing of ours leaks into the candidate (bwrap does not close fds).
+    ::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
+    ::fcntl(report_fd, F_SETFD, 0);  // for ergon-sandbox-init, which re-closes it
+  }
+};
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Appends what is readable on fd to buf, keeping at most cap bytes.
+// Returns false at EOF or error.
+bool Drain(int fd, std::string& buf, std::size_t cap, bool& truncated) {
+  char chunk[65536];
+  ssize_t n = ::read(fd, chunk, sizeof chunk);
+  if (n < 0) return errno == EAGAIN || errno == EINTR;
+  if (n == 0) return false;
+  std::size_t room = buf.size() < cap ? cap - buf.size() : 0;
+  std::size_t keep = std::min<std::size_t>(room, static_cast<std::size_t>(n));
+  buf.append(chunk, keep);
+  if (keep < static_cast<std::size_t>(n)) truncated = true;
+  return true;
+}
+
+bool MentionsOutOfMemory(const std::string& err) {
+  return err.find("bad_alloc") != std::string::npos ||
+         err.find("Cannot allocate memory") != std::string::npos ||
+         err.find("out of memory") != std::string::npos ||
+         err.find("memory exhausted") != std::string::npos;
+}
+
+}  // namespace
+
+Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
+  if (spec.argv.empty()) return tl::unexpected(std::string("sandbox: empty command"));
+  if (spec.limits.wall_s <= 0) return tl::unexpected(std::string("sandbox: wall_s must be > 0"));
+  if (::access(spec.work_dir.c_str(), W_OK | X_OK) != 0)
+    return tl::unexpected(fmt::format("sandbox: work dir {} is not a writable directory: {}",
+                                      spec.work_dir, std::strerror(errno)));
+
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return tl::unexpected(fmt::format("sandbox: pipe: {}", std::strerror(errno)));
+  Fd out_r(p[0]), out_w(p[1]);
+  if (::pipe2(p, O_CLOEXEC) != 0) return tl::unexpected(fmt::format("sandbox: pipe: {}", std::strerror(errno)));
+  Fd err_r(p[0]), err_w(p[1]);
+  if (::pipe2(p, O_CLOEXEC) != 0) return tl::unexpected(fmt::format("sandbox: pipe: {}", std::strerror(errno)));
+  Fd rep_r(p[0]), rep_w(p[1]);
+
+  // stdin from a sealed-in-memory file: no writer thread, no deadlock.
+  Fd in_fd;
+  if (spec.stdin_data) {
+    in_fd = Fd(::memfd_create("ergon-stdin", MFD_CLOEXEC));
+    if (in_fd.get() < 0) return tl::unexpected(fmt::format("sandbox: memfd: {}", std::strerror(errno)));
+    const std::string& d = *spec.stdin_data;
+    for (std::size_t off = 0; off < d.size();) {
+      ssize_t n = ::write(in_fd.get(), d.data() + off, d.size() - off);
+      if (n <= 0) return tl::unexpected(fmt::format("sandbox: stdin write: {}", std::strerror(errno)));
+      off += static_cast<std::size_t>(n);
+    }
+    ::lseek(in_fd.get(), 0, SEEK_SET);
+  } else {
+    in_fd = Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  }
+
+  std::vector<std::string> argv = WrapCommand(spec, rep_w.get());
+  bp::environment env;  // the wrapped command starts from nothing
+  env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  env["HOME"] = spec.work_dir;
+  env["TMPDIR"] = "/tmp";
+  env["LC_ALL"] = "C";
+  for (const auto& [k, v] : spec.env) env[k] = v;
+
+  ChildSetup setup;
+  setup.limits = &spec.limits;
+  setup.in_fd = in_fd.get();
+  setup.out_fd = out_w.get();
+  setup.err_fd = err_w.get();
+  setup.report_fd = rep_w.get();
+  setup.drop = drop_privileges_;
+  setup.uid = options_.uid;
+  setup.gid = options_.gid;
+
+  RunResult r;
+  r.isolation = DescribeIsolation();
+  const auto start = Clock::now();
+  std::error_code ec;
+  std::vector<std::string> args(argv.begin() + 1, argv.end());
+  bp::child child(bp::exe = argv[0], bp::args = args, bp::env = env,
+                  bp::start_dir = spec.work_dir, setup, ec);
+  if (ec) {
+    r.outcome = Outcome::kSetupFailed;
+    r.stderr_text = fmt::format("cannot start {}: {}", argv[0], ec.message());
+    return r;
+  }
+  const pid_t pid = child.id();
+  child.detach();  // we reap it below; the bp::child must not
+  out_w.Reset();
+  err_w.Reset();
+  rep_w.Reset();
+  in_fd.Reset();
+
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  auto kill_tree = [pid] {
+    ::kill(-pid, SIGKILL);  // the process group (setpgid(0,0) in the child)
+    ::kill(pid, SIGKILL);   // bwrap / unshare: their namespace dies with them
+  };
+
+  fcntl(out_r.get(), F_SETFL, O_NONBLOCK);
+  fcntl(err_r.get(), F_SETFL, O_NONBLOCK);
+  bool out_open = true, err_open = true, exited = false;
+  bool timed_out = false, output_cap = false;
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(spec.limits.wall_s));
+  Clock::time_point drain_deadline{};
+  const std::size_t out_cap = spec.limits.stdout_cap ? spec.limits.stdout_cap : SIZE_MAX;
+  const std::size_t err_cap = spec.limits.stderr_cap ? spec.limits.stderr_cap : SIZE_MAX;
+
+  while (!exited || out_open || err_open) {
+    auto now = Clock::now();
+    if (!exited && !timed_out && now >= deadline) {
+      timed_out = true;
+      kill_tree();
+    }
+    // After the main process is gone, escapees (without a pid namespace)
+    // may hold the pipes open: give them a short drain window, then stop.
+    if (exited && now >= drain_deadline) break;
+    Clock::time_point wake = exited ? drain_deadline : (timed_out ? now + std::chrono::milliseconds(50) : deadline);
+    int timeout_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count()) + 1;
+
+    pollfd fds[3];
+    int nfds = 0, i_pid = -1, i_out = -1, i_err = -1;
+    if (!exited && pidfd.get() >= 0) { i_pid = nfds; fds[nfds++] = {pidfd.get(), POLLIN, 0}; }
+    if (out_open) { i_out = nfds; fds[nfds++] = {out_r.get(), POLLIN, 0}; }
+    if (err_open) { i_err = nfds; fds[nfds++] = {err_r.get(), POLLIN, 0}; }
+    if (pidfd.get() < 0 && !exited) timeout_ms = std::min(timeout_ms, 20);  // no pidfd: poll wait
+    int rc = ::poll(fds, static_cast<nfds_t>(nfds), timeout_ms);
+    if (rc < 0 && errno != EINTR) break;
+    if (rc > 0) {
+      if (i_out >= 0 && fds[i_out].revents) {
+        out_open = Drain(out_r.get(), r.stdout_text, out_cap, r.stdout_truncated);
+        if (r.stdout_truncated && !output_cap) {
+          output_cap = true;  // a flood: stop it now rather than at the deadline
+          kill_tree();
+        }
+      }
+      if (i_err >= 0 && fds[i_err].revents) err_open = Drain(err_r.get(), r.stderr_text, err_cap, r.stderr_truncated);
+      if (i_pid >= 0 && fds[i_pid].revents) exited = true;
+    }
+    if (!exited && pidfd.get() < 0) {
+      siginfo_t si{};
+      if (::waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) exited = true;
+    }
+    if (exited && drain_deadline == Clock::time_point{}) {
+      kill_tree();  // anything it left behind in its group
+      drain_deadline = Clock::now() + std::chrono::milliseconds(250);
+    }
+  }
+
+  int status = 0;
+  struct rusage ru{};
+  while (::wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {}
+  r.wall_s = Seconds(Clock::now() - start);
+  r.user_s = static_cast<double>(ru.ru_utime.tv_sec) + ru.ru_utime.tv_usec / 1e6;
+  r.sys_s = static_cast<double>(ru.ru_stime.tv_sec) + ru.ru_stime.tv_usec / 1e6;
+  r.max_rss_kb = ru.ru_maxrss;
+
+  // The shim's report is the truth about the candidate; bwrap's own status
+  // folds signals into 128+N and its rusage misses the tree.
+  char rep[256] = {};
+  ::fcntl(rep_r.get(), F_SETFL, O_NONBLOCK);
+  ssize_t rn = ::read(rep_r.get(), rep, sizeof rep - 1);
+  int raw = 0;
+  long long ut = 0, st = 0;
+  long rss = 0;
+  bool reported = rn > 0 && std::sscanf(rep, "status %d utime_us %lld stime_us %lld maxrss_kb %ld", &raw, &ut,
+                                        &st, &rss) == 4;
+  if (reported) {
+    status = raw;
+    r.user_s = static_cast<double>(ut) / 1e6;
+    r.sys_s = static_cast<double>(st) / 1e6;
+    r.max_rss_kb = rss;
+  }
+  int sig = 0;
+  if (WIFSIGNALED(status)) {
+    sig = WTERMSIG(status);
+  } else if (WIFEXITED(status)) {
+    r.exit_code = WEXITSTATUS(status);
+  }
+  r.signal = sig;
+  if (timed_out) r.outcome = Outcome::kTimeout;
+  else if (output_cap) r.outcome = Outcome::kOutputLimit;
+  else if (!reported) r.outcome = Outcome::kSetupFailed;  // the shim never ran to its end: the sandbox failed
+  else if (sig == SIGXCPU) r.outcome = Outcome::kCpuLimit;
+  else if (sig == SIGXFSZ) r.outcome = Outcome::kOutputLimit;
+  else if (sig == SIGKILL && spec.limits.cpu_s > 0 && r.user_s + r.sys_s >= spec.limits.cpu_s) r.outcome = Outcome::kCpuLimit;
+  else if ((sig != 0 || r.exit_code != 0) && MentionsOutOfMemory(r.stderr_text)) r.outcome = Outcome::kMemoryLimit;
+  else if (sig != 0) r.outcome = Outcome::kSignal;
+  else if (r.exit_code == 0) r.outcome = Outcome::kOk;
+  else r.outcome = Outcome::kExitCode;
+  if (r.outcome == Outcome::kOk || r.outcome == Outcome::kExitCode) r.signal = 0;
+  r.wall_limit_s = spec.limits.wall_s;
+  r.cpu_limit_s = spec.limits.cpu_s;
+  return r;
+}
+
+}  // namespace ergon::sandbox

@@ -1,0 +1,156 @@
+// sandbox: run untrusted programs and always come back.
+//
+// A Sandbox runs one command at a time per call (calls may run concurrently
+// from several threads; the object holds no mutable state after Create). Each
+// run gets its own process group, rlimits, a wall-clock watchdog that kills
+// everything the command started, capped stdout/stderr, a cleared environment
+// and, where the machine allows it, bubblewrap namespaces: no network, a
+// private pid space, a read-only system, and one writable working directory.
+//
+// Errors travel as values: Create fails only when no isolation at all can be
+// set up; Run fails only when the *host* cannot start the command (e.g. the
+// working directory is missing). Anything the command itself does, however
+// hostile, is reported in RunResult, never as an error.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+namespace ergon::sandbox {
+
+template <class T>
+using Result = tl::expected<T, std::string>;
+
+// Resource limits for one run. Zero means "no limit" for the byte and count
+// fields; wall_s must be positive.
+struct Limits {
+  double wall_s = 10.0;            // watchdog: kill the whole tree after this
+  double cpu_s = 10.0;             // RLIMIT_CPU per process (SIGXCPU at soft)
+  std::uint64_t address_space = 1ull << 30;  // RLIMIT_AS bytes; 0 = none (CUDA)
+  std::uint64_t file_size = 64ull << 20;     // RLIMIT_FSIZE bytes
+  std::uint64_t processes = 64;    // RLIMIT_NPROC for the sandbox uid
+  std::size_t stdout_cap = 1 << 20;  // bytes kept; more kills the run
+  std::size_t stderr_cap = 64 << 10; // bytes kept; more is dropped, run goes on
+};
+
+struct RunSpec {
+  std::vector<std::string> argv;   // argv[0] is a path or a name found in PATH
+  std::string work_dir;            // must exist; the only writable place
+  std::optional<std::string> stdin_data;  // given on stdin (else /dev/null)
+  std::vector<std::pair<std::string, std::string>> env;  // added to the minimum
+  std::vector<std::string> read_only_paths;  // extra paths bound read-only
+  std::vector<std::string> devices;          // e.g. /dev/nvidia0 for GPU runs
+  Limits limits;
+};
+
+// What happened, in the order a user would ask.
+enum class Outcome {
+  kOk,             // exited with status 0
+  kExitCode,       // exited with a non-zero status
+  kSignal,         // killed by a signal it did not get from us
+  kTimeout,        // the wall-clock watchdog fired
+  kCpuLimit,       // RLIMIT_CPU (SIGXCPU or SIGKILL at the hard limit)
+  kMemoryLimit,    // allocation failed under RLIMIT_AS (best evidence)
+  kOutputLimit,    // stdout exceeded its cap, or a file exceeded RLIMIT_FSIZE
+  kSetupFailed,    // the sandbox could not start the command
+};
+
+const char* OutcomeName(Outcome o);
+
+struct RunResult {
+  Outcome outcome = Outcome::kSetupFailed;
+  int exit_code = -1;      // valid for kOk / kExitCode
+  int signal = 0;          // the terminating signal, if any
+  double wall_s = 0;
+  double user_s = 0;       // CPU time of the whole tree (reaped descendants)
+  double sys_s = 0;
+  long max_rss_kb = 0;
+  double wall_limit_s = 0;  // the limits in force, for Describe
+  double cpu_limit_s = 0;
+  std::string stdout_text;
+  std::string stderr_text;
+  bool stdout_truncated = false;
+  bool stderr_truncated = false;
+  std::string isolation;   // which mechanisms were in force, in words
+
+  bool ok() const { return outcome == Outcome::kOk; }
+  // One line a user can act on, e.g. "timeout after 2.0 s (limit 2.0 s)".
+  std::string Describe() const;
+};
+
+// Which isolation a Sandbox uses. Chosen once by probing in Create.
+enum class IsolationLevel {
+  kBubblewrap,     // user/pid/net/ipc/uts/mount namespaces via bwrap
+  kUnshare,        // root without bwrap: util-linux unshare net+pid namespaces
+  kRlimitsOnly,    // process group + rlimits; network and files NOT isolated
+};
+
+struct SandboxOptions {
+  // Force a level (tests of the fallbacks); nullopt = the strongest that works.
+  std::optional<IsolationLevel> force_level;
+  // When running as root, drop to this uid/gid before exec so RLIMIT_NPROC
+  // counts (it is ignored for root) and root-only files stay unreadable.
+  unsigned uid = 65534;
+  unsigned gid = 65534;
+  std::string bwrap_path = "bwrap";
+  // The trusted ergon-sandbox-init shim; empty = search next to the binary,
+  // in ../libexec/ergon, then in the build tree.
+  std::string init_path;
+};
+
+class Sandbox {
+ public:
+  static Result<Sandbox> Create(const SandboxOptions& options = {});
+
+  Result<RunResult> Run(const RunSpec& spec) const;
+
+  IsolationLevel level() const { return level_; }
+  // e.g. "bubblewrap (user, pid, net, ipc, uts, mount namespaces; uid 65534)"
+  std::string DescribeIsolation() const;
+  // True when the sandbox drops privileges to options.uid (we are root).
+  bool drops_privileges() const { return drop_privileges_; }
+  unsigned uid() const { return options_.uid; }
+  unsigned gid() const { return options_.gid; }
+
+ private:
+  Sandbox() = default;
+  std::vector<std::string> WrapCommand(const RunSpec& spec, int report_fd) const;
+
+  SandboxOptions options_;
+  IsolationLevel level_ = IsolationLevel::kRlimitsOnly;
+  std::string bwrap_;          // resolved path of bwrap
+  bool drop_privileges_ = false;
+  // A private, world-readable copy of ergon-sandbox-init (the build tree may
+  // sit where the sandbox uid cannot reach); removed with the last copy.
+  std::shared_ptr<const std::string> init_copy_;
+};
+
+// Creates a fresh private directory under `parent` (default: $TMPDIR or /tmp)
+// that the sandbox uid can write. Removing it is the caller's job; see
+// ScratchDir for an owner that does.
+Result<std::string> MakeScratchDir(const std::string& prefix, unsigned uid, unsigned gid);
+
+// Owns a scratch directory and removes it (recursively) on destruction.
+class ScratchDir {
+ public:
+  static Result<ScratchDir> Create(const Sandbox& sandbox, const std::string& prefix);
+  ScratchDir(ScratchDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+  ScratchDir& operator=(ScratchDir&&) = delete;
+  ScratchDir(const ScratchDir&) = delete;
+  ~ScratchDir();
+  const std::string& path() const { return path_; }
+  // Leaves the directory on disk (for debugging or --emit).
+  std::string Release() { return std::exchange(path_, {}); }
+
+ private:
+  explicit ScratchDir(std::string p) : path_(std::move(p)) {}
+  std::string path_;
+};
+
+}  // namespace ergon::sandbox

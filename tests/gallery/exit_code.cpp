@@ -1,0 +1,5 @@
+#include <cstdio>
+int main() {
+  std::fprintf(stderr, "failing on purpose\n");
+  return 3;
+}

@@ -1,0 +1,399 @@
+// The sandbox against the hostile gallery (tests/gallery/). Each test
+// compiles one gallery program through the sandbox's compiler, runs it, and
+// checks the outcome and that nothing of it survives.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <csignal>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "sandbox/compiler.h"
+#include "sandbox/sandbox.h"
+
+namespace fs = std::filesystem;
+using namespace ergon::sandbox;
+
+namespace {
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+const Sandbox& TheSandbox() {
+  static const Sandbox sb = [] {
+    auto s = Sandbox::Create();
+    REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error()));
+    return *s;
+  }();
+  return sb;
+}
+
+std::string Token() {
+  std::random_device rd;
+  return "ergon-token-" + std::to_string(rd()) + std::to_string(rd());
+}
+
+// Processes whose command line mentions `token` (the candidate, or bwrap
+// around it).
+int Survivors(const std::string& token) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmd = ReadFile(e.path() / "cmdline");
+    if (cmd.find(token) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+struct Built {
+  ScratchDir dir;
+  std::string exe;
+};
+
+Built Build(const std::string& name) {
+  auto dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  REQUIRE(dir.has_value());
+  CompileRequest req;
+  req.source = ReadFile(fs::path(ERGON_GALLERY_DIR) / name);
+  REQUIRE_MESSAGE(!req.source.empty(), name);
+  req.output_dir = dir->path();
+  auto out = Compile(TheSandbox(), req);
+  REQUIRE_MESSAGE(out.has_value(), (out ? "" : out.error()));
+  REQUIRE_MESSAGE(out->ok, out->diagnostics);
+  return {std::move(*dir), out->executable};
+}
+
+RunResult RunIt(const Built& b, const std::string& token, Limits limits, std::vector<std::string> extra = {},
+                std::optional<std::string> stdin_data = {}) {
+  RunSpec spec;
+  spec.argv = {b.exe, token};
+  spec.argv.insert(spec.argv.end(), extra.begin(), extra.end());
+  spec.work_dir = b.dir.path();
+  spec.limits = limits;
+  spec.stdin_data = std::move(stdin_data);
+  auto r = TheSandbox().Run(spec);
+  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error()));
+  INFO(r->Describe());
+  return *r;
+}
+
+Limits Quick(double wall = 2.0) {
+  Limits l;
+  l.wall_s = wall;
+  l.cpu_s = 10;
+  l.address_space = 512ull << 20;
+  l.file_size = 8ull << 20;
+  l.processes = 32;
+  l.stdout_cap = 64 << 10;
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("the sandbox names its isolation, and it is bubblewrap here") {
+  const Sandbox& sb = TheSandbox();
+  MESSAGE("isolation: " << sb.DescribeIsolation());
+  // On every machine ergon supports (Debian with bubblewrap installed), the
+  // strongest level must be in force; a silent downgrade is a failure.
+  CHECK(sb.level() == IsolationLevel::kBubblewrap);
+  CHECK(sb.DescribeIsolation().find("bubblewrap") != std::string::npos);
+}
+
+TEST_CASE("a normal program: stdin in, stdout out, a clean environment") {
+  ::setenv("ERGON_TEST_SECRET", "hunter2", 1);
+  auto b = Build("echo.cpp");
+  std::string token = Token();
+  std::string input = "line one\nline two\n" + std::string(200000, 'z');  // bigger than a pipe buffer
+  Limits l = Quick(10);
+  l.stdout_cap = 1 << 20;
+  RunResult r = RunIt(b, token, l, {}, input);
+  CHECK(r.outcome == Outcome::kOk);
+  CHECK(r.exit_code == 0);
+  CHECK(r.stdout_text == input);
+  CHECK(r.stderr_text.find("hunter2") == std::string::npos);
+  CHECK(r.stderr_text.find("PATH=") != std::string::npos);
+  CHECK(r.stderr_text.find("HOME=" + b.dir.path()) != std::string::npos);
+  CHECK(r.isolation == TheSandbox().DescribeIsolation());
+  CHECK(r.wall_s > 0);
+  CHECK(Survivors(token) == 0);
+}
+
+TEST_CASE("exit codes and crashes are reported as such") {
+  auto b = Build("exit_code.cpp");
+  RunResult r = RunIt(b, Token(), Quick());
+  CHECK(r.outcome == Outcome::kExitCode);
+  CHECK(r.exit_code == 3);
+  CHECK(r.Describe().find("exit code 3") != std::string::npos);
+  CHECK(r.Describe().find("failing on purpose") != std::string::npos);
+
+  auto c = Build("crash.cpp");
+  RunResult s = RunIt(c, Token(), Quick());
+  CHECK(s.outcome == Outcome::kSignal);
+  CHECK(s.signal == SIGSEGV);
+  CHECK(s.Describe().find("SIGSEGV") != std::string::npos);
+}
+
+TEST_CASE("gallery: an infinite loop times out and dies") {
+  auto b = Build("loop.cpp");
+  std::string token = Token();
+  auto t0 = std::chrono::steady_clock::now();
+  RunResult r = RunIt(b, token, Quick(1.0));
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(r.outcome == Outcome::kTimeout);
+  CHECK(r.wall_s >= 1.0);
+  CHECK(took < 3.0);
+  CHECK(r.Describe().find("timeout") != std::string::npos);
+  CHECK(Survivors(token) == 0);
+}
+
+TEST_CASE("gallery: a sleeper times out (wall clock, not CPU)") {
+  auto b = Build("sleeper.cpp");
+  std::string token = Token();
+  RunResult r = RunIt(b, token, Quick(0.5));
+  CHECK(r.outcome == Outcome::kTimeout);
+  CHECK(r.user_s < 0.5);
+  CHECK(Survivors(token) == 0);
+}
+
+TEST_CASE("gallery: CPU limit is reported as a CPU limit") {
+  auto b = Build("cpu_burn.cpp");
+  Limits l = Quick(10);
+  l.cpu_s = 1;
+  RunResult r = RunIt(b, Token(), l);
+  CHECK(r.outcome == Outcome::kCpuLimit);
+  CHECK(r.user_s + r.sys_s >= 0.9);
+  CHECK(r.wall_s < 5);
+}
+
+TEST_CASE("gallery: a fork bomb is contained and nothing survives") {
+  auto b = Build("fork_bomb.cpp");
+  std::string token = Token();
+  RunResult r = RunIt(b, token, Quick(1.5));
+  CHECK((r.outcome == Outcome::kTimeout || r.outcome == Outcome::kSignal || r.outcome == Outcome::kCpuLimit));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(Survivors(token) == 0);
+  // The host can still start processes.
+  pid_t p = fork();
+  if (p == 0) _exit(0);
+  REQUIRE(p > 0);
+  int st = 0;
+  waitpid(p, &st, 0);
+  CHECK(WIFEXITED(st));
+}
+
+TEST_CASE("gallery: a memory hog hits the memory limit") {
+  auto b = Build("memory_hog.cpp");
+  Limits l = Quick(10);
+  l.address_space = 256ull << 20;
+  RunResult r = RunIt(b, Token(), l);
+  CHECK(r.outcome == Outcome::kMemoryLimit);
+  CHECK(r.max_rss_kb < 300 * 1024);
+}
+
+TEST_CASE("gallery: an output flood is cut at the cap, fast") {
+  auto b = Build("flood.cpp");
+  std::string token = Token();
+  Limits l = Quick(10);
+  l.stdout_cap = 100000;
+  RunResult r = RunIt(b, token, l);
+  CHECK(r.outcome == Outcome::kOutputLimit);
+  CHECK(r.stdout_truncated);
+  CHECK(r.stdout_text.size() == 100000);
+  CHECK(r.wall_s < 5);
+  CHECK(Survivors(token) == 0);
+}
+
+TEST_CASE("gallery: a file flood stops at the file-size limit") {
+  auto b = Build("file_flood.cpp");
+  Limits l = Quick(10);
+  l.file_size = 1 << 20;
+  RunResult r = RunIt(b, Token(), l);
+  CHECK(r.outcome == Outcome::kOutputLimit);
+  CHECK(fs::file_size(fs::path(b.dir.path()) / "big.bin") <= (1u << 20));
+}
+
+TEST_CASE("gallery: no network, not even the host's loopback") {
+  int ls = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(ls >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  REQUIRE(bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(listen(ls, 4) == 0);
+  socklen_t len = sizeof a;
+  getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = ntohs(a.sin_port);
+
+  auto b = Build("connect.cpp");
+  RunResult r = RunIt(b, Token(), Quick(), {std::to_string(port)});
+  CHECK(r.stdout_text.find("CONNECTED") == std::string::npos);
+  CHECK(r.outcome == Outcome::kExitCode);
+  // And the listener saw nobody.
+  fcntl(ls, F_SETFL, O_NONBLOCK);
+  CHECK(accept(ls, nullptr, nullptr) < 0);
+  close(ls);
+}
+
+TEST_CASE("gallery: writes outside the work dir never appear") {
+  auto b = Build("write_outside.cpp");
+  auto outside = ScratchDir::Create(TheSandbox(), "ergon-outside-");  // even one nobody may write
+  REQUIRE(outside.has_value());
+  std::string target1 = outside->path() + "/pwned.txt";
+  std::string target2 = fs::path(b.dir.path()).parent_path().string() + "/ergon-pwned-" + Token();
+  std::string target3 = "/etc/ergon-pwned";
+  RunResult r = RunIt(b, Token(), Quick(), {target1, target2, target3, "inside.txt"});
+  CHECK(r.outcome == Outcome::kOk);
+  CHECK(!fs::exists(target1));
+  CHECK(!fs::exists(target2));
+  CHECK(!fs::exists(target3));
+  // The work dir itself is writable.
+  CHECK(fs::exists(fs::path(b.dir.path()) / "inside.txt"));
+}
+
+TEST_CASE("gallery: a root-only file of the host cannot be read") {
+  if (geteuid() != 0) {
+    MESSAGE("skipped: needs root to create a file the sandbox uid cannot read");
+    return;
+  }
+  auto b = Build("read_secret.cpp");
+  fs::path secret = fs::path("/root") / ("ergon-secret-" + Token());
+  {
+    std::ofstream f(secret);
+    f << "the hidden seed is 42";
+  }
+  fs::permissions(secret, fs::perms::owner_read | fs::perms::owner_write);
+  RunResult r = RunIt(b, Token(), Quick(), {secret.string()});
+  fs::remove(secret);
+  CHECK(r.stdout_text.find("hidden seed") == std::string::npos);
+  CHECK(r.outcome == Outcome::kExitCode);
+}
+
+TEST_CASE("gallery: a child detached with setsid dies with the run") {
+  auto b = Build("setsid_child.cpp");
+  std::string token = Token();
+  RunResult r = RunIt(b, token, Quick(5));
+  CHECK(r.outcome == Outcome::kOk);
+  CHECK(r.stdout_text == "parent done\n");
+  CHECK(r.wall_s < 2.0);  // we did not wait for the orphan
+  CHECK(Survivors(token) == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(!fs::exists(fs::path(b.dir.path()) / "survived.txt"));
+}
+
+TEST_CASE("a missing work dir is a host error, not a candidate outcome") {
+  RunSpec spec;
+  spec.argv = {"/bin/true"};
+  spec.work_dir = "/nonexistent/ergon";
+  auto r = TheSandbox().Run(spec);
+  REQUIRE(!r.has_value());
+  CHECK(r.error().find("/nonexistent/ergon") != std::string::npos);
+}
+
+TEST_CASE("compile errors come back as diagnostics, capped") {
+  auto dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  REQUIRE(dir.has_value());
+  CompileRequest req;
+  req.source = "int main() { return undefined_name; }\n";
+  req.output_dir = dir->path();
+  req.diagnostics_cap = 4096;
+  auto out = Compile(TheSandbox(), req);
+  REQUIRE(out.has_value());
+  CHECK(!out->ok);
+  CHECK(out->diagnostics.find("undefined_name") != std::string::npos);
+  CHECK(out->diagnostics.size() < 4096 + 200);
+}
+
+TEST_CASE("the compiler runs sandboxed: #include of a root-only file fails") {
+  if (geteuid() != 0) {
+    MESSAGE("skipped: needs root");
+    return;
+  }
+  fs::path secret = fs::path("/root") / ("ergon-secret-" + Token() + ".h");
+  {
+    std::ofstream f(secret);
+    f << "int leaked = 1;\n";
+  }
+  fs::permissions(secret, fs::perms::owner_read | fs::perms::owner_write);
+  auto dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  REQUIRE(dir.has_value());
+  CompileRequest req;
+  req.source = "#include \"" + secret.string() + "\"\nint main() { return leaked; }\n";
+  req.output_dir = dir->path();
+  auto out = Compile(TheSandbox(), req);
+  fs::remove(secret);
+  REQUIRE(out.has_value());
+  CHECK(!out->ok);
+}
+
+TEST_CASE("fallback levels are named honestly and still enforce the watchdog") {
+  SandboxOptions o;
+  o.force_level = IsolationLevel::kRlimitsOnly;
+  auto sb = Sandbox::Create(o);
+  REQUIRE(sb.has_value());
+  CHECK(sb->DescribeIsolation().find("NO network") != std::string::npos);
+  auto b = Build("sleeper.cpp");
+  std::string token = Token();
+  RunSpec spec;
+  spec.argv = {b.exe, token};
+  spec.work_dir = b.dir.path();
+  spec.limits = Quick(0.5);
+  auto r = sb->Run(spec);
+  REQUIRE(r.has_value());
+  CHECK(r->outcome == Outcome::kTimeout);
+  CHECK(r->isolation.find("NO network") != std::string::npos);
+  CHECK(Survivors(token) == 0);
+
+  if (geteuid() == 0) {
+    SandboxOptions u;
+    u.force_level = IsolationLevel::kUnshare;
+    auto us = Sandbox::Create(u);
+    REQUIRE_MESSAGE(us.has_value(), (us ? "" : us.error()));
+    auto c = Build("setsid_child.cpp");
+    std::string t2 = Token();
+    spec.argv = {c.exe, t2};
+    spec.work_dir = c.dir.path();
+    spec.limits = Quick(5);
+    auto r2 = us->Run(spec);
+    REQUIRE(r2.has_value());
+    CHECK(r2->outcome == Outcome::kOk);
+    CHECK(Survivors(t2) == 0);  // the pid namespace took the orphan down
+  }
+}
+
+TEST_CASE("gallery: CPU work hidden in an orphaned child is counted, and the child dies") {
+  auto b = Build("fork_worker.cpp");
+  std::string token = Token();
+  RunResult r = RunIt(b, token, Quick(5));
+  CHECK(r.outcome == Outcome::kOk);
+  CHECK(r.user_s + r.sys_s >= 0.4);  // the child's ~0.6 s, not the parent's ~0
+  CHECK(Survivors(token) == 0);
+}
+
+TEST_CASE("a command that does not exist is an exit code with the reason") {
+  auto dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  REQUIRE(dir.has_value());
+  RunSpec spec;
+  spec.argv = {"/nonexistent/program"};
+  spec.work_dir = dir->path();
+  auto r = TheSandbox().Run(spec);
+  REQUIRE(r.has_value());
+  CHECK(r->outcome == Outcome::kExitCode);
+  CHECK(r->exit_code == 127);
+  CHECK(r->stderr_text.find("/nonexistent/program") != std::string::npos);
+}
