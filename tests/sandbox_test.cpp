@@ -105,7 +105,7 @@ Limits Quick(double wall = 2.0) {
 
 }  // namespace
 
-TEST_CASE("the sandbox names its isolation, and it is bubblewrap here") {
+TEST_CASE("the sandbox names its isolation - and it is bubblewrap here") {
   const Sandbox& sb = TheSandbox();
   MESSAGE("isolation: " << sb.DescribeIsolation());
   // On every machine ergon supports (Debian with bubblewrap installed), the
@@ -114,7 +114,7 @@ TEST_CASE("the sandbox names its isolation, and it is bubblewrap here") {
   CHECK(sb.DescribeIsolation().find("bubblewrap") != std::string::npos);
 }
 
-TEST_CASE("a normal program: stdin in, stdout out, a clean environment") {
+TEST_CASE("a normal program: stdin in - stdout out - a clean environment") {
   ::setenv("ERGON_TEST_SECRET", "hunter2", 1);
   auto b = Build("echo.cpp");
   std::string token = Token();
@@ -161,7 +161,7 @@ TEST_CASE("gallery: an infinite loop times out and dies") {
   CHECK(Survivors(token) == 0);
 }
 
-TEST_CASE("gallery: a sleeper times out (wall clock, not CPU)") {
+TEST_CASE("gallery: a sleeper times out (wall clock - not CPU)") {
   auto b = Build("sleeper.cpp");
   std::string token = Token();
   RunResult r = RunIt(b, token, Quick(0.5));
@@ -205,7 +205,7 @@ TEST_CASE("gallery: a memory hog hits the memory limit") {
   CHECK(r.max_rss_kb < 300 * 1024);
 }
 
-TEST_CASE("gallery: an output flood is cut at the cap, fast") {
+TEST_CASE("gallery: an output flood is cut at the cap - fast") {
   auto b = Build("flood.cpp");
   std::string token = Token();
   Limits l = Quick(10);
@@ -227,7 +227,7 @@ TEST_CASE("gallery: a file flood stops at the file-size limit") {
   CHECK(fs::file_size(fs::path(b.dir.path()) / "big.bin") <= (1u << 20));
 }
 
-TEST_CASE("gallery: no network, not even the host's loopback") {
+TEST_CASE("gallery: no network - not even the host's loopback") {
   int ls = socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(ls >= 0);
   sockaddr_in a{};
@@ -296,7 +296,7 @@ TEST_CASE("gallery: a child detached with setsid dies with the run") {
   CHECK(!fs::exists(fs::path(b.dir.path()) / "survived.txt"));
 }
 
-TEST_CASE("a missing work dir is a host error, not a candidate outcome") {
+TEST_CASE("a missing work dir is a host error - not a candidate outcome") {
   RunSpec spec;
   spec.argv = {"/bin/true"};
   spec.work_dir = "/nonexistent/ergon";
@@ -305,7 +305,7 @@ TEST_CASE("a missing work dir is a host error, not a candidate outcome") {
   CHECK(r.error().find("/nonexistent/ergon") != std::string::npos);
 }
 
-TEST_CASE("compile errors come back as diagnostics, capped") {
+TEST_CASE("compile errors come back as diagnostics - capped") {
   auto dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
   REQUIRE(dir.has_value());
   CompileRequest req;
@@ -376,7 +376,7 @@ TEST_CASE("fallback levels are named honestly and still enforce the watchdog") {
   }
 }
 
-TEST_CASE("gallery: CPU work hidden in an orphaned child is counted, and the child dies") {
+TEST_CASE("gallery: CPU work hidden in an orphaned child is counted - and the child dies") {
   auto b = Build("fork_worker.cpp");
   std::string token = Token();
   RunResult r = RunIt(b, token, Quick(5));

@@ -1,0 +1,143 @@
+// The `ergon` binary as a user runs it: real child processes.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/home.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Ran {
+  int code;
+  std::string out;
+};
+
+Ran Ergon(const std::string& args, const std::string& env = "", const std::string& cwd = "") {
+  std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + env + " '" + ERGON_BINARY + "' " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+}  // namespace
+
+TEST_CASE("--help lists every subcommand and exits 0") {
+  Ran r = Ergon("--help");
+  CHECK(r.code == 0);
+  for (const char* sub : {"tasks", "run", "eval", "score", "archive", "replay", "doctor"})
+    CHECK_MESSAGE(r.out.find(sub) != std::string::npos, sub);
+}
+
+TEST_CASE("--version prints the project version") {
+  Ran r = Ergon("--version");
+  CHECK(r.code == 0);
+  CHECK(r.out == std::string("ergon ") + ERGON_VERSION + "\n");
+}
+
+TEST_CASE("tasks lists the task folders with their summaries") {
+  Ran r = Ergon("tasks");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("dally_parity") != std::string::npos);
+  CHECK(r.out.find("sparse_parity") != std::string::npos);
+  CHECK(r.out.find("k-sparse parity") != std::string::npos);
+}
+
+TEST_CASE("tasks --json is one parseable array") {
+  Ran r = Ergon("tasks --json");
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j.is_array());
+  REQUIRE(j.size() >= 2);
+  CHECK(j[0]["name"] == "dally_parity");
+  CHECK(j[0].contains("summary"));
+}
+
+TEST_CASE("the binary finds its tasks from any working directory") {
+  Ran r = Ergon("tasks", "", "/");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("sparse_parity") != std::string::npos);
+}
+
+TEST_CASE("unknown commands and bad flags exit 2 with an error and a hint") {
+  Ran a = Ergon("frobnicate");
+  CHECK(a.code == 2);
+  CHECK(a.out.find("unknown command 'frobnicate'") != std::string::npos);
+  CHECK(a.out.find("ergon --help") != std::string::npos);
+  Ran b = Ergon("tasks --bogus");
+  CHECK(b.code == 2);
+  CHECK(b.out.find("--bogus") != std::string::npos);
+  CHECK(b.out.find("ergon tasks --help") != std::string::npos);
+  Ran c = Ergon("");
+  CHECK(c.code == 2);
+  Ran d = Ergon("run");
+  CHECK(d.code == 2);
+  CHECK(d.out.find("--task is required") != std::string::npos);
+}
+
+TEST_CASE("commands of later issues say they are not built yet and exit 1") {
+  Ran r = Ergon("score some.ir");
+  CHECK(r.code == 1);
+  CHECK(r.out.find("not implemented yet") != std::string::npos);
+}
+
+TEST_CASE("ERGON_HOME overrides and a wrong one is a clear error") {
+  fs::path home = fs::temp_directory_path() / "ergon-home-test";
+  fs::remove_all(home);
+  fs::create_directories(home / "evaluators" / "toy");
+  std::ofstream(home / "evaluators" / "toy" / "task.json") << R"({"summary": "a toy task", "language": "cpp"})";
+  Ran r = Ergon("tasks", "ERGON_HOME='" + home.string() + "'");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("a toy task") != std::string::npos);
+  CHECK(r.out.find("sparse_parity") == std::string::npos);
+
+  std::ofstream(home / "evaluators" / "toy" / "task.json") << R"({"language": "cpp"})";
+  Ran bad = Ergon("tasks", "ERGON_HOME='" + home.string() + "'");
+  CHECK(bad.code == 1);
+  CHECK(bad.out.find("missing string field \"summary\"") != std::string::npos);
+
+  Ran missing = Ergon("tasks", "ERGON_HOME=/nonexistent/ergon");
+  CHECK(missing.code == 1);
+  CHECK(missing.out.find("ERGON_HOME=/nonexistent/ergon") != std::string::npos);
+  fs::remove_all(home);
+}
+
+TEST_CASE("FindHome: installed prefix first, then source tree, cwd, exe parents") {
+  fs::path root = fs::temp_directory_path() / "ergon-findhome-test";
+  fs::remove_all(root);
+  fs::create_directories(root / "prefix" / "bin");
+  fs::create_directories(root / "prefix" / "share" / "ergon" / "evaluators");
+  fs::create_directories(root / "src" / "evaluators");
+  fs::create_directories(root / "src" / "build" / "sub");
+  ergon::engine::HomeSearch w;
+  w.exe_path = (root / "prefix" / "bin" / "ergon").string();
+  w.source_dir = (root / "src").string();
+  auto h = ergon::engine::FindHome(w);
+  REQUIRE(h.has_value());
+  CHECK(*h == (root / "prefix" / "share" / "ergon").string());
+
+  // A build tree inside the source tree, source dir unknown (moved binary).
+  ergon::engine::HomeSearch b;
+  b.exe_path = (root / "src" / "build" / "sub" / "ergon").string();
+  auto hb = ergon::engine::FindHome(b);
+  REQUIRE(hb.has_value());
+  CHECK(*hb == (root / "src").string());
+
+  ergon::engine::HomeSearch none;
+  none.exe_path = "/nonexistent/bin/ergon";
+  auto hn = ergon::engine::FindHome(none);
+  REQUIRE(!hn.has_value());
+  CHECK(hn.error().find("set ERGON_HOME") != std::string::npos);
+  fs::remove_all(root);
+}
