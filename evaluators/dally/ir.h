@@ -1,0 +1,66 @@
+// The Sutro group's "simplified Dally model" IR (v3 ISA, signed 8-bit wrap):
+// parsing, static cost and simulation, exactly as ../conformance SPEC.md
+// describes (a copy of its rules is in evaluators/dally_parity/README.md).
+//
+// A program is compiled once into a compact op array over densely renumbered
+// slots; simulation then runs many instances at once, one int8 lane per
+// instance, so the inner loops vectorise.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+namespace ergon::evaluators::dally {
+
+enum class OpCode : std::uint8_t { kSet, kCopy, kNot, kAbs, kAdd, kSub, kMul, kDiv, kAnd, kOr, kXor, kCmp, kSelect };
+enum class Pred : std::uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
+
+struct Op {
+  OpCode code;
+  Pred pred;       // cmp only
+  std::int16_t imm;  // set only, already wrapped to [-128, 127]
+  std::uint32_t dst, a, b, c;  // slots
+};
+
+struct IrProgram {
+  std::vector<std::uint32_t> input_slots;   // slot of the i-th input
+  std::vector<std::uint32_t> output_slots;  // slot of the i-th output
+  std::vector<Op> ops;
+  std::uint32_t num_slots = 0;
+  std::uint64_t cost = 0;   // static: sum of ceil(sqrt(addr)) over reads
+  std::size_t lines = 0;    // non-blank lines, input and output included
+};
+
+struct IrError {
+  enum class Kind { kCompile, kRuntimeDivByZero, kArity };
+  Kind kind = Kind::kCompile;
+  int line = 0;           // 1-based line after the ';' split; 0 if none
+  std::string message;    // the upstream wording, e.g. "output addr 3 never written"
+  std::string Describe() const;  // "line 12: malformed instruction ..."
+};
+
+constexpr std::size_t kSmallMediumLineCap = 100000;
+constexpr std::size_t kMask32LineCap = 2000000;
+
+// ceil(sqrt(addr)) computed exactly as isqrt(addr - 1) + 1.
+std::uint64_t ReadCost(std::uint64_t addr);
+
+tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t line_cap);
+
+// Exact reference semantics for one instance with arbitrary integer inputs
+// (inputs are placed unwrapped, as upstream does).
+tl::expected<std::vector<std::int64_t>, IrError> SimulateOne(const IrProgram& p,
+                                                              const std::vector<std::int64_t>& inputs);
+
+// Many instances at once. inputs[i * num_inputs + j] is input j of instance
+// i and must fit int8 (the benchmarks use 0/1). Outputs likewise, row-major.
+// A zero divisor in any instance fails the whole batch, as upstream.
+tl::expected<std::vector<std::int8_t>, IrError> SimulateBatch(const IrProgram& p,
+                                                               const std::vector<std::int8_t>& inputs,
+                                                               std::size_t instances);
+
+}  // namespace ergon::evaluators::dally

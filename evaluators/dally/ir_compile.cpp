@@ -1,0 +1,263 @@
+// IR text -> IrProgram, following SPEC.md §1-§8 line by line. Error wording
+// follows the upstream scorer so results can be compared with its output.
+#include <unordered_map>
+
+#include <fmt/core.h>
+
+#include "evaluators/dally/ir.h"
+
+namespace ergon::evaluators::dally {
+namespace {
+
+__extension__ typedef unsigned __int128 u128;
+
+bool IsSpace(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
+
+std::string_view Strip(std::string_view s) {
+  while (!s.empty() && IsSpace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Python's splitlines() after ';' -> '\n', keeping non-blank stripped lines.
+std::vector<std::string_view> SplitIr(std::string_view t) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0, i = 0;
+  auto flush = [&](std::size_t end) {
+    std::string_view l = Strip(t.substr(start, end - start));
+    if (!l.empty()) lines.push_back(l);
+  };
+  while (i < t.size()) {
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    std::size_t len = 0;
+    if (c == ';' || c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e)) len = 1;
+    else if (c == '\r') len = (i + 1 < t.size() && t[i + 1] == '\n') ? 2 : 1;
+    else if (c == 0xC2 && i + 1 < t.size() && static_cast<unsigned char>(t[i + 1]) == 0x85) len = 2;  // U+0085
+    else if (c == 0xE2 && i + 2 < t.size() && static_cast<unsigned char>(t[i + 1]) == 0x80 &&
+             (static_cast<unsigned char>(t[i + 2]) == 0xA8 || static_cast<unsigned char>(t[i + 2]) == 0xA9))
+      len = 3;  // U+2028, U+2029
+    if (len) {
+      flush(i);
+      i += len;
+      start = i;
+    } else {
+      ++i;
+    }
+  }
+  flush(t.size());
+  return lines;
+}
+
+// Python repr() of a short ASCII-ish string, for error messages.
+std::string Repr(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\t') out += "\\t";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\\') out += "\\\\";
+    else if (c == '\'') out += "\\'";
+    else out += c;
+  }
+  return out + "'";
+}
+
+struct Int {
+  bool negative = false;
+  u128 magnitude = 0;  // saturates at 2^100, far beyond any valid value
+  std::string text;    // canonical decimal, for messages
+};
+
+// Python int(s, 10): whitespace, sign, digits with single '_' between them.
+bool ParseInt(std::string_view raw, Int& out) {
+  std::string_view s = Strip(raw);
+  out = Int{};
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    out.negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return false;
+  bool prev_digit = false;
+  std::string digits;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= '0' && c <= '9') {
+      digits += c;
+      if (out.magnitude < (u128(1) << 100)) out.magnitude = out.magnitude * 10 + static_cast<unsigned>(c - '0');
+      prev_digit = true;
+    } else if (c == '_' && prev_digit && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9') {
+      prev_digit = false;
+    } else {
+      return false;
+    }
+  }
+  auto nz = digits.find_first_not_of('0');
+  out.text = nz == std::string::npos ? "0" : digits.substr(nz);
+  if (out.magnitude == 0) out.negative = false;
+  if (out.negative) out.text = "-" + out.text;
+  return true;
+}
+
+std::string BadInt(std::string_view operand) {
+  return "invalid literal for int() with base 10: " + Repr(Strip(operand));
+}
+
+constexpr u128 kMaxAddr = ~std::uint64_t{0};
+bool ValidAddr(const Int& v) { return !v.negative && v.magnitude >= 1 && v.magnitude <= kMaxAddr; }
+
+std::vector<std::string_view> SplitOperands(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == ',') {
+      std::string_view item = Strip(s.substr(start, i - start));
+      if (!item.empty()) out.push_back(item);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+std::string WithCommas(std::size_t n) {
+  std::string s = std::to_string(n), out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
+
+struct OpInfo {
+  std::string_view name;
+  OpCode code;
+};
+constexpr OpInfo kOps[] = {{"set", OpCode::kSet}, {"copy", OpCode::kCopy}, {"not", OpCode::kNot},
+                           {"abs", OpCode::kAbs}, {"add", OpCode::kAdd},   {"sub", OpCode::kSub},
+                           {"mul", OpCode::kMul}, {"div", OpCode::kDiv},   {"and", OpCode::kAnd},
+                           {"or", OpCode::kOr},   {"xor", OpCode::kXor},   {"cmp", OpCode::kCmp},
+                           {"select", OpCode::kSelect}};
+
+}  // namespace
+
+std::uint64_t ReadCost(std::uint64_t addr) {
+  if (addr <= 1) return 1;
+  std::uint64_t x = addr - 1;
+  // isqrt by Newton on integers, exact for the whole 64-bit range.
+  std::uint64_t r = static_cast<std::uint64_t>(__builtin_sqrtl(static_cast<long double>(x)));
+  while (static_cast<u128>(r) * r > x) --r;
+  while (static_cast<u128>(r + 1) * (r + 1) <= x) ++r;
+  return r + 1;
+}
+
+std::string IrError::Describe() const {
+  return line ? fmt::format("line {}: {}", line, message) : message;
+}
+
+tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t line_cap) {
+  auto fail = [](int line, std::string msg) {
+    return tl::unexpected(IrError{IrError::Kind::kCompile, line, std::move(msg)});
+  };
+  const auto lines = SplitIr(text);
+  if (lines.size() > line_cap)
+    return fail(0, fmt::format("IR exceeds maximum allowed length ({} instructions)", WithCommas(line_cap)));
+  if (lines.size() < 2) return fail(0, "IR needs at least an input line and an output line");
+
+  IrProgram p;
+  p.lines = lines.size();
+  std::unordered_map<std::uint64_t, std::uint32_t> slot;  // address -> slot, once initialised
+  slot.reserve(1024);
+  auto parse_list = [&](std::string_view l, int ln, std::vector<std::uint64_t>& out) -> tl::expected<void, IrError> {
+    for (std::string_view item : SplitOperands(l)) {
+      Int v;
+      if (!ParseInt(item, v)) return fail(ln, "malformed input/output line: " + BadInt(item));
+      if (!ValidAddr(v)) return fail(ln, "malformed input/output line: invalid address " + v.text);
+      out.push_back(static_cast<std::uint64_t>(v.magnitude));
+    }
+    return {};
+  };
+  std::vector<std::uint64_t> in_addrs, out_addrs;
+  const int last = static_cast<int>(lines.size());
+  if (auto r = parse_list(lines.front(), 1, in_addrs); !r) return tl::unexpected(r.error());
+  if (auto r = parse_list(lines.back(), last, out_addrs); !r) return tl::unexpected(r.error());
+  for (std::uint64_t a : in_addrs) {
+    auto [it, fresh] = slot.emplace(a, static_cast<std::uint32_t>(slot.size()));
+    if (!fresh) return fail(1, "input addresses must be distinct");
+    p.input_slots.push_back(it->second);
+  }
+
+  p.ops.reserve(lines.size());
+  for (int ln = 2; ln < last; ++ln) {
+    std::string_view line = lines[static_cast<std::size_t>(ln - 1)];
+    auto bad = [&](const std::string& why) { return fail(ln, "malformed instruction '" + std::string(line) + "': " + why); };
+    auto sp = line.find(' ');
+    std::string_view name = line.substr(0, sp);
+    std::string_view rest = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
+    const OpInfo* info = nullptr;
+    for (const auto& o : kOps)
+      if (o.name == name) info = &o;
+    if (!info) return bad("unknown op: " + Repr(name));
+    auto ops = SplitOperands(rest);
+    const OpCode code = info->code;
+    const std::size_t n = ops.size();
+    bool binary = code >= OpCode::kAdd && code <= OpCode::kXor;
+    if (code == OpCode::kSet || code == OpCode::kCopy || code == OpCode::kNot || code == OpCode::kAbs) {
+      if (n != 2) return bad("needs 2 operands");
+    } else if (binary) {
+      if (n != 2 && n != 3) return bad("needs 2 or 3 operands");
+    } else if (n != 4) {
+      return bad("needs 4 operands");
+    }
+    // Integers: every operand but cmp's predicate.
+    std::size_t nints = code == OpCode::kCmp ? 3 : n;
+    Int v[4];
+    for (std::size_t i = 0; i < nints; ++i)
+      if (!ParseInt(ops[i], v[i])) return bad(BadInt(ops[i]));
+    Op op{};
+    op.code = code;
+    if (code == OpCode::kSet) {
+      bool in_range = v[1].negative ? v[1].magnitude <= 128 : v[1].magnitude <= 255;
+      if (!in_range) return bad("literal out of bounds");
+      int k = v[1].negative ? -static_cast<int>(v[1].magnitude) : static_cast<int>(v[1].magnitude);
+      op.imm = static_cast<std::int16_t>(static_cast<std::int8_t>(static_cast<std::uint8_t>(k & 0xff)));
+    }
+    if (code == OpCode::kCmp) {
+      static constexpr std::string_view preds[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+      bool ok = false;
+      for (int i = 0; i < 6; ++i)
+        if (ops[3] == preds[i]) { op.pred = static_cast<Pred>(i); ok = true; }
+      if (!ok) return bad("invalid predicate");
+    }
+    if (!ValidAddr(v[0])) return bad("invalid dest address " + v[0].text);
+    // Sources, in order; the short form `op d,s` reads d first.
+    std::vector<const Int*> srcs;
+    if (binary && n == 2) srcs = {&v[0], &v[1]};
+    else if (code == OpCode::kSet) srcs = {};
+    else if (code == OpCode::kCmp) srcs = {&v[1], &v[2]};
+    else for (std::size_t i = 1; i < n; ++i) srcs.push_back(&v[i]);
+    std::uint32_t s[3] = {0, 0, 0};
+    for (std::size_t i = 0; i < srcs.size(); ++i) {
+      const Int& a = *srcs[i];
+      auto it = ValidAddr(a) ? slot.find(static_cast<std::uint64_t>(a.magnitude)) : slot.end();
+      if (it == slot.end()) return bad("uninitialized read: " + a.text);
+      s[i] = it->second;
+      p.cost += ReadCost(static_cast<std::uint64_t>(a.magnitude));
+    }
+    op.a = s[0];
+    op.b = s[1];
+    op.c = s[2];
+    auto [it, fresh] = slot.emplace(static_cast<std::uint64_t>(v[0].magnitude), static_cast<std::uint32_t>(slot.size()));
+    (void)fresh;
+    op.dst = it->second;
+    p.ops.push_back(op);
+  }
+  for (std::uint64_t a : out_addrs) {
+    auto it = slot.find(a);
+    if (it == slot.end()) return fail(last, fmt::format("output addr {} never written", a));
+    p.output_slots.push_back(it->second);
+    p.cost += ReadCost(a);
+  }
+  p.num_slots = static_cast<std::uint32_t>(slot.size());
+  return p;
+}
+
+}  // namespace ergon::evaluators::dally

@@ -1,0 +1,29 @@
+// CPython's random.Random (MT19937), only the parts the Sutro group's suite
+// generators use, reproduced bit for bit (SPEC.md §12) so ergon regenerates
+// their instances exactly.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace ergon::evaluators::dally {
+
+class PythonRandom {
+ public:
+  // random.Random(N) for N >= 0 given as 32-bit words, least significant first.
+  explicit PythonRandom(const std::vector<std::uint32_t>& seed_words);
+  static PythonRandom FromUint64(std::uint64_t seed);
+
+  std::uint32_t GetRandBits(int k);        // 1 <= k <= 32
+  std::uint32_t RandBelow(std::uint32_t n);  // n >= 1
+  // random.sample(range(n), k) in pick order (not sorted).
+  std::vector<int> SampleRange(int n, int k);
+
+ private:
+  std::uint32_t Next();
+  std::array<std::uint32_t, 624> mt_{};
+  int index_ = 624;
+};
+
+}  // namespace ergon::evaluators::dally
