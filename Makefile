@@ -47,7 +47,7 @@ run: build
 	@$(BUILD)/ergon tasks
 
 bench: build
-	@cmake --build $(BUILD) -j $(JOBS) --target ergon_bench
+	@cmake --build $(BUILD) -j $(JOBS) --target ergon_bench >/dev/null
 	@$(BUILD)/ergon_bench
 
 clean:

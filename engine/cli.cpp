@@ -10,6 +10,7 @@
 
 #include "engine/doctor.h"
 #include "engine/home.h"
+#include "evaluators/dally/score_file.h"
 #include "evaluators/task_catalog.h"
 
 #ifndef ERGON_VERSION
@@ -54,6 +55,21 @@ int Tasks(bool json) {
   return 0;
 }
 
+int Score(const evaluators::dally::ScoreRequest& request, bool json) {
+  auto home = FindHome();
+  evaluators::dally::ScoreRequest q = request;
+  if (home) q.suites_dir = *home + "/evaluators/dally_parity/suites";
+  if (q.suite == "dev" && !home) {
+    fmt::print(stderr, "ergon score: {}\n", home.error());
+    return 1;
+  }
+  auto r = evaluators::dally::ScoreFile(q);
+  if (json) fmt::print("{}\n", evaluators::dally::ReportJson(r));
+  else if (r.ran) fmt::print("{}\n", evaluators::dally::ReportText(r));
+  else fmt::print(stderr, "ergon score: {}: {}\n", q.path, r.status);
+  return r.ran ? 0 : 1;
+}
+
 int NotYet(const std::string& command, const std::string& issue) {
   fmt::print(stderr, "ergon {}: not implemented yet (tracked in the issue \"{}\")\n", command, issue);
   return 1;
@@ -86,10 +102,16 @@ int Main(int argc, char** argv) {
   eval->add_option("file", file, "candidate source (default: the task's baseline)");
   eval->add_option("--meter", meter, "cachemodel | nvml | wall");
   eval->add_flag("--json", json, "print one JSON object");
-  auto* score = app.add_subcommand("score", "score a Dally IR program (not built yet)");
-  score->add_option("file", file, "IR file")->required();
-  score->add_option("--tier", tier, "small | medium | mask32");
-  score->add_option("--suite", suite, "dev | fresh");
+  evaluators::dally::ScoreRequest score_req;
+  auto* score = app.add_subcommand("score", "score a Dally IR program: static cost, and recovery/accuracy on a suite");
+  score->add_option("file", score_req.path, "IR file")->required();
+  score->add_option("--tier", score_req.tier, "small | medium | mask32 (default mask32)")
+      ->check(CLI::IsMember({"small", "medium", "mask32"}));
+  score->add_option("--suite", score_req.suite,
+                    "fresh (default: new secret instances) | dev (the group's official suite; seeds 0..63 for "
+                    "small/medium) | seeds | any other key (mask32: a deterministic keyed suite)");
+  score->add_option("--instances", score_req.instances, "instances (default: mask32 2048, small 64, medium 8)")
+      ->check(CLI::Range(1, 1 << 20));
   score->add_flag("--json", json, "print one JSON object");
   auto* archive = app.add_subcommand("archive", "inspect the archive: list, top, show, search, ... (not built yet)");
   archive->allow_extras();
@@ -123,7 +145,7 @@ int Main(int argc, char** argv) {
   if (doctor->parsed()) return Doctor();
   if (run->parsed()) return NotYet("run", "Orchestrator, agents and prompts");
   if (eval->parsed()) return NotYet("eval", "Learning-task harness / Dally IR evaluator");
-  if (score->parsed()) return NotYet("score", "Dally IR evaluator");
+  if (score->parsed()) return Score(score_req, json);
   if (archive->parsed()) return NotYet("archive", "Archive");
   if (replay->parsed()) return NotYet("replay", "Archive");
   return kUsage;

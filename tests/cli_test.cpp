@@ -87,7 +87,7 @@ TEST_CASE("unknown commands and bad flags exit 2 with an error and a hint") {
 }
 
 TEST_CASE("commands of later issues say they are not built yet and exit 1") {
-  Ran r = Ergon("score some.ir");
+  Ran r = Ergon("replay 1");
   CHECK(r.code == 1);
   CHECK(r.out.find("not implemented yet") != std::string::npos);
 }
@@ -140,4 +140,39 @@ TEST_CASE("FindHome: installed prefix first, then source tree, cwd, exe parents"
   REQUIRE(!hn.has_value());
   CHECK(hn.error().find("set ERGON_HOME") != std::string::npos);
   fs::remove_all(root);
+}
+
+TEST_CASE("score: the record IR on the dev suite with --json") {
+  Ran r = Ergon(std::string("score '") + ERGON_DALLY_DATA + "/packedscan_beat382794_mask32.ir' --suite dev --json");
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["status"] == "ok");
+  CHECK(j["cost"] == 382794);
+  CHECK(j["recovery"] == 1.0);
+  CHECK(j["instances"] == 1024);
+  CHECK(j["lines"] == 58530);
+}
+
+TEST_CASE("score: invalid IR exits 1 naming the line - bad tier exits 2") {
+  fs::path bad = fs::temp_directory_path() / "ergon-cli-bad.ir";
+  std::ofstream(bad) << "1\nfoo 2,1\n2\n";
+  Ran r = Ergon("score '" + bad.string() + "' --json");
+  CHECK(r.code == 1);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["status"] == "line 2: malformed instruction 'foo 2,1': unknown op: 'foo'");
+  Ran t = Ergon("score '" + bad.string() + "' --tier huge");
+  CHECK(t.code == 2);
+  Ran m = Ergon("score /nonexistent.ir");
+  CHECK(m.code == 1);
+  CHECK(m.out.find("cannot read /nonexistent.ir") != std::string::npos);
+  fs::remove(bad);
+}
+
+TEST_CASE("score: small and medium tiers on fixed seeds") {
+  Ran r = Ergon(std::string("score '") + ERGON_DALLY_DATA + "/predpack_tuned_medium.ir' --tier medium --suite dev --json");
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["cost"] == 15691);
+  CHECK(j["accuracy"] == 1.0);
+  CHECK(j["instances"] == 64);
 }

@@ -64,8 +64,17 @@ std::string Repr(std::string_view s) {
 
 struct Int {
   bool negative = false;
-  u128 magnitude = 0;  // saturates at 2^100, far beyond any valid value
-  std::string text;    // canonical decimal, for messages
+  u128 magnitude = 0;      // saturates at 2^100, far beyond any valid value
+  std::string_view digits; // for messages only (may hold '_')
+  // Canonical decimal, as Python would print the value.
+  std::string Text() const {
+    std::string d;
+    for (char c : digits)
+      if (c != '_') d += c;
+    auto nz = d.find_first_not_of('0');
+    d = nz == std::string::npos ? "0" : d.substr(nz);
+    return (negative ? "-" : "") + d;
+  }
 };
 
 // Python int(s, 10): whitespace, sign, digits with single '_' between them.
@@ -78,11 +87,9 @@ bool ParseInt(std::string_view raw, Int& out) {
   }
   if (s.empty()) return false;
   bool prev_digit = false;
-  std::string digits;
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (c >= '0' && c <= '9') {
-      digits += c;
       if (out.magnitude < (u128(1) << 100)) out.magnitude = out.magnitude * 10 + static_cast<unsigned>(c - '0');
       prev_digit = true;
     } else if (c == '_' && prev_digit && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9') {
@@ -91,10 +98,8 @@ bool ParseInt(std::string_view raw, Int& out) {
       return false;
     }
   }
-  auto nz = digits.find_first_not_of('0');
-  out.text = nz == std::string::npos ? "0" : digits.substr(nz);
+  out.digits = s;
   if (out.magnitude == 0) out.negative = false;
-  if (out.negative) out.text = "-" + out.text;
   return true;
 }
 
@@ -105,13 +110,25 @@ std::string BadInt(std::string_view operand) {
 constexpr u128 kMaxAddr = ~std::uint64_t{0};
 bool ValidAddr(const Int& v) { return !v.negative && v.magnitude >= 1 && v.magnitude <= kMaxAddr; }
 
-std::vector<std::string_view> SplitOperands(std::string_view s) {
-  std::vector<std::string_view> out;
+// Comma-separated, stripped, empties dropped. Keeps up to 5 (more only
+// matters as "wrong count"); `count` is the true number.
+struct Operands {
+  std::string_view item[5];
+  std::size_t count = 0;
+  std::size_t size() const { return count; }
+  std::string_view operator[](std::size_t i) const { return item[i]; }
+};
+
+Operands SplitOperands(std::string_view s) {
+  Operands out;
   std::size_t start = 0;
   for (std::size_t i = 0; i <= s.size(); ++i) {
     if (i == s.size() || s[i] == ',') {
-      std::string_view item = Strip(s.substr(start, i - start));
-      if (!item.empty()) out.push_back(item);
+      std::string_view it = Strip(s.substr(start, i - start));
+      if (!it.empty()) {
+        if (out.count < 5) out.item[out.count] = it;
+        ++out.count;
+      }
       start = i + 1;
     }
   }
@@ -167,10 +184,22 @@ tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t li
   std::unordered_map<std::uint64_t, std::uint32_t> slot;  // address -> slot, once initialised
   slot.reserve(1024);
   auto parse_list = [&](std::string_view l, int ln, std::vector<std::uint64_t>& out) -> tl::expected<void, IrError> {
-    for (std::string_view item : SplitOperands(l)) {
+    auto items = SplitOperands(l);
+    std::vector<std::string_view> all;
+    if (items.size() <= 5) all.assign(items.item, items.item + items.size());
+    else {  // long address lists: split again without the cap
+      std::size_t start = 0;
+      for (std::size_t i = 0; i <= l.size(); ++i)
+        if (i == l.size() || l[i] == ',') {
+          std::string_view it = Strip(l.substr(start, i - start));
+          if (!it.empty()) all.push_back(it);
+          start = i + 1;
+        }
+    }
+    for (std::string_view item : all) {
       Int v;
       if (!ParseInt(item, v)) return fail(ln, "malformed input/output line: " + BadInt(item));
-      if (!ValidAddr(v)) return fail(ln, "malformed input/output line: invalid address " + v.text);
+      if (!ValidAddr(v)) return fail(ln, "malformed input/output line: invalid address " + v.Text());
       out.push_back(static_cast<std::uint64_t>(v.magnitude));
     }
     return {};
@@ -227,18 +256,18 @@ tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t li
         if (ops[3] == preds[i]) { op.pred = static_cast<Pred>(i); ok = true; }
       if (!ok) return bad("invalid predicate");
     }
-    if (!ValidAddr(v[0])) return bad("invalid dest address " + v[0].text);
+    if (!ValidAddr(v[0])) return bad("invalid dest address " + v[0].Text());
     // Sources, in order; the short form `op d,s` reads d first.
-    std::vector<const Int*> srcs;
-    if (binary && n == 2) srcs = {&v[0], &v[1]};
-    else if (code == OpCode::kSet) srcs = {};
-    else if (code == OpCode::kCmp) srcs = {&v[1], &v[2]};
-    else for (std::size_t i = 1; i < n; ++i) srcs.push_back(&v[i]);
+    const Int* srcs[3];
+    std::size_t nsrc = 0;
+    if (binary && n == 2) { srcs[0] = &v[0]; srcs[1] = &v[1]; nsrc = 2; }
+    else if (code == OpCode::kCmp) { srcs[0] = &v[1]; srcs[1] = &v[2]; nsrc = 2; }
+    else if (code != OpCode::kSet) for (std::size_t i = 1; i < n; ++i) srcs[nsrc++] = &v[i];
     std::uint32_t s[3] = {0, 0, 0};
-    for (std::size_t i = 0; i < srcs.size(); ++i) {
+    for (std::size_t i = 0; i < nsrc; ++i) {
       const Int& a = *srcs[i];
       auto it = ValidAddr(a) ? slot.find(static_cast<std::uint64_t>(a.magnitude)) : slot.end();
-      if (it == slot.end()) return bad("uninitialized read: " + a.text);
+      if (it == slot.end()) return bad("uninitialized read: " + a.Text());
       s[i] = it->second;
       p.cost += ReadCost(static_cast<std::uint64_t>(a.magnitude));
     }

@@ -1,0 +1,129 @@
+#include "evaluators/dally/score_file.h"
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "evaluators/dally/ir.h"
+#include "evaluators/dally/mask32.h"
+#include "evaluators/dally/tiers.h"
+
+namespace ergon::evaluators::dally {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string Commas(std::uint64_t n) {
+  std::string s = std::to_string(n), out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+ScoreReport ScoreFile(const ScoreRequest& q) {
+  ScoreReport r;
+  r.tier = q.tier;
+  r.suite = q.suite;
+  std::ifstream f(q.path, std::ios::binary);
+  if (!f) {
+    r.status = fmt::format("cannot read {}", q.path);
+    return r;
+  }
+  std::stringstream text;
+  text << f.rdbuf();
+  const bool mask = q.tier == "mask32";
+  const TierSpec& tier = q.tier == "small" ? kSmall : kMedium;
+  auto t0 = Clock::now();
+  auto prog = CompileIr(text.str(), mask ? kMask32LineCap : kSmallMediumLineCap);
+  r.parse_s = Since(t0);
+  if (!prog) {
+    r.status = prog.error().Describe();
+    return r;
+  }
+  r.cost = prog->cost;
+  r.lines = prog->lines;
+
+  if (mask) {
+    tl::expected<MaskSuite, std::string> suite;
+    std::size_t n = q.instances ? q.instances : 2048;
+    int reps = n >= 8 ? 8 : 1;
+    int secrets = static_cast<int>((n + static_cast<std::size_t>(reps) - 1) / static_cast<std::size_t>(reps));
+    if (q.suite == "dev") suite = LoadMaskSuite(q.suites_dir + "/mask32_dev_inputs.txt", q.suites_dir + "/mask32_dev_masks.txt");
+    else if (q.suite == "fresh") suite = FreshMaskSuite(secrets, reps);
+    else suite = GenerateMaskSuite(q.suite, secrets, reps);
+    if (!suite) {
+      r.status = suite.error();
+      return r;
+    }
+    auto t1 = Clock::now();
+    auto sc = ScoreMask32(*prog, *suite);
+    r.simulate_s = Since(t1);
+    if (!sc) {
+      r.status = sc.error().Describe();
+      return r;
+    }
+    r.metric = sc->recovery;
+    r.correct = sc->correct;
+    r.instances = sc->instances;
+  } else {
+    std::size_t n = q.instances ? q.instances : (q.suite == "dev" ? 64 : static_cast<std::size_t>(tier.seeds));
+    std::vector<TierInstance> insts;
+    std::random_device rd;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint64_t seed = (q.suite == "dev" || q.suite == "seeds")
+                               ? i
+                               : (static_cast<std::uint64_t>(rd()) << 32 | rd());
+      insts.push_back(GenerateTierInstance(tier, seed));
+    }
+    if (q.suite != "dev" && q.suite != "seeds" && q.suite != "fresh") {
+      r.status = fmt::format("unknown suite '{}' for tier {} (use fresh, dev or seeds)", q.suite, q.tier);
+      return r;
+    }
+    auto t1 = Clock::now();
+    auto sc = ScoreTier(*prog, tier, insts);
+    r.simulate_s = Since(t1);
+    if (!sc) {
+      r.status = sc.error().Describe();
+      return r;
+    }
+    r.metric = sc->accuracy;
+    r.correct = sc->exact;
+    r.instances = sc->instances;
+  }
+  r.ran = true;
+  return r;
+}
+
+std::string ReportJson(const ScoreReport& r) {
+  nlohmann::json j;
+  j["status"] = r.status;
+  j["tier"] = r.tier;
+  j["suite"] = r.suite;
+  j["cost"] = r.cost;
+  j[r.tier == "mask32" ? "recovery" : "accuracy"] = r.metric;
+  j["correct"] = r.correct;
+  j["instances"] = r.instances;
+  j["lines"] = r.lines;
+  j["parse_s"] = r.parse_s;
+  j["simulate_s"] = r.simulate_s;
+  return j.dump();
+}
+
+std::string ReportText(const ScoreReport& r) {
+  if (!r.ran) return "invalid: " + r.status;
+  return fmt::format("cost {}  {} {:.6f} ({}/{} instances {})  lines {}  suite {}  parse {:.1f} ms  simulate {:.1f} ms",
+                     Commas(r.cost), r.tier == "mask32" ? "recovery" : "accuracy", r.metric, r.correct, r.instances,
+                     r.tier == "mask32" ? "recovered" : "exact", Commas(r.lines), r.suite, r.parse_s * 1e3,
+                     r.simulate_s * 1e3);
+}
+
+}  // namespace ergon::evaluators::dally
