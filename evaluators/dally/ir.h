@@ -46,6 +46,9 @@ struct IrError {
 constexpr std::size_t kSmallMediumLineCap = 100000;
 constexpr std::size_t kMask32LineCap = 2000000;
 
+// 1234567 -> "1,234,567" (upstream's messages and ergon's reports).
+std::string WithCommas(std::uint64_t n);
+
 // ceil(sqrt(addr)) computed exactly as isqrt(addr - 1) + 1.
 std::uint64_t ReadCost(std::uint64_t addr);
 

@@ -135,14 +135,6 @@ Operands SplitOperands(std::string_view s) {
   return out;
 }
 
-std::string WithCommas(std::size_t n) {
-  std::string s = std::to_string(n), out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i && (s.size() - i) % 3 == 0) out += ',';
-    out += s[i];
-  }
-  return out;
-}
 
 struct OpInfo {
   std::string_view name;
@@ -155,6 +147,15 @@ constexpr OpInfo kOps[] = {{"set", OpCode::kSet}, {"copy", OpCode::kCopy}, {"not
                            {"select", OpCode::kSelect}};
 
 }  // namespace
+
+std::string WithCommas(std::uint64_t n) {
+  std::string s = std::to_string(n), out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
 
 std::uint64_t ReadCost(std::uint64_t addr) {
   if (addr <= 1) return 1;

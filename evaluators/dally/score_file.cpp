@@ -18,14 +18,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-std::string Commas(std::uint64_t n) {
-  std::string s = std::to_string(n), out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i && (s.size() - i) % 3 == 0) out += ',';
-    out += s[i];
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -121,8 +113,8 @@ std::string ReportJson(const ScoreReport& r) {
 std::string ReportText(const ScoreReport& r) {
   if (!r.ran) return "invalid: " + r.status;
   return fmt::format("cost {}  {} {:.6f} ({}/{} instances {})  lines {}  suite {}  parse {:.1f} ms  simulate {:.1f} ms",
-                     Commas(r.cost), r.tier == "mask32" ? "recovery" : "accuracy", r.metric, r.correct, r.instances,
-                     r.tier == "mask32" ? "recovered" : "exact", Commas(r.lines), r.suite, r.parse_s * 1e3,
+                     WithCommas(r.cost), r.tier == "mask32" ? "recovery" : "accuracy", r.metric, r.correct, r.instances,
+                     r.tier == "mask32" ? "recovered" : "exact", WithCommas(r.lines), r.suite, r.parse_s * 1e3,
                      r.simulate_s * 1e3);
 }
 
