@@ -1,5 +1,6 @@
 // IR text -> IrProgram, following SPEC.md §1-§8 line by line. Error wording
 // follows the upstream scorer so results can be compared with its output.
+#include <algorithm>
 #include <unordered_map>
 
 #include <fmt/core.h>
@@ -19,34 +20,43 @@ std::string_view Strip(std::string_view s) {
   return s;
 }
 
-// Python's splitlines() after ';' -> '\n', keeping non-blank stripped lines.
-std::vector<std::string_view> SplitIr(std::string_view t) {
-  std::vector<std::string_view> lines;
-  std::size_t start = 0, i = 0;
-  auto flush = [&](std::size_t end) {
-    std::string_view l = Strip(t.substr(start, end - start));
-    if (!l.empty()) lines.push_back(l);
-  };
-  while (i < t.size()) {
-    unsigned char c = static_cast<unsigned char>(t[i]);
-    std::size_t len = 0;
-    if (c == ';' || c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e)) len = 1;
-    else if (c == '\r') len = (i + 1 < t.size() && t[i + 1] == '\n') ? 2 : 1;
-    else if (c == 0xC2 && i + 1 < t.size() && static_cast<unsigned char>(t[i + 1]) == 0x85) len = 2;  // U+0085
-    else if (c == 0xE2 && i + 2 < t.size() && static_cast<unsigned char>(t[i + 1]) == 0x80 &&
-             (static_cast<unsigned char>(t[i + 2]) == 0xA8 || static_cast<unsigned char>(t[i + 2]) == 0xA9))
-      len = 3;  // U+2028, U+2029
-    if (len) {
-      flush(i);
-      i += len;
-      start = i;
-    } else {
-      ++i;
+// Python's splitlines() after ';' -> '\n', keeping non-blank stripped
+// lines, one at a time (no array of all lines: a 2M-line program would cost
+// tens of MB and page faults for nothing).
+class LineReader {
+ public:
+  explicit LineReader(std::string_view t) : t_(t) {}
+  // The next non-blank stripped line, or false at the end.
+  bool Next(std::string_view& line) {
+    while (pos_ <= t_.size() && !done_) {
+      std::size_t start = pos_, i = pos_, len = 0;
+      for (; i < t_.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(t_[i]);
+        if (c > ';' && c < 0xC2) continue;  // most bytes: one range test
+        if (c == ';' || c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e)) len = 1;
+        else if (c == '\r') len = (i + 1 < t_.size() && t_[i + 1] == '\n') ? 2 : 1;
+        else if (c == 0xC2 && i + 1 < t_.size() && static_cast<unsigned char>(t_[i + 1]) == 0x85) len = 2;  // U+0085
+        else if (c == 0xE2 && i + 2 < t_.size() && static_cast<unsigned char>(t_[i + 1]) == 0x80 &&
+                 (static_cast<unsigned char>(t_[i + 2]) == 0xA8 || static_cast<unsigned char>(t_[i + 2]) == 0xA9))
+          len = 3;  // U+2028, U+2029
+        if (len) break;
+      }
+      if (i >= t_.size()) done_ = true;
+      pos_ = i + len;
+      std::string_view l = Strip(t_.substr(start, i - start));
+      if (!l.empty()) {
+        line = l;
+        return true;
+      }
     }
+    return false;
   }
-  flush(t.size());
-  return lines;
-}
+
+ private:
+  std::string_view t_;
+  std::size_t pos_ = 0;
+  bool done_ = false;
+};
 
 // Python repr() of a short ASCII-ish string, for error messages.
 std::string Repr(std::string_view s) {
@@ -148,6 +158,40 @@ constexpr OpInfo kOps[] = {{"set", OpCode::kSet}, {"copy", OpCode::kCopy}, {"not
 
 }  // namespace
 
+// Address -> slot, for initialised addresses. Small addresses (all real
+// programs) go in a flat table; huge ones in a hash map.
+class SlotMap {
+ public:
+  static constexpr std::uint64_t kFlat = 1 << 22;
+  static constexpr std::uint32_t kNone = ~0u;
+  // The slot of `a`, or kNone.
+  std::uint32_t Find(std::uint64_t a) const {
+    if (a < kFlat) return a < flat_.size() ? flat_[a] : kNone;
+    auto it = big_.find(a);
+    return it == big_.end() ? kNone : it->second;
+  }
+  // The slot of `a`, made if new; `fresh` tells which.
+  std::uint32_t Insert(std::uint64_t a, bool& fresh) {
+    std::uint32_t s = Find(a);
+    fresh = s == kNone;
+    if (!fresh) return s;
+    s = size_++;
+    if (a < kFlat) {
+      if (a >= flat_.size()) flat_.resize(std::max<std::size_t>(a + 1, flat_.size() * 2), kNone);
+      flat_[a] = s;
+    } else {
+      big_.emplace(a, s);
+    }
+    return s;
+  }
+  std::uint32_t size() const { return size_; }
+
+ private:
+  std::vector<std::uint32_t> flat_;
+  std::unordered_map<std::uint64_t, std::uint32_t> big_;
+  std::uint32_t size_ = 0;
+};
+
 std::string WithCommas(std::uint64_t n) {
   std::string s = std::to_string(n), out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -161,7 +205,9 @@ std::uint64_t ReadCost(std::uint64_t addr) {
   if (addr <= 1) return 1;
   std::uint64_t x = addr - 1;
   // isqrt by Newton on integers, exact for the whole 64-bit range.
-  std::uint64_t r = static_cast<std::uint64_t>(__builtin_sqrtl(static_cast<long double>(x)));
+  // A double sqrt is within one of isqrt below 2^52; long double beyond.
+  std::uint64_t r = x < (std::uint64_t{1} << 52) ? static_cast<std::uint64_t>(__builtin_sqrt(static_cast<double>(x)))
+                                                 : static_cast<std::uint64_t>(__builtin_sqrtl(static_cast<long double>(x)));
   while (static_cast<u128>(r) * r > x) --r;
   while (static_cast<u128>(r + 1) * (r + 1) <= x) ++r;
   return r + 1;
@@ -175,15 +221,22 @@ tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t li
   auto fail = [](int line, std::string msg) {
     return tl::unexpected(IrError{IrError::Kind::kCompile, line, std::move(msg)});
   };
-  const auto lines = SplitIr(text);
-  if (lines.size() > line_cap)
+  // Pass 1: count lines (the cap is checked before anything else) and find
+  // the first and last.
+  std::size_t nlines = 0;
+  std::string_view first, last_line, cur;
+  for (LineReader r(text); r.Next(cur);) {
+    if (nlines == 0) first = cur;
+    last_line = cur;
+    ++nlines;
+  }
+  if (nlines > line_cap)
     return fail(0, fmt::format("IR exceeds maximum allowed length ({} instructions)", WithCommas(line_cap)));
-  if (lines.size() < 2) return fail(0, "IR needs at least an input line and an output line");
+  if (nlines < 2) return fail(0, "IR needs at least an input line and an output line");
 
   IrProgram p;
-  p.lines = lines.size();
-  std::unordered_map<std::uint64_t, std::uint32_t> slot;  // address -> slot, once initialised
-  slot.reserve(1024);
+  p.lines = nlines;
+  SlotMap slot;
   auto parse_list = [&](std::string_view l, int ln, std::vector<std::uint64_t>& out) -> tl::expected<void, IrError> {
     auto items = SplitOperands(l);
     std::vector<std::string_view> all;
@@ -206,18 +259,22 @@ tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t li
     return {};
   };
   std::vector<std::uint64_t> in_addrs, out_addrs;
-  const int last = static_cast<int>(lines.size());
-  if (auto r = parse_list(lines.front(), 1, in_addrs); !r) return tl::unexpected(r.error());
-  if (auto r = parse_list(lines.back(), last, out_addrs); !r) return tl::unexpected(r.error());
+  const int last = static_cast<int>(nlines);
+  if (auto r = parse_list(first, 1, in_addrs); !r) return tl::unexpected(r.error());
+  if (auto r = parse_list(last_line, last, out_addrs); !r) return tl::unexpected(r.error());
   for (std::uint64_t a : in_addrs) {
-    auto [it, fresh] = slot.emplace(a, static_cast<std::uint32_t>(slot.size()));
+    bool fresh = false;
+    std::uint32_t sl = slot.Insert(a, fresh);
     if (!fresh) return fail(1, "input addresses must be distinct");
-    p.input_slots.push_back(it->second);
+    p.input_slots.push_back(sl);
   }
 
-  p.ops.reserve(lines.size());
+  p.ops.reserve(nlines);
+  LineReader body(text);
+  body.Next(cur);  // the input line
   for (int ln = 2; ln < last; ++ln) {
-    std::string_view line = lines[static_cast<std::size_t>(ln - 1)];
+    std::string_view line;
+    body.Next(line);
     auto bad = [&](const std::string& why) { return fail(ln, "malformed instruction '" + std::string(line) + "': " + why); };
     auto sp = line.find(' ');
     std::string_view name = line.substr(0, sp);
@@ -267,23 +324,22 @@ tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t li
     std::uint32_t s[3] = {0, 0, 0};
     for (std::size_t i = 0; i < nsrc; ++i) {
       const Int& a = *srcs[i];
-      auto it = ValidAddr(a) ? slot.find(static_cast<std::uint64_t>(a.magnitude)) : slot.end();
-      if (it == slot.end()) return bad("uninitialized read: " + a.Text());
-      s[i] = it->second;
+      std::uint32_t sl = ValidAddr(a) ? slot.Find(static_cast<std::uint64_t>(a.magnitude)) : SlotMap::kNone;
+      if (sl == SlotMap::kNone) return bad("uninitialized read: " + a.Text());
+      s[i] = sl;
       p.cost += ReadCost(static_cast<std::uint64_t>(a.magnitude));
     }
     op.a = s[0];
     op.b = s[1];
     op.c = s[2];
-    auto [it, fresh] = slot.emplace(static_cast<std::uint64_t>(v[0].magnitude), static_cast<std::uint32_t>(slot.size()));
-    (void)fresh;
-    op.dst = it->second;
+    bool fresh = false;
+    op.dst = slot.Insert(static_cast<std::uint64_t>(v[0].magnitude), fresh);
     p.ops.push_back(op);
   }
   for (std::uint64_t a : out_addrs) {
-    auto it = slot.find(a);
-    if (it == slot.end()) return fail(last, fmt::format("output addr {} never written", a));
-    p.output_slots.push_back(it->second);
+    std::uint32_t sl = slot.Find(a);
+    if (sl == SlotMap::kNone) return fail(last, fmt::format("output addr {} never written", a));
+    p.output_slots.push_back(sl);
     p.cost += ReadCost(a);
   }
   p.num_slots = static_cast<std::uint32_t>(slot.size());
