@@ -70,6 +70,33 @@ int Score(const evaluators::dally::ScoreRequest& request, bool json) {
   return r.ran ? 0 : 1;
 }
 
+int OptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json) {
+  auto home = FindHome();
+  if (!home) {
+    fmt::print(stderr, "ergon optimize-ir: {}\n", home.error());
+    return 1;
+  }
+  evaluators::dally::OptimizeRequest q = request;
+  q.suites_dir = *home + "/evaluators/dally_parity/suites";
+  auto r = evaluators::dally::OptimizeFile(q);
+  if (json) {
+    fmt::print("{{\"status\":\"{}\",\"cost_before\":{},\"cost_after\":{},\"lines_before\":{},\"lines_after\":{},"
+               "\"dead_ops\":{},\"verified_instances\":{}}}\n",
+               r.ok ? "ok" : "error", r.cost_before, r.cost_after, r.lines_before, r.lines_after, r.dead_ops,
+               r.verified_instances);
+  }
+  if (!r.ok) {
+    fmt::print(stderr, "ergon optimize-ir: {}\n", r.status);
+    return 1;
+  }
+  if (!json)
+    fmt::print("cost {} -> {} ({:.3f}x lower), lines {} -> {} ({} dead ops removed); outputs identical on {} "
+               "instances (official + fresh); wrote {} in {:.2f} s\n",
+               r.cost_before, r.cost_after, static_cast<double>(r.cost_before) / static_cast<double>(r.cost_after),
+               r.lines_before, r.lines_after, r.dead_ops, r.verified_instances, q.out_path, r.seconds);
+  return 0;
+}
+
 int NotYet(const std::string& command, const std::string& issue) {
   fmt::print(stderr, "ergon {}: not implemented yet (tracked in the issue \"{}\")\n", command, issue);
   return 1;
@@ -113,6 +140,16 @@ int Main(int argc, char** argv) {
   score->add_option("--instances", score_req.instances, "instances (default: mask32 2048, small 64, medium 8)")
       ->check(CLI::Range(1, 1 << 20));
   score->add_flag("--json", json, "print one JSON object");
+  evaluators::dally::OptimizeRequest opt_req;
+  auto* optimize = app.add_subcommand("optimize-ir",
+                                      "lower an IR program's cost without changing its function (verified)");
+  optimize->add_option("file", opt_req.in_path, "input IR")->required();
+  optimize->add_option("-o,--output", opt_req.out_path, "output IR (written only after verification)")->required();
+  optimize->add_option("--tier", opt_req.tier, "small | medium | mask32 (default mask32)")
+      ->check(CLI::IsMember({"small", "medium", "mask32"}));
+  optimize->add_option("--fresh", opt_req.fresh_instances, "fresh instances to verify on besides the official ones")
+      ->check(CLI::Range(0, 1 << 20));
+  optimize->add_flag("--json", json, "print one JSON object");
   auto* archive = app.add_subcommand("archive", "inspect the archive: list, top, show, search, ... (not built yet)");
   archive->allow_extras();
   auto* replay = app.add_subcommand("replay", "re-evaluate an archived candidate (not built yet)");
@@ -146,6 +183,7 @@ int Main(int argc, char** argv) {
   if (run->parsed()) return NotYet("run", "Orchestrator, agents and prompts");
   if (eval->parsed()) return NotYet("eval", "Learning-task harness / Dally IR evaluator");
   if (score->parsed()) return Score(score_req, json);
+  if (optimize->parsed()) return OptimizeIr(opt_req, json);
   if (archive->parsed()) return NotYet("archive", "Archive");
   if (replay->parsed()) return NotYet("replay", "Archive");
   return kUsage;

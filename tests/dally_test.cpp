@@ -10,6 +10,7 @@
 
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
+#include "evaluators/dally/optimize.h"
 #include "evaluators/dally/python_random.h"
 #include "evaluators/dally/tiers.h"
 
@@ -267,4 +268,68 @@ TEST_CASE("the rank-deficient instance is missed by the record IR as upstream sa
   for (auto v : *out) got += static_cast<char>('0' + v);
   CHECK(got == rows[2]);
   CHECK(got != rows[1]);
+}
+
+TEST_CASE("optimiser: every conformance IR keeps its outputs and never costs more") {
+  struct F { const char* file; const TierSpec* tier; };
+  const F files[] = {{"baseline_small.ir", &kSmall}, {"ge_small.ir", &kSmall}, {"small_pack_best.ir", &kSmall},
+                     {"small_pack_column_gf2.ir", &kSmall}, {"baseline_medium.ir", &kMedium},
+                     {"ge_medium.ir", &kMedium}, {"ge_medium_packed.ir", &kMedium},
+                     {"predpack_medium.ir", &kMedium}, {"predpack_tuned_medium.ir", &kMedium},
+                     {"half_packed_approx50.ir", &kMedium}, {"packedscan5_mask32.ir", nullptr},
+                     {"packedscan_beat382794_mask32.ir", nullptr}, {"packedscan_beat382840_mask32.ir", nullptr}};
+  for (const auto& f : files) {
+    INFO(f.file);
+    IrProgram before = MustCompile(f.file, f.tier ? kSmallMediumLineCap : kMask32LineCap);
+    OptimizeStats st;
+    auto after = CompileIr(OptimizeIr(before, &st), kMask32LineCap);
+    REQUIRE_MESSAGE(after.has_value(), (after ? "" : after.error().Describe()));
+    CHECK(after->cost == st.cost_after);
+    CHECK(after->cost < before.cost);  // every shipped file improves
+    CHECK(after->lines <= before.lines);
+    std::vector<std::int8_t> in;
+    std::size_t n = 0;
+    if (f.tier) {
+      for (auto& v : ReadSeedVectors(std::string(f.tier->name) + "_seed_vectors.txt")) {
+        in.insert(in.end(), v.inst.inputs.begin(), v.inst.inputs.end());
+        ++n;
+      }
+    } else {
+      in = DevSuite().inputs;
+      n = DevSuite().instances;
+    }
+    auto a = SimulateBatch(before, in, n);
+    auto b = SimulateBatch(*after, in, n);
+    REQUIRE(a.has_value());
+    REQUIRE(b.has_value());
+    CHECK(*a == *b);
+  }
+}
+
+TEST_CASE("optimiser: dead work goes and the values that stay are exact") {
+  // 5 and 6 are never needed; the output reads 4 = (in1 xor in2) + 3.
+  const char* ir = "10,20\nset 30,3\nxor 40,10,20\nadd 50,40,30\nmul 60,10,10\ncopy 70,60\n50\n";
+  auto p = CompileIr(ir, kMask32LineCap);
+  REQUIRE(p.has_value());
+  OptimizeStats st;
+  std::string text = OptimizeIr(*p, &st);
+  CHECK(st.dead_ops == 2);
+  auto q = CompileIr(text, kMask32LineCap);
+  REQUIRE(q.has_value());
+  CHECK(q->ops.size() == 3);
+  CHECK(q->cost < p->cost);
+  for (std::int64_t x : {0, 1})
+    for (std::int64_t y : {0, 1}) CHECK(*SimulateOne(*p, {x, y}) == *SimulateOne(*q, {x, y}));
+}
+
+TEST_CASE("optimiser: a value read by the op that overwrites it keeps working") {
+  // The short form reads its own destination; select reads three values.
+  const char* ir = "1,2,3\nxor 1,2\nselect 4,1,2,3\nadd 5,4,4\nsub 4,5,1\n4,5,1\n";
+  auto p = CompileIr(ir, kMask32LineCap);
+  REQUIRE(p.has_value());
+  auto q = CompileIr(OptimizeIr(*p), kMask32LineCap);
+  REQUIRE(q.has_value());
+  for (std::int64_t a = -2; a <= 2; ++a)
+    for (std::int64_t b = -2; b <= 2; ++b)
+      for (std::int64_t c = -2; c <= 2; ++c) CHECK(*SimulateOne(*p, {a, b, c}) == *SimulateOne(*q, {a, b, c}));
 }

@@ -119,3 +119,91 @@ std::string ReportText(const ScoreReport& r) {
 }
 
 }  // namespace ergon::evaluators::dally
+
+#include "evaluators/dally/optimize.h"
+
+namespace ergon::evaluators::dally {
+
+OptimizeReport OptimizeFile(const OptimizeRequest& q) {
+  OptimizeReport r;
+  auto t0 = Clock::now();
+  std::ifstream f(q.in_path, std::ios::binary);
+  if (!f) {
+    r.status = fmt::format("cannot read {}", q.in_path);
+    return r;
+  }
+  std::stringstream text;
+  text << f.rdbuf();
+  const bool mask = q.tier == "mask32";
+  const std::size_t cap = mask ? kMask32LineCap : kSmallMediumLineCap;
+  auto before = CompileIr(text.str(), cap);
+  if (!before) {
+    r.status = before.error().Describe();
+    return r;
+  }
+  OptimizeStats st;
+  const std::string out = OptimizeIr(*before, &st);
+  auto after = CompileIr(out, cap);
+  if (!after) {
+    r.status = "internal error: the optimised IR does not compile: " + after.error().Describe();
+    return r;
+  }
+  r.cost_before = before->cost;
+  r.cost_after = after->cost;
+  r.lines_before = before->lines;
+  r.lines_after = after->lines;
+  r.dead_ops = st.dead_ops;
+
+  // Verification inputs: the official suite plus fresh instances.
+  std::vector<std::int8_t> inputs;
+  std::size_t n = 0;
+  if (mask) {
+    auto dev = LoadMaskSuite(q.suites_dir + "/mask32_dev_inputs.txt", q.suites_dir + "/mask32_dev_masks.txt");
+    if (!dev) {
+      r.status = dev.error();
+      return r;
+    }
+    auto fresh = FreshMaskSuite(static_cast<int>((q.fresh_instances + 7) / 8), 8);
+    if (!fresh) {
+      r.status = fresh.error();
+      return r;
+    }
+    inputs = dev->inputs;
+    inputs.insert(inputs.end(), fresh->inputs.begin(), fresh->inputs.end());
+    n = dev->instances + fresh->instances;
+  } else {
+    const TierSpec& tier = q.tier == "small" ? kSmall : kMedium;
+    std::random_device rd;
+    for (std::size_t i = 0; i < 64 + q.fresh_instances; ++i) {
+      std::uint64_t seed = i < 64 ? i : (static_cast<std::uint64_t>(rd()) << 32 | rd());
+      auto inst = GenerateTierInstance(tier, seed);
+      inputs.insert(inputs.end(), inst.inputs.begin(), inst.inputs.end());
+      ++n;
+    }
+  }
+  if (before->input_slots.size() * n != inputs.size()) {
+    r.status = fmt::format("IR declares {} inputs; the {} tier needs {}", before->input_slots.size(), q.tier,
+                           inputs.size() / n);
+    return r;
+  }
+  auto a = SimulateBatch(*before, inputs, n);
+  auto b = SimulateBatch(*after, inputs, n);
+  if (!a || !b || *a != *b) {
+    r.status = !a ? "the input IR fails at run time: " + a.error().Describe()
+                  : "internal error: optimised outputs differ; nothing written";
+    return r;
+  }
+  r.verified_instances = n;
+  std::ofstream o(q.out_path, std::ios::binary | std::ios::trunc);
+  o << out;
+  o.close();
+  if (!o) {
+    r.status = fmt::format("cannot write {}", q.out_path);
+    return r;
+  }
+  r.ok = true;
+  r.seconds = Since(t0);
+  return r;
+}
+
+}  // namespace ergon::evaluators::dally

@@ -30,3 +30,27 @@ std::string ReportJson(const ScoreReport& r);
 std::string ReportText(const ScoreReport& r);
 
 }  // namespace ergon::evaluators::dally
+
+namespace ergon::evaluators::dally {
+
+struct OptimizeRequest {
+  std::string in_path, out_path;
+  std::string tier = "mask32";
+  std::string suites_dir;
+  std::size_t fresh_instances = 2048;  // verified on dev + this many fresh
+};
+
+struct OptimizeReport {
+  bool ok = false;
+  std::string status = "ok";
+  std::uint64_t cost_before = 0, cost_after = 0;
+  std::size_t lines_before = 0, lines_after = 0, dead_ops = 0;
+  std::size_t verified_instances = 0;  // outputs compared equal on these
+  double seconds = 0;
+};
+
+// Optimises, verifies equal outputs on every instance of the dev suite and
+// a fresh one, and only then writes out_path.
+OptimizeReport OptimizeFile(const OptimizeRequest& request);
+
+}  // namespace ergon::evaluators::dally

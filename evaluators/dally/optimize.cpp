@@ -1,0 +1,229 @@
+#include "evaluators/dally/optimize.h"
+
+#include <algorithm>
+#include <array>
+#include <numeric>
+#include <map>
+#include <set>
+
+#include <fmt/core.h>
+
+namespace ergon::evaluators::dally {
+namespace {
+
+constexpr const char* kOpName[] = {"set", "copy", "not", "abs", "add", "sub", "mul",
+                                   "div", "and", "or",  "xor", "cmp", "select"};
+constexpr const char* kPredName[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+
+int Reads(OpCode c) {
+  switch (c) {
+    case OpCode::kSet: return 0;
+    case OpCode::kCopy: case OpCode::kNot: case OpCode::kAbs: return 1;
+    case OpCode::kSelect: return 3;
+    default: return 2;
+  }
+}
+
+std::uint32_t Src(const Op& op, int i) { return i == 0 ? op.a : i == 1 ? op.b : op.c; }
+
+}  // namespace
+
+std::string EmitIr(const IrProgram& p, const std::vector<std::uint64_t>& addr) {
+  std::string out;
+  out.reserve(p.ops.size() * 20);
+  for (std::size_t i = 0; i < p.input_slots.size(); ++i)
+    out += fmt::format("{}{}", i ? "," : "", addr[p.input_slots[i]]);
+  out += '\n';
+  for (const Op& op : p.ops) {
+    out += kOpName[static_cast<int>(op.code)];
+    out += fmt::format(" {}", addr[op.dst]);
+    if (op.code == OpCode::kSet) out += fmt::format(",{}", op.imm);
+    for (int i = 0; i < Reads(op.code); ++i) out += fmt::format(",{}", addr[Src(op, i)]);
+    if (op.code == OpCode::kCmp) out += fmt::format(",{}", kPredName[static_cast<int>(op.pred)]);
+    out += '\n';
+  }
+  for (std::size_t i = 0; i < p.output_slots.size(); ++i)
+    out += fmt::format("{}{}", i ? "," : "", addr[p.output_slots[i]]);
+  out += '\n';
+  return out;
+}
+
+namespace {
+
+// Renames addresses so the most-read get the lowest numbers: for a fixed
+// access trace this is the optimum among renamings (rearrangement
+// inequality). `addr` maps value -> address (0 = unused).
+std::vector<std::uint64_t> FrequencySort(const IrProgram& q, const std::vector<std::uint32_t>& out_val,
+                                         const std::vector<std::uint64_t>& addr) {
+  std::uint64_t top = 0;
+  for (auto a : addr) top = std::max(top, a);
+  std::vector<std::uint64_t> reads(top + 1, 0);
+  for (const Op& op : q.ops)
+    for (int k = 0; k < Reads(op.code); ++k) ++reads[addr[Src(op, k)]];
+  for (auto v : out_val) ++reads[addr[v]];
+  std::vector<std::uint64_t> order(top);
+  std::iota(order.begin(), order.end(), 1);
+  std::stable_sort(order.begin(), order.end(), [&](auto x, auto y) { return reads[x] > reads[y]; });
+  std::vector<std::uint64_t> rename(top + 1, 0);
+  for (std::size_t r = 0; r < order.size(); ++r) rename[order[r]] = r + 1;
+  std::vector<std::uint64_t> mapping(addr.size(), 0);
+  for (std::size_t v = 0; v < addr.size(); ++v)
+    if (addr[v]) mapping[v] = rename[addr[v]];
+  return mapping;
+}
+
+// Places values in decreasing read density (reads per instruction of
+// lifetime, plus `slack`), each at the lowest address free for its whole
+// lifetime [def, last) (times: inputs 0, op i at i + 1).
+std::vector<std::uint64_t> DensityPlacement(std::size_t nin, const std::vector<std::size_t>& def,
+                                            const std::vector<std::size_t>& end,
+                                            const std::vector<std::uint32_t>& nreads, double slack) {
+  const std::size_t nval = def.size();
+  std::vector<std::uint32_t> order;
+  for (std::uint32_t v = 0; v < nval; ++v)
+    if (end[v] > def[v] || v < nin) order.push_back(v);
+  auto density = [&](std::uint32_t v) {
+    return static_cast<double>(nreads[v]) / (static_cast<double>(end[v] - def[v]) + slack);
+  };
+  std::stable_sort(order.begin(), order.end(), [&](auto x, auto y) { return density(x) > density(y); });
+  std::vector<std::map<std::size_t, std::size_t>> busy(1);  // address -> {start: end}
+  std::vector<std::uint64_t> addr(nval, 0);
+  for (std::uint32_t v : order) {
+    std::size_t s = def[v], e = std::max(end[v], def[v] + 1);
+    for (std::uint64_t a = 1;; ++a) {
+      if (a >= busy.size()) busy.emplace_back();
+      auto& m = busy[a];
+      auto it = m.lower_bound(s);
+      bool clash = (it != m.end() && it->first < e) || (it != m.begin() && std::prev(it)->second > s);
+      if (!clash) {
+        m.emplace(s, e);
+        addr[v] = a;
+        break;
+      }
+    }
+  }
+  return addr;
+}
+
+}  // namespace
+
+std::string OptimizeIr(const IrProgram& p, OptimizeStats* stats) {
+  // SSA values: inputs are values 0..nin-1; op i defines value nin + i.
+  const std::size_t nin = p.input_slots.size(), nops = p.ops.size();
+  const std::size_t nval = nin + nops;
+  std::vector<std::uint32_t> cur(p.num_slots, UINT32_MAX);  // slot -> current value
+  for (std::size_t i = 0; i < nin; ++i) cur[p.input_slots[i]] = static_cast<std::uint32_t>(i);
+  std::vector<std::array<std::uint32_t, 3>> src(nops);
+  for (std::size_t i = 0; i < nops; ++i) {
+    const Op& op = p.ops[i];
+    for (int k = 0; k < Reads(op.code); ++k) src[i][static_cast<std::size_t>(k)] = cur[Src(op, k)];
+    cur[op.dst] = static_cast<std::uint32_t>(nin + i);
+  }
+  std::vector<std::uint32_t> out_val(p.output_slots.size());
+  for (std::size_t j = 0; j < out_val.size(); ++j) out_val[j] = cur[p.output_slots[j]];
+
+  // 1. Liveness, backwards: a value is live if an output or a live op reads it.
+  std::vector<char> live(nval, 0);
+  for (auto v : out_val) live[v] = 1;
+  for (std::size_t i = nops; i-- > 0;) {
+    if (!live[nin + i]) continue;
+    for (int k = 0; k < Reads(p.ops[i].code); ++k) live[src[i][static_cast<std::size_t>(k)]] = 1;
+  }
+  // Last read of each value (op index; nops for outputs).
+  constexpr std::size_t kNever = SIZE_MAX;
+  std::vector<std::size_t> last(nval, kNever);
+  for (std::size_t i = 0; i < nops; ++i)
+    if (live[nin + i])
+      for (int k = 0; k < Reads(p.ops[i].code); ++k) last[src[i][static_cast<std::size_t>(k)]] = i;
+  for (auto v : out_val) last[v] = nops;
+
+  // 2. Linear scan: lowest free address at each definition.
+  std::set<std::uint64_t> free_addrs;
+  std::uint64_t top = 0;
+  auto take = [&] {
+    if (!free_addrs.empty()) {
+      auto a = *free_addrs.begin();
+      free_addrs.erase(free_addrs.begin());
+      return a;
+    }
+    return ++top;
+  };
+  std::vector<std::uint64_t> addr(nval, 0);
+  for (std::size_t i = 0; i < nin; ++i) addr[i] = take();  // distinct, all live at once
+  for (std::size_t i = 0; i < nin; ++i)
+    if (last[i] == kNever) free_addrs.insert(addr[i]);  // never read: reusable at once
+  IrProgram q;  // the rewritten program, with addresses as "slots"
+  q.input_slots.resize(nin);
+  std::size_t dead = 0;
+  for (std::size_t i = 0; i < nops; ++i) {
+    if (!live[nin + i]) { ++dead; continue; }
+    Op op = p.ops[i];
+    std::uint32_t s[3] = {0, 0, 0};
+    for (int k = 0; k < Reads(op.code); ++k) s[k] = static_cast<std::uint32_t>(src[i][static_cast<std::size_t>(k)]);
+    // Reads happen before the write: values dying here free their address first.
+    for (int k = 0; k < Reads(op.code); ++k) {
+      std::uint32_t v = s[k];
+      bool first_time = std::find(s, s + k, v) == s + k;
+      if (last[v] == i && first_time) free_addrs.insert(addr[v]);
+    }
+    addr[nin + i] = take();
+    op.a = s[0];
+    op.b = s[1];
+    op.c = s[2];
+    op.dst = static_cast<std::uint32_t>(nin + i);
+    q.ops.push_back(op);
+  }
+  // Express q in value ids; EmitIr maps them through `mapping` below.
+  for (std::size_t i = 0; i < nin; ++i) q.input_slots[i] = static_cast<std::uint32_t>(i);
+  q.output_slots = out_val;
+
+  // 3. Candidates: the linear-scan layout, density placements, and the
+  //    original layout (renamed only); each frequency-sorted. Keep the best.
+  std::vector<std::uint64_t> orig(nval, 0);
+  {
+    // The original program's own slots as addresses (slot + 1).
+    std::vector<std::uint32_t> slot_of(nval);
+    for (std::size_t i = 0; i < nin; ++i) orig[i] = p.input_slots[i] + 1;
+    for (std::size_t i = 0; i < nops; ++i) orig[nin + i] = p.ops[i].dst + 1;
+  }
+  std::vector<std::size_t> def(nval, 0), end(nval, 0);
+  std::vector<std::uint32_t> nreads(nval, 0);
+  for (std::size_t i = 0; i < nops; ++i) {
+    def[nin + i] = i + 1;
+    if (!live[nin + i]) continue;
+    for (int k = 0; k < Reads(p.ops[i].code); ++k) {
+      auto v = src[i][static_cast<std::size_t>(k)];
+      ++nreads[v];
+      end[v] = std::max(end[v], i + 1);
+    }
+  }
+  for (auto v : out_val) { ++nreads[v]; end[v] = nops + 2; }
+  std::vector<std::vector<std::uint64_t>> candidates = {FrequencySort(q, out_val, addr)};
+  // The original layout is only valid where it kept dead ops' writes out of
+  // live values' way; with dead ops removed it still is (fewer writes).
+  candidates.push_back(FrequencySort(q, out_val, orig));
+  for (double slack : {1.0, 4.0, 16.0})
+    candidates.push_back(FrequencySort(q, out_val, DensityPlacement(nin, def, end, nreads, slack)));
+  std::vector<std::uint64_t> mapping;
+  std::uint64_t best = UINT64_MAX;
+  for (auto& c : candidates) {
+    auto prog = CompileIr(EmitIr(q, c), SIZE_MAX);
+    if (prog && prog->cost < best) {
+      best = prog->cost;
+      mapping = c;
+    }
+  }
+  std::string text = EmitIr(q, mapping);
+  if (stats) {
+    stats->cost_before = p.cost;
+    stats->lines_before = p.lines;
+    stats->dead_ops = dead;
+    stats->lines_after = q.ops.size() + 2;
+    stats->max_address = top;
+    auto check = CompileIr(text, SIZE_MAX);
+    stats->cost_after = check ? check->cost : 0;
+  }
+  return text;
+}
+
+}  // namespace ergon::evaluators::dally

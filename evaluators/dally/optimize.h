@@ -1,0 +1,36 @@
+// An IR optimiser that keeps a program's function exactly and lowers its
+// static cost (SPEC.md §4: reading address a costs ceil(sqrt(a))).
+//
+//  1. Dead code: an op whose value is never read (nor output) goes, and so,
+//     transitively, does the work only it needed.
+//  2. Slot reuse by liveness: values get addresses in program order, each the
+//     lowest address free at its definition (a value dying at an op hands its
+//     address to that op's result: reads happen before the write).
+//  3. Frequency sort: addresses are renamed so the most-read come first, the
+//     rearrangement-inequality optimum for the fixed access trace.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <tl/expected.hpp>
+
+#include "evaluators/dally/ir.h"
+
+namespace ergon::evaluators::dally {
+
+struct OptimizeStats {
+  std::uint64_t cost_before = 0, cost_after = 0;
+  std::size_t lines_before = 0, lines_after = 0;
+  std::size_t dead_ops = 0;
+  std::uint64_t max_address = 0;
+};
+
+// Rewrites `program` and returns the IR text of the result.
+std::string OptimizeIr(const IrProgram& program, OptimizeStats* stats = nullptr);
+
+// IR text of a compiled program with the given address for each slot
+// (addresses[slot]); used by the optimiser and its tests.
+std::string EmitIr(const IrProgram& program, const std::vector<std::uint64_t>& addresses);
+
+}  // namespace ergon::evaluators::dally
