@@ -11,7 +11,9 @@
 #include "engine/doctor.h"
 #include "engine/home.h"
 #include "evaluators/dally/score_file.h"
+#include "evaluators/dally_parity_task.h"
 #include "evaluators/task_catalog.h"
+#include "sandbox/sandbox.h"
 
 #ifndef ERGON_VERSION
 #define ERGON_VERSION "0.0.0"
@@ -97,6 +99,80 @@ int OptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json) {
   return 0;
 }
 
+struct EvalArgs {
+  std::string task, file, meter, suite = "dev";
+  std::size_t instances = 0;
+  double timeout_s = 120;
+};
+
+std::string ReadText(const std::string& path, bool& ok) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  ok = f != nullptr;
+  std::string s;
+  if (!f) return s;
+  char buf[65536];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, f)) s.append(buf, n);
+  std::fclose(f);
+  return s;
+}
+
+int Eval(const EvalArgs& a, bool json) {
+  auto home = FindHome();
+  if (!home) {
+    fmt::print(stderr, "ergon eval: {}\n", home.error());
+    return 1;
+  }
+  auto tasks = evaluators::ListTasks(*home + "/evaluators");
+  bool known = false, built = false;
+  if (tasks)
+    for (const auto& t : *tasks)
+      if (t.name == a.task) { known = true; built = t.has_evaluator; }
+  if (!known) {
+    fmt::print(stderr, "ergon eval: unknown task '{}'; `ergon tasks` lists them\n", a.task);
+    return 2;
+  }
+  if (!built) {
+    fmt::print(stderr, "ergon eval: the {} harness is not built yet (tracked in the issue \"Learning-task harness\")\n", a.task);
+    return 1;
+  }
+  const std::string path = a.file.empty() ? *home + "/evaluators/" + a.task + "/baseline.cpp" : a.file;
+  bool ok = false;
+  std::string source = ReadText(path, ok);
+  if (!ok) {
+    fmt::print(stderr, "ergon eval: cannot read {}\n", path);
+    return 1;
+  }
+  if (!a.meter.empty() && a.meter != "dally") {
+    fmt::print(stderr, "ergon eval: task dally_parity is measured by the dally meter only (got --meter {})\n", a.meter);
+    return 2;
+  }
+  auto sb = sandbox::Sandbox::Create();
+  if (!sb) {
+    fmt::print(stderr, "ergon eval: {}\n", sb.error());
+    return 1;
+  }
+  evaluators::DallyEvalRequest q;
+  q.source = source;
+  q.suite = a.suite;
+  q.instances = a.instances;
+  q.generator_wall_s = a.timeout_s;
+  q.generator_cpu_s = a.timeout_s;
+  q.suites_dir = *home + "/evaluators/dally_parity/suites";
+  auto r = evaluators::EvaluateDallyParity(*sb, q);
+  if (json) {
+    fmt::print("{}\n", evaluators::DallyReportJson(r));
+  } else if (r.ran) {
+    fmt::print("{}: cost {}  recovery {:.6f} ({}/{})  lines {}  suite {}  generator {:.2f} s wall, {:.2f} s cpu  "
+               "compile {:.2f} s  score {:.1f} ms\n",
+               path, r.cost, r.recovery, r.correct, r.instances, r.lines, r.suite, r.wall_s, r.cpu_s, r.compile_s,
+               r.score_s * 1e3);
+  } else {
+    fmt::print(stderr, "ergon eval: {}: {} (stage: {})\n", path, r.status, r.stage);
+    if (!r.feedback.empty()) fmt::print(stderr, "{}\n", r.feedback.substr(0, 2000));
+  }
+  return r.ran ? 0 : 1;
+}
+
 int NotYet(const std::string& command, const std::string& issue) {
   fmt::print(stderr, "ergon {}: not implemented yet (tracked in the issue \"{}\")\n", command, issue);
   return 1;
@@ -124,10 +200,16 @@ int Main(int argc, char** argv) {
   run->add_option("--agent", agent, "offline | openai | anthropic | cli");
   run->add_option("--model", model, "model name for LLM agents");
   run->add_option("--db", db, "archive file");
-  auto* eval = app.add_subcommand("eval", "evaluate one candidate on a task (not built yet)");
-  eval->add_option("--task", task, "task name")->required();
-  eval->add_option("file", file, "candidate source (default: the task's baseline)");
-  eval->add_option("--meter", meter, "cachemodel | nvml | wall");
+  EvalArgs eval_args;
+  auto* eval = app.add_subcommand("eval", "compile, run and score one candidate on a task (dally_parity today)");
+  eval->add_option("--task", eval_args.task, "task name (see `ergon tasks`)")->required();
+  eval->add_option("file", eval_args.file, "candidate source (default: the task's baseline)");
+  eval->add_option("--meter", eval_args.meter, "dally (dally_parity); cachemodel | nvml | wall (sparse_parity, not built yet)");
+  eval->add_option("--suite", eval_args.suite, "dev (default) | fresh | any other key");
+  eval->add_option("--instances", eval_args.instances, "instances of a generated suite (default 2048)")
+      ->check(CLI::Range(1, 1 << 20));
+  eval->add_option("--timeout", eval_args.timeout_s, "wall and CPU seconds the candidate may run (default 120)")
+      ->check(CLI::Range(0.1, 86400.0));
   eval->add_flag("--json", json, "print one JSON object");
   evaluators::dally::ScoreRequest score_req;
   auto* score = app.add_subcommand("score", "score a Dally IR program: static cost, and recovery/accuracy on a suite");
@@ -181,7 +263,7 @@ int Main(int argc, char** argv) {
   if (tasks->parsed()) return Tasks(json);
   if (doctor->parsed()) return Doctor();
   if (run->parsed()) return NotYet("run", "Orchestrator, agents and prompts");
-  if (eval->parsed()) return NotYet("eval", "Learning-task harness / Dally IR evaluator");
+  if (eval->parsed()) return Eval(eval_args, json);
   if (score->parsed()) return Score(score_req, json);
   if (optimize->parsed()) return OptimizeIr(opt_req, json);
   if (archive->parsed()) return NotYet("archive", "Archive");

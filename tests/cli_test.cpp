@@ -176,3 +176,59 @@ TEST_CASE("score: small and medium tiers on fixed seeds") {
   CHECK(j["accuracy"] == 1.0);
   CHECK(j["instances"] == 64);
 }
+
+TEST_CASE("eval dally_parity: the baseline recovers the whole dev suite") {
+  Ran r = Ergon("eval --task dally_parity --json");
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["status"] == "ok");
+  CHECK(j["recovery"] == 1.0);
+  CHECK(j["instances"] == 1024);
+  CHECK(j["cost"].get<std::uint64_t>() > 0);
+  CHECK(j["lines"].get<std::uint64_t>() <= 2000000);
+  CHECK(j["wall_s"].get<double>() > 0);
+  CHECK(j["isolation"].get<std::string>().find("bubblewrap") != std::string::npos);
+}
+
+TEST_CASE("eval dally_parity: hostile generators are contained and scored truthfully") {
+  const std::string g = std::string(ERGON_GALLERY_DIR) + "/dally/";
+  Ran claims = Ergon("eval --task dally_parity '" + g + "prints_claims.cpp' --json");
+  CHECK(claims.code == 1);
+  auto jc = nlohmann::json::parse(claims.out);
+  CHECK(jc["stage"] == "ir");
+  CHECK(jc["recovery"] == 0.0);
+
+  Ran loops = Ergon("eval --task dally_parity '" + g + "loops.cpp' --timeout 1 --json");
+  CHECK(loops.code == 1);
+  auto jl = nlohmann::json::parse(loops.out);
+  CHECK(jl["stage"] == "run");
+  CHECK((jl["status"].get<std::string>().find("timeout") != std::string::npos ||
+         jl["status"].get<std::string>().find("CPU limit") != std::string::npos));
+
+  Ran arity = Ergon("eval --task dally_parity '" + g + "wrong_arity.cpp' --json");
+  CHECK(arity.code == 1);
+  CHECK(nlohmann::json::parse(arity.out)["status"] == "IR declares 2 inputs; 594 required");
+
+  Ran zero = Ergon("eval --task dally_parity '" + g + "all_zero.cpp' --suite fresh --instances 64 --json");
+  CHECK(zero.code == 0);  // it ran; it just recovers nothing
+  auto jz = nlohmann::json::parse(zero.out);
+  CHECK(jz["recovery"] == 0.0);
+  CHECK(jz["instances"] == 64);
+}
+
+TEST_CASE("optimize-ir: verified and cheaper - the record IR improves") {
+  fs::path out = fs::temp_directory_path() / "ergon-cli-opt.ir";
+  Ran r = Ergon(std::string("optimize-ir '") + ERGON_DALLY_DATA + "/packedscan_beat382794_mask32.ir' -o '" +
+                out.string() + "' --fresh 256 --json");
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["cost_before"] == 382794);
+  CHECK(j["cost_after"].get<std::uint64_t>() < 382794);
+  CHECK(j["verified_instances"] == 1024 + 256);
+  Ran s = Ergon("score '" + out.string() + "' --suite dev --json");
+  REQUIRE(s.code == 0);
+  auto js = nlohmann::json::parse(s.out);
+  CHECK(js["recovery"] == 1.0);
+  CHECK(js["cost"] == j["cost_after"]);
+  fs::remove(out);
+}

@@ -163,3 +163,17 @@ tl::expected<MaskScore, IrError> ScoreMask32(const IrProgram& program, const Mas
 }
 
 }  // namespace ergon::evaluators::dally
+
+namespace ergon::evaluators::dally {
+
+tl::expected<MaskSuite, std::string> MakeMaskSuite(const std::string& name, std::size_t instances,
+                                                   const std::string& suites_dir) {
+  if (name == "dev") return LoadMaskSuite(suites_dir + "/mask32_dev_inputs.txt", suites_dir + "/mask32_dev_masks.txt");
+  std::size_t n = instances ? instances : 2048;
+  int reps = n >= 8 ? 8 : 1;
+  int secrets = static_cast<int>((n + static_cast<std::size_t>(reps) - 1) / static_cast<std::size_t>(reps));
+  if (name == "fresh") return FreshMaskSuite(secrets, reps);
+  return GenerateMaskSuite(name, secrets, reps);
+}
+
+}  // namespace ergon::evaluators::dally

@@ -42,3 +42,13 @@ struct MaskScore {
 tl::expected<MaskScore, IrError> ScoreMask32(const IrProgram& program, const MaskSuite& suite);
 
 }  // namespace ergon::evaluators::dally
+
+namespace ergon::evaluators::dally {
+
+// The suite a user names: "dev" (the official files in suites_dir), "fresh"
+// (hidden key), or any other key (deterministic). `instances` = 0 means
+// 2,048 for generated suites; it is rounded up to whole groups of 8 reps.
+tl::expected<MaskSuite, std::string> MakeMaskSuite(const std::string& name, std::size_t instances,
+                                                   const std::string& suites_dir);
+
+}  // namespace ergon::evaluators::dally

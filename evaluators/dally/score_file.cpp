@@ -45,13 +45,7 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
   r.lines = prog->lines;
 
   if (mask) {
-    tl::expected<MaskSuite, std::string> suite;
-    std::size_t n = q.instances ? q.instances : 2048;
-    int reps = n >= 8 ? 8 : 1;
-    int secrets = static_cast<int>((n + static_cast<std::size_t>(reps) - 1) / static_cast<std::size_t>(reps));
-    if (q.suite == "dev") suite = LoadMaskSuite(q.suites_dir + "/mask32_dev_inputs.txt", q.suites_dir + "/mask32_dev_masks.txt");
-    else if (q.suite == "fresh") suite = FreshMaskSuite(secrets, reps);
-    else suite = GenerateMaskSuite(q.suite, secrets, reps);
+    auto suite = MakeMaskSuite(q.suite, q.instances, q.suites_dir);
     if (!suite) {
       r.status = suite.error();
       return r;

@@ -1,0 +1,5 @@
+// A generator that never finishes.
+int main() {
+  volatile unsigned long x = 0;
+  for (;;) x = x + 1;
+}
