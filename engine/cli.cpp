@@ -12,6 +12,7 @@
 #include "engine/home.h"
 #include "evaluators/dally/score_file.h"
 #include "evaluators/dally_parity_task.h"
+#include "evaluators/sparse_parity_task.h"
 #include "evaluators/task_catalog.h"
 #include "sandbox/sandbox.h"
 
@@ -116,6 +117,46 @@ std::string ReadText(const std::string& path, bool& ok) {
   return s;
 }
 
+int EvalLearner(const EvalArgs& a, const std::string& path, const std::string& source, bool json) {
+  auto sb = sandbox::Sandbox::Create();
+  if (!sb) {
+    fmt::print(stderr, "ergon eval: {}\n", sb.error());
+    return 1;
+  }
+  evaluators::LearnEvalRequest q;
+  q.source = source;
+  q.cuda = path.size() > 3 && path.substr(path.size() - 3) == ".cu";
+  q.meter = a.meter.empty() ? "cachemodel" : a.meter;
+  q.suite = a.suite;
+  q.instances = a.instances ? static_cast<int>(a.instances) : 3;
+  q.timeout_s = a.timeout_s;
+  if (q.meter != "cachemodel" && q.meter != "nvml" && q.meter != "wall") {
+    fmt::print(stderr, "ergon eval: unknown meter '{}' (cachemodel | nvml | wall)\n", q.meter);
+    return 2;
+  }
+  if (q.suite != "dev" && q.suite != "fresh") {
+    fmt::print(stderr, "ergon eval: sparse_parity suites are dev and fresh (got '{}')\n", q.suite);
+    return 2;
+  }
+  if (!json) fmt::print(stderr, "ergon eval: {} on {} instance(s) of the {} suite, meter {}...\n", path, q.instances, q.suite, q.meter);
+  auto r = evaluators::EvaluateSparseParity(*sb, q);
+  if (json) {
+    fmt::print("{}\n", evaluators::LearnReportJson(r));
+  } else if (r.ran) {
+    fmt::print("{}: accuracy {:.4f} ({})  energy {}  wall {:.2f} s  cpu {:.2f} s per instance  meter {}  suite {}\n",
+               path, r.accuracy, r.gate_passed ? "gate passed" : "gate FAILED",
+               r.energy_j ? fmt::format("{:.6e} J per instance", *r.energy_j) : std::string("not measured (wall meter)"),
+               r.wall_s, r.cpu_s, r.meter, r.suite);
+    if (r.meter == "cachemodel")
+      fmt::print("  components per instance: instructions {:.3e} J, L1 {:.3e} J, LL {:.3e} J, DRAM {:.3e} J\n",
+                 r.components.instructions_j, r.components.l1_j, r.components.ll_j, r.components.dram_j);
+  } else {
+    fmt::print(stderr, "ergon eval: {}: {} (stage: {})\n", path, r.status, r.stage);
+    if (!r.feedback.empty()) fmt::print(stderr, "{}\n", r.feedback.substr(0, 2000));
+  }
+  return r.ran ? 0 : 1;
+}
+
 int Eval(const EvalArgs& a, bool json) {
   auto home = FindHome();
   if (!home) {
@@ -132,7 +173,7 @@ int Eval(const EvalArgs& a, bool json) {
     return 2;
   }
   if (!built) {
-    fmt::print(stderr, "ergon eval: the {} harness is not built yet (tracked in the issue \"Learning-task harness\")\n", a.task);
+    fmt::print(stderr, "ergon eval: the {} harness is not in this build\n", a.task);
     return 1;
   }
   const std::string path = a.file.empty() ? *home + "/evaluators/" + a.task + "/baseline.cpp" : a.file;
@@ -142,6 +183,7 @@ int Eval(const EvalArgs& a, bool json) {
     fmt::print(stderr, "ergon eval: cannot read {}\n", path);
     return 1;
   }
+  if (a.task == "sparse_parity") return EvalLearner(a, path, source, json);
   if (!a.meter.empty() && a.meter != "dally") {
     fmt::print(stderr, "ergon eval: task dally_parity is measured by the dally meter only (got --meter {})\n", a.meter);
     return 2;
@@ -201,12 +243,13 @@ int Main(int argc, char** argv) {
   run->add_option("--model", model, "model name for LLM agents");
   run->add_option("--db", db, "archive file");
   EvalArgs eval_args;
-  auto* eval = app.add_subcommand("eval", "compile, run and score one candidate on a task (dally_parity today)");
+  auto* eval = app.add_subcommand("eval", "compile, run and score one candidate on a task");
   eval->add_option("--task", eval_args.task, "task name (see `ergon tasks`)")->required();
   eval->add_option("file", eval_args.file, "candidate source (default: the task's baseline)");
-  eval->add_option("--meter", eval_args.meter, "dally (dally_parity); cachemodel | nvml | wall (sparse_parity, not built yet)");
-  eval->add_option("--suite", eval_args.suite, "dev (default) | fresh | any other key");
-  eval->add_option("--instances", eval_args.instances, "instances of a generated suite (default 2048)")
+  eval->add_option("--meter", eval_args.meter, "dally (dally_parity); cachemodel (default) | nvml | wall (sparse_parity)");
+  eval->add_option("--suite", eval_args.suite, "dev (default) | fresh | any other key (dally_parity)");
+  eval->add_option("--instances", eval_args.instances,
+                   "instances (sparse_parity default 3; dally_parity generated suites default 2048)")
       ->check(CLI::Range(1, 1 << 20));
   eval->add_option("--timeout", eval_args.timeout_s, "wall and CPU seconds the candidate may run (default 120)")
       ->check(CLI::Range(0.1, 86400.0));

@@ -1,0 +1,219 @@
+#include "evaluators/sparse_parity_task.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <glob.h>
+#include <sstream>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "evaluators/learning/nvml_meter.h"
+#include "sandbox/compiler.h"
+
+namespace ergon::evaluators {
+namespace {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using learning::ParityInstance;
+
+bool WriteFile(const fs::path& p, const std::string& text) {
+  std::ofstream f(p, std::ios::binary);
+  f << text;
+  return static_cast<bool>(f);
+}
+
+// Reads predictions.txt: exactly `rows` lines of "0" or "1".
+tl::expected<std::vector<std::uint8_t>, std::string> ReadPredictions(const fs::path& p, int rows) {
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return tl::unexpected(std::string("no predictions.txt written"));
+  if (fs::file_size(p, ec) > static_cast<std::uintmax_t>(rows) * 4 + 64)
+    return tl::unexpected(std::string("predictions.txt is far too large"));
+  std::ifstream f(p);
+  std::vector<std::uint8_t> out;
+  std::string line;
+  int n = 0;
+  while (std::getline(f, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line != "0" && line != "1")
+      return tl::unexpected(fmt::format("predictions.txt line {}: expected 0 or 1", n));
+    out.push_back(static_cast<std::uint8_t>(line[0] - '0'));
+  }
+  if (static_cast<int>(out.size()) != rows)
+    return tl::unexpected(fmt::format("predictions.txt has {} rows; the test set has {}", out.size(), rows));
+  return out;
+}
+
+std::vector<std::string> NvidiaDevices() {
+  std::vector<std::string> devs;
+  glob_t g{};
+  if (::glob("/dev/nvidia*", 0, nullptr, &g) == 0)
+    for (std::size_t i = 0; i < g.gl_pathc; ++i) devs.emplace_back(g.gl_pathv[i]);
+  ::globfree(&g);
+  return devs;
+}
+
+}  // namespace
+
+LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEvalRequest& q) {
+  LearnEvalReport r;
+  r.meter = q.meter;
+  r.suite = q.suite;
+  r.isolation = sb.DescribeIsolation();
+  auto fail = [&](std::string stage, std::string status) {
+    r.stage = std::move(stage);
+    r.status = std::move(status);
+    return r;
+  };
+  if (q.meter != "cachemodel" && q.meter != "nvml" && q.meter != "wall")
+    return fail("meter", fmt::format("unknown meter '{}' (cachemodel | nvml | wall)", q.meter));
+  std::unique_ptr<learning::NvmlMeter> nvml;
+  if (q.meter == "nvml") {
+    auto m = learning::NvmlMeter::Open();
+    if (!m) return fail("meter", "nvml " + m.error());
+    nvml = std::move(*m);
+  }
+  learning::CachegrindMeter cachegrind;
+  if (q.meter == "cachemodel") {
+    if (auto v = learning::FindValgrind(); !v) return fail("meter", v.error());
+  }
+
+  auto build = sandbox::ScratchDir::Create(sb, "ergon-learner-");
+  if (!build) return fail("compile", build.error());
+  sandbox::CompileRequest creq;
+  creq.source = q.source;
+  creq.language = q.cuda ? sandbox::Language::kCuda : sandbox::Language::kCpp;
+  creq.output_dir = build->path();
+  creq.timeout_s = 180;
+  auto t0 = Clock::now();
+  auto built = sandbox::Compile(sb, creq);
+  r.compile_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!built) return fail("compile", built.error());
+  if (!built->ok) {
+    r.feedback = built->diagnostics;
+    return fail("compile", "the learner does not compile");
+  }
+
+  const auto seeds = learning::SuiteSeeds(q.suite, q.instances);
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    InstanceOutcome out;
+    const ParityInstance inst = learning::MakeParityInstance(q.spec, seeds[i]);
+    auto work = sandbox::ScratchDir::Create(sb, "ergon-run-");
+    if (!work) return fail("run", work.error());
+    const fs::path dir = work->path();
+    if (!WriteFile(dir / "train.txt", learning::TrainText(q.spec, inst)) ||
+        !WriteFile(dir / "test.txt", learning::TestText(q.spec, inst)))
+      return fail("run", "cannot write the instance files");
+    sandbox::RunSpec spec;
+    spec.argv = {built->executable};
+    if (q.meter == "cachemodel") spec.argv = cachegrind.Wrap(spec.argv, dir.string());
+    spec.work_dir = dir.string();
+    spec.read_only_paths = {build->path()};
+    spec.limits.wall_s = q.timeout_s;
+    spec.limits.cpu_s = q.timeout_s;
+    spec.limits.address_space = q.cuda || q.meter == "nvml" ? 0 : (8ull << 30);
+    spec.limits.file_size = 64ull << 20;
+    spec.limits.stdout_cap = 1 << 20;
+    spec.limits.stderr_cap = 16 << 10;
+    if (q.cuda || q.meter == "nvml") spec.devices = NvidiaDevices();
+
+    tl::expected<sandbox::RunResult, std::string> ran = tl::unexpected(std::string("not run"));
+    if (nvml) {
+      auto reading = nvml->Measure([&] { ran = sb.Run(spec); });
+      if (!reading) return fail("meter", "nvml: " + reading.error());
+      out.energy_j = reading->total_j;
+      out.idle_w = reading->idle_w;
+      out.idle_subtracted_j = reading->idle_subtracted_j;
+      out.update_period_s = reading->update_period_s;
+    } else {
+      ran = sb.Run(spec);
+    }
+    if (!ran) return fail("run", ran.error());
+    out.wall_s = ran->wall_s;
+    out.cpu_s = ran->user_s + ran->sys_s;
+    std::string err = ran->stderr_text;
+    if (q.meter == "cachemodel") {
+      // valgrind's own messages go to vg.<pid> files, so stderr is the learner's.
+      r.feedback = err;
+    } else {
+      r.feedback = err;
+    }
+    if (!ran->ok()) return fail("run", fmt::format("instance {}: the learner failed: {}", i + 1, ran->Describe()));
+    if (q.meter == "cachemodel") {
+      auto counts = cachegrind.Collect(dir.string());
+      if (!counts) return fail("meter", fmt::format("instance {}: {}", i + 1, counts.error()));
+      out.counts = *counts;
+      out.components = cachegrind.Energy(*counts);
+      out.energy_j = out.components.total_j();
+    }
+    auto preds = ReadPredictions(dir / "predictions.txt", q.spec.test_rows);
+    if (!preds) return fail("output", fmt::format("instance {}: {}", i + 1, preds.error()));
+    int right = 0;
+    for (int t = 0; t < q.spec.test_rows; ++t) right += (*preds)[static_cast<std::size_t>(t)] == inst.test_y[static_cast<std::size_t>(t)];
+    out.accuracy = static_cast<double>(right) / q.spec.test_rows;
+    out.ok = true;
+    r.per_instance.push_back(out);
+  }
+  const double n = static_cast<double>(r.per_instance.size());
+  double energy = 0;
+  for (const auto& o : r.per_instance) {
+    r.accuracy += o.accuracy / n;
+    r.wall_s += o.wall_s / n;
+    r.cpu_s += o.cpu_s / n;
+    if (o.energy_j) energy += *o.energy_j / n;
+    r.components.instructions_j += o.components.instructions_j / n;
+    r.components.l1_j += o.components.l1_j / n;
+    r.components.ll_j += o.components.ll_j / n;
+    r.components.dram_j += o.components.dram_j / n;
+    r.counts += o.counts;
+  }
+  if (q.meter != "wall") r.energy_j = energy;
+  r.gate_passed = r.accuracy >= q.gate;
+  r.ran = true;
+  return r;
+}
+
+std::string LearnReportJson(const LearnEvalReport& r) {
+  nlohmann::json j;
+  j["status"] = r.ran ? "ok" : r.status;
+  j["stage"] = r.stage;
+  j["task"] = "sparse_parity";
+  j["meter"] = r.meter;
+  j["suite"] = r.suite;
+  j["accuracy"] = r.accuracy;
+  j["gate_passed"] = r.gate_passed;
+  j["energy_j"] = r.energy_j ? nlohmann::json(*r.energy_j) : nlohmann::json(nullptr);
+  j["wall_s"] = r.wall_s;
+  j["cpu_s"] = r.cpu_s;
+  j["instances"] = r.per_instance.size();
+  j["compile_s"] = r.compile_s;
+  if (r.meter == "cachemodel") {
+    j["components"] = {{"instructions_j", r.components.instructions_j},
+                       {"l1_j", r.components.l1_j},
+                       {"ll_j", r.components.ll_j},
+                       {"dram_j", r.components.dram_j}};
+    j["counts"] = {{"Ir", r.counts.ir},     {"Dr", r.counts.dr},     {"Dw", r.counts.dw},
+                   {"I1mr", r.counts.i1mr}, {"D1mr", r.counts.d1mr}, {"D1mw", r.counts.d1mw},
+                   {"ILmr", r.counts.ilmr}, {"DLmr", r.counts.dlmr}, {"DLmw", r.counts.dlmw},
+                   {"processes", r.counts.processes}};
+  }
+  nlohmann::json per = nlohmann::json::array();
+  for (const auto& o : r.per_instance) {
+    nlohmann::json e = {{"accuracy", o.accuracy}, {"wall_s", o.wall_s}, {"cpu_s", o.cpu_s}};
+    e["energy_j"] = o.energy_j ? nlohmann::json(*o.energy_j) : nlohmann::json(nullptr);
+    if (r.meter == "nvml") {
+      e["idle_w"] = o.idle_w;
+      e["idle_subtracted_j"] = o.idle_subtracted_j;
+      e["update_period_s"] = o.update_period_s;
+    }
+    per.push_back(e);
+  }
+  j["per_instance"] = per;
+  j["feedback"] = r.feedback.substr(0, 4096);
+  j["isolation"] = r.isolation;
+  return j.dump();
+}
+
+}  // namespace ergon::evaluators
