@@ -43,8 +43,9 @@ test: build
 
 run: build
 	@# The search loop lands with the orchestrator issue; until then `run`
-	@# shows what ergon can search.
+	@# shows the tasks and evaluates the dally_parity baseline for real.
 	@$(BUILD)/ergon tasks
+	@$(BUILD)/ergon eval --task dally_parity
 
 bench: build
 	@cmake --build $(BUILD) -j $(JOBS) --target ergon_bench >/dev/null
