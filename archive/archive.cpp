@@ -1,0 +1,386 @@
+// Opening, schema and migrations, and writing.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/core.h>
+
+#include "archive/impl.h"
+
+namespace ergon::archive {
+namespace internal {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string JoinObjectives(const std::vector<double>& o) {
+  std::string s;
+  for (std::size_t i = 0; i < o.size(); ++i) s += fmt::format("{}{:.17g}", i ? "," : "", o[i]);
+  return s;
+}
+
+std::vector<double> SplitObjectives(const std::string& s) {
+  std::vector<double> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    auto comma = s.find(',', pos);
+    if (comma == std::string::npos) comma = s.size();
+    out.push_back(std::stod(s.substr(pos, comma - pos)));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+bool Dominates(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size() || a.empty()) return false;
+  bool better = false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] > b[i]) return false;
+    if (a[i] < b[i]) better = true;
+  }
+  return better;
+}
+
+}  // namespace internal
+
+using internal::Exec;
+using internal::Stmt;
+
+namespace {
+
+// Version 1. Migrations append here; a file's version says how far it got.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY, task TEXT NOT NULL, agent TEXT NOT NULL, model TEXT NOT NULL,
+  settings TEXT NOT NULL, started_at REAL NOT NULL, ended_at REAL, status TEXT NOT NULL);
+CREATE TABLE candidates(
+  id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id), task TEXT NOT NULL,
+  parent_id INTEGER REFERENCES candidates(id), island INTEGER NOT NULL, generation INTEGER NOT NULL,
+  source TEXT NOT NULL, hash TEXT NOT NULL, edit TEXT NOT NULL, intent TEXT NOT NULL, created_at REAL NOT NULL,
+  children INTEGER NOT NULL DEFAULT 0, gate_passed INTEGER NOT NULL DEFAULT 0, best_fitness REAL,
+  primary_eval INTEGER, on_front INTEGER NOT NULL DEFAULT 0, objectives TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL);
+CREATE UNIQUE INDEX candidates_by_hash ON candidates(task, hash);
+CREATE INDEX candidates_by_fitness ON candidates(task, island, gate_passed, best_fitness);
+CREATE INDEX candidates_by_parent ON candidates(parent_id);
+CREATE INDEX candidates_on_front ON candidates(task, on_front);
+CREATE TABLE evaluations(
+  id INTEGER PRIMARY KEY, candidate_id INTEGER NOT NULL REFERENCES candidates(id),
+  evaluator_version TEXT NOT NULL, meter TEXT NOT NULL, device TEXT NOT NULL, suite TEXT NOT NULL,
+  status TEXT NOT NULL, gate_passed INTEGER NOT NULL, fitness REAL,
+  accuracy REAL, recovery REAL, energy_j REAL, cost REAL, wall_s REAL, components TEXT NOT NULL,
+  feedback TEXT NOT NULL, created_at REAL NOT NULL,
+  UNIQUE(candidate_id, evaluator_version, meter, device, suite));
+CREATE TABLE ledger(
+  id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id), candidate_id INTEGER REFERENCES candidates(id),
+  model TEXT NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, cost_usd REAL NOT NULL,
+  latency_s REAL NOT NULL, outcome TEXT NOT NULL, error TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE INDEX ledger_by_run ON ledger(run_id, model);
+CREATE TABLE attempts(
+  id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id), parent_id INTEGER REFERENCES candidates(id),
+  stage TEXT NOT NULL, error TEXT NOT NULL, proposal TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE INDEX attempts_by_parent ON attempts(parent_id);
+CREATE TABLE events(
+  id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id), kind TEXT NOT NULL,
+  candidate_id INTEGER REFERENCES candidates(id), message TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE elites(
+  task TEXT NOT NULL, cell TEXT NOT NULL, candidate_id INTEGER NOT NULL REFERENCES candidates(id),
+  fitness REAL NOT NULL, PRIMARY KEY(task, cell));
+CREATE TABLE migrations(
+  id INTEGER PRIMARY KEY, candidate_id INTEGER NOT NULL REFERENCES candidates(id),
+  from_island INTEGER NOT NULL, to_island INTEGER NOT NULL, created_at REAL NOT NULL,
+  UNIQUE(candidate_id, to_island));
+CREATE VIRTUAL TABLE search USING fts5(candidate_id UNINDEXED, body);
+)sql",
+};
+constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
+static_assert(kLatest == kSchemaVersion);
+
+Result<int> ReadVersion(sqlite3* db) {
+  // user_version is 0 for a new file; an ergon file also has its marker.
+  Stmt v(db, "PRAGMA user_version");
+  if (!v.ok() || !v.Step()) return tl::unexpected(std::string(sqlite3_errmsg(db)));
+  int version = static_cast<int>(v.Int(0));
+  if (version == 0) {
+    Stmt t(db, "SELECT count(*) FROM sqlite_master");
+    if (!t.ok() || !t.Step()) return tl::unexpected(std::string(sqlite3_errmsg(db)));
+    if (t.Int(0) != 0) return tl::unexpected(std::string("not an ergon archive (it has tables but no ergon schema version)"));
+  }
+  return version;
+}
+
+Result<std::unique_ptr<Archive>> OpenImpl(const std::string& path, bool read_only,
+                                          std::unique_ptr<Archive> a, Archive::Impl* impl, int* version_out) {
+  int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (read_only && !std::filesystem::exists(path))
+    return tl::unexpected(fmt::format("{}: no such archive (ergon run creates it; --db chooses another)", path));
+  if (sqlite3_open_v2(path.c_str(), &impl->db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+    return tl::unexpected(fmt::format("{}: {}", path, impl->db ? sqlite3_errmsg(impl->db) : "cannot open"));
+  sqlite3_busy_timeout(impl->db, 5000);
+  auto version = ReadVersion(impl->db);
+  if (!version) return tl::unexpected(fmt::format("{}: {}", path, version.error()));
+  if (*version > kSchemaVersion)
+    return tl::unexpected(fmt::format("{}: written by a newer ergon (archive schema {}, this ergon knows up to {}); "
+                                      "upgrade ergon to read it. The file was not modified.",
+                                      path, *version, kSchemaVersion));
+  if (read_only) {
+    if (*version == 0) return tl::unexpected(fmt::format("{}: empty file, not an ergon archive", path));
+    if (*version < kSchemaVersion)
+      return tl::unexpected(fmt::format("{}: archive schema {} is older than {}; open it once with `ergon run` or any "
+                                        "writing command to migrate it", path, *version, kSchemaVersion));
+  } else {
+    // WAL: readers never block the writer. synchronous=NORMAL in WAL mode is
+    // durable against a killed process (not against power loss).
+    for (const char* p : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})
+      if (auto e = Exec(impl->db, p); !e.empty()) return tl::unexpected(fmt::format("{}: {}", path, e));
+    for (int v = *version; v < kLatest; ++v) {
+      std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
+                        fmt::format("PRAGMA user_version={};COMMIT;", v + 1);
+      if (auto e = Exec(impl->db, sql); !e.empty()) {
+        Exec(impl->db, "ROLLBACK");
+        return tl::unexpected(fmt::format("{}: migrating schema {} -> {} failed: {}", path, v, v + 1, e));
+      }
+    }
+    *version = kLatest;
+  }
+  *version_out = *version;
+  return a;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Archive>> Archive::Open(const std::string& path) {
+  std::unique_ptr<Archive> a(new Archive);
+  a->impl_ = std::make_unique<Impl>();
+  a->impl_->path = path;
+  Impl* impl = a->impl_.get();
+  int* version = &a->schema_version_;
+  return OpenImpl(path, false, std::move(a), impl, version);
+}
+
+Result<std::unique_ptr<Archive>> Archive::OpenReadOnly(const std::string& path) {
+  std::unique_ptr<Archive> a(new Archive);
+  a->impl_ = std::make_unique<Impl>();
+  a->impl_->path = path;
+  a->impl_->read_only = true;
+  Impl* impl = a->impl_.get();
+  int* version = &a->schema_version_;
+  return OpenImpl(path, true, std::move(a), impl, version);
+}
+
+Archive::~Archive() = default;
+
+Result<std::int64_t> Archive::BeginRun(const Run& run) {
+  Stmt s(impl_->db, "INSERT INTO runs(task, agent, model, settings, started_at, status) VALUES(?,?,?,?,?,?)");
+  s.Bind(1, run.task).Bind(2, run.agent).Bind(3, run.model).Bind(4, run.settings);
+  s.Bind(5, run.started_at ? run.started_at : internal::Now()).Bind(6, run.status);
+  s.Step();
+  if (!s.ok() || s.failed()) return tl::unexpected(s.ok() ? s.error() : s.error());
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(impl_->db));
+}
+
+Result<void> Archive::EndRun(std::int64_t run_id, const std::string& status) {
+  Stmt s(impl_->db, "UPDATE runs SET ended_at=?, status=? WHERE id=?");
+  s.Bind(1, internal::Now()).Bind(2, status).Bind(3, run_id);
+  s.Step();
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return {};
+}
+
+Result<void> Archive::MarkStatus(std::int64_t candidate_id, const std::string& status) {
+  Stmt s(impl_->db, "UPDATE candidates SET status=? WHERE id=?");
+  s.Bind(1, status).Bind(2, candidate_id);
+  s.Step();
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  if (sqlite3_changes(impl_->db) == 0) return tl::unexpected(fmt::format("no candidate {}", candidate_id));
+  return {};
+}
+
+namespace {
+
+// Puts candidate `id` with objectives `o` on the front if nothing there
+// dominates it, and drops what it dominates.
+std::string UpdateFront(sqlite3* db, const std::string& task, std::int64_t id, const std::vector<double>& o) {
+  Stmt front(db, "SELECT id, objectives FROM candidates WHERE task=? AND on_front=1 AND id<>?");
+  front.Bind(1, task).Bind(2, id);
+  std::vector<std::int64_t> dominated;
+  bool keep = true;
+  while (front.Step()) {
+    auto other = internal::SplitObjectives(front.Text(1));
+    if (internal::Dominates(other, o)) keep = false;
+    if (internal::Dominates(o, other)) dominated.push_back(front.Int(0));
+  }
+  if (front.failed()) return front.error();
+  if (!keep) return {};
+  Stmt drop(db, "UPDATE candidates SET on_front=0 WHERE id=?");
+  for (auto d : dominated) {
+    drop.Reset();
+    drop.Bind(1, d);
+    drop.Step();
+    if (drop.failed()) return drop.error();
+  }
+  Stmt add(db, "UPDATE candidates SET on_front=1 WHERE id=?");
+  add.Bind(1, id);
+  add.Step();
+  return add.failed() ? add.error() : std::string();
+}
+
+std::int64_t InsertEvaluation(sqlite3* db, std::int64_t cand, const Evaluation& e, std::string& err) {
+  Stmt s(db,
+         "INSERT INTO evaluations(candidate_id, evaluator_version, meter, device, suite, status, gate_passed, fitness, "
+         "accuracy, recovery, energy_j, cost, wall_s, components, feedback, created_at) "
+         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+         "ON CONFLICT(candidate_id, evaluator_version, meter, device, suite) DO UPDATE SET status=excluded.status, "
+         "gate_passed=excluded.gate_passed, fitness=excluded.fitness, accuracy=excluded.accuracy, "
+         "recovery=excluded.recovery, energy_j=excluded.energy_j, cost=excluded.cost, wall_s=excluded.wall_s, "
+         "components=excluded.components, feedback=excluded.feedback, created_at=excluded.created_at");
+  s.Bind(1, cand).Bind(2, e.evaluator_version).Bind(3, e.meter).Bind(4, e.device).Bind(5, e.suite).Bind(6, e.status);
+  s.Bind(7, e.gate_passed ? 1 : 0).Bind(8, e.fitness).Bind(9, e.metrics.accuracy).Bind(10, e.metrics.recovery);
+  s.Bind(11, e.metrics.energy_j).Bind(12, e.metrics.cost).Bind(13, e.metrics.wall_s).Bind(14, e.metrics.components);
+  s.Bind(15, e.feedback).Bind(16, e.created_at ? e.created_at : internal::Now());
+  s.Step();
+  if (!s.ok() || s.failed()) {
+    err = s.error();
+    return 0;
+  }
+  Stmt id(db, "SELECT id FROM evaluations WHERE candidate_id=? AND evaluator_version=? AND meter=? AND device=? AND suite=?");
+  id.Bind(1, cand).Bind(2, e.evaluator_version).Bind(3, e.meter).Bind(4, e.device).Bind(5, e.suite);
+  if (!id.Step()) {
+    err = "evaluation vanished";
+    return 0;
+  }
+  if (!e.feedback.empty()) {
+    Stmt fts(db, "INSERT INTO search(candidate_id, body) VALUES(?, ?)");
+    fts.Bind(1, cand).Bind(2, e.feedback);
+    fts.Step();
+    if (fts.failed()) err = fts.error();
+  }
+  return id.Int(0);
+}
+
+}  // namespace
+
+Result<std::int64_t> Archive::Record(const Attempt& at) {
+  sqlite3* db = impl_->db;
+  if (auto e = Exec(db, "BEGIN IMMEDIATE"); !e.empty()) return tl::unexpected(e);
+  auto fail = [&](const std::string& e) {
+    Exec(db, "ROLLBACK");
+    return tl::unexpected(e);
+  };
+  std::int64_t cand = 0;
+  std::string task;
+  if (at.candidate) {
+    const Candidate& c = *at.candidate;
+    task = c.task;
+    if (c.parent) {
+      // Children land in an island of their parent (its home, or one it
+      // migrated to): islands only mix through migration.
+      Stmt p(db,
+             "SELECT (SELECT island FROM candidates WHERE id=?1) = ?2 OR EXISTS (SELECT 1 FROM migrations WHERE "
+             "candidate_id=?1 AND to_island=?2), EXISTS (SELECT 1 FROM candidates WHERE id=?1)");
+      p.Bind(1, *c.parent).Bind(2, c.island);
+      if (!p.Step()) return fail(p.error());
+      if (!p.Int(1)) return fail(fmt::format("parent {} does not exist", *c.parent));
+      if (!p.Int(0)) return fail(fmt::format("candidate's island {} is not an island of its parent {}", c.island, *c.parent));
+    }
+    Stmt s(db,
+           "INSERT INTO candidates(run_id, task, parent_id, island, generation, source, hash, edit, intent, created_at, "
+           "status) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, c.run_id ? std::optional<std::int64_t>(c.run_id) : std::nullopt).Bind(2, c.task).Bind(3, c.parent);
+    s.Bind(4, c.island).Bind(5, c.generation).Bind(6, c.source).Bind(7, c.hash).Bind(8, c.edit).Bind(9, c.intent);
+    s.Bind(10, c.created_at ? c.created_at : internal::Now()).Bind(11, c.status);
+    s.Step();
+    if (!s.ok() || s.failed()) return fail(s.error());
+    cand = sqlite3_last_insert_rowid(db);
+    if (c.parent) {
+      Stmt p(db, "UPDATE candidates SET children=children+1 WHERE id=?");
+      p.Bind(1, *c.parent);
+      p.Step();
+      if (p.failed()) return fail(p.error());
+    }
+    Stmt fts(db, "INSERT INTO search(candidate_id, body) VALUES(?, ?)");
+    fts.Bind(1, cand).Bind(2, c.source + "\n" + c.intent);
+    fts.Step();
+    if (fts.failed()) return fail(fts.error());
+  } else if (at.existing_candidate) {
+    cand = *at.existing_candidate;
+    Stmt t(db, "SELECT task FROM candidates WHERE id=?");
+    t.Bind(1, cand);
+    if (!t.Step()) return fail(fmt::format("no candidate {}", cand));
+    task = t.Text(0);
+  }
+  std::int64_t primary = 0;
+  for (std::size_t i = 0; i < at.evaluations.size(); ++i) {
+    if (!cand) return fail("evaluations need a candidate");
+    std::string err;
+    std::int64_t eid = InsertEvaluation(db, cand, at.evaluations[i], err);
+    if (!err.empty()) return fail(err);
+    if (i == 0) primary = eid;
+  }
+  if (cand && at.candidate && primary) {
+    const Evaluation& e = at.evaluations.front();
+    Stmt u(db, "UPDATE candidates SET primary_eval=?, gate_passed=?, best_fitness=?, objectives=? WHERE id=?");
+    u.Bind(1, primary).Bind(2, e.gate_passed ? 1 : 0).Bind(3, e.fitness).Bind(4, internal::JoinObjectives(at.objectives));
+    u.Bind(5, cand);
+    u.Step();
+    if (u.failed()) return fail(u.error());
+    if (!at.objectives.empty())
+      if (auto err = UpdateFront(db, task, cand, at.objectives); !err.empty()) return fail(err);
+    if (!at.cell.empty() && e.gate_passed) {
+      Stmt el(db,
+              "INSERT INTO elites(task, cell, candidate_id, fitness) VALUES(?,?,?,?) ON CONFLICT(task, cell) DO UPDATE "
+              "SET candidate_id=excluded.candidate_id, fitness=excluded.fitness WHERE excluded.fitness > elites.fitness");
+      el.Bind(1, task).Bind(2, at.cell).Bind(3, cand).Bind(4, e.fitness);
+      el.Step();
+      if (el.failed()) return fail(el.error());
+    }
+  }
+  if (at.ledger) {
+    const LedgerEntry& l = *at.ledger;
+    Stmt s(db,
+           "INSERT INTO ledger(run_id, candidate_id, model, tokens_in, tokens_out, cost_usd, latency_s, outcome, error, "
+           "created_at) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, l.run_id ? std::optional<std::int64_t>(l.run_id) : std::nullopt);
+    s.Bind(2, l.candidate_id ? l.candidate_id : (cand ? std::optional<std::int64_t>(cand) : std::nullopt));
+    s.Bind(3, l.model).Bind(4, l.tokens_in).Bind(5, l.tokens_out).Bind(6, l.cost_usd).Bind(7, l.latency_s);
+    s.Bind(8, l.outcome).Bind(9, l.error).Bind(10, l.created_at ? l.created_at : internal::Now());
+    s.Step();
+    if (!s.ok() || s.failed()) return fail(s.error());
+  }
+  if (at.failure) {
+    const FailedAttempt& f = *at.failure;
+    Stmt s(db, "INSERT INTO attempts(run_id, parent_id, stage, error, proposal, created_at) VALUES(?,?,?,?,?,?)");
+    s.Bind(1, f.run_id ? std::optional<std::int64_t>(f.run_id) : std::nullopt).Bind(2, f.parent);
+    s.Bind(3, f.stage).Bind(4, f.error).Bind(5, f.proposal).Bind(6, internal::Now());
+    s.Step();
+    if (!s.ok() || s.failed()) return fail(s.error());
+    if (f.parent) {
+      Stmt fts(db, "INSERT INTO search(candidate_id, body) VALUES(?, ?)");
+      fts.Bind(1, *f.parent).Bind(2, f.stage + ": " + f.error);
+      fts.Step();
+      if (fts.failed()) return fail(fts.error());
+    }
+  }
+  for (const Event& ev : at.events) {
+    Stmt s(db, "INSERT INTO events(run_id, kind, candidate_id, message, created_at) VALUES(?,?,?,?,?)");
+    s.Bind(1, ev.run_id ? std::optional<std::int64_t>(ev.run_id) : std::nullopt).Bind(2, ev.kind);
+    s.Bind(3, ev.candidate_id ? ev.candidate_id : (cand ? std::optional<std::int64_t>(cand) : std::nullopt));
+    s.Bind(4, ev.message).Bind(5, internal::Now());
+    s.Step();
+    if (!s.ok() || s.failed()) return fail(s.error());
+  }
+  if (auto e = Exec(db, "COMMIT"); !e.empty()) return fail(e);
+  return cand;
+}
+
+Result<std::string> Archive::IntegrityCheck() {
+  Stmt s(impl_->db, "PRAGMA integrity_check");
+  std::string out;
+  while (s.Step()) out += s.Text(0) + "\n";
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
+}
+
+}  // namespace ergon::archive

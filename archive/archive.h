@@ -1,0 +1,188 @@
+// archive: one SQLite file that holds every attempt of every run, and is the
+// checkpoint (a run killed at any instant resumes from it with nothing lost).
+//
+// WAL mode, so readers (`ergon archive`, a dashboard) see a consistent
+// snapshot while a run writes. Each Record() is one transaction: a candidate,
+// its evaluations, the agent call that produced it and its events land
+// together or not at all. The schema has a version; a file written by a newer
+// ergon is refused, never modified.
+//
+// Thread-safety: an Archive is one connection; use it from one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+namespace ergon::archive {
+
+template <class T>
+using Result = tl::expected<T, std::string>;
+
+constexpr int kSchemaVersion = 1;
+
+struct Run {
+  std::int64_t id = 0;
+  std::string task, agent, model;
+  std::string settings;  // JSON text, as the engine wrote it
+  double started_at = 0, ended_at = 0;
+  std::string status = "running";  // running | done | stopped | failed
+};
+
+// Metrics under the names `ergon eval --json` uses. Unset = not measured.
+struct Metrics {
+  std::optional<double> accuracy, recovery, energy_j, cost, wall_s;
+  std::string components;  // JSON text
+};
+
+struct Evaluation {
+  std::int64_t id = 0, candidate_id = 0;
+  std::string evaluator_version, meter, device, suite;
+  std::string status = "ok";  // ok, or what failed
+  bool gate_passed = false;
+  double fitness = 0;         // higher is better, as the engine defines it
+  Metrics metrics;
+  std::string feedback;       // capped stderr / diagnostics
+  double created_at = 0;
+};
+
+struct Candidate {
+  std::int64_t id = 0, run_id = 0;
+  std::string task;
+  std::optional<std::int64_t> parent;
+  int island = 0, generation = 0;
+  std::string source, hash;  // hash: genome::ContentHash of source
+  std::string edit, intent;  // the proposal that produced it, and why
+  double created_at = 0;
+  int children = 0;
+  bool gate_passed = false;  // best evaluation passed its gate
+  double best_fitness = 0;
+  bool on_front = false;     // on the task's Pareto front
+  std::string status = "evaluated";  // evaluated | overfit | failed
+};
+
+struct LedgerEntry {
+  std::int64_t id = 0, run_id = 0;
+  std::optional<std::int64_t> candidate_id;
+  std::string model;
+  std::int64_t tokens_in = 0, tokens_out = 0;
+  double cost_usd = 0, latency_s = 0;
+  std::string outcome = "ok", error;
+  double created_at = 0;
+};
+
+// A proposal that did not become a candidate (edit did not apply, no
+// change, did not compile): kept as an attempt for prompts and statistics.
+struct FailedAttempt {
+  std::int64_t run_id = 0;
+  std::optional<std::int64_t> parent;
+  std::string stage, error, proposal;
+};
+
+struct Event {
+  std::int64_t run_id = 0;
+  std::string kind;  // improvement | failure | budget_stop | overfit | ...
+  std::optional<std::int64_t> candidate_id;
+  std::string message;
+};
+
+// Everything one attempt produced, written in one transaction.
+struct Attempt {
+  std::optional<Candidate> candidate;  // new candidate (id assigned), or
+  std::optional<std::int64_t> existing_candidate;  // more evaluations for one
+  std::vector<Evaluation> evaluations;
+  // Minimised objectives of the best evaluation (e.g. -accuracy, energy_j,
+  // wall_s) and its MAP-Elites cell; the front and the grid update with them.
+  std::vector<double> objectives;
+  std::string cell;
+  std::optional<LedgerEntry> ledger;
+  std::optional<FailedAttempt> failure;
+  std::vector<Event> events;
+};
+
+struct ListFilter {
+  std::optional<std::int64_t> run_id;
+  std::string task, status;
+  int limit = 50;
+};
+
+// A candidate with its best evaluation (for tables and --json).
+struct Row {
+  Candidate candidate;
+  std::optional<Evaluation> best;
+};
+
+struct LedgerSummary {
+  std::int64_t run_id = 0;
+  std::string model;
+  std::int64_t calls = 0, tokens_in = 0, tokens_out = 0, failures = 0;
+  double cost_usd = 0, latency_s = 0;
+};
+
+class Archive {
+ public:
+  // Opens or creates the file; migrates an older schema forward.
+  static Result<std::unique_ptr<Archive>> Open(const std::string& path);
+  // Read-only: never creates, never migrates.
+  static Result<std::unique_ptr<Archive>> OpenReadOnly(const std::string& path);
+  ~Archive();
+  Archive(const Archive&) = delete;
+  Archive& operator=(const Archive&) = delete;
+
+  int schema_version() const { return schema_version_; }
+
+  Result<std::int64_t> BeginRun(const Run& run);
+  Result<void> EndRun(std::int64_t run_id, const std::string& status);
+  Result<std::vector<Run>> Runs();
+
+  // One transaction. Returns the candidate id (new or existing), or 0 for a
+  // failed attempt without a candidate.
+  Result<std::int64_t> Record(const Attempt& attempt);
+
+  Result<std::optional<std::int64_t>> FindByHash(const std::string& task, const std::string& hash);
+  Result<std::optional<Row>> Get(std::int64_t id);
+  Result<std::vector<Evaluation>> Evaluations(std::int64_t candidate_id);
+  Result<std::vector<Row>> List(const ListFilter& filter);
+  // Gate passed, best first by `by` (energy_j, cost, wall_s: lowest first;
+  // accuracy, recovery, fitness: highest first).
+  Result<std::vector<Row>> Top(const std::string& task, const std::string& by, int limit);
+  Result<std::vector<Row>> Search(const std::string& text, int limit);
+  // The candidate and its ancestors, newest first.
+  Result<std::vector<Row>> Lineage(std::int64_t id);
+  Result<std::vector<Row>> Pareto(const std::string& task);
+  Result<std::vector<LedgerSummary>> Ledger();
+  Result<void> MarkStatus(std::int64_t candidate_id, const std::string& status);
+
+  // Sampling (seeded: the same archive and rng state give the same choices).
+  // A parent from `island`: fitness-weighted among its top candidates that
+  // passed the gate, favouring few children. nullopt when the island is empty.
+  Result<std::optional<std::int64_t>> SampleParent(const std::string& task, int island, std::mt19937_64& rng);
+  // Up to n inspirations: Pareto-front members and MAP-Elites elites, never
+  // the parent itself.
+  Result<std::vector<std::int64_t>> SampleInspirations(const std::string& task, std::int64_t parent, int n,
+                                                       std::mt19937_64& rng);
+  // Copies the best home candidate of each island to the next (ring). Returns the
+  // number of copies made. A copy is a membership, never a move.
+  Result<int> Migrate(const std::string& task, int islands);
+  // Candidates of an island, home or migrated in.
+  Result<std::vector<std::int64_t>> IslandMembers(const std::string& task, int island);
+  // The MAP-Elites grid: cell -> elite.
+  Result<std::vector<std::pair<std::string, std::int64_t>>> Elites(const std::string& task);
+
+  // Raw access for tests of integrity.
+  Result<std::string> IntegrityCheck();
+
+  struct Impl;  // opaque: archive/impl.h, for archive's own files only
+
+ private:
+  Archive() = default;
+  std::unique_ptr<Impl> impl_;
+  int schema_version_ = 0;
+};
+
+}  // namespace ergon::archive

@@ -1,0 +1,35 @@
+// Archive internals shared by its .cpp files.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+#include "archive/archive.h"
+#include "archive/sqlite.h"
+
+namespace ergon::archive {
+
+struct Archive::Impl {
+  sqlite3* db = nullptr;
+  std::string path;
+  bool read_only = false;
+  ~Impl() {
+    if (db) sqlite3_close(db);
+  }
+};
+
+namespace internal {
+
+double Now();
+std::string JoinObjectives(const std::vector<double>& o);
+std::vector<double> SplitObjectives(const std::string& s);
+// a dominates b: no worse in every objective, better in one (all minimised).
+bool Dominates(const std::vector<double>& a, const std::vector<double>& b);
+// The columns Row readers expect, and the reader.
+extern const char* const kRowColumns;
+Row ReadRow(const Stmt& s);
+
+}  // namespace internal
+}  // namespace ergon::archive

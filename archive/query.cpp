@@ -1,0 +1,256 @@
+// Reading the archive: rows for tables and --json, lineage, search, front.
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "archive/impl.h"
+
+namespace ergon::archive {
+namespace internal {
+
+const char* const kRowColumns =
+    "c.id, c.run_id, c.task, c.parent_id, c.island, c.generation, c.source, c.hash, c.edit, c.intent, c.created_at, "
+    "c.children, c.gate_passed, c.best_fitness, c.on_front, c.status, "
+    "e.id, e.evaluator_version, e.meter, e.device, e.suite, e.status, e.gate_passed, e.fitness, e.accuracy, "
+    "e.recovery, e.energy_j, e.cost, e.wall_s, e.components, e.feedback, e.created_at";
+
+Row ReadRow(const Stmt& s) {
+  Row r;
+  Candidate& c = r.candidate;
+  c.id = s.Int(0);
+  c.run_id = s.IsNull(1) ? 0 : s.Int(1);
+  c.task = s.Text(2);
+  c.parent = s.OptInt(3);
+  c.island = static_cast<int>(s.Int(4));
+  c.generation = static_cast<int>(s.Int(5));
+  c.source = s.Text(6);
+  c.hash = s.Text(7);
+  c.edit = s.Text(8);
+  c.intent = s.Text(9);
+  c.created_at = s.Real(10);
+  c.children = static_cast<int>(s.Int(11));
+  c.gate_passed = s.Int(12) != 0;
+  c.best_fitness = s.IsNull(13) ? 0 : s.Real(13);
+  c.on_front = s.Int(14) != 0;
+  c.status = s.Text(15);
+  if (!s.IsNull(16)) {
+    Evaluation e;
+    e.id = s.Int(16);
+    e.candidate_id = c.id;
+    e.evaluator_version = s.Text(17);
+    e.meter = s.Text(18);
+    e.device = s.Text(19);
+    e.suite = s.Text(20);
+    e.status = s.Text(21);
+    e.gate_passed = s.Int(22) != 0;
+    e.fitness = s.IsNull(23) ? 0 : s.Real(23);
+    e.metrics.accuracy = s.OptReal(24);
+    e.metrics.recovery = s.OptReal(25);
+    e.metrics.energy_j = s.OptReal(26);
+    e.metrics.cost = s.OptReal(27);
+    e.metrics.wall_s = s.OptReal(28);
+    e.metrics.components = s.Text(29);
+    e.feedback = s.Text(30);
+    e.created_at = s.Real(31);
+    r.best = e;
+  }
+  return r;
+}
+
+}  // namespace internal
+
+using internal::Stmt;
+
+namespace {
+
+std::string RowSql(const std::string& where_and_order) {
+  return fmt::format("SELECT {} FROM candidates c LEFT JOIN evaluations e ON e.id = c.primary_eval {}",
+                     internal::kRowColumns, where_and_order);
+}
+
+template <class BindFn>
+Result<std::vector<Row>> Rows(sqlite3* db, const std::string& sql, BindFn bind) {
+  Stmt s(db, sql.c_str());
+  if (!s.ok()) return tl::unexpected(s.error());
+  bind(s);
+  std::vector<Row> out;
+  while (s.Step()) out.push_back(internal::ReadRow(s));
+  if (s.failed()) return tl::unexpected(s.error());
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Run>> Archive::Runs() {
+  Stmt s(impl_->db, "SELECT id, task, agent, model, settings, started_at, ended_at, status FROM runs ORDER BY id");
+  std::vector<Run> out;
+  while (s.Step()) {
+    Run r;
+    r.id = s.Int(0);
+    r.task = s.Text(1);
+    r.agent = s.Text(2);
+    r.model = s.Text(3);
+    r.settings = s.Text(4);
+    r.started_at = s.Real(5);
+    r.ended_at = s.IsNull(6) ? 0 : s.Real(6);
+    r.status = s.Text(7);
+    out.push_back(r);
+  }
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
+}
+
+Result<std::optional<std::int64_t>> Archive::FindByHash(const std::string& task, const std::string& hash) {
+  Stmt s(impl_->db, "SELECT id FROM candidates WHERE task=? AND hash=?");
+  s.Bind(1, task).Bind(2, hash);
+  if (s.Step()) return std::optional<std::int64_t>(s.Int(0));
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return std::optional<std::int64_t>();
+}
+
+Result<std::optional<Row>> Archive::Get(std::int64_t id) {
+  auto rows = Rows(impl_->db, RowSql("WHERE c.id = ?"), [&](Stmt& s) { s.Bind(1, id); });
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Row>();
+  return std::optional<Row>(rows->front());
+}
+
+Result<std::vector<Evaluation>> Archive::Evaluations(std::int64_t candidate_id) {
+  Stmt s(impl_->db,
+         "SELECT id, evaluator_version, meter, device, suite, status, gate_passed, fitness, accuracy, recovery, "
+         "energy_j, cost, wall_s, components, feedback, created_at FROM evaluations WHERE candidate_id=? ORDER BY id");
+  s.Bind(1, candidate_id);
+  std::vector<Evaluation> out;
+  while (s.Step()) {
+    Evaluation e;
+    e.id = s.Int(0);
+    e.candidate_id = candidate_id;
+    e.evaluator_version = s.Text(1);
+    e.meter = s.Text(2);
+    e.device = s.Text(3);
+    e.suite = s.Text(4);
+    e.status = s.Text(5);
+    e.gate_passed = s.Int(6) != 0;
+    e.fitness = s.IsNull(7) ? 0 : s.Real(7);
+    e.metrics.accuracy = s.OptReal(8);
+    e.metrics.recovery = s.OptReal(9);
+    e.metrics.energy_j = s.OptReal(10);
+    e.metrics.cost = s.OptReal(11);
+    e.metrics.wall_s = s.OptReal(12);
+    e.metrics.components = s.Text(13);
+    e.feedback = s.Text(14);
+    e.created_at = s.Real(15);
+    out.push_back(e);
+  }
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
+}
+
+Result<std::vector<Row>> Archive::List(const ListFilter& f) {
+  std::string where = "WHERE 1=1";
+  if (f.run_id) where += " AND c.run_id = ?1";
+  if (!f.task.empty()) where += " AND c.task = ?2";
+  if (!f.status.empty()) where += " AND c.status = ?3";
+  return Rows(impl_->db, RowSql(where + " ORDER BY c.id DESC LIMIT ?4"), [&](Stmt& s) {
+    if (f.run_id) s.Bind(1, *f.run_id);
+    if (!f.task.empty()) s.Bind(2, f.task);
+    if (!f.status.empty()) s.Bind(3, f.status);
+    s.Bind(4, f.limit > 0 ? f.limit : -1);
+  });
+}
+
+Result<std::vector<Row>> Archive::Top(const std::string& task, const std::string& by, int limit) {
+  static const std::set<std::string> lower = {"energy_j", "cost", "wall_s"};
+  static const std::set<std::string> higher = {"accuracy", "recovery", "fitness"};
+  if (!lower.count(by) && !higher.count(by))
+    return tl::unexpected(fmt::format("cannot sort by '{}' (energy_j, cost, wall_s, accuracy, recovery, fitness)", by));
+  std::string key = "e." + by;
+  std::string order = lower.count(by) ? fmt::format("{} IS NULL, {} ASC", key, key) : fmt::format("{} IS NULL, {} DESC", key, key);
+  std::string where = "WHERE c.gate_passed = 1 AND c.status <> 'overfit'";
+  if (!task.empty()) where += " AND c.task = ?1";
+  return Rows(impl_->db, RowSql(fmt::format("{} ORDER BY {}, c.id LIMIT ?2", where, order)), [&](Stmt& s) {
+    if (!task.empty()) s.Bind(1, task);
+    s.Bind(2, limit > 0 ? limit : -1);
+  });
+}
+
+Result<std::vector<Row>> Archive::Search(const std::string& text, int limit) {
+  // Every word must appear; each is quoted so FTS5 syntax in user text is inert.
+  std::string query;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    std::size_t j = i;
+    while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j]))) ++j;
+    if (j > i) {
+      std::string w;
+      for (char c : text.substr(i, j - i)) w += c == '"' ? std::string("\"\"") : std::string(1, c);
+      query += (query.empty() ? "\"" : " \"") + w + "\"";
+    }
+    i = j;
+  }
+  if (query.empty()) return tl::unexpected(std::string("empty search"));
+  Stmt s(impl_->db,
+         "SELECT candidate_id FROM search WHERE search MATCH ? GROUP BY candidate_id ORDER BY min(rank) LIMIT ?");
+  s.Bind(1, query).Bind(2, limit > 0 ? limit : -1);
+  std::vector<std::int64_t> ids;
+  while (s.Step()) ids.push_back(s.Int(0));
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  std::vector<Row> out;
+  for (auto id : ids) {
+    auto r = Get(id);
+    if (!r) return tl::unexpected(r.error());
+    if (*r) out.push_back(**r);
+  }
+  return out;
+}
+
+Result<std::vector<Row>> Archive::Lineage(std::int64_t id) {
+  std::vector<Row> out;
+  std::set<std::int64_t> seen;
+  std::optional<std::int64_t> cur = id;
+  while (cur && seen.insert(*cur).second) {
+    auto r = Get(*cur);
+    if (!r) return tl::unexpected(r.error());
+    if (!*r) {
+      if (out.empty()) return tl::unexpected(fmt::format("no candidate {}", id));
+      break;
+    }
+    out.push_back(**r);
+    cur = (*r)->candidate.parent;
+  }
+  return out;
+}
+
+Result<std::vector<Row>> Archive::Pareto(const std::string& task) {
+  std::string where = "WHERE c.on_front = 1";
+  if (!task.empty()) where += " AND c.task = ?1";
+  return Rows(impl_->db, RowSql(where + " ORDER BY c.id"), [&](Stmt& s) {
+    if (!task.empty()) s.Bind(1, task);
+  });
+}
+
+Result<std::vector<LedgerSummary>> Archive::Ledger() {
+  Stmt s(impl_->db,
+         "SELECT coalesce(run_id, 0), model, count(*), sum(tokens_in), sum(tokens_out), sum(cost_usd), sum(latency_s), "
+         "sum(outcome <> 'ok') FROM ledger GROUP BY run_id, model ORDER BY run_id, model");
+  std::vector<LedgerSummary> out;
+  while (s.Step()) {
+    LedgerSummary l;
+    l.run_id = s.Int(0);
+    l.model = s.Text(1);
+    l.calls = s.Int(2);
+    l.tokens_in = s.Int(3);
+    l.tokens_out = s.Int(4);
+    l.cost_usd = s.Real(5);
+    l.latency_s = s.Real(6);
+    l.failures = s.Int(7);
+    out.push_back(l);
+  }
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
+}
+
+}  // namespace ergon::archive

@@ -1,0 +1,388 @@
+// The archive on real SQLite files: schema, transactions, queries, samplers
+// against their invariants, and SIGKILL of a writer at random moments.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <sqlite3.h>
+
+#include <doctest/doctest.h>
+
+#include "archive/archive.h"
+
+namespace fs = std::filesystem;
+using namespace ergon::archive;
+
+namespace {
+
+struct TempDb {
+  fs::path path;
+  explicit TempDb(const std::string& name) {
+    path = fs::temp_directory_path() / ("ergon-archive-" + name + "-" + std::to_string(::getpid()) + ".db");
+    Clean();
+  }
+  ~TempDb() { Clean(); }
+  void Clean() {
+    for (const char* ext : {"", "-wal", "-shm"}) fs::remove(path.string() + ext);
+  }
+};
+
+std::unique_ptr<Archive> MustOpen(const fs::path& p) {
+  auto a = Archive::Open(p.string());
+  REQUIRE_MESSAGE(a.has_value(), (a ? "" : a.error()));
+  return std::move(*a);
+}
+
+struct Made {
+  Candidate c;
+  Evaluation e;
+};
+
+Attempt MakeAttempt(const std::string& task, const std::string& src, std::optional<std::int64_t> parent, int island,
+                    double fitness, bool gate, std::vector<double> objectives = {}, std::string cell = "") {
+  Attempt at;
+  Candidate c;
+  c.task = task;
+  c.source = src;
+  c.hash = "hash:" + src;
+  c.parent = parent;
+  c.island = island;
+  c.intent = "intent for " + src;
+  at.candidate = c;
+  Evaluation e;
+  e.evaluator_version = "v1";
+  e.meter = "cachemodel";
+  e.device = "cpu";
+  e.suite = "dev";
+  e.gate_passed = gate;
+  e.fitness = fitness;
+  e.metrics.accuracy = gate ? 0.99 : 0.5;
+  e.metrics.energy_j = -fitness;
+  e.metrics.wall_s = 1.0;
+  at.evaluations.push_back(e);
+  at.objectives = std::move(objectives);
+  at.cell = std::move(cell);
+  return at;
+}
+
+std::string fmt_src(int island, int i) { return "island" + std::to_string(island) + "-" + std::to_string(i); }
+
+std::string FileBytes(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("a new archive has the current schema and runs in WAL mode") {
+  TempDb t("new");
+  auto a = MustOpen(t.path);
+  CHECK(a->schema_version() == kSchemaVersion);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(t.path.string().c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, nullptr);
+  REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))) == "wal");
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  // Reopening keeps it.
+  a.reset();
+  CHECK(MustOpen(t.path)->schema_version() == kSchemaVersion);
+}
+
+TEST_CASE("a file from a newer ergon is refused and left untouched") {
+  TempDb t("newer");
+  { auto a = MustOpen(t.path); }
+  sqlite3* db = nullptr;
+  sqlite3_open(t.path.string().c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  const std::string before = FileBytes(t.path);
+  auto a = Archive::Open(t.path.string());
+  REQUIRE(!a.has_value());
+  CHECK(a.error().find("newer ergon") != std::string::npos);
+  CHECK(a.error().find("schema 99") != std::string::npos);
+  CHECK(FileBytes(t.path) == before);
+  CHECK(!Archive::OpenReadOnly(t.path.string()).has_value());
+}
+
+TEST_CASE("foreign files are refused: another SQLite database - and not a database at all") {
+  TempDb t("foreign");
+  sqlite3* db = nullptr;
+  sqlite3_open(t.path.string().c_str(), &db);
+  sqlite3_exec(db, "CREATE TABLE notes(x)", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto a = Archive::Open(t.path.string());
+  REQUIRE(!a.has_value());
+  CHECK(a.error().find("not an ergon archive") != std::string::npos);
+  TempDb g("garbage");
+  std::ofstream(g.path) << std::string(4096, 'z');
+  CHECK(!Archive::Open(g.path.string()).has_value());
+  CHECK(!Archive::OpenReadOnly("/nonexistent/ergon.db").has_value());
+}
+
+TEST_CASE("an attempt lands whole or not at all") {
+  TempDb t("txn");
+  auto a = MustOpen(t.path);
+  auto run = a->BeginRun({0, "toy", "offline", "", "{}", 0, 0, "running"});
+  REQUIRE(run.has_value());
+  Attempt at = MakeAttempt("toy", "int main(){}", std::nullopt, 0, -2.5, true, {-0.99, 2.5}, "c1");
+  at.candidate->run_id = *run;
+  LedgerEntry l;
+  l.run_id = *run;
+  l.model = "m";
+  l.tokens_in = 100;
+  l.tokens_out = 20;
+  l.cost_usd = 0.01;
+  at.ledger = l;
+  at.events.push_back({*run, "improvement", std::nullopt, "first"});
+  auto id = a->Record(at);
+  REQUIRE(id.has_value());
+  auto row = a->Get(*id);
+  REQUIRE(row.has_value());
+  REQUIRE(row->has_value());
+  CHECK((*row)->candidate.source == "int main(){}");
+  REQUIRE((*row)->best.has_value());
+  CHECK(*(*row)->best->metrics.energy_j == 2.5);
+  CHECK((*row)->candidate.on_front);
+  CHECK(*a->FindByHash("toy", "hash:int main(){}") == *id);
+
+  // The same source again: the unique hash refuses it, and its ledger row
+  // does not land either.
+  auto dup = a->Record(at);
+  REQUIRE(!dup.has_value());
+  auto ledger = a->Ledger();
+  REQUIRE(ledger.has_value());
+  REQUIRE(ledger->size() == 1);
+  CHECK(ledger->front().calls == 1);
+  CHECK(ledger->front().tokens_in == 100);
+
+  // A failed proposal is an attempt, not a candidate.
+  Attempt failed;
+  failed.failure = FailedAttempt{*run, *id, "edit", "SEARCH text not found near kLr", "<<<<<<< SEARCH ..."};
+  auto fid = a->Record(failed);
+  REQUIRE(fid.has_value());
+  CHECK(*fid == 0);
+  auto all = a->List({});
+  REQUIRE(all.has_value());
+  CHECK(all->size() == 1);
+  CHECK(a->IntegrityCheck().value() == "ok\n");
+}
+
+TEST_CASE("search finds source, intent and feedback - and user text cannot break the query") {
+  TempDb t("search");
+  auto a = MustOpen(t.path);
+  Attempt x = MakeAttempt("toy", "float learning_rate = 0.1;", std::nullopt, 0, 1, true);
+  x.candidate->intent = "halve the momentum";
+  x.evaluations[0].feedback = "warning: unused variable zorbly";
+  auto id = a->Record(x);
+  REQUIRE(id.has_value());
+  REQUIRE(a->Record(MakeAttempt("toy", "int other;", std::nullopt, 0, 1, true)).has_value());
+  for (const char* q : {"learning_rate", "momentum", "zorbly", "halve momentum"}) {
+    auto r = a->Search(q, 10);
+    REQUIRE_MESSAGE(r.has_value(), q);
+    REQUIRE_MESSAGE(r->size() == 1, q);
+    CHECK(r->front().candidate.id == *id);
+  }
+  CHECK(a->Search("nothing-like-this", 10).value().empty());
+  for (const char* hostile : {"\"", "a OR", "NEAR(", "*", "col:x", "-x AND ("}) CHECK_MESSAGE(a->Search(hostile, 10).has_value(), hostile);
+}
+
+TEST_CASE("lineage walks to the root and children are counted") {
+  TempDb t("lineage");
+  auto a = MustOpen(t.path);
+  auto root = a->Record(MakeAttempt("toy", "r", std::nullopt, 0, 1, true)).value();
+  auto mid = a->Record(MakeAttempt("toy", "m", root, 0, 2, true)).value();
+  auto leaf = a->Record(MakeAttempt("toy", "l", mid, 0, 3, true)).value();
+  auto lin = a->Lineage(leaf).value();
+  REQUIRE(lin.size() == 3);
+  CHECK(lin[0].candidate.id == leaf);
+  CHECK(lin[2].candidate.id == root);
+  CHECK(a->Get(root).value()->candidate.children == 1);
+  CHECK(!a->Lineage(9999).has_value());
+}
+
+TEST_CASE("top: gate passed only - best first - overfit never") {
+  TempDb t("top");
+  auto a = MustOpen(t.path);
+  auto x = a->Record(MakeAttempt("toy", "x", std::nullopt, 0, -3.0, true)).value();
+  auto y = a->Record(MakeAttempt("toy", "y", std::nullopt, 0, -1.0, true)).value();
+  a->Record(MakeAttempt("toy", "z", std::nullopt, 0, -0.5, false)).value();
+  auto top = a->Top("toy", "energy_j", 10).value();
+  REQUIRE(top.size() == 2);
+  CHECK(top[0].candidate.id == y);  // energy 1.0 < 3.0
+  CHECK(top[1].candidate.id == x);
+  REQUIRE(a->MarkStatus(y, "overfit").has_value());
+  top = a->Top("toy", "energy_j", 10).value();
+  REQUIRE(top.size() == 1);
+  CHECK(top[0].candidate.id == x);
+  CHECK(!a->Top("toy", "bogus; DROP TABLE candidates", 10).has_value());
+}
+
+TEST_CASE("invariant: the Pareto front is exactly the non-dominated candidates") {
+  TempDb t("pareto");
+  auto a = MustOpen(t.path);
+  std::mt19937_64 rng(7);
+  std::map<std::int64_t, std::vector<double>> all;
+  for (int i = 0; i < 300; ++i) {
+    std::vector<double> o = {static_cast<double>(rng() % 20), static_cast<double>(rng() % 20),
+                             static_cast<double>(rng() % 5)};
+    auto id = a->Record(MakeAttempt("toy", "p" + std::to_string(i), std::nullopt, 0, 0, true, o)).value();
+    all[id] = o;
+  }
+  std::set<std::int64_t> expect;
+  for (const auto& [id, o] : all) {
+    bool dominated = false;
+    for (const auto& [id2, o2] : all) {
+      bool le = true, lt = false;
+      for (std::size_t k = 0; k < o.size(); ++k) {
+        le = le && o2[k] <= o[k];
+        lt = lt || o2[k] < o[k];
+      }
+      if (id2 != id && le && lt) dominated = true;
+    }
+    if (!dominated) expect.insert(id);
+  }
+  std::set<std::int64_t> got;
+  const auto front = a->Pareto("toy").value();
+  for (const auto& r : front) got.insert(r.candidate.id);
+  CHECK(got == expect);
+  CHECK(!got.empty());
+}
+
+TEST_CASE("invariant: a MAP-Elites cell's elite is never evicted by a worse one") {
+  TempDb t("elites");
+  auto a = MustOpen(t.path);
+  std::mt19937_64 rng(11);
+  std::map<std::string, std::pair<double, std::int64_t>> best;
+  for (int i = 0; i < 200; ++i) {
+    std::string cell = "cell" + std::to_string(rng() % 6);
+    double fit = static_cast<double>(rng() % 1000);
+    bool gate = rng() % 4 != 0;
+    auto id = a->Record(MakeAttempt("toy", "e" + std::to_string(i), std::nullopt, 0, fit, gate, {}, cell)).value();
+    if (gate && (!best.count(cell) || fit > best[cell].first)) best[cell] = {fit, id};
+  }
+  auto elites = a->Elites("toy").value();
+  REQUIRE(elites.size() == best.size());
+  for (const auto& [cell, id] : elites) CHECK(best[cell].second == id);
+}
+
+TEST_CASE("invariant: migration copies to the next island and never loses") {
+  TempDb t("islands");
+  auto a = MustOpen(t.path);
+  for (int isl = 0; isl < 3; ++isl)
+    for (int i = 0; i < 5; ++i)
+      a->Record(MakeAttempt("toy", fmt_src(isl, i), std::nullopt, isl, isl * 10 + i, true)).value();
+  std::vector<std::vector<std::int64_t>> before;
+  for (int isl = 0; isl < 3; ++isl) before.push_back(a->IslandMembers("toy", isl).value());
+  CHECK(a->Migrate("toy", 3).value() == 3);
+  CHECK(a->Migrate("toy", 3).value() == 0);  // already there
+  for (int isl = 0; isl < 3; ++isl) {
+    auto now = a->IslandMembers("toy", isl).value();
+    for (auto id : before[static_cast<std::size_t>(isl)]) CHECK(std::count(now.begin(), now.end(), id) == 1);
+    CHECK(now.size() == before[static_cast<std::size_t>(isl)].size() + 1);
+  }
+  // The best of island 0 (fitness 4) is now a member of island 1 and can parent there.
+  auto best0 = a->FindByHash("toy", "hash:" + fmt_src(0, 4)).value().value();
+  auto members1 = a->IslandMembers("toy", 1).value();
+  CHECK(std::count(members1.begin(), members1.end(), best0) == 1);
+}
+
+TEST_CASE("sampling is seeded - and favours good parents with few children") {
+  TempDb t("sample");
+  auto a = MustOpen(t.path);
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(a->Record(MakeAttempt("toy", "s" + std::to_string(i), std::nullopt, 0, i, true, {-static_cast<double>(i), static_cast<double>(10 - i)}, "c" + std::to_string(i % 3))).value());
+  auto draw = [&](std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<std::int64_t> v;
+    for (int i = 0; i < 50; ++i) v.push_back(a->SampleParent("toy", 0, rng).value().value());
+    auto insp = a->SampleInspirations("toy", v.front(), 3, rng).value();
+    v.insert(v.end(), insp.begin(), insp.end());
+    return v;
+  };
+  CHECK(draw(1) == draw(1));
+  CHECK(draw(1) != draw(2));
+  std::mt19937_64 rng(3);
+  std::map<std::int64_t, int> count;
+  for (int i = 0; i < 2000; ++i) ++count[a->SampleParent("toy", 0, rng).value().value()];
+  CHECK(count[ids[9]] > count[ids[0]]);  // the fittest is drawn more often
+  // Give the fittest many children: it is drawn less often than before.
+  for (int i = 0; i < 20; ++i) a->Record(MakeAttempt("toy", "child" + std::to_string(i), ids[9], 0, -100, false)).value();
+  std::mt19937_64 rng2(3);
+  std::map<std::int64_t, int> after;
+  for (int i = 0; i < 2000; ++i) ++after[a->SampleParent("toy", 0, rng2).value().value()];
+  CHECK(after[ids[9]] < count[ids[9]] / 4);
+  // Inspirations never include the parent and come from the front or grid.
+  std::mt19937_64 rng3(5);
+  for (int i = 0; i < 20; ++i) {
+    auto insp = a->SampleInspirations("toy", ids[9], 4, rng3).value();
+    CHECK(std::count(insp.begin(), insp.end(), ids[9]) == 0);
+    CHECK(insp.size() <= 4);
+  }
+  // An empty island has no parent.
+  CHECK(!a->SampleParent("toy", 5, rng).value().has_value());
+}
+
+TEST_CASE("invariant: a child lands in an island of its parent") {
+  TempDb t("childisland");
+  auto a = MustOpen(t.path);
+  auto p = a->Record(MakeAttempt("toy", "parent", std::nullopt, 1, 1, true)).value();
+  auto bad = a->Record(MakeAttempt("toy", "child", p, 2, 1, true));
+  REQUIRE(!bad.has_value());
+  CHECK(bad.error().find("island") != std::string::npos);
+  CHECK(a->Record(MakeAttempt("toy", "child", p, 1, 1, true)).has_value());
+}
+
+TEST_CASE("SIGKILL of a writer at random moments loses no acknowledged attempt") {
+  TempDb t("kill");
+  std::mt19937_64 rng(std::random_device{}());
+  std::set<long long> acked;
+  for (int round = 0; round < 12; ++round) {
+    int out[2];
+    REQUIRE(pipe(out) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+      dup2(out[1], 1);
+      close(out[0]);
+      std::string prefix = "r" + std::to_string(round) + "-";
+      execl(ERGON_ARCHIVE_WRITER, ERGON_ARCHIVE_WRITER, t.path.string().c_str(), prefix.c_str(), nullptr);
+      _exit(127);
+    }
+    close(out[1]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 200));
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st));
+    FILE* f = fdopen(out[0], "r");
+    char line[64];
+    while (std::fgets(line, sizeof line, f)) {
+      long long id = 0;
+      if (std::sscanf(line, "ack %lld", &id) == 1) acked.insert(id);
+    }
+    std::fclose(f);
+  }
+  REQUIRE(!acked.empty());
+  auto a = MustOpen(t.path);
+  CHECK(a->IntegrityCheck().value() == "ok\n");
+  std::size_t missing = 0;
+  for (long long id : acked)
+    if (!a->Get(id).value().has_value()) ++missing;
+  CHECK(missing == 0);
+  MESSAGE(acked.size() << " acknowledged attempts over 12 kills, all present");
+}
