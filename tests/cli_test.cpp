@@ -1,5 +1,6 @@
 // The `ergon` binary as a user runs it: real child processes.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "archive/archive.h"
 #include "engine/home.h"
 
 namespace fs = std::filesystem;
@@ -87,7 +89,7 @@ TEST_CASE("unknown commands and bad flags exit 2 with an error and a hint") {
 }
 
 TEST_CASE("commands of later issues say they are not built yet and exit 1") {
-  Ran r = Ergon("replay 1");
+  Ran r = Ergon("run --task dally_parity");
   CHECK(r.code == 1);
   CHECK(r.out.find("not implemented yet") != std::string::npos);
 }
@@ -231,4 +233,165 @@ TEST_CASE("optimize-ir: verified and cheaper - the record IR improves") {
   CHECK(js["recovery"] == 1.0);
   CHECK(js["cost"] == j["cost_after"]);
   fs::remove(out);
+}
+
+namespace {
+
+// An archive with a lineage, a failed attempt, ledger rows and two runs,
+// built through the archive API, plus two real evaluations through the CLI.
+struct BuiltArchive {
+  fs::path db;
+  std::int64_t root = 0, child = 0, grandchild = 0;
+  BuiltArchive() {
+    db = fs::temp_directory_path() / ("ergon-cli-archive-" + std::to_string(::getpid()) + ".db");
+    for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);
+    auto a = ergon::archive::Archive::Open(db.string());
+    REQUIRE(a.has_value());
+    auto run = (*a)->BeginRun({0, "toy", "offline", "none", "{\"seed\":1}", 0, 0, "running"}).value();
+    auto add = [&](const std::string& src, std::optional<std::int64_t> parent, double energy, const std::string& intent) {
+      ergon::archive::Attempt at;
+      ergon::archive::Candidate c;
+      c.run_id = run;
+      c.task = "toy";
+      c.source = src;
+      c.hash = "h-" + src;
+      c.parent = parent;
+      c.intent = intent;
+      at.candidate = c;
+      ergon::archive::Evaluation e;
+      e.evaluator_version = "toy/1";
+      e.meter = "cachemodel";
+      e.device = "sim";
+      e.suite = "dev";
+      e.gate_passed = true;
+      e.fitness = -energy;
+      e.metrics.accuracy = 0.99;
+      e.metrics.energy_j = energy;
+      e.metrics.wall_s = 0.5;
+      at.evaluations.push_back(e);
+      at.objectives = {-0.99, energy};
+      ergon::archive::LedgerEntry l;
+      l.run_id = run;
+      l.model = "toy-model";
+      l.tokens_in = 1000;
+      l.tokens_out = 200;
+      l.cost_usd = 0.002;
+      at.ledger = l;
+      return (*a)->Record(at).value();
+    };
+    root = add("int main() { return 0; }\n", std::nullopt, 3.0, "baseline");
+    child = add("int main() { return 1; }\n", root, 1.5, "return one: halves the energy");
+    grandchild = add("int main() { return 2; }\n// quokka\n", child, 1.2, "a quokka comment");
+    ergon::archive::Attempt failed;
+    failed.failure = ergon::archive::FailedAttempt{run, child, "edit", "SEARCH text not found", "..."};
+    (*a)->Record(failed).value();
+    REQUIRE((*a)->EndRun(run, "done").has_value());
+  }
+  ~BuiltArchive() {
+    for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);
+  }
+  std::string Db() const { return " --db '" + db.string() + "'"; }
+};
+
+}  // namespace
+
+TEST_CASE("archive CLI: every command works on a real archive and --json parses") {
+  BuiltArchive b;
+  auto j = [&](const std::string& args) {
+    Ran r = Ergon("archive " + args + b.Db() + " --json");
+    INFO(args << ": " << r.out);
+    REQUIRE(r.code == 0);
+    return nlohmann::json::parse(r.out);
+  };
+  auto list = j("list");
+  REQUIRE(list.is_array());
+  CHECK(list.size() == 3);
+  CHECK(list[0]["id"] == b.grandchild);  // newest first
+  CHECK(list[0]["parent"] == b.child);
+  CHECK(list[0]["status"] == "evaluated");
+  CHECK(list[0]["energy_j"] == 1.2);
+  CHECK(list[0]["accuracy"] == 0.99);
+  CHECK(list[0]["wall_s"] == 0.5);
+  auto top = j("top --by energy_j --limit 2");
+  REQUIRE(top.size() == 2);
+  CHECK(top[0]["id"] == b.grandchild);
+  CHECK(top[1]["id"] == b.child);
+  auto show = j("show " + std::to_string(b.child));
+  CHECK(show.is_object());
+  CHECK(show["source"] == "int main() { return 1; }\n");
+  CHECK(show["ancestors"].size() == 1);
+  CHECK(show["evaluations"].size() == 1);
+  auto search = j("search quokka");
+  REQUIRE(search.size() == 1);
+  CHECK(search[0]["id"] == b.grandchild);
+  auto failed = j("search 'SEARCH text not found'");  // failed attempts' errors are searchable under the parent
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0]["id"] == b.child);
+  auto lineage = j("lineage " + std::to_string(b.grandchild));
+  REQUIRE(lineage.size() == 3);
+  CHECK(lineage[0]["change"].get<double>() == doctest::Approx((1.2 - 1.5) / 1.5));
+  auto diff = j("diff " + std::to_string(b.root) + " " + std::to_string(b.grandchild));
+  CHECK(diff["diff"].get<std::string>().find("+// quokka") != std::string::npos);
+  auto pareto = j("pareto");
+  REQUIRE(pareto.size() == 1);
+  CHECK(pareto[0]["id"] == b.grandchild);
+  auto runs = j("runs");
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0]["status"] == "done");
+  auto ledger = j("ledger");
+  REQUIRE(ledger.size() == 1);
+  CHECK(ledger[0]["calls"] == 3);
+  CHECK(ledger[0]["tokens_in"] == 3000);
+  // Human tables too.
+  Ran table = Ergon("archive top" + b.Db());
+  CHECK(table.code == 0);
+  CHECK(table.out.find("return one") != std::string::npos);
+  Ran lin = Ergon("archive lineage " + std::to_string(b.grandchild) + b.Db());
+  CHECK(lin.out.find("-20.0% vs parent") != std::string::npos);
+  // Errors.
+  Ran missing = Ergon("archive show 999" + b.Db());
+  CHECK(missing.code == 1);
+  CHECK(missing.out.find("no candidate 999") != std::string::npos);
+  Ran nodb = Ergon("archive list --db /nonexistent/x.db");
+  CHECK(nodb.code == 1);
+  CHECK(nodb.out.find("no such archive") != std::string::npos);
+  Ran badsub = Ergon("archive frob" + b.Db());
+  CHECK(badsub.code == 2);
+}
+
+TEST_CASE("eval --db then replay: bit-exact for the dally and cachemodel meters") {
+  fs::path db = fs::temp_directory_path() / ("ergon-cli-replay-" + std::to_string(::getpid()) + ".db");
+  for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);
+  const std::string d = " --db '" + db.string() + "'";
+  REQUIRE(Ergon("eval --task dally_parity" + d).code == 0);
+  REQUIRE(Ergon(std::string("eval --task sparse_parity '") + ERGON_TESTS_DIR + "/learners/gf2.cpp' --instances 1" + d).code == 0);
+  for (int id : {1, 2}) {
+    Ran r = Ergon("replay " + std::to_string(id) + d + " --json");
+    INFO(r.out);
+    REQUIRE(r.code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    CHECK(j["verdict"] == "identical");
+    CHECK(j["reasons"].empty());
+  }
+  // Another meter is a difference, and it says why.
+  Ran w = Ergon("replay 2 --meter wall" + d + " --json");
+  auto jw = nlohmann::json::parse(w.out);
+  CHECK(jw["verdict"] == "differs");
+  CHECK(jw["reasons"][0].get<std::string>().find("meter differs") != std::string::npos);
+  // --emit writes a folder that builds and runs without ergon.
+  fs::path dir = fs::temp_directory_path() / ("ergon-emit-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  Ran e = Ergon("replay 1" + d + " --emit '" + dir.string() + "'");
+  REQUIRE(e.code == 0);
+  CHECK(fs::exists(dir / "README.md"));
+  CHECK(fs::exists(dir / "task.json"));
+  REQUIRE(std::system(("sh '" + (dir / "build.sh").string() + "' && cd '" + dir.string() +
+                       "' && ./candidate > program.ir 2>/dev/null").c_str()) == 0);
+  Ran s = Ergon("score '" + (dir / "program.ir").string() + "' --suite dev --json");
+  REQUIRE(s.code == 0);
+  auto js = nlohmann::json::parse(s.out);
+  auto shown = nlohmann::json::parse(Ergon("archive show 1 --json" + d).out);
+  CHECK(js["cost"] == shown["cost"]);
+  fs::remove_all(dir);
+  for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);
 }

@@ -1,0 +1,46 @@
+// The `ergon` subcommands, as plain functions over plain arguments (cli.cpp
+// parses argv into these). Each returns the process exit code: 0 ok, 1 the
+// work failed, 2 usage error.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "evaluators/dally/score_file.h"
+
+namespace ergon::engine {
+
+int CmdTasks(bool json);
+int CmdScore(const evaluators::dally::ScoreRequest& request, bool json);
+int CmdOptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json);
+
+struct EvalArgs {
+  std::string task, file, meter, suite = "dev";
+  std::size_t instances = 0;
+  double timeout_s = 120;
+  std::string db;  // record the evaluation in this archive when set
+};
+int CmdEval(const EvalArgs& args, bool json);
+
+struct ArchiveArgs {
+  std::string db = "ergon.db";
+  bool json = false;
+  std::optional<std::int64_t> run;
+  std::string status, task, by = "fitness", text, out_dir;
+  int limit = 20;
+  std::int64_t id = 0, other = 0;
+};
+// sub: list | top | show | search | lineage | diff | pareto | runs | ledger | export
+int CmdArchive(const std::string& sub, const ArchiveArgs& args);
+
+struct ReplayArgs {
+  std::string db = "ergon.db";
+  std::int64_t id = 0;
+  std::string meter, emit_dir;
+  double timeout_s = 300;
+  bool json = false;
+};
+int CmdReplay(const ReplayArgs& args);
+
+}  // namespace ergon::engine
