@@ -63,7 +63,7 @@ CREATE TABLE candidates(
   primary_eval INTEGER, on_front INTEGER NOT NULL DEFAULT 0, objectives TEXT NOT NULL DEFAULT '',
   status TEXT NOT NULL);
 CREATE UNIQUE INDEX candidates_by_hash ON candidates(task, hash);
-CREATE INDEX candidates_by_fitness ON candidates(task, island, gate_passed, best_fitness);
+CREATE INDEX candidates_by_fitness ON candidates(task, island, gate_passed, best_fitness DESC, id, status, children);
 CREATE INDEX candidates_by_parent ON candidates(parent_id);
 CREATE INDEX candidates_on_front ON candidates(task, on_front);
 CREATE TABLE evaluations(
@@ -92,6 +92,7 @@ CREATE TABLE migrations(
   id INTEGER PRIMARY KEY, candidate_id INTEGER NOT NULL REFERENCES candidates(id),
   from_island INTEGER NOT NULL, to_island INTEGER NOT NULL, created_at REAL NOT NULL,
   UNIQUE(candidate_id, to_island));
+CREATE INDEX migrations_by_island ON migrations(to_island, candidate_id);
 CREATE VIRTUAL TABLE search USING fts5(candidate_id UNINDEXED, body);
 )sql",
 };

@@ -192,11 +192,15 @@ Result<std::vector<Row>> Archive::Search(const std::string& text, int limit) {
     i = j;
   }
   if (query.empty()) return tl::unexpected(std::string("empty search"));
-  Stmt s(impl_->db,
-         "SELECT candidate_id FROM search WHERE search MATCH ? GROUP BY candidate_id ORDER BY min(rank) LIMIT ?");
-  s.Bind(1, query).Bind(2, limit > 0 ? limit : -1);
+  // FTS5 keeps only the best `limit` by rank when asked for ORDER BY rank
+  // LIMIT; a candidate can have several rows (source, feedback, attempts), so
+  // take a few more and keep each candidate's first.
+  Stmt s(impl_->db, "SELECT candidate_id FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?");
+  s.Bind(1, query).Bind(2, limit > 0 ? limit * 4 : -1);
   std::vector<std::int64_t> ids;
-  while (s.Step()) ids.push_back(s.Int(0));
+  std::set<std::int64_t> seen;
+  while (s.Step())
+    if (seen.insert(s.Int(0)).second && (limit <= 0 || static_cast<int>(ids.size()) < limit)) ids.push_back(s.Int(0));
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
   std::vector<Row> out;
   for (auto id : ids) {

@@ -35,7 +35,7 @@ Result<std::vector<Member>> TopMembers(sqlite3* db, const std::string& task, int
   if (!home.ok() || home.failed()) return tl::unexpected(home.error());
   if (home_only) return out;
   Stmt mig(db,
-           "SELECT c.id, c.children, c.best_fitness FROM migrations m JOIN candidates c ON c.id=m.candidate_id WHERE "
+           "SELECT c.id, c.children, c.best_fitness FROM migrations m CROSS JOIN candidates c ON c.id=m.candidate_id WHERE "
            "m.to_island=? AND c.task=? AND c.gate_passed=1 AND c.status<>'overfit'");
   mig.Bind(1, island).Bind(2, task);
   while (mig.Step()) out.push_back({mig.Int(0), static_cast<int>(mig.Int(1)), mig.Real(2)});
@@ -127,7 +127,7 @@ Result<int> Archive::Migrate(const std::string& task, int islands) {
 
 Result<std::vector<std::int64_t>> Archive::IslandMembers(const std::string& task, int island) {
   Stmt s(impl_->db,
-         "SELECT id FROM candidates WHERE task=?1 AND island=?2 UNION SELECT m.candidate_id FROM migrations m JOIN "
+         "SELECT id FROM candidates WHERE task=?1 AND island=?2 UNION SELECT m.candidate_id FROM migrations m CROSS JOIN "
          "candidates c ON c.id=m.candidate_id WHERE c.task=?1 AND m.to_island=?2 ORDER BY 1");
   s.Bind(1, task).Bind(2, island);
   std::vector<std::int64_t> out;

@@ -5,6 +5,7 @@
 //     lines) over the 1,024-instance dev suite: parse, batched scoring on one
 //     thread and on all cores, against the exact scalar engine (baseline).
 //  2. Sandbox: one sandboxed run of /bin/true against a bare fork+exec.
+//  3. Archive of 100,000 candidates: insert, sample, search (see Archive()).
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -18,7 +19,14 @@
 
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
+#include "archive/archive.h"
 #include "sandbox/sandbox.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <sqlite3.h>
 
 using namespace ergon::evaluators::dally;
 using Clock = std::chrono::steady_clock;
@@ -112,10 +120,126 @@ int Sandbox() {
   return 0;
 }
 
+struct Quantiles {
+  double median, p99;
+};
+Quantiles Q(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)]};
+}
+
+// 3. Archive with 100,000 candidates: insert, sample, search. Baseline: a
+// bare one-row INSERT transaction into a plain table of the same database.
+int Archive() {
+  namespace fs = std::filesystem;
+  using namespace ergon::archive;
+  const fs::path db = fs::temp_directory_path() / "ergon-bench-archive.db";
+  for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);
+  auto opened = Archive::Open(db.string());
+  if (!opened) { fmt::print(stderr, "{}\n", opened.error()); return 1; }
+  auto& a = **opened;
+  const char* words[] = {"lr", "momentum", "gf2", "elimination", "pivot", "cache", "tile", "unroll", "batch",
+                         "hinge", "relu", "sparse", "parity", "xor", "mask", "layout", "prefetch", "vector"};
+  std::mt19937_64 rng(42);
+  const char* env_n = std::getenv("ERGON_BENCH_N");
+  const int kN = env_n ? std::atoi(env_n) : 100000, kIslands = 4;
+  const bool keep = std::getenv("ERGON_BENCH_KEEP") != nullptr;
+  // A vocabulary of 4,000 tokens with a skewed (Zipf-like) use, so a query
+  // matches a realistic few hundred candidates rather than all of them.
+  std::vector<std::string> vocab;
+  for (const char* w : words) vocab.emplace_back(w);
+  for (int i = 0; i < 4000; ++i) vocab.push_back("tok" + std::to_string(i));
+  auto pick = [&] {
+    double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+    return vocab[static_cast<std::size_t>(std::pow(u, 3.0) * static_cast<double>(vocab.size() - 1))];
+  };
+  std::vector<std::vector<std::int64_t>> island_ids(kIslands);
+  std::vector<double> insert_us;
+  auto run = a.BeginRun({0, "bench", "offline", "-", "{}", 0, 0, "running"});
+  for (int i = 0; i < kN; ++i) {
+    Attempt at;
+    Candidate c;
+    c.run_id = *run;
+    c.task = "bench";
+    c.island = static_cast<int>(rng() % kIslands);
+    auto& pool = island_ids[static_cast<std::size_t>(c.island)];
+    if (!pool.empty()) c.parent = pool[rng() % pool.size()];
+    std::string src = "// candidate " + std::to_string(i) + "\n";
+    for (int w = 0; w < 60; ++w) src += pick() + (w % 10 == 9 ? "\n" : " ");
+    c.source = src;
+    c.hash = std::to_string(i) + "-" + std::to_string(rng());
+    c.intent = std::string("try ") + words[rng() % 18];
+    at.candidate = c;
+    Evaluation e;
+    e.evaluator_version = "bench/1";
+    e.meter = "cachemodel";
+    e.device = "sim";
+    e.suite = "dev";
+    double energy = 1e-4 * (1 + static_cast<double>(rng() % 10000));
+    double acc = 0.9 + static_cast<double>(rng() % 100) / 1000;
+    e.gate_passed = acc >= 0.95;
+    e.fitness = -energy;
+    e.metrics.accuracy = acc;
+    e.metrics.energy_j = energy;
+    e.metrics.wall_s = 0.1;
+    e.feedback = std::string("warning: ") + words[rng() % 18];
+    at.evaluations.push_back(e);
+    at.objectives = {-acc, energy, 0.1 + static_cast<double>(rng() % 100) / 100};
+    at.cell = std::to_string(rng() % 10) + ":" + std::to_string(rng() % 10);
+    auto t0 = Clock::now();
+    auto id = a.Record(at);
+    insert_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    if (!id) { fmt::print(stderr, "{}\n", id.error()); return 1; }
+    pool.push_back(*id);
+  }
+  // Baseline insert: plain table, one row per transaction, same pragmas.
+  sqlite3* raw = nullptr;
+  sqlite3_open(db.string().c_str(), &raw);
+  sqlite3_exec(raw, "PRAGMA synchronous=NORMAL; CREATE TABLE plain(x TEXT)", nullptr, nullptr, nullptr);
+  std::vector<double> raw_us;
+  for (int i = 0; i < 2000; ++i) {
+    auto t0 = Clock::now();
+    sqlite3_exec(raw, "BEGIN; INSERT INTO plain VALUES('some source text of a candidate'); COMMIT;", nullptr, nullptr, nullptr);
+    raw_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  sqlite3_close(raw);
+  std::vector<double> sample_us, search_us;
+  for (int i = 0; i < 1000; ++i) {
+    auto t0 = Clock::now();
+    auto p = a.SampleParent("bench", i % kIslands, rng);
+    if (p && *p) (void)a.SampleInspirations("bench", **p, 3, rng);
+    sample_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  for (int i = 0; i < 200; ++i) {
+    std::string q = vocab[18 + rng() % 4000] + " " + vocab[18 + rng() % 4000];
+    auto t0 = Clock::now();
+    auto r = a.Search(q, 20);
+    search_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    if (!r) { fmt::print(stderr, "{}\n", r.error()); return 1; }
+  }
+  auto qi = Q(insert_us), qr = Q(raw_us), qs = Q(sample_us), qq = Q(search_us);
+  fmt::print("archive: {} candidates, {} islands, file {:.0f} MB\n", kN, kIslands,
+             static_cast<double>(fs::file_size(db)) / 1e6);
+  fmt::print("  insert (candidate + evaluation + ledger-free attempt): median {:7.1f} us  p99 {:7.1f} us\n", qi.median, qi.p99);
+  fmt::print("  baseline: bare one-row INSERT transaction:             median {:7.1f} us  p99 {:7.1f} us  (ratio {:.1f}x)\n",
+             qr.median, qr.p99, qi.median / qr.median);
+  fmt::print("  sample parent + 3 inspirations:                        median {:7.1f} us  p99 {:7.1f} us\n", qs.median, qs.p99);
+  fmt::print("  full-text search (2 words, top 20):                    median {:7.1f} us  p99 {:7.1f} us\n", qq.median, qq.p99);
+  fmt::print("  targets: insert and sample < 1,000 us median; search < 50,000 us\n");
+  if (!keep)
+    for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);
+  return 0;
+}
+
 }  // namespace
 
-int main() {
-  int rc = Dally();
-  rc |= Sandbox();
+int main(int argc, char** argv) {
+  // `ergon_bench [dally|sandbox|archive]...`; all by default.
+  std::vector<std::string> which(argv + 1, argv + argc);
+  auto want = [&](const char* n) { return which.empty() || std::find(which.begin(), which.end(), n) != which.end(); };
+  int rc = 0;
+  if (want("dally")) rc |= Dally();
+  if (want("sandbox")) rc |= Sandbox();
+  if (want("archive")) rc |= Archive();
   return rc;
 }
