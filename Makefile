@@ -42,10 +42,10 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 run: build
-	@# The search loop lands with the orchestrator issue; until then `run`
-	@# shows the tasks and evaluates the dally_parity baseline for real.
-	@$(BUILD)/ergon tasks
-	@$(BUILD)/ergon eval --task dally_parity
+	@# A short real search on the default task with the offline agent (no
+	@# key, no network): a few minutes on 2 cores. The archive is ergon.db
+	@# here; `$(BUILD)/ergon archive top` lists what it found.
+	@$(BUILD)/ergon run --task sparse_parity --agent offline --max-candidates 6
 
 bench: build
 	@cmake --build $(BUILD) -j $(JOBS) --target ergon_bench >/dev/null

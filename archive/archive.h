@@ -174,6 +174,21 @@ class Archive {
   // The MAP-Elites grid: cell -> elite.
   Result<std::vector<std::pair<std::string, std::int64_t>>> Elites(const std::string& task);
 
+  // For the search loop.
+  struct RunTotals {
+    std::int64_t candidates = 0, attempts = 0, tokens = 0, calls = 0;
+    double cost_usd = 0, elapsed_s = 0;
+  };
+  // What a run has used so far (for budgets that continue after --resume).
+  Result<RunTotals> Totals(std::int64_t run_id);
+  // The task's first candidate (its baseline), if any.
+  Result<std::optional<Row>> Baseline(const std::string& task);
+  // Makes a candidate a member of another island (as migration does).
+  Result<void> Share(std::int64_t candidate_id, int island);
+  // The most recent failed attempts made from `parent`: (stage, error).
+  Result<std::vector<std::pair<std::string, std::string>>> RecentFailures(std::int64_t parent, int n);
+  Result<std::optional<Run>> GetRun(std::int64_t run_id);
+
   // Raw access for tests of integrity.
   Result<std::string> IntegrityCheck();
 

@@ -257,4 +257,60 @@ Result<std::vector<LedgerSummary>> Archive::Ledger() {
   return out;
 }
 
+Result<Archive::RunTotals> Archive::Totals(std::int64_t run_id) {
+  RunTotals t;
+  Stmt c(impl_->db, "SELECT count(*) FROM candidates WHERE run_id=? AND id <> coalesce((SELECT min(id) FROM candidates), 0)");
+  c.Bind(1, run_id);
+  if (c.Step()) t.candidates = c.Int(0);
+  Stmt a(impl_->db, "SELECT count(*) FROM attempts WHERE run_id=?");
+  a.Bind(1, run_id);
+  if (a.Step()) t.attempts = a.Int(0);
+  Stmt l(impl_->db, "SELECT count(*), coalesce(sum(tokens_in + tokens_out), 0), coalesce(sum(cost_usd), 0) FROM ledger WHERE run_id=?");
+  l.Bind(1, run_id);
+  if (l.Step()) {
+    t.calls = l.Int(0);
+    t.tokens = l.Int(1);
+    t.cost_usd = l.Real(2);
+  }
+  Stmt e(impl_->db, "SELECT coalesce(max(CAST(message AS REAL)), 0) FROM events WHERE run_id=? AND kind='elapsed'");
+  e.Bind(1, run_id);
+  if (e.Step()) t.elapsed_s = e.Real(0);
+  if (c.failed() || a.failed() || l.failed() || e.failed()) return tl::unexpected(c.error() + a.error() + l.error() + e.error());
+  return t;
+}
+
+Result<std::optional<Row>> Archive::Baseline(const std::string& task) {
+  auto rows = Rows(impl_->db, RowSql("WHERE c.task = ? ORDER BY c.id LIMIT 1"), [&](Stmt& s) { s.Bind(1, task); });
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Row>();
+  return std::optional<Row>(rows->front());
+}
+
+Result<void> Archive::Share(std::int64_t candidate_id, int island) {
+  Stmt s(impl_->db,
+         "INSERT OR IGNORE INTO migrations(candidate_id, from_island, to_island, created_at) SELECT id, island, ?, "
+         "strftime('%s','now') FROM candidates WHERE id=? AND island<>?");
+  s.Bind(1, island).Bind(2, candidate_id).Bind(3, island);
+  s.Step();
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return {};
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Archive::RecentFailures(std::int64_t parent, int n) {
+  Stmt s(impl_->db, "SELECT stage, error FROM attempts WHERE parent_id=? ORDER BY id DESC LIMIT ?");
+  s.Bind(1, parent).Bind(2, n);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (s.Step()) out.emplace_back(s.Text(0), s.Text(1));
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
+}
+
+Result<std::optional<Run>> Archive::GetRun(std::int64_t run_id) {
+  auto runs = Runs();
+  if (!runs) return tl::unexpected(runs.error());
+  for (const auto& r : *runs)
+    if (r.id == run_id) return std::optional<Run>(r);
+  return std::optional<Run>();
+}
+
 }  // namespace ergon::archive

@@ -8,8 +8,15 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <curl/curl.h>
+
+#include <cstdlib>
+#include <optional>
+
 #include "engine/commands.h"
 #include "engine/doctor.h"
+#include "engine/home.h"
+#include "engine/search.h"
 
 #ifndef ERGON_VERSION
 #define ERGON_VERSION "0.0.0"
@@ -20,14 +27,24 @@ namespace {
 
 constexpr int kUsage = 2;
 
-int NotYet(const std::string& command, const std::string& issue) {
-  fmt::print(stderr, "ergon {}: not implemented yet (tracked in the issue \"{}\")\n", command, issue);
-  return 1;
+// "90s", "30m", "8h", "1.5h" or plain seconds.
+std::optional<double> ParseDuration(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || v < 0) return std::nullopt;
+  std::string unit(end);
+  if (unit.empty() || unit == "s") return v;
+  if (unit == "m") return v * 60;
+  if (unit == "h") return v * 3600;
+  return std::nullopt;
 }
 
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // libcurl wants this once per process, before any thread uses it.
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   CLI::App app{"ergon: agent-driven search for energy-efficient learning algorithms", "ergon"};
   app.set_version_flag("--version", std::string("ergon ") + ERGON_VERSION);
   app.require_subcommand(1);
@@ -41,12 +58,35 @@ int Main(int argc, char** argv) {
 
   // Subcommands that later issues fill in. They parse their documented
   // flags already, so scripts fail loudly on typos, and say they are not built.
-  std::string task, agent = "offline", model, db = "ergon.db", file, tier = "mask32", suite, meter;
-  auto* run = app.add_subcommand("run", "run a search: sample, prompt, propose, evaluate, record (not built yet)");
-  run->add_option("--task", task, "task name (see `ergon tasks`)")->required();
-  run->add_option("--agent", agent, "offline | openai | anthropic | cli");
-  run->add_option("--model", model, "model name for LLM agents");
-  run->add_option("--db", db, "archive file");
+  SearchOptions so;
+  std::string max_time;
+  auto* run = app.add_subcommand("run", "search: sample, prompt, propose, evaluate, record, within budgets");
+  run->add_option("--task", so.task, "task name (see `ergon tasks`)")->required();
+  run->add_option("--agent", so.agent, "offline (default, no network) | openai | anthropic")
+      ->check(CLI::IsMember({"offline", "openai", "anthropic"}));
+  run->add_option("--model", so.model, "model name (openai default gpt-4o-mini; anthropic claude-3-5-haiku-latest)");
+  run->add_option("--base-url", so.base_url,
+                  "API base URL: OpenAI-style includes /v1 (requests go to BASE/chat/completions); Anthropic's does "
+                  "not (BASE/v1/messages)");
+  run->add_option("--max-candidates", so.max_candidates, "newly evaluated candidates to make (default 10)")
+      ->check(CLI::Range(1, 100000000));
+  run->add_option("--max-time", max_time, "wall-time budget, e.g. 90s, 30m, 8h");
+  run->add_option("--max-cost", so.max_cost_usd, "agent spend budget in USD");
+  run->add_option("--max-tokens", so.max_tokens, "agent token budget");
+  run->add_option("--proposals", so.proposals, "agent calls in flight (default 1)")->check(CLI::Range(1, 64));
+  run->add_option("--evaluators", so.evaluators, "evaluation slots (default: cores; 1 for nvml)")->check(CLI::Range(0, 256));
+  run->add_option("--islands", so.islands, "islands (default 2)")->check(CLI::Range(1, 64));
+  run->add_option("--seed", so.seed, "seed for sampling and the offline agent (default 1)");
+  run->add_option("--db", so.db, "archive file (default ergon.db)");
+  run->add_option("--resume", so.resume, "continue run RUN of this archive");
+  run->add_option("--meter", so.meter, "sparse_parity: cachemodel (default) | nvml | wall");
+  run->add_option("--instances", so.instances, "instances per evaluation (task default)")->check(CLI::Range(0, 1 << 20));
+  run->add_option("--eval-timeout", so.eval_timeout_s, "seconds a candidate may run (default 300)");
+  run->add_option("--agent-timeout", so.agent_timeout_s, "seconds an agent call may take (default 120)");
+  run->add_option("--agent-backoff", so.agent_backoff_s, "first retry wait in seconds after 429/5xx/timeouts (default 1)");
+  run->add_option("--prompts", so.prompts_dir, "folder with system.txt, mutate.txt, repair.txt (default: ergon's)");
+  run->add_option("--price-in", so.price_in, "USD per million input tokens (overrides the model table)");
+  run->add_option("--price-out", so.price_out, "USD per million output tokens");
   EvalArgs eval_args;
   auto* eval = app.add_subcommand("eval", "compile, run and score one candidate on a task");
   eval->add_option("--task", eval_args.task, "task name (see `ergon tasks`)")->required();
@@ -148,7 +188,23 @@ int Main(int argc, char** argv) {
 
   if (tasks->parsed()) return CmdTasks(json);
   if (doctor->parsed()) return Doctor();
-  if (run->parsed()) return NotYet("run", "Orchestrator, agents and prompts");
+  if (run->parsed()) {
+    if (!max_time.empty()) {
+      auto t = ParseDuration(max_time);
+      if (!t) {
+        fmt::print(stderr, "ergon run: --max-time {}: use a number with s, m or h (e.g. 30m)\nRun 'ergon run --help' for its options.\n", max_time);
+        return kUsage;
+      }
+      so.max_time_s = *t;
+    }
+    auto home = FindHome();
+    if (!home) {
+      fmt::print(stderr, "ergon run: {}\n", home.error());
+      return 1;
+    }
+    so.home = *home;
+    return RunSearch(so);
+  }
   if (eval->parsed()) return CmdEval(eval_args, json);
   if (score->parsed()) return CmdScore(score_req, json);
   if (optimize->parsed()) return CmdOptimizeIr(opt_req, json);

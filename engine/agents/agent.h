@@ -1,0 +1,89 @@
+// Agents propose one candidate per call. Every call's usage goes into the
+// ledger, whatever came of it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "genome/genome.h"
+
+namespace ergon::engine {
+
+struct Message {
+  std::string role;  // system | user | assistant
+  std::string content;
+};
+
+struct AgentRequest {
+  std::vector<Message> conversation;  // system, user, and any repair turns
+  const genome::Genome* parent = nullptr;
+  std::vector<const genome::Genome*> inspirations;  // for recombination
+  std::string task;
+  std::uint64_t seed = 0;
+};
+
+struct AgentReply {
+  std::string text;      // SEARCH/REPLACE blocks or a fenced file
+  std::string intent;    // what the agent says it changed
+  std::string model;
+  std::int64_t tokens_in = 0, tokens_out = 0;
+  double cost_usd = 0, latency_s = 0;
+  bool usage_reported = true;
+};
+
+struct AgentError {
+  std::string message;
+  bool fatal = false;  // stop the run (bad key, model not found)
+  int http_status = 0;
+  std::int64_t tokens_in = 0, tokens_out = 0;  // what a failed call still cost
+  double cost_usd = 0, latency_s = 0;
+};
+
+class Agent {
+ public:
+  virtual ~Agent() = default;
+  virtual tl::expected<AgentReply, AgentError> Propose(const AgentRequest& request) = 0;
+  virtual std::string name() const = 0;
+  virtual std::string model() const = 0;
+};
+
+// A task's own deterministic transformation (e.g. dally_parity: run the
+// generator, optimise its IR's layout, emit a generator of the result).
+// Returns the new source, or an error.
+using Transform = std::function<tl::expected<std::string, std::string>(const std::string& source)>;
+
+// The offline agent: mutates declared knobs (one to three at a time, on a log
+// scale where declared), recombines knob settings of inspirations, and
+// sometimes applies the task's transformation. Needs no network.
+std::unique_ptr<Agent> MakeOfflineAgent(Transform transform = nullptr);
+
+struct HttpAgentOptions {
+  std::string kind;      // openai | anthropic
+  std::string base_url;  // OpenAI's includes /v1; Anthropic's does not
+  std::string model;
+  std::string api_key;
+  double connect_timeout_s = 10, timeout_s = 120;
+  int max_retries = 4;
+  double backoff_s = 1.0;          // first retry wait; doubles, with jitter
+  int max_tokens = 4096;           // completion budget per call
+  std::size_t context_tokens = 0;  // 0 = from the model table
+  double price_in = -1, price_out = -1;  // USD per million tokens; -1 = table
+};
+
+std::unique_ptr<Agent> MakeHttpAgent(const HttpAgentOptions& options);
+
+// Defaults per model: context window (tokens) and price (USD per million
+// input / output tokens). Unknown models: 128k context, price 0 (and said).
+struct ModelInfo {
+  std::size_t context_tokens;
+  double price_in, price_out;
+  bool known;
+};
+ModelInfo LookupModel(const std::string& model);
+
+}  // namespace ergon::engine

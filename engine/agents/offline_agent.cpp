@@ -1,0 +1,126 @@
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include <fmt/core.h>
+
+#include "engine/agents/agent.h"
+#include "engine/transforms.h"
+#include "genome/edit.h"
+
+namespace ergon::engine {
+namespace {
+
+class OfflineAgent : public Agent {
+ public:
+  explicit OfflineAgent(Transform t) : transform_(std::move(t)) {}
+  std::string name() const override { return "offline"; }
+  std::string model() const override { return "offline"; }
+
+  tl::expected<AgentReply, AgentError> Propose(const AgentRequest& q) override {
+    if (!q.parent) return tl::unexpected(AgentError{"offline agent: no parent"});
+    std::mt19937_64 rng(q.seed);
+    auto unit = [&] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };
+    const auto& knobs = q.parent->knobs();
+    const bool transformed = q.parent->source().find("ergon: layout-optimised IR") != std::string::npos;
+    // The task's transformation now and then (it is expensive and final:
+    // its result has no knobs), and whenever there is nothing else to do.
+    if (transform_ && !transformed && (knobs.empty() || unit() < 0.15)) {
+      auto t = transform_(q.parent->source());
+      if (t) return Reply(q.parent->source(), *t, "task transformation: layout-optimised IR of the parent's output");
+      if (knobs.empty()) return tl::unexpected(AgentError{"offline agent: transformation failed: " + t.error()});
+    }
+    if (knobs.empty()) {
+      // A transformed parent keeps its origin: mutate that, transform again.
+      auto origin = OriginOf(q.parent->source());
+      auto og = origin ? genome::Genome::Parse(*origin) : tl::unexpected(std::string("no origin"));
+      if (transform_ && og && !og->knobs().empty()) {
+        AgentRequest inner = q;
+        inner.parent = &*og;
+        inner.inspirations.clear();
+        OfflineAgent plain(nullptr);
+        auto mutated = plain.Propose(inner);
+        if (!mutated) return mutated;
+        auto applied = genome::ApplyProposal(*og, mutated->text, {true});
+        if (!applied) return tl::unexpected(AgentError{"offline agent: " + applied.error().message});
+        auto t = transform_(applied->source());
+        if (!t) return tl::unexpected(AgentError{"offline agent: transformation failed: " + t.error()});
+        return Reply(q.parent->source(), *t, mutated->intent + ", then the layout transformation");
+      }
+      return tl::unexpected(AgentError{"offline agent: the parent declares no knobs to mutate"});
+    }
+
+    genome::Genome child = *q.parent;
+    std::string intent;
+    // Recombination: take knob values from an inspiration that shares them.
+    if (!q.inspirations.empty() && unit() < 0.3) {
+      const genome::Genome* other = q.inspirations[rng() % q.inspirations.size()];
+      for (const auto& k : knobs) {
+        const genome::Knob* ok = other->FindKnob(k.name);
+        if (!ok || ok->value == k.value || unit() < 0.5) continue;
+        if (auto g = child.WithKnob(k.name, ok->value)) {
+          child = *g;
+          intent += fmt::format("{}{} {} -> {} (from an inspiration)", intent.empty() ? "" : "; ", k.name,
+                                genome::FormatKnobValue(k.value, k.integer), genome::FormatKnobValue(ok->value, k.integer));
+        }
+      }
+    }
+    if (intent.empty()) {
+      const int changes = 1 + static_cast<int>(rng() % std::min<std::size_t>(3, knobs.size()));
+      for (int c = 0; c < changes; ++c) {
+        const genome::Knob& k = knobs[rng() % knobs.size()];
+        const genome::Knob* cur = child.FindKnob(k.name);
+        for (int attempt = 0; attempt < 8; ++attempt) {
+          std::normal_distribution<double> n(0.0, 1.0);
+          double v = k.log_scale ? cur->value * std::exp(0.5 * n(rng))
+                                 : cur->value + 0.15 * (k.hi - k.lo) * n(rng);
+          v = std::clamp(v, k.lo, k.hi);
+          if (k.integer) v = std::round(v);
+          else v = std::stod(fmt::format("{:.3g}", v));  // short literals
+          if (v == cur->value || v < k.lo || v > k.hi) continue;
+          auto g = child.WithKnob(k.name, v);
+          if (!g) continue;
+          intent += fmt::format("{}{} {} -> {}", intent.empty() ? "" : "; ", k.name,
+                                genome::FormatKnobValue(cur->value, k.integer), genome::FormatKnobValue(v, k.integer));
+          child = *g;
+          break;
+        }
+      }
+    }
+    if (intent.empty()) return tl::unexpected(AgentError{"offline agent: no knob change found"});
+    return Reply(q.parent->source(), child.source(), intent);
+  }
+
+ private:
+  // SEARCH/REPLACE blocks for the lines that differ (knob edits keep the
+  // line count), or a whole file when the shape changed.
+  static AgentReply Reply(const std::string& from, const std::string& to, const std::string& intent) {
+    AgentReply r;
+    r.model = "offline";
+    r.intent = intent;
+    r.usage_reported = true;
+    std::vector<std::string> a, b;
+    std::istringstream sa(from), sb(to);
+    for (std::string l; std::getline(sa, l);) a.push_back(l);
+    for (std::string l; std::getline(sb, l);) b.push_back(l);
+    if (a.size() != b.size()) {
+      r.text = intent + "\n```cpp\n" + to + (to.empty() || to.back() == '\n' ? "" : "\n") + "```\n";
+      return r;
+    }
+    r.text = intent + "\n";
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a[i] != b[i]) r.text += "<<<<<<< SEARCH\n" + a[i] + "\n=======\n" + b[i] + "\n>>>>>>> REPLACE\n";
+    return r;
+  }
+
+  Transform transform_;
+};
+
+}  // namespace
+
+std::unique_ptr<Agent> MakeOfflineAgent(Transform transform) {
+  return std::make_unique<OfflineAgent>(std::move(transform));
+}
+
+}  // namespace ergon::engine

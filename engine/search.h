@@ -1,0 +1,46 @@
+// `ergon run`: the search loop. Samples a parent and inspirations from the
+// archive, renders a prompt, asks an agent, applies the edit, evaluates the
+// child in the sandbox, and records everything, until a budget runs out.
+//
+// The archive is the checkpoint: every attempt lands in one transaction, so
+// a run killed at any instant resumes (--resume RUN) with nothing lost and
+// nothing counted twice; budgets continue from what the archive says was
+// used.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ergon::engine {
+
+struct SearchOptions {
+  std::string task;
+  std::string agent = "offline";  // offline | openai | anthropic
+  std::string model, base_url;
+  std::string db = "ergon.db";
+  std::string prompts_dir;        // empty: <home>/prompts
+  std::string meter;              // empty: the task's default
+  std::int64_t max_candidates = 10;  // newly evaluated candidates
+  double max_time_s = 0;          // 0 = no limit
+  double max_cost_usd = 0;
+  std::int64_t max_tokens = 0;
+  int proposals = 1;              // agent calls in flight
+  int evaluators = 0;             // 0 = one per core (CPU tasks)
+  int islands = 2;
+  std::uint64_t seed = 1;
+  std::optional<std::int64_t> resume;
+  double eval_timeout_s = 300;
+  double agent_timeout_s = 120;
+  double agent_backoff_s = 1.0;   // first retry wait (doubles, with jitter)
+  int instances = 0;              // 0 = the task's default
+  int repair_turns = 2;           // edit failures sent back per proposal
+  double price_in = -1, price_out = -1;
+  std::string home;
+};
+
+// Runs until a budget, STOP file, Ctrl-C or a fatal agent error. Returns the
+// exit code (0 budget reached or stopped cleanly, 1 failure, 2 usage).
+int RunSearch(const SearchOptions& options);
+
+}  // namespace ergon::engine

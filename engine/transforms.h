@@ -1,0 +1,19 @@
+// Tasks' own deterministic transformations, used by the offline agent.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "engine/agents/agent.h"
+
+namespace ergon::engine {
+
+// dally_parity: run the generator (sandboxed), optimise its IR's layout
+// (evaluators/dally/optimize.h), and emit a generator that prints the result.
+// Empty for tasks without one.
+Transform TransformFor(const std::string& task);
+
+// The generator a transformed candidate came from (kept inside it), if any.
+std::optional<std::string> OriginOf(const std::string& source);
+
+}  // namespace ergon::engine

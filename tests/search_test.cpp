@@ -1,0 +1,266 @@
+// `ergon run` end to end: a real HTTP server on 127.0.0.1 speaking the
+// OpenAI and Anthropic wire formats, scripted to misbehave; and kill -9 of a
+// run followed by --resume.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "archive/archive.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+struct Ran {
+  int code;
+  std::string out;
+};
+
+Ran Ergon(const std::string& args, const std::string& env = "") {
+  std::string cmd = env + " '" + ERGON_BINARY + "' " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+struct Db {
+  fs::path path;
+  explicit Db(const std::string& name) {
+    path = fs::temp_directory_path() / ("ergon-search-" + name + "-" + std::to_string(::getpid()) + ".db");
+    Clean();
+  }
+  ~Db() { Clean(); }
+  void Clean() {
+    for (const char* e : {"", "-wal", "-shm"}) fs::remove(path.string() + e);
+  }
+};
+
+// Scripted replies, one per request, in order; the last repeats.
+enum class Act { kEdit, kWholeFile, kProse, kBadJson, kTruncated, k429, k500, kSlow, kNoUsage, k401 };
+
+class MockLlm {
+ public:
+  explicit MockLlm(std::deque<Act> script) : script_(std::move(script)) {
+    const std::string baseline = Slurp(fs::path(ERGON_SOURCE_DIR) / "evaluators/dally_parity/baseline.cpp");
+    edit_ = "I will use 15 slots: enough for rank 17, and fewer subsets to search.\n"
+            "<<<<<<< SEARCH\n// KNOB slots 16 range 14 20 int\nconstexpr int kSlots = 16;\n=======\n"
+            "// KNOB slots 15 range 14 20 int\nconstexpr int kSlots = 15;\n>>>>>>> REPLACE\n";
+    std::string whole = baseline;
+    whole.replace(whole.find("constexpr long kInputBase = 2000;"), 33, "constexpr long kInputBase = 1000;");
+    whole.replace(whole.find("// KNOB input_base 2000"), 23, "// KNOB input_base 1000");
+    whole_ = "Here is the whole program with inputs placed lower.\n```cpp\n" + whole + "```\n";
+    auto handler = [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); };
+    server_.Post("/v1/chat/completions", handler);
+    server_.Post("/v1/messages", handler);
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    for (int i = 0; i < 100 && !server_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ~MockLlm() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<std::pair<std::string, json>> requests() {
+    std::lock_guard<std::mutex> l(mu_);
+    return requests_;
+  }
+
+ private:
+  void Handle(const httplib::Request& req, httplib::Response& res) {
+    Act act;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      json body = json::parse(req.body, nullptr, false);
+      requests_.emplace_back(req.path + " key=" + req.get_header_value(req.path == "/v1/messages" ? "x-api-key" : "Authorization"), body);
+      act = script_.front();
+      if (script_.size() > 1) script_.pop_front();
+    }
+    const bool anthropic = req.path == "/v1/messages";
+    auto reply = [&](const std::string& text, bool usage) {
+      json j;
+      if (anthropic) j = {{"content", json::array({{{"type", "text"}, {"text", text}}})}};
+      else j = {{"choices", json::array({{{"message", {{"role", "assistant"}, {"content", text}}}}})}};
+      if (usage) j["usage"] = anthropic ? json{{"input_tokens", 1000}, {"output_tokens", 100}}
+                                        : json{{"prompt_tokens", 1000}, {"completion_tokens", 100}};
+      res.set_content(j.dump(), "application/json");
+    };
+    switch (act) {
+      case Act::kEdit: reply(edit_, true); break;
+      case Act::kWholeFile: reply(whole_, true); break;
+      case Act::kProse: reply("I think fewer slots might help, maybe try 15.", true); break;
+      case Act::kNoUsage: reply(edit_, false); break;
+      case Act::kBadJson: res.set_content("{this is not json", "application/json"); break;
+      case Act::kTruncated: res.set_content(R"({"choices": [{"message": {"content": "<<<<<<< SEA)", "application/json"); break;
+      case Act::k429:
+        res.status = 429;
+        res.set_header("Retry-After", "1");
+        res.set_content(R"({"error": "rate limited"})", "application/json");
+        break;
+      case Act::k500:
+        res.status = 500;
+        res.set_content("internal error", "text/plain");
+        break;
+      case Act::kSlow:
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+        reply(edit_, true);
+        break;
+      case Act::k401:
+        res.status = 401;
+        res.set_content(R"({"error": "invalid api key"})", "application/json");
+        break;
+    }
+  }
+
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::deque<Act> script_;
+  std::vector<std::pair<std::string, json>> requests_;
+  std::string edit_, whole_;
+};
+
+std::string fmt_args(int port, const std::string& db) {
+  return "run --task dally_parity --agent openai --model test-model --base-url http://127.0.0.1:" + std::to_string(port) +
+         "/v1 --max-candidates 3 --evaluators 1 --islands 1 --agent-timeout 1.5 --agent-backoff 0.2 --price-in 1 "
+         "--price-out 2 --db '" + db + "'";
+}
+
+}  // namespace
+
+TEST_CASE("openai wire format: the run survives every failure and records each call") {
+  MockLlm llm({Act::k429, Act::kEdit, Act::kProse, Act::kWholeFile, Act::kBadJson, Act::kTruncated, Act::k500,
+               Act::kSlow, Act::kNoUsage, Act::kEdit});
+  Db db("openai");
+  Ran r = Ergon(fmt_args(llm.port(), db.path.string()), "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("--max-candidates 3 reached") != std::string::npos);
+  auto a = ergon::archive::Archive::OpenReadOnly(db.path.string());
+  REQUIRE(a.has_value());
+  auto totals = (*a)->Totals(1).value();
+  CHECK(totals.candidates == 3);  // the budget holds exactly
+  // Every completed call is in the ledger, with its outcome.
+  auto ledger = (*a)->Ledger().value();
+  REQUIRE(ledger.size() == 1);
+  CHECK(ledger[0].model == "openai/test-model");
+  CHECK(ledger[0].failures >= 2);       // bad JSON, truncated body
+  CHECK(ledger[0].tokens_in >= 3000);   // usage read from the responses
+  CHECK(ledger[0].cost_usd > 0);        // priced with --price-in/--price-out
+  // Prose is an edit failure sent back to the agent in the same conversation.
+  auto reqs = llm.requests();
+  bool repaired = false;
+  for (const auto& [path, body] : reqs) {
+    CHECK(path.find("Bearer sk-test") != std::string::npos);
+    if (body.contains("messages") && body["messages"].size() >= 4) repaired = true;
+  }
+  CHECK(repaired);
+  REQUIRE(!reqs.empty());
+  const std::string first_user = reqs.front().second["messages"][1]["content"];
+  CHECK(first_user.find("constexpr int kSlots = 16;") != std::string::npos);  // the parent's source
+  Ran failures = Ergon("archive search 'no SEARCH/REPLACE block' --json --db '" + db.path.string() + "'");
+  CHECK(json::parse(failures.out).size() >= 1);
+}
+
+TEST_CASE("anthropic wire format: a good edit lands - and 401 stops the run with a clear error") {
+  {
+    MockLlm llm({Act::kEdit, Act::kWholeFile});
+    Db db("anthropic");
+    Ran r = Ergon("run --task dally_parity --agent anthropic --model claude-test --base-url http://127.0.0.1:" +
+                      std::to_string(llm.port()) + " --max-candidates 2 --evaluators 1 --islands 1 --db '" +
+                      db.path.string() + "'",
+                  "ANTHROPIC_API_KEY=ak-test");
+    INFO(r.out);
+    REQUIRE(r.code == 0);
+    auto reqs = llm.requests();
+    REQUIRE(!reqs.empty());
+    CHECK(reqs.front().first.find("/v1/messages key=ak-test") != std::string::npos);
+    CHECK(reqs.front().second.contains("system"));
+    CHECK(reqs.front().second["messages"][0]["role"] == "user");
+    auto a = ergon::archive::Archive::OpenReadOnly(db.path.string());
+    CHECK((*a)->Totals(1).value().candidates == 2);
+  }
+  {
+    MockLlm llm({Act::k401});
+    Db db("unauthorised");
+    Ran r = Ergon("run --task dally_parity --agent openai --model test-model --base-url http://127.0.0.1:" +
+                      std::to_string(llm.port()) + "/v1 --max-candidates 2 --evaluators 1 --db '" + db.path.string() + "'",
+                  "OPENAI_API_KEY=bad");
+    CHECK(r.code == 1);
+    CHECK(r.out.find("OPENAI_API_KEY") != std::string::npos);
+    CHECK(llm.requests().size() == 1);  // no retries on 401
+  }
+}
+
+TEST_CASE("kill -9 mid-run then --resume: nothing lost - nothing counted twice") {
+  Db db("resume");
+  const std::string args = "run --task dally_parity --max-candidates 6 --evaluators 1 --seed 5 --db '" + db.path.string() + "'";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execl("/bin/sh", "sh", "-c", (std::string("exec '") + ERGON_BINARY + "' " + args).c_str(), nullptr);
+    _exit(127);
+  }
+  // Wait until two candidates of run 1 have landed, then kill -9.
+  std::int64_t before = 0;
+  for (int i = 0; i < 600 && before < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (auto a = ergon::archive::Archive::OpenReadOnly(db.path.string()))
+      if (auto t = (*a)->Totals(1)) before = t->candidates;
+  }
+  kill(pid, SIGKILL);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  REQUIRE(before >= 2);
+  std::int64_t after_kill = 0;
+  {
+    auto a = ergon::archive::Archive::OpenReadOnly(db.path.string());
+    REQUIRE(a.has_value());
+    CHECK((*a)->IntegrityCheck().value() == "ok\n");
+    after_kill = (*a)->Totals(1).value().candidates;
+  }
+  REQUIRE(after_kill < 6);
+  Ran r = Ergon(args + " --resume 1");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("resuming run 1") != std::string::npos);
+  auto a = ergon::archive::Archive::OpenReadOnly(db.path.string());
+  auto totals = (*a)->Totals(1).value();
+  CHECK(totals.candidates == 6);  // the budget continued from where it was
+  auto all = (*a)->List({1, "dally_parity", "", 0}).value();
+  std::set<std::string> hashes;
+  for (const auto& row : all) hashes.insert(row.candidate.hash);
+  CHECK(hashes.size() == all.size());  // no candidate twice
+  CHECK((*a)->Runs().value().size() == 1);
+}
