@@ -516,6 +516,10 @@ void Search::Worker(int index) {
 
 int Search::Run() {
   tty_ = ::isatty(2) && !std::getenv("NO_COLOR") && std::string(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
+  if (!fs::exists(fs::path(o_.home) / "evaluators" / o_.task / "task.json")) {
+    fmt::print(stderr, "ergon run: unknown task '{}'; `ergon tasks` lists them\n", o_.task);
+    return 2;
+  }
   auto spec = LoadSpec(o_.home, o_.task);
   if (!spec) {
     fmt::print(stderr, "ergon run: {}\n", spec.error());

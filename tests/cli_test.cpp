@@ -88,10 +88,19 @@ TEST_CASE("unknown commands and bad flags exit 2 with an error and a hint") {
   CHECK(d.out.find("--task is required") != std::string::npos);
 }
 
-TEST_CASE("commands of later issues say they are not built yet and exit 1") {
-  Ran r = Ergon("run --task dally_parity");
-  CHECK(r.code == 1);
-  CHECK(r.out.find("not implemented yet") != std::string::npos);
+TEST_CASE("run: bad arguments are usage errors that name the problem") {
+  Ran task = Ergon("run --task nope --db /tmp/ergon-never.db");
+  CHECK(task.code == 2);
+  CHECK(task.out.find("nope") != std::string::npos);
+  Ran agent = Ergon("run --task dally_parity --agent cli");
+  CHECK(agent.code == 2);
+  Ran time = Ergon("run --task dally_parity --max-time 5x");
+  CHECK(time.code == 2);
+  CHECK(time.out.find("--max-time 5x") != std::string::npos);
+  Ran key = Ergon("run --task dally_parity --agent openai --db /tmp/ergon-never.db", "OPENAI_API_KEY=");
+  CHECK(key.code == 2);
+  CHECK(key.out.find("OPENAI_API_KEY") != std::string::npos);
+  CHECK(!fs::exists("/tmp/ergon-never.db"));
 }
 
 TEST_CASE("ERGON_HOME overrides and a wrong one is a clear error") {
