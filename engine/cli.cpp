@@ -62,8 +62,9 @@ int Main(int argc, char** argv) {
   std::string max_time;
   auto* run = app.add_subcommand("run", "search: sample, prompt, propose, evaluate, record, within budgets");
   run->add_option("--task", so.task, "task name (see `ergon tasks`)")->required();
-  run->add_option("--agent", so.agent, "offline (default, no network) | openai | anthropic")
-      ->check(CLI::IsMember({"offline", "openai", "anthropic"}));
+  run->add_option("--agent", so.agent, "offline (default, no network) | openai | anthropic | cli")
+      ->check(CLI::IsMember({"offline", "openai", "anthropic", "cli"}));
+  run->add_option("--command", so.command, "the cli agent's command line, e.g. \"claude -p\" (prompt on stdin)");
   run->add_option("--model", so.model, "model name (openai default gpt-4o-mini; anthropic claude-3-5-haiku-latest)");
   run->add_option("--base-url", so.base_url,
                   "API base URL: OpenAI-style includes /v1 (requests go to BASE/chat/completions); Anthropic's does "

@@ -548,8 +548,14 @@ int Search::Run() {
     h.price_in = o_.price_in;
     h.price_out = o_.price_out;
     agent_ = MakeHttpAgent(h);
+  } else if (o_.agent == "cli") {
+    if (o_.command.empty()) {
+      fmt::print(stderr, "ergon run: --agent cli needs --command, e.g. --command \"claude -p\"\n");
+      return 2;
+    }
+    agent_ = MakeCliAgent(o_.command, o_.agent_timeout_s);
   } else {
-    fmt::print(stderr, "ergon run: unknown agent '{}' (offline | openai | anthropic)\n", o_.agent);
+    fmt::print(stderr, "ergon run: unknown agent '{}' (offline | openai | anthropic | cli)\n", o_.agent);
     return 2;
   }
 

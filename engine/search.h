@@ -16,7 +16,8 @@ namespace ergon::engine {
 
 struct SearchOptions {
   std::string task;
-  std::string agent = "offline";  // offline | openai | anthropic
+  std::string agent = "offline";  // offline | openai | anthropic | cli
+  std::string command;            // the cli agent's command line
   std::string model, base_url;
   std::string db = "ergon.db";
   std::string prompts_dir;        // empty: <home>/prompts

@@ -35,6 +35,7 @@
 #include "sandbox/sandbox.h"
 
 namespace bp = boost::process;
+extern char** environ;
 
 namespace ergon::sandbox {
 namespace {
@@ -162,8 +163,14 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
 
   std::vector<std::string> argv = WrapCommand(spec, rep_w.get());
   bp::environment env;  // the wrapped command starts from nothing
-  env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-  env["HOME"] = spec.work_dir;
+  if (spec.inherit_environment)
+    for (char** e = environ; *e; ++e) {
+      std::string kv(*e);
+      auto eq = kv.find('=');
+      if (eq != std::string::npos && eq > 0) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+  env["PATH"] = spec.inherit_environment && ::getenv("PATH") ? ::getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
+  if (!spec.inherit_environment) env["HOME"] = spec.work_dir;
   env["TMPDIR"] = "/tmp";
   env["LC_ALL"] = "C";
   for (const auto& [k, v] : spec.env) env[k] = v;

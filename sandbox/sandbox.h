@@ -44,6 +44,9 @@ struct RunSpec {
   std::string work_dir;            // must exist; the only writable place
   std::optional<std::string> stdin_data;  // given on stdin (else /dev/null)
   std::vector<std::pair<std::string, std::string>> env;  // added to the minimum
+  // Trusted tools only (a coding-agent CLI): start from ergon's own
+  // environment instead of the minimum. Never for candidates.
+  bool inherit_environment = false;
   std::vector<std::string> read_only_paths;  // extra paths bound read-only
   std::vector<std::string> devices;          // e.g. /dev/nvidia0 for GPU runs
   Limits limits;

@@ -264,3 +264,22 @@ TEST_CASE("kill -9 mid-run then --resume: nothing lost - nothing counted twice")
   CHECK(hashes.size() == all.size());  // no candidate twice
   CHECK((*a)->Runs().value().size() == 1);
 }
+
+TEST_CASE("cli agent: a coding-agent command edits the candidate in a scratch folder") {
+  Db db("cli");
+  Ran r = Ergon(std::string("run --task dally_parity --agent cli --command \"sh ") + ERGON_SOURCE_DIR +
+                "/tests/agents/fake_cli_agent.sh\" --max-candidates 1 --evaluators 1 --islands 1 --db '" +
+                db.path.string() + "'");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  auto a = ergon::archive::Archive::OpenReadOnly(db.path.string());
+  REQUIRE(a.has_value());
+  auto rows = (*a)->List({1, "dally_parity", "", 0}).value();
+  REQUIRE(rows.size() == 2);  // the baseline and the cli agent's child
+  CHECK(rows.front().candidate.source.find("constexpr int kSlots = 15;") != std::string::npos);
+  CHECK(rows.front().candidate.intent == "Use 15 slots instead of 16.");
+  CHECK(rows.front().candidate.status == "evaluated");
+  Ran missing = Ergon("run --task dally_parity --agent cli --db '" + db.path.string() + "'");
+  CHECK(missing.code == 2);
+  CHECK(missing.out.find("--command") != std::string::npos);
+}

@@ -77,6 +77,11 @@ struct HttpAgentOptions {
 
 std::unique_ptr<Agent> MakeHttpAgent(const HttpAgentOptions& options);
 
+// A coding-agent command line (`claude -p`, `codex exec`, ...), run with the
+// prompt on stdin in a scratch folder holding candidate.cpp and TASK.md; the
+// edited candidate.cpp is the proposal (a whole file).
+std::unique_ptr<Agent> MakeCliAgent(const std::string& command, double timeout_s);
+
 // Defaults per model: context window (tokens) and price (USD per million
 // input / output tokens). Unknown models: 128k context, price 0 (and said).
 struct ModelInfo {
