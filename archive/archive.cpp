@@ -338,7 +338,17 @@ Result<std::int64_t> Archive::Record(const Attempt& at) {
       if (el.failed()) return fail(el.error());
     }
   }
-  if (at.ledger) {
+  if (at.ledger && at.ledger->id) {
+    const LedgerEntry& l = *at.ledger;
+    Stmt s(db,
+           "UPDATE ledger SET candidate_id=?, model=?, tokens_in=?, tokens_out=?, cost_usd=?, latency_s=?, outcome=?, "
+           "error=? WHERE id=?");
+    s.Bind(1, l.candidate_id ? l.candidate_id : (cand ? std::optional<std::int64_t>(cand) : std::nullopt));
+    s.Bind(2, l.model).Bind(3, l.tokens_in).Bind(4, l.tokens_out).Bind(5, l.cost_usd).Bind(6, l.latency_s);
+    s.Bind(7, l.outcome).Bind(8, l.error).Bind(9, l.id);
+    s.Step();
+    if (!s.ok() || s.failed()) return fail(s.error());
+  } else if (at.ledger) {
     const LedgerEntry& l = *at.ledger;
     Stmt s(db,
            "INSERT INTO ledger(run_id, candidate_id, model, tokens_in, tokens_out, cost_usd, latency_s, outcome, error, "
@@ -374,6 +384,26 @@ Result<std::int64_t> Archive::Record(const Attempt& at) {
   }
   if (auto e = Exec(db, "COMMIT"); !e.empty()) return fail(e);
   return cand;
+}
+
+Result<std::int64_t> Archive::BeginCall(std::int64_t run_id, const std::string& model) {
+  Stmt s(impl_->db,
+         "INSERT INTO ledger(run_id, model, tokens_in, tokens_out, cost_usd, latency_s, outcome, error, created_at) "
+         "VALUES(?, ?, 0, 0, 0, 0, 'in_flight', '', ?)");
+  s.Bind(1, run_id).Bind(2, model).Bind(3, internal::Now());
+  s.Step();
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(impl_->db));
+}
+
+Result<int> Archive::CloseLostCalls(std::int64_t run_id) {
+  Stmt s(impl_->db,
+         "UPDATE ledger SET outcome='lost', error='the run stopped during this call; its tokens are unknown' "
+         "WHERE run_id=? AND outcome='in_flight'");
+  s.Bind(1, run_id);
+  s.Step();
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return sqlite3_changes(impl_->db);
 }
 
 Result<std::string> Archive::IntegrityCheck() {

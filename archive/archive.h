@@ -188,6 +188,13 @@ class Archive {
   // The most recent failed attempts made from `parent`: (stage, error).
   Result<std::vector<std::pair<std::string, std::string>>> RecentFailures(std::int64_t parent, int n);
   Result<std::optional<Run>> GetRun(std::int64_t run_id);
+  // An agent call about to start: a ledger row marked in_flight, committed
+  // now, so a process killed during the call leaves a trace. Record() of an
+  // Attempt whose ledger has this id completes the row instead of adding one.
+  Result<std::int64_t> BeginCall(std::int64_t run_id, const std::string& model);
+  // On resume: calls of the run still in flight were cut off by the stop;
+  // they become "lost" (counted as calls, with no known tokens). Returns how many.
+  Result<int> CloseLostCalls(std::int64_t run_id);
 
   // Raw access for tests of integrity.
   Result<std::string> IntegrityCheck();

@@ -353,6 +353,11 @@ void Search::Worker(int index) {
     genome::EditPolicy policy;
     policy.allow_whole_file = spec_.whole_file;
     for (int turn = 0; turn <= o_.repair_turns && !child; ++turn) {
+      std::int64_t call_id = 0;
+      {
+        std::lock_guard<std::mutex> l(s_.mu);
+        if (auto id = s_.archive->BeginCall(s_.run_id, agent.name() + "/" + agent.model())) call_id = *id;
+      }
       const auto a0 = Clock::now();
       auto reply = agent.Propose(req);
       const double took = std::chrono::duration<double>(Clock::now() - a0).count();
@@ -361,6 +366,7 @@ void Search::Worker(int index) {
       ++s_.calls;
       if (!reply) {
         auto led = Ledger(agent, nullptr, &reply.error());
+        led.id = call_id;
         s_.tokens += led.tokens_in + led.tokens_out;
         s_.cost += led.cost_usd;
         RecordFailure(parent_id, "agent", reply.error().message, "", &led);
@@ -373,6 +379,7 @@ void Search::Worker(int index) {
         break;
       }
       auto led = Ledger(agent, &*reply, nullptr);
+      led.id = call_id;
       s_.tokens += led.tokens_in + led.tokens_out;
       s_.cost += led.cost_usd;
       last_reply = *reply;
@@ -577,6 +584,8 @@ int Search::Run() {
       return 2;
     }
     s_.run_id = *o_.resume;
+    if (auto lost = s_.archive->CloseLostCalls(s_.run_id); lost && *lost > 0)
+      fmt::print(stderr, "ergon run: {} agent call(s) were in flight when the run stopped: kept in the ledger as lost\n", *lost);
     auto t = s_.archive->Totals(s_.run_id);
     if (!t) {
       fmt::print(stderr, "ergon run: {}\n", t.error());

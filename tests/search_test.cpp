@@ -18,6 +18,7 @@
 #include <thread>
 
 #include <httplib.h>
+#include <sqlite3.h>
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -263,6 +264,18 @@ TEST_CASE("kill -9 mid-run then --resume: nothing lost - nothing counted twice")
   for (const auto& row : all) hashes.insert(row.candidate.hash);
   CHECK(hashes.size() == all.size());  // no candidate twice
   CHECK((*a)->Runs().value().size() == 1);
+  // Every agent call is in the ledger once, none left "in flight".
+  auto ledger = (*a)->Ledger().value();
+  REQUIRE(ledger.size() == 1);
+  CHECK(ledger[0].calls >= 6);
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open_v2(db.path.string().c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st2 = nullptr;
+  sqlite3_prepare_v2(raw, "SELECT count(*) FROM ledger WHERE outcome='in_flight'", -1, &st2, nullptr);
+  REQUIRE(sqlite3_step(st2) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(st2, 0) == 0);
+  sqlite3_finalize(st2);
+  sqlite3_close(raw);
 }
 
 TEST_CASE("cli agent: a coding-agent command edits the candidate in a scratch folder") {
