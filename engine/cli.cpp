@@ -74,7 +74,8 @@ int Main(int argc, char** argv) {
   run->add_option("--max-time", max_time, "wall-time budget, e.g. 90s, 30m, 8h");
   run->add_option("--max-cost", so.max_cost_usd, "agent spend budget in USD");
   run->add_option("--max-tokens", so.max_tokens, "agent token budget");
-  run->add_option("--proposals", so.proposals, "agent calls in flight (default 1)")->check(CLI::Range(1, 64));
+  run->add_option("--proposals", so.proposals, "agent calls in flight (default: as many as evaluation slots)")
+      ->check(CLI::Range(0, 64));
   run->add_option("--evaluators", so.evaluators, "evaluation slots (default: cores; 1 for nvml)")->check(CLI::Range(0, 256));
   run->add_option("--islands", so.islands, "islands (default 2)")->check(CLI::Range(1, 64));
   run->add_option("--seed", so.seed, "seed for sampling and the offline agent (default 1)");

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <deque>
@@ -99,8 +100,20 @@ tl::expected<TaskSpec, std::string> LoadSpec(const std::string& home, const std:
   return t;
 }
 
+// A proposal that applied cleanly, waiting for an evaluation slot.
+struct Job {
+  std::int64_t parent_id = 0;
+  int island = 0, generation = 0;
+  std::string source, hash;
+  AgentReply reply;
+  archive::LedgerEntry ledger;
+};
+
 struct Shared {
   std::mutex mu;  // guards everything below and the archive connection
+  std::condition_variable cv;  // queue changes, proposers finishing
+  std::deque<Job> queue;       // kept slightly ahead of the evaluators
+  int proposers_alive = 0;
   std::unique_ptr<archive::Archive> archive;
   std::int64_t run_id = 0;
   archive::Archive::RunTotals start;  // what the run had used before this invocation
@@ -118,6 +131,7 @@ struct Shared {
   std::mt19937_64 rng;
   int next_island = 0;
   double agent_s = 0, eval_s = 0;  // time inside agents and evaluations
+  double engine_s = 0;             // sampling, prompts, edits, recording
 };
 
 class Search {
@@ -127,7 +141,9 @@ class Search {
 
  private:
   bool BudgetLeft(Shared& s);  // with s.mu held
-  void Worker(int index);
+  void Proposer(int index);
+  void Evaluator();
+  void EvaluateJob(Job job);
   void Progress(bool final_line = false);
   void RecordFailure(std::int64_t parent, const std::string& stage, const std::string& error,
                      const std::string& proposal, const archive::LedgerEntry* ledger);
@@ -142,6 +158,7 @@ class Search {
   std::unique_ptr<Agent> agent_, offline_;
   Clock::time_point t0_ = Clock::now();
   bool tty_ = false;
+  int evaluators_ = 1;
 };
 
 std::string Search::Elapsed() const {
@@ -230,7 +247,7 @@ void Search::Progress(bool final_line) {
   else fmt::print(stderr, "{}{}\n", tty_ ? "\r\033[K" : "", line);
 }
 
-void Search::Worker(int index) {
+void Search::Proposer(int index) {
   std::uint64_t local_seed;
   {
     std::lock_guard<std::mutex> l(s_.mu);
@@ -238,6 +255,8 @@ void Search::Worker(int index) {
   }
   std::mt19937_64 rng(local_seed);
   for (;;) {
+    const auto engine0 = Clock::now();
+    double engine_excluded = 0;  // agent time inside this stretch
     // 1. Sample, under the lock (one archive connection).
     std::int64_t parent_id = 0;
     int island = 0;
@@ -288,9 +307,12 @@ void Search::Worker(int index) {
     }
     struct InFlight {
       Shared& s;
+      bool handed_off = false;  // an evaluator owns the attempt now
       ~InFlight() {
+        if (handed_off) return;
         std::lock_guard<std::mutex> l(s.mu);
         --s.in_flight;
+        s.cv.notify_all();
       }
     } in_flight_guard{s_};
     auto parent_genome = genome::Genome::Parse(parent->candidate.source);
@@ -361,6 +383,7 @@ void Search::Worker(int index) {
       const auto a0 = Clock::now();
       auto reply = agent.Propose(req);
       const double took = std::chrono::duration<double>(Clock::now() - a0).count();
+      engine_excluded += took;
       std::lock_guard<std::mutex> l(s_.mu);
       s_.agent_s += took;
       ++s_.calls;
@@ -424,10 +447,58 @@ void Search::Worker(int index) {
       }
     }
 
+    // 5. Hand the child to an evaluation slot; wait while the queue is full
+    //    (proposals are kept slightly ahead of evaluations, not far).
+    {
+      std::unique_lock<std::mutex> l(s_.mu);
+      s_.engine_s += std::chrono::duration<double>(Clock::now() - engine0).count() - engine_excluded;
+      const std::size_t cap = static_cast<std::size_t>(evaluators_) + 1;
+      s_.cv.wait(l, [&] { return s_.queue.size() < cap || s_.fatal; });
+      if (s_.fatal) return;
+      Job job;
+      job.parent_id = parent_id;
+      job.island = island;
+      job.generation = parent->candidate.generation + 1;
+      job.source = child->source();
+      job.hash = hash;
+      job.reply = last_reply;
+      job.ledger = ledgers.front();
+      s_.queue.push_back(std::move(job));
+      in_flight_guard.handed_off = true;
+      s_.cv.notify_all();
+    }
+  }
+}
+
+void Search::Evaluator() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> l(s_.mu);
+      s_.cv.wait(l, [&] { return !s_.queue.empty() || s_.proposers_alive == 0 || s_.fatal; });
+      if (s_.fatal) return;
+      if (s_.queue.empty()) return;  // proposers are done and nothing is left
+      job = std::move(s_.queue.front());
+      s_.queue.pop_front();
+      s_.cv.notify_all();
+    }
+    EvaluateJob(std::move(job));
+    std::lock_guard<std::mutex> l(s_.mu);
+    --s_.in_flight;
+    s_.cv.notify_all();
+  }
+}
+
+void Search::EvaluateJob(Job job) {
+  const std::int64_t parent_id = job.parent_id;
+  const int island = job.island;
+  const std::string& hash = job.hash;
+  const AgentReply& last_reply = job.reply;
+  {
     // 5. Evaluate on the task's fixed suite.
     EvalRequest q;
     q.task = o_.task;
-    q.source = child->source();
+    q.source = job.source;
     q.meter = o_.meter;
     q.suite = "dev";
     q.instances = static_cast<std::size_t>(o_.instances);
@@ -442,6 +513,12 @@ void Search::Worker(int index) {
     bool adjudicate = false;
     {
       std::lock_guard<std::mutex> l(s_.mu);
+      const auto r0 = Clock::now();
+      struct Timed {
+        double& acc;
+        Clock::time_point t0;
+        ~Timed() { acc += std::chrono::duration<double>(Clock::now() - t0).count(); }
+      } timed{s_.engine_s, r0};
       s_.eval_s += eval_took;
       archive::Attempt at;
       archive::Candidate c;
@@ -449,8 +526,8 @@ void Search::Worker(int index) {
       c.task = o_.task;
       c.parent = parent_id;
       c.island = island;
-      c.generation = parent->candidate.generation + 1;
-      c.source = child->source();
+      c.generation = job.generation;
+      c.source = job.source;
       c.hash = hash;
       c.edit = last_reply.text.substr(0, 20000);
       c.intent = last_reply.intent.substr(0, 1000);
@@ -459,15 +536,15 @@ void Search::Worker(int index) {
       at.evaluations.push_back(out.scored.evaluation);
       at.objectives = out.scored.objectives;
       at.cell = out.scored.cell;
-      at.ledger = ledgers.front();
+      at.ledger = job.ledger;
       const auto& ev = out.scored.evaluation;
       const bool better = out.ran && ev.gate_passed && (!s_.best_fitness || ev.fitness > *s_.best_fitness);
       // Another slot may have recorded the same source meanwhile.
       if (auto dup = s_.archive->FindByHash(o_.task, hash); dup && *dup) {
         RecordFailure(parent_id, "duplicate", fmt::format("same source as candidate {}", **dup), last_reply.text,
-                      &ledgers.front());
+                      &job.ledger);
         ++s_.duplicates;
-        continue;
+        return;
       }
       if (!out.ran) at.events.push_back({s_.run_id, "failure", std::nullopt, out.stage + ": " + out.error.substr(0, 300)});
       auto id = s_.archive->Record(at);
@@ -665,11 +742,21 @@ int Search::Run() {
   int workers = o_.evaluators > 0 ? o_.evaluators
                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   if (o_.meter == "nvml") workers = 1;  // one GPU: one evaluation at a time
-  workers = std::max(1, std::min(workers, std::max(o_.proposals, workers)));
-  fmt::print(stderr, "ergon run: run {} on {} with the {} agent ({}), {} evaluation slot(s), {} island(s); archive {}\n",
-             s_.run_id, o_.task, o_.agent, agent_->model(), workers, o_.islands, o_.db);
+  evaluators_ = workers;
+  const int proposers = o_.proposals > 0 ? o_.proposals : workers;
+  fmt::print(stderr, "ergon run: run {} on {} with the {} agent ({}): {} proposal(s) in flight, {} evaluation slot(s), "
+             "{} island(s); archive {}\n",
+             s_.run_id, o_.task, o_.agent, agent_->model(), proposers, workers, o_.islands, o_.db);
+  s_.proposers_alive = proposers;
   std::vector<std::thread> pool;
-  for (int i = 0; i < workers; ++i) pool.emplace_back([this, i] { Worker(i); });
+  for (int i = 0; i < proposers; ++i)
+    pool.emplace_back([this, i] {
+      Proposer(i);
+      std::lock_guard<std::mutex> l(s_.mu);
+      --s_.proposers_alive;
+      s_.cv.notify_all();
+    });
+  for (int i = 0; i < workers; ++i) pool.emplace_back([this] { Evaluator(); });
   for (auto& t : pool) t.join();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
@@ -686,10 +773,9 @@ int Search::Run() {
   fmt::print("run {} ({}, agent {}): {} new candidates, {} invalid attempts, {} duplicates, {} agent calls, ${:.4f}, "
              "wall {:.1f}s\n",
              s_.run_id, o_.task, o_.agent, s_.new_candidates, s_.invalid, s_.duplicates, s_.calls, s_.cost, wall);
-  const double busy = s_.agent_s + s_.eval_s;
-  fmt::print("time: evaluations {:.1f}s, agent calls {:.1f}s (summed over {} slot(s)); engine overhead {:.1f}% of "
-             "wall x slots\n",
-             s_.eval_s, s_.agent_s, workers, 100.0 * std::max(0.0, 1.0 - busy / (wall * workers)));
+  fmt::print("time: evaluations {:.1f}s over {} slot(s) ({:.0f}% busy), agent calls {:.1f}s; engine work (sampling, "
+             "prompts, edits, recording) {:.2f}s = {:.1f}% of wall time\n",
+             s_.eval_s, workers, 100.0 * s_.eval_s / (wall * workers), s_.agent_s, s_.engine_s, 100.0 * s_.engine_s / wall);
   if (b.best)
     fmt::print("baseline: candidate {}  {}\n", b.candidate.id, Metrics(o_.task, b.best));
   if (o_.task == "dally_parity") {

@@ -26,7 +26,7 @@ struct SearchOptions {
   double max_time_s = 0;          // 0 = no limit
   double max_cost_usd = 0;
   std::int64_t max_tokens = 0;
-  int proposals = 1;              // agent calls in flight
+  int proposals = 0;              // agent calls in flight (0 = as many as evaluation slots)
   int evaluators = 0;             // 0 = one per core (CPU tasks)
   int islands = 2;
   std::uint64_t seed = 1;

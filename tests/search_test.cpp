@@ -172,11 +172,16 @@ TEST_CASE("openai wire format: the run survives every failure and records each c
   CHECK(totals.candidates == 3);  // the budget holds exactly
   // Every completed call is in the ledger, with its outcome.
   auto ledger = (*a)->Ledger().value();
-  REQUIRE(ledger.size() == 1);
-  CHECK(ledger[0].model == "openai/test-model");
-  CHECK(ledger[0].failures >= 2);       // bad JSON, truncated body
-  CHECK(ledger[0].tokens_in >= 3000);   // usage read from the responses
-  CHECK(ledger[0].cost_usd > 0);        // priced with --price-in/--price-out
+  const ergon::archive::LedgerSummary* openai = nullptr;
+  for (const auto& l : ledger)
+    if (l.model == "openai/test-model") openai = &l;
+  REQUIRE(openai != nullptr);
+  CHECK(openai->failures >= 2);       // bad JSON, truncated body
+  CHECK(openai->tokens_in >= 3000);   // usage read from the responses
+  CHECK(openai->cost_usd > 0);        // priced with --price-in/--price-out
+  // Most early attempts were invalid: the circuit breaker may have backed off
+  // to the offline agent, whose calls are in the ledger under their own name.
+  for (const auto& l : ledger) CHECK((l.model == "openai/test-model" || l.model == "offline/offline"));
   // Prose is an edit failure sent back to the agent in the same conversation.
   auto reqs = llm.requests();
   bool repaired = false;
