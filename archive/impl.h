@@ -30,6 +30,7 @@ bool Dominates(const std::vector<double>& a, const std::vector<double>& b);
 // The columns Row readers expect, and the reader.
 extern const char* const kRowColumns;
 Row ReadRow(const Stmt& s);
+Evaluation ReadEvaluation(const Stmt& s, int at, std::int64_t candidate_id);
 
 }  // namespace internal
 }  // namespace ergon::archive

@@ -16,6 +16,30 @@ const char* const kRowColumns =
     "e.id, e.evaluator_version, e.meter, e.device, e.suite, e.status, e.gate_passed, e.fitness, e.accuracy, "
     "e.recovery, e.energy_j, e.cost, e.wall_s, e.components, e.feedback, e.created_at";
 
+// The 16 evaluation columns, in the order of kRowColumns' "e." part,
+// starting at column `at`.
+Evaluation ReadEvaluation(const Stmt& s, int at, std::int64_t candidate_id) {
+  Evaluation e;
+  e.id = s.Int(at);
+  e.candidate_id = candidate_id;
+  e.evaluator_version = s.Text(at + 1);
+  e.meter = s.Text(at + 2);
+  e.device = s.Text(at + 3);
+  e.suite = s.Text(at + 4);
+  e.status = s.Text(at + 5);
+  e.gate_passed = s.Int(at + 6) != 0;
+  e.fitness = s.IsNull(at + 7) ? 0 : s.Real(at + 7);
+  e.metrics.accuracy = s.OptReal(at + 8);
+  e.metrics.recovery = s.OptReal(at + 9);
+  e.metrics.energy_j = s.OptReal(at + 10);
+  e.metrics.cost = s.OptReal(at + 11);
+  e.metrics.wall_s = s.OptReal(at + 12);
+  e.metrics.components = s.Text(at + 13);
+  e.feedback = s.Text(at + 14);
+  e.created_at = s.Real(at + 15);
+  return e;
+}
+
 Row ReadRow(const Stmt& s) {
   Row r;
   Candidate& c = r.candidate;
@@ -35,27 +59,7 @@ Row ReadRow(const Stmt& s) {
   c.best_fitness = s.IsNull(13) ? 0 : s.Real(13);
   c.on_front = s.Int(14) != 0;
   c.status = s.Text(15);
-  if (!s.IsNull(16)) {
-    Evaluation e;
-    e.id = s.Int(16);
-    e.candidate_id = c.id;
-    e.evaluator_version = s.Text(17);
-    e.meter = s.Text(18);
-    e.device = s.Text(19);
-    e.suite = s.Text(20);
-    e.status = s.Text(21);
-    e.gate_passed = s.Int(22) != 0;
-    e.fitness = s.IsNull(23) ? 0 : s.Real(23);
-    e.metrics.accuracy = s.OptReal(24);
-    e.metrics.recovery = s.OptReal(25);
-    e.metrics.energy_j = s.OptReal(26);
-    e.metrics.cost = s.OptReal(27);
-    e.metrics.wall_s = s.OptReal(28);
-    e.metrics.components = s.Text(29);
-    e.feedback = s.Text(30);
-    e.created_at = s.Real(31);
-    r.best = e;
-  }
+  if (!s.IsNull(16)) r.best = ReadEvaluation(s, 16, c.id);
   return r;
 }
 
@@ -123,27 +127,7 @@ Result<std::vector<Evaluation>> Archive::Evaluations(std::int64_t candidate_id) 
          "energy_j, cost, wall_s, components, feedback, created_at FROM evaluations WHERE candidate_id=? ORDER BY id");
   s.Bind(1, candidate_id);
   std::vector<Evaluation> out;
-  while (s.Step()) {
-    Evaluation e;
-    e.id = s.Int(0);
-    e.candidate_id = candidate_id;
-    e.evaluator_version = s.Text(1);
-    e.meter = s.Text(2);
-    e.device = s.Text(3);
-    e.suite = s.Text(4);
-    e.status = s.Text(5);
-    e.gate_passed = s.Int(6) != 0;
-    e.fitness = s.IsNull(7) ? 0 : s.Real(7);
-    e.metrics.accuracy = s.OptReal(8);
-    e.metrics.recovery = s.OptReal(9);
-    e.metrics.energy_j = s.OptReal(10);
-    e.metrics.cost = s.OptReal(11);
-    e.metrics.wall_s = s.OptReal(12);
-    e.metrics.components = s.Text(13);
-    e.feedback = s.Text(14);
-    e.created_at = s.Real(15);
-    out.push_back(e);
-  }
+  while (s.Step()) out.push_back(internal::ReadEvaluation(s, 0, candidate_id));
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
   return out;
 }
