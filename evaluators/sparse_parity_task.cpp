@@ -133,13 +133,9 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
     if (!ran) return fail("run", ran.error());
     out.wall_s = ran->wall_s;
     out.cpu_s = ran->user_s + ran->sys_s;
-    std::string err = ran->stderr_text;
-    if (q.meter == "cachemodel") {
-      // valgrind's own messages go to vg.<pid> files, so stderr is the learner's.
-      r.feedback = err;
-    } else {
-      r.feedback = err;
-    }
+    // Under the cachemodel valgrind writes to vg.<pid> files, so stderr is
+    // always the learner's own.
+    r.feedback = ran->stderr_text;
     if (!ran->ok()) return fail("run", fmt::format("instance {}: the learner failed: {}", i + 1, ran->Describe()));
     if (q.meter == "cachemodel") {
       auto counts = cachegrind.Collect(dir.string());

@@ -157,14 +157,17 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
       r.status = dev.error();
       return r;
     }
-    auto fresh = FreshMaskSuite(static_cast<int>((q.fresh_instances + 7) / 8), 8);
-    if (!fresh) {
-      r.status = fresh.error();
-      return r;
-    }
     inputs = dev->inputs;
-    inputs.insert(inputs.end(), fresh->inputs.begin(), fresh->inputs.end());
-    n = dev->instances + fresh->instances;
+    n = dev->instances;
+    if (q.fresh_instances > 0) {
+      auto fresh = FreshMaskSuite(static_cast<int>((q.fresh_instances + 7) / 8), 8);
+      if (!fresh) {
+        r.status = fresh.error();
+        return r;
+      }
+      inputs.insert(inputs.end(), fresh->inputs.begin(), fresh->inputs.end());
+      n += fresh->instances;
+    }
   } else {
     const TierSpec& tier = q.tier == "small" ? kSmall : kMedium;
     std::random_device rd;
