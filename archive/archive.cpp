@@ -301,8 +301,10 @@ Result<std::int64_t> Archive::Record(const Attempt& at) {
       p.Step();
       if (p.failed()) return fail(p.error());
     }
+    // The index takes the first 64 KiB of a source: generated programs run to
+    // megabytes of numbers that nobody searches, and indexing them costs seconds.
     Stmt fts(db, "INSERT INTO search(candidate_id, body) VALUES(?, ?)");
-    fts.Bind(1, cand).Bind(2, c.source + "\n" + c.intent);
+    fts.Bind(1, cand).Bind(2, c.source.substr(0, 64 << 10) + "\n" + c.intent);
     fts.Step();
     if (fts.failed()) return fail(fts.error());
   } else if (at.existing_candidate) {

@@ -325,7 +325,9 @@ void Search::Proposer(int index) {
     std::vector<genome::Genome> insp_genomes;
     std::string insp_text;
     for (const auto& r : insp_rows) {
-      if (auto g = genome::Genome::Parse(r.candidate.source)) insp_genomes.push_back(*g);
+      // Recombination needs knobs; megabyte generated sources have none.
+      if (r.candidate.source.size() < (1u << 20))
+        if (auto g = genome::Genome::Parse(r.candidate.source)) insp_genomes.push_back(*g);
       std::string diff = "(root)";
       std::string change;
       if (r.candidate.parent) {

@@ -213,10 +213,10 @@ tl::expected<Genome, EditError> ApplyProposal(const Genome& parent, const Propos
     }
     result = internal::JoinLines(lines);
   }
-  if (ContentHash(result) == parent.Hash())
-    return tl::unexpected(Err(EditErrorKind::kNoChange, "the proposal changes nothing (same source as the parent)"));
   auto child = Genome::Parse(result);
-  if (!child)
+  if (child && child->Hash() == parent.Hash())
+    return tl::unexpected(Err(EditErrorKind::kNoChange, "the proposal changes nothing (same source as the parent)"));
+  if (!child)  // (a source equal to the valid parent always parses)
     return tl::unexpected(Err(EditErrorKind::kInvalidResult, "the edited source is invalid: " + child.error()));
   if (!policy.allow_whole_file && !parent.blocks().empty() && child->FrozenParts() != parent.FrozenParts()) {
     std::string blocks;

@@ -219,7 +219,10 @@ Result<Genome> Genome::WithKnob(const std::string& name, double value) const {
   return Parse(internal::JoinLines(lines));
 }
 
-std::string Genome::Hash() const { return ContentHash(source_); }
+const std::string& Genome::Hash() const {
+  if (hash_.empty()) hash_ = ContentHash(source_);
+  return hash_;
+}
 
 std::string ContentHash(const std::string& source) {
   auto lines = SplitLines(internal::NormaliseNewlines(source));

@@ -58,11 +58,12 @@ class Genome {
   // is an error; integer knobs must get integral values).
   Result<Genome> WithKnob(const std::string& name, double value) const;
 
-  // Hex SHA-256 of the normalised source (see ContentHash).
-  std::string Hash() const;
+  // Hex SHA-256 of the normalised source (see ContentHash); computed once.
+  const std::string& Hash() const;
 
  private:
   std::string source_;
+  mutable std::string hash_;  // cache: sources are immutable once parsed
   std::vector<EvolveBlock> blocks_;
   std::vector<Knob> knobs_;
 };
