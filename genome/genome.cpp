@@ -69,7 +69,7 @@ Result<KnobSyntax> ParseKnobComment(const std::string& rest, int line) {
   }
   auto err = [line](const std::string& why) {
     return tl::unexpected(fmt::format("line {}: malformed KNOB ({}); expected "
-                                      "`// KNOB name value range lo hi [log] [int]`", line, why));
+                                      "`// KNOB name value range lo hi [log] [int] [down]`", line, why));
   };
   if (tok.size() < 5) return err("too few fields");
   KnobSyntax ks;
@@ -83,6 +83,7 @@ Result<KnobSyntax> ParseKnobComment(const std::string& rest, int line) {
   for (std::size_t i = 5; i < tok.size(); ++i) {
     if (tok[i] == "log") k.log_scale = true;
     else if (tok[i] == "int") k.integer = true;
+    else if (tok[i] == "down") k.prefer_lower = true;
     else return err("unknown flag '" + tok[i] + "'");
   }
   if (!(k.lo < k.hi)) return err("lo must be below hi");

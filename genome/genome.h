@@ -8,7 +8,8 @@
 //   constexpr double kLr = 0.1;  // KNOB lr 0.1 range 0.001 1.0 log
 //
 // A KNOB comment declares `name value range lo hi` and optional flags `log`
-// (mutate on a log scale; lo > 0) and `int` (integer values). The value must
+// (mutate on a log scale; lo > 0), `int` (integer values) and `down` (lower
+// values usually cost less: the offline agent tries them more often). The value must
 // appear exactly once as a numeric literal in the code of the same line, or,
 // when the comment stands alone on its line, in the next non-blank line: that
 // literal is what WithKnob rewrites.
@@ -35,6 +36,7 @@ struct Knob {
   double lo = 0, hi = 0;
   bool log_scale = false;
   bool integer = false;
+  bool prefer_lower = false;  // `down`
   int comment_line = 0;  // 1-based line of the KNOB comment
   int code_line = 0;     // 1-based line holding the literal
 };

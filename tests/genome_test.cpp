@@ -335,3 +335,14 @@ TEST_CASE("unified diff: nearby changes share a hunk - an empty side has length 
   CHECK(d == "--- x\n+++ y\n@@ -1,4 +1,4 @@\n a\n-b\n+B\n c\n-d\n+D\n");
   CHECK(UnifiedDiff("", "new\n") == "--- a\n+++ b\n@@ -0,0 +1,1 @@\n+new\n");
 }
+
+TEST_CASE("the down flag is parsed and kept by WithKnob") {
+  auto g = Genome::Parse("int h = 200;  // KNOB hidden 200 range 8 512 int log down\n");
+  REQUIRE_MESSAGE(g.has_value(), (g ? "" : g.error()));
+  CHECK(g->FindKnob("hidden")->prefer_lower);
+  CHECK(g->FindKnob("hidden")->log_scale);
+  auto g2 = g->WithKnob("hidden", 120);
+  REQUIRE(g2.has_value());
+  CHECK(g2->FindKnob("hidden")->prefer_lower);
+  CHECK(g2->source() == "int h = 120;  // KNOB hidden 120 range 8 512 int log down\n");
+}

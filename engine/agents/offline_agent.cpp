@@ -73,8 +73,10 @@ class OfflineAgent : public Agent {
         const genome::Knob* cur = child.FindKnob(k.name);
         for (int attempt = 0; attempt < 8; ++attempt) {
           std::normal_distribution<double> n(0.0, 1.0);
-          double v = k.log_scale ? cur->value * std::exp(0.5 * n(rng))
-                                 : cur->value + 0.15 * (k.hi - k.lo) * n(rng);
+          double step = n(rng);
+          if (k.prefer_lower && unit() < 0.75) step = -std::fabs(step);  // `down`: mostly try cheaper
+          double v = k.log_scale ? cur->value * std::exp(0.5 * step)
+                                 : cur->value + 0.15 * (k.hi - k.lo) * step;
           v = std::clamp(v, k.lo, k.hi);
           if (k.integer) v = std::round(v);
           else v = std::stod(fmt::format("{:.3g}", v));  // short literals

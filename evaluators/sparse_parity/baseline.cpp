@@ -20,10 +20,10 @@
 
 constexpr double kLr = 0.1;           // KNOB lr 0.1 range 0.001 1.0 log
 constexpr double kWeightDecay = 0.01;  // KNOB weight_decay 0.01 range 0.00001 0.1 log
-constexpr int kHidden = 200;          // KNOB hidden 200 range 8 512 int
-constexpr int kBatch = 32;            // KNOB batch 32 range 1 256 int
-constexpr int kMaxEpochs = 200;       // KNOB epochs 200 range 1 1000 int
-constexpr int kMaxRows = 1000;        // KNOB rows 1000 range 20 1000 int
+constexpr int kHidden = 200;          // KNOB hidden 200 range 8 512 int log down
+constexpr int kBatch = 32;            // KNOB batch 32 range 1 256 int log
+constexpr int kMaxEpochs = 200;       // KNOB epochs 200 range 1 1000 int log down
+constexpr int kMaxRows = 1000;        // KNOB rows 1000 range 20 1000 int log down
 constexpr unsigned kSeed = 1;         // the learner's own seed (not the task's)
 
 static void Fail(const char* what) {
