@@ -58,10 +58,12 @@ CREATE TABLE runs(
 CREATE TABLE candidates(
   id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id), task TEXT NOT NULL,
   parent_id INTEGER REFERENCES candidates(id), island INTEGER NOT NULL, generation INTEGER NOT NULL,
-  source TEXT NOT NULL, hash TEXT NOT NULL, edit TEXT NOT NULL, intent TEXT NOT NULL, created_at REAL NOT NULL,
+  hash TEXT NOT NULL, intent TEXT NOT NULL, created_at REAL NOT NULL,
   children INTEGER NOT NULL DEFAULT 0, gate_passed INTEGER NOT NULL DEFAULT 0, best_fitness REAL,
   primary_eval INTEGER, on_front INTEGER NOT NULL DEFAULT 0, objectives TEXT NOT NULL DEFAULT '',
-  status TEXT NOT NULL);
+  status TEXT NOT NULL, source_bytes INTEGER NOT NULL,
+  -- Big columns last: reading any column after one walks its overflow pages.
+  edit TEXT NOT NULL, source TEXT NOT NULL);
 CREATE UNIQUE INDEX candidates_by_hash ON candidates(task, hash);
 CREATE INDEX candidates_by_fitness ON candidates(task, island, gate_passed, best_fitness DESC, id, status, children);
 CREATE INDEX candidates_by_parent ON candidates(parent_id);
@@ -288,10 +290,11 @@ Result<std::int64_t> Archive::Record(const Attempt& at) {
     }
     Stmt s(db,
            "INSERT INTO candidates(run_id, task, parent_id, island, generation, source, hash, edit, intent, created_at, "
-           "status) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+           "status, source_bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
     s.Bind(1, c.run_id ? std::optional<std::int64_t>(c.run_id) : std::nullopt).Bind(2, c.task).Bind(3, c.parent);
     s.Bind(4, c.island).Bind(5, c.generation).Bind(6, c.source).Bind(7, c.hash).Bind(8, c.edit).Bind(9, c.intent);
     s.Bind(10, c.created_at ? c.created_at : internal::Now()).Bind(11, c.status);
+    s.Bind(12, static_cast<std::int64_t>(c.source.size()));
     s.Step();
     if (!s.ok() || s.failed()) return fail(s.error());
     cand = sqlite3_last_insert_rowid(db);

@@ -10,6 +10,7 @@
 // Thread-safety: an Archive is one connection; use it from one thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -57,6 +58,7 @@ struct Candidate {
   std::optional<std::int64_t> parent;
   int island = 0, generation = 0;
   std::string source, hash;  // hash: genome::ContentHash of source
+  std::size_t source_bytes = 0;  // length of source as stored
   std::string edit, intent;  // the proposal that produced it, and why
   double created_at = 0;
   int children = 0;
@@ -105,6 +107,8 @@ struct Attempt {
   std::vector<Event> events;
 };
 
+// Rows from List, Top, Search, Lineage, Pareto and Baseline carry no source
+// (candidate.source is empty; source_bytes says how long it is): use Get.
 struct ListFilter {
   std::optional<std::int64_t> run_id;
   std::string task, status;
@@ -145,7 +149,9 @@ class Archive {
   Result<std::int64_t> Record(const Attempt& attempt);
 
   Result<std::optional<std::int64_t>> FindByHash(const std::string& task, const std::string& hash);
-  Result<std::optional<Row>> Get(std::int64_t id);
+  // With max_source_bytes, a source longer than that comes back empty (its
+  // length is in candidate.source_bytes): for summaries of big candidates.
+  Result<std::optional<Row>> Get(std::int64_t id, std::size_t max_source_bytes = SIZE_MAX);
   Result<std::vector<Evaluation>> Evaluations(std::int64_t candidate_id);
   Result<std::vector<Row>> List(const ListFilter& filter);
   // Gate passed, best first by `by` (energy_j, cost, wall_s: lowest first;

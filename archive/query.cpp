@@ -14,7 +14,7 @@ const char* const kRowColumns =
     "c.id, c.run_id, c.task, c.parent_id, c.island, c.generation, c.source, c.hash, c.edit, c.intent, c.created_at, "
     "c.children, c.gate_passed, c.best_fitness, c.on_front, c.status, "
     "e.id, e.evaluator_version, e.meter, e.device, e.suite, e.status, e.gate_passed, e.fitness, e.accuracy, "
-    "e.recovery, e.energy_j, e.cost, e.wall_s, e.components, e.feedback, e.created_at";
+    "e.recovery, e.energy_j, e.cost, e.wall_s, e.components, e.feedback, e.created_at, c.source_bytes";
 
 // The 16 evaluation columns, in the order of kRowColumns' "e." part,
 // starting at column `at`.
@@ -60,6 +60,7 @@ Row ReadRow(const Stmt& s) {
   c.on_front = s.Int(14) != 0;
   c.status = s.Text(15);
   if (!s.IsNull(16)) r.best = ReadEvaluation(s, 16, c.id);
+  c.source_bytes = static_cast<std::size_t>(s.Int(32));
   return r;
 }
 
@@ -69,9 +70,13 @@ using internal::Stmt;
 
 namespace {
 
-std::string RowSql(const std::string& where_and_order) {
-  return fmt::format("SELECT {} FROM candidates c LEFT JOIN evaluations e ON e.id = c.primary_eval {}",
-                     internal::kRowColumns, where_and_order);
+// Lists and summaries leave sources on disk (they can be megabytes); Get()
+// reads them.
+std::string RowSql(const std::string& where_and_order, bool with_source = false) {
+  std::string cols = internal::kRowColumns;
+  if (!with_source) cols.replace(cols.find("c.source,"), 9, "'',");
+  return fmt::format("SELECT {} FROM candidates c LEFT JOIN evaluations e ON e.id = c.primary_eval {}", cols,
+                     where_and_order);
 }
 
 template <class BindFn>
@@ -114,8 +119,17 @@ Result<std::optional<std::int64_t>> Archive::FindByHash(const std::string& task,
   return std::optional<std::int64_t>();
 }
 
-Result<std::optional<Row>> Archive::Get(std::int64_t id) {
-  auto rows = Rows(impl_->db, RowSql("WHERE c.id = ?"), [&](Stmt& s) { s.Bind(1, id); });
+Result<std::optional<Row>> Archive::Get(std::int64_t id, std::size_t max_source_bytes) {
+  std::string sql = RowSql("WHERE c.id = ?1", true);
+  if (max_source_bytes != SIZE_MAX) {
+    // Leave big sources on disk: reading megabytes to show a summary is waste.
+    auto at = sql.find("c.source,");
+    sql.replace(at, 9, "CASE WHEN c.source_bytes <= ?2 THEN c.source ELSE '' END,");
+  }
+  auto rows = Rows(impl_->db, sql, [&](Stmt& s) {
+    s.Bind(1, id);
+    if (max_source_bytes != SIZE_MAX) s.Bind(2, static_cast<std::int64_t>(max_source_bytes));
+  });
   if (!rows) return tl::unexpected(rows.error());
   if (rows->empty()) return std::optional<Row>();
   return std::optional<Row>(rows->front());
@@ -188,7 +202,7 @@ Result<std::vector<Row>> Archive::Search(const std::string& text, int limit) {
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
   std::vector<Row> out;
   for (auto id : ids) {
-    auto r = Get(id);
+    auto r = Get(id, 0);
     if (!r) return tl::unexpected(r.error());
     if (*r) out.push_back(**r);
   }
@@ -200,7 +214,7 @@ Result<std::vector<Row>> Archive::Lineage(std::int64_t id) {
   std::set<std::int64_t> seen;
   std::optional<std::int64_t> cur = id;
   while (cur && seen.insert(*cur).second) {
-    auto r = Get(*cur);
+    auto r = Get(*cur, 0);  // metrics and links; no sources
     if (!r) return tl::unexpected(r.error());
     if (!*r) {
       if (out.empty()) return tl::unexpected(fmt::format("no candidate {}", id));

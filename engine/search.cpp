@@ -72,6 +72,10 @@ std::string Trunc(const std::string& s, std::size_t n) {
   return s.size() <= n ? s : s.substr(0, n) + "\n[... truncated ...]\n";
 }
 
+// Inspirations and their parents bigger than this are summarised without
+// their source (the prompt shows their intent and metrics only).
+constexpr std::size_t kBigSource = 200000;
+
 struct TaskSpec {
   std::string description, objective, edit_rules;
   bool whole_file = false;
@@ -296,7 +300,7 @@ void Search::Proposer(int index) {
       parent = **row;
       if (auto ins = s_.archive->SampleInspirations(o_.task, parent_id, 3, s_.rng))
         for (auto id : *ins)
-          if (auto r = s_.archive->Get(id); r && *r) insp_rows.push_back(**r);
+          if (auto r = s_.archive->Get(id, kBigSource); r && *r) insp_rows.push_back(**r);
       if (auto f = s_.archive->RecentFailures(parent_id, 3)) failures = *f;
       if (s_.offline_fallback > 0) {
         --s_.offline_fallback;
@@ -325,18 +329,19 @@ void Search::Proposer(int index) {
     std::vector<genome::Genome> insp_genomes;
     std::string insp_text;
     for (const auto& r : insp_rows) {
-      // Recombination needs knobs; megabyte generated sources have none.
-      if (r.candidate.source.size() < (1u << 20))
+      // Recombination needs knobs; megabyte generated sources have none (and
+      // were not even read: see kBigSource).
+      if (!r.candidate.source.empty())
         if (auto g = genome::Genome::Parse(r.candidate.source)) insp_genomes.push_back(*g);
       std::string diff = "(root)";
       std::string change;
       if (r.candidate.parent) {
         std::lock_guard<std::mutex> l(s_.mu);
-        if (auto pr = s_.archive->Get(*r.candidate.parent); pr && *pr) {
+        if (auto pr = s_.archive->Get(*r.candidate.parent, kBigSource); pr && *pr) {
           genome::DiffOptions d;
           d.from_name = fmt::format("candidate {}", *r.candidate.parent);
           d.to_name = fmt::format("candidate {}", r.candidate.id);
-          const bool huge = (*pr)->candidate.source.size() > 200000 || r.candidate.source.size() > 200000;
+          const bool huge = (*pr)->candidate.source_bytes > 200000 || r.candidate.source_bytes > 200000;
           diff = huge ? std::string("(a generated source too large to diff)\n")
                       : Trunc(genome::UnifiedDiff((*pr)->candidate.source, r.candidate.source, d), 3000);
           if ((*pr)->best && r.best) change = fmt::format(" ({} -> {})", Metrics(o_.task, (*pr)->best), Metrics(o_.task, r.best));

@@ -386,3 +386,21 @@ TEST_CASE("SIGKILL of a writer at random moments loses no acknowledged attempt")
   CHECK(missing == 0);
   MESSAGE(acked.size() << " acknowledged attempts over 12 kills, all present");
 }
+
+TEST_CASE("summaries of big candidates leave the source on disk") {
+  TempDb t("big");
+  auto a = MustOpen(t.path);
+  const std::string big(300000, 'x');
+  auto id = a->Record(MakeAttempt("toy", big, std::nullopt, 0, 1, true)).value();
+  auto full = a->Get(id).value();
+  REQUIRE(full.has_value());
+  CHECK(full->candidate.source == big);
+  CHECK(full->candidate.source_bytes == big.size());
+  auto summary = a->Get(id, 1000).value();
+  REQUIRE(summary.has_value());
+  CHECK(summary->candidate.source.empty());
+  CHECK(summary->candidate.source_bytes == big.size());
+  CHECK(summary->best.has_value());  // everything else is there
+  auto small = a->Record(MakeAttempt("toy", "small", std::nullopt, 0, 1, true)).value();
+  CHECK(a->Get(small, 1000).value()->candidate.source == "small");
+}

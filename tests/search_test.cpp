@@ -294,7 +294,9 @@ TEST_CASE("cli agent: a coding-agent command edits the candidate in a scratch fo
   REQUIRE(a.has_value());
   auto rows = (*a)->List({1, "dally_parity", "", 0}).value();
   REQUIRE(rows.size() == 2);  // the baseline and the cli agent's child
-  CHECK(rows.front().candidate.source.find("constexpr int kSlots = 15;") != std::string::npos);
+  auto child = (*a)->Get(rows.front().candidate.id).value();
+  REQUIRE(child.has_value());
+  CHECK(child->candidate.source.find("constexpr int kSlots = 15;") != std::string::npos);
   CHECK(rows.front().candidate.intent == "Use 15 slots instead of 16.");
   CHECK(rows.front().candidate.status == "evaluated");
   Ran missing = Ergon("run --task dally_parity --agent cli --db '" + db.path.string() + "'");
