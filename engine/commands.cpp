@@ -15,17 +15,6 @@
 namespace ergon::engine {
 namespace {
 
-std::string ReadText(const std::string& path, bool& ok) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  ok = f != nullptr;
-  std::string s;
-  if (!f) return s;
-  char buf[65536];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, f)) s.append(buf, n);
-  std::fclose(f);
-  return s;
-}
-
 // Records one manual evaluation: a run per call, the candidate once per
 // source (by content hash), the evaluation keyed as the archive keys them.
 tl::expected<std::int64_t, std::string> RecordManual(const std::string& db, const std::string& task,
@@ -168,12 +157,12 @@ int CmdEval(const EvalArgs& a, bool json) {
     return 1;
   }
   const std::string path = a.file.empty() ? *home + "/evaluators/" + a.task + "/baseline.cpp" : a.file;
-  bool ok = false;
-  std::string source = ReadText(path, ok);
-  if (!ok) {
+  auto text = ReadFile(path);
+  if (!text) {
     fmt::print(stderr, "ergon eval: cannot read {}\n", path);
     return 1;
   }
+  const std::string& source = *text;
   EvalRequest q;
   q.task = a.task;
   q.source = source;

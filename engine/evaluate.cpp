@@ -1,5 +1,7 @@
 #include "engine/evaluate.h"
 
+#include <optional>
+
 #include <fmt/core.h>
 
 #include "evaluators/dally_parity_task.h"
@@ -26,12 +28,24 @@ EvalOutcome Evaluate(const EvalRequest& q) {
   }
   if (q.task != "dally_parity" && q.task != "sparse_parity") return usage(fmt::format("no harness for task '{}'", q.task));
 
-  auto sb = sandbox::Sandbox::Create();
-  if (!sb) {
-    o.error = sb.error();
-    o.stage = "sandbox";
-    return o;
+  std::optional<sandbox::Sandbox> own;
+  if (!q.sandbox) {
+    auto made = sandbox::Sandbox::Create();
+    if (!made) {
+      o.error = made.error();
+      o.stage = "sandbox";
+      return o;
+    }
+    own = std::move(*made);
   }
+  const sandbox::Sandbox* sb = q.sandbox ? q.sandbox : &*own;
+  // The fields both task reports share.
+  auto take = [&](const auto& r) {
+    o.ran = r.ran;
+    o.error = r.status;
+    o.stage = r.stage;
+    o.feedback = r.feedback;
+  };
   if (q.task == "dally_parity") {
     evaluators::DallyEvalRequest d;
     d.source = q.source;
@@ -41,10 +55,7 @@ EvalOutcome Evaluate(const EvalRequest& q) {
     d.generator_cpu_s = q.timeout_s;
     d.suites_dir = q.home + "/evaluators/dally_parity/suites";
     auto r = evaluators::EvaluateDallyParity(*sb, d);
-    o.ran = r.ran;
-    o.error = r.status;
-    o.stage = r.stage;
-    o.feedback = r.feedback;
+    take(r);
     o.json = evaluators::DallyReportJson(r);
     if (r.ran)
       o.text = fmt::format("cost {}  recovery {:.6f} ({}/{})  lines {}  suite {}  generator {:.2f} s wall, {:.2f} s cpu  "
@@ -62,10 +73,7 @@ EvalOutcome Evaluate(const EvalRequest& q) {
   l.instances = q.instances ? static_cast<int>(q.instances) : 3;
   l.timeout_s = q.timeout_s;
   auto r = evaluators::EvaluateSparseParity(*sb, l);
-  o.ran = r.ran;
-  o.error = r.status;
-  o.stage = r.stage;
-  o.feedback = r.feedback;
+  take(r);
   o.json = evaluators::LearnReportJson(r);
   if (r.ran) {
     o.text = fmt::format("accuracy {:.4f} ({})  energy {}  wall {:.2f} s  cpu {:.2f} s per instance  meter {}  suite {}",

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/record.h"
+#include "sandbox/sandbox.h"
 
 namespace ergon::engine {
 
@@ -18,6 +19,9 @@ struct EvalRequest {
   std::size_t instances = 0; // 0 = the task's default
   double timeout_s = 120;
   std::string home;          // ergon's data folder
+  // A sandbox to reuse (a search makes one for the whole run); null: make
+  // one for this call.
+  const sandbox::Sandbox* sandbox = nullptr;
 };
 
 struct EvalOutcome {

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <fmt/core.h>
 
@@ -34,6 +36,14 @@ tl::expected<std::string, std::string> FindHome(const HomeSearch& where) {
     tried += " " + p.string();
   }
   return tl::unexpected("cannot find ergon's evaluators/ folder (tried:" + tried + "); set ERGON_HOME");
+}
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return std::nullopt;
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
 }
 
 tl::expected<std::string, std::string> FindHome() {

@@ -1,6 +1,7 @@
 // Where ergon's data lives (task folders, prompt templates).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,8 @@ tl::expected<std::string, std::string> FindHome(const HomeSearch& where);
 
 // FindHome for this process.
 tl::expected<std::string, std::string> FindHome();
+
+// A whole file (candidates, task specs, templates), or nullopt if unreadable.
+std::optional<std::string> ReadFile(const std::string& path);
 
 }  // namespace ergon::engine

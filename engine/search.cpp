@@ -22,12 +22,14 @@
 #include "archive/archive.h"
 #include "engine/agents/agent.h"
 #include "engine/evaluate.h"
+#include "engine/home.h"
 #include "engine/record.h"
 #include "engine/transforms.h"
 #include "genome/diff.h"
 #include "genome/edit.h"
 #include "genome/genome.h"
 #include "prompts/render.h"
+#include "sandbox/sandbox.h"
 
 namespace ergon::engine {
 namespace {
@@ -46,12 +48,7 @@ void OnInterrupt(int) {
   }
 }
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+std::string Slurp(const fs::path& p) { return ReadFile(p.string()).value_or(""); }
 
 std::string Metrics(const std::string& task, const std::optional<archive::Evaluation>& e) {
   if (!e) return "not evaluated";
@@ -160,6 +157,7 @@ class Search {
   TaskSpec spec_;
   Shared s_;
   std::unique_ptr<Agent> agent_, offline_;
+  std::optional<sandbox::Sandbox> sandbox_;  // one for the whole run
   Clock::time_point t0_ = Clock::now();
   bool tty_ = false;
   int evaluators_ = 1;
@@ -511,6 +509,7 @@ void Search::EvaluateJob(Job job) {
     q.instances = static_cast<std::size_t>(o_.instances);
     q.timeout_s = o_.eval_timeout_s;
     q.home = o_.home;
+    q.sandbox = &*sandbox_;
     const auto e0 = Clock::now();
     EvalOutcome out = Evaluate(q);
     const double eval_took = std::chrono::duration<double>(Clock::now() - e0).count();
@@ -617,10 +616,16 @@ int Search::Run() {
     return 2;
   }
   spec_ = *spec;
+  auto sb = sandbox::Sandbox::Create();
+  if (!sb) {
+    fmt::print(stderr, "ergon run: {}\n", sb.error());
+    return 1;
+  }
+  sandbox_ = std::move(*sb);
   // The agent.
-  offline_ = MakeOfflineAgent(TransformFor(o_.task));
+  offline_ = MakeOfflineAgent(TransformFor(o_.task, &*sandbox_));
   if (o_.agent == "offline") {
-    agent_ = MakeOfflineAgent(TransformFor(o_.task));
+    agent_ = MakeOfflineAgent(TransformFor(o_.task, &*sandbox_));
   } else if (o_.agent == "openai" || o_.agent == "anthropic") {
     HttpAgentOptions h;
     h.kind = o_.agent;
@@ -706,6 +711,7 @@ int Search::Run() {
     q.instances = static_cast<std::size_t>(o_.instances);
     q.timeout_s = o_.eval_timeout_s;
     q.home = o_.home;
+    q.sandbox = &*sandbox_;
     EvalOutcome out = Evaluate(q);
     if (!out.ran) {
       fmt::print(stderr, "ergon run: the baseline does not run: {} ({})\n", out.error, out.stage);
@@ -786,8 +792,8 @@ int Search::Run() {
   if (b.best)
     fmt::print("baseline: candidate {}  {}\n", b.candidate.id, Metrics(o_.task, b.best));
   if (o_.task == "dally_parity") {
+    auto rows = s_.archive->List({std::nullopt, o_.task, "evaluated", 0});
     for (double band : {1.0, 0.8, 0.6, 0.4, 0.2}) {
-      auto rows = s_.archive->List({std::nullopt, o_.task, "evaluated", 0});
       std::optional<archive::Row> best;
       if (rows)
         for (const auto& r : *rows)

@@ -50,9 +50,7 @@ std::string Unbase64(const std::string& in) {
 constexpr const char* kOriginBegin = "// ergon-origin-base64-begin";
 constexpr const char* kOriginEnd = "// ergon-origin-base64-end";
 
-tl::expected<std::string, std::string> OptimiseGenerator(const std::string& source) {
-  auto sb = sandbox::Sandbox::Create();
-  if (!sb) return tl::unexpected(sb.error());
+tl::expected<std::string, std::string> OptimiseGenerator(const sandbox::Sandbox* sb, const std::string& source) {
   auto dir = sandbox::ScratchDir::Create(*sb, "ergon-transform-");
   if (!dir) return tl::unexpected(dir.error());
   sandbox::CompileRequest c;
@@ -113,8 +111,9 @@ std::optional<std::string> OriginOf(const std::string& source) {
   return Unbase64(clean);
 }
 
-Transform TransformFor(const std::string& task) {
-  if (task == "dally_parity") return OptimiseGenerator;
+Transform TransformFor(const std::string& task, const sandbox::Sandbox* sandbox) {
+  if (task == "dally_parity" && sandbox)
+    return [sandbox](const std::string& source) { return OptimiseGenerator(sandbox, source); };
   return nullptr;
 }
 
