@@ -23,27 +23,13 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/archive.h"
+#include "run_ergon.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
 
-struct Ran {
-  int code;
-  std::string out;
-};
-
-Ran Ergon(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + " '" + ERGON_BINARY + "' " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
 std::string Slurp(const fs::path& p) {
   std::ifstream f(p);
