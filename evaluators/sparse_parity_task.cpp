@@ -3,7 +3,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <glob.h>
 #include <sstream>
 
 #include <fmt/core.h>
@@ -44,15 +43,6 @@ tl::expected<std::vector<std::uint8_t>, std::string> ReadPredictions(const fs::p
   if (static_cast<int>(out.size()) != rows)
     return tl::unexpected(fmt::format("predictions.txt has {} rows; the test set has {}", out.size(), rows));
   return out;
-}
-
-std::vector<std::string> NvidiaDevices() {
-  std::vector<std::string> devs;
-  glob_t g{};
-  if (::glob("/dev/nvidia*", 0, nullptr, &g) == 0)
-    for (std::size_t i = 0; i < g.gl_pathc; ++i) devs.emplace_back(g.gl_pathv[i]);
-  ::globfree(&g);
-  return devs;
 }
 
 }  // namespace
@@ -113,11 +103,11 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
     spec.read_only_paths = {build->path()};
     spec.limits.wall_s = q.timeout_s;
     spec.limits.cpu_s = q.timeout_s;
-    spec.limits.address_space = q.cuda || q.meter == "nvml" ? 0 : (8ull << 30);
+    spec.limits.address_space = 8ull << 30;
     spec.limits.file_size = 64ull << 20;
     spec.limits.stdout_cap = 1 << 20;
     spec.limits.stderr_cap = 16 << 10;
-    if (q.cuda || q.meter == "nvml") spec.devices = NvidiaDevices();
+    if (q.cuda || q.meter == "nvml") sandbox::GrantGpuAccess(spec);
 
     tl::expected<sandbox::RunResult, std::string> ran = tl::unexpected(std::string("not run"));
     if (nvml) {

@@ -134,6 +134,12 @@ class Sandbox {
   std::shared_ptr<const std::string> init_copy_;
 };
 
+// The /dev/nvidia* nodes of this host (none on a machine without a driver).
+std::vector<std::string> NvidiaDeviceNodes();
+// Lets a run use the GPU: binds the device nodes, lifts RLIMIT_AS, and passes
+// the host's LD_LIBRARY_PATH and CUDA_VISIBLE_DEVICES so the driver is found.
+void GrantGpuAccess(RunSpec& spec);
+
 // Creates a fresh private directory under `parent` (default: $TMPDIR or /tmp)
 // that the sandbox uid can write. Removing it is the caller's job; see
 // ScratchDir for an owner that does.

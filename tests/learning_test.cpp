@@ -232,3 +232,20 @@ TEST_CASE("the CUDA baseline learner compiles with nvcc (skipped without nvcc)")
   REQUIRE(out.has_value());
   CHECK_MESSAGE(out->ok, out->diagnostics);
 }
+
+TEST_CASE("the CUDA baseline learner learns on the GPU (skipped without one)") {
+  if (ergon::sandbox::NvidiaDeviceNodes().empty() || !NvmlMeter::Open()) {
+    MESSAGE("SKIPPED (visible): no NVIDIA GPU on this machine");
+    return;
+  }
+  LearnEvalRequest q;
+  q.source = Slurp(fs::path(ERGON_SOURCE_DIR) / "evaluators/sparse_parity/baseline.cu");
+  q.cuda = true;
+  q.meter = "wall";
+  q.instances = 1;
+  q.timeout_s = 120;
+  LearnEvalReport r = EvaluateSparseParity(Box(), q);
+  INFO("stage ", r.stage, ": ", r.status, "\n", r.feedback);
+  REQUIRE(r.ran);
+  CHECK(r.accuracy >= 0.95);
+}

@@ -1,48 +1,89 @@
 #!/usr/bin/env bash
-# GPU checks for a machine with an NVIDIA GPU, in one go, within 5 minutes.
-# Run from the repository root after building (the device machine has no
-# network: carry build/ with it):
+# GPU checks for a machine with an NVIDIA GPU, in one go, within 6 minutes.
+# Run from the repository root. Either after building here (build/ergon), or on
+# a machine without ergon's libraries after `bash tests/device/pack.sh` has
+# written .devkit/ (carry it along):
 #   bash tests/device/run.sh [OUTDIR]
-# Prints (and writes to OUTDIR/device-report.txt): the GPU, the energy
-# counter's update period, the idle power, and the CUDA baseline learner's
-# energy on 3 instances with its coefficient of variation; then the nvml and
-# CUDA test cases.
+# Prints (and writes to OUTDIR/device-report.txt): the machine, the GPU, the
+# energy counter's update period and idle power, and for every CUDA learner
+# under evaluators/*/ its energy under the nvml meter on 3 instances with the
+# coefficient of variation, and a CPU reference; then the test cases that need
+# a GPU.
 set -uo pipefail
 out=${1:-${OUT:-/tmp}}
 mkdir -p "$out"
 report="$out/device-report.txt"
-ergon=${ERGON:-build/ergon}
 exec > >(tee "$report") 2>&1
+root=$PWD
 
-echo "== device check $(date -u +%FT%TZ)"
+if [ -d .devkit ]; then
+  # Only the libraries this machine lacks: its own are newer and shared with
+  # nvcc and the driver.
+  mkdir -p /tmp/ergon-devlib
+  for lib in .devkit/lib/*; do
+    so=$(basename "$lib")
+    ldconfig -p | grep -q "[[:space:]]$so[[:space:]]" || ln -sf "$root/$lib" "/tmp/ergon-devlib/$so"
+  done
+  export LD_LIBRARY_PATH="/tmp/ergon-devlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export PATH="$root/.devkit/bin:$PATH"
+  ergon=$root/.devkit/bin/ergon
+  learning_test=$root/.devkit/bin/learning_test
+  # The binaries were built in /work/main and look for their data there.
+  if [ ! -e /work/main ]; then mkdir -p /work && ln -s "$root" /work/main; fi
+  export ERGON_HOME=$root
+else
+  ergon=${ERGON:-build/ergon}
+  learning_test=build/tests/learning_test
+fi
+echo "libraries taken from .devkit: $(ls /tmp/ergon-devlib 2>/dev/null | tr '\n' ' ')"
+
+echo "== machine $(date -u +%FT%TZ)"
+uname -r; grep PRETTY_NAME /etc/os-release
 nvidia-smi --query-gpu=name,driver_version,power.draw,clocks.sm,clocks.mem --format=csv || echo "nvidia-smi failed"
+ls -l /dev/nvidia* 2>&1 | head
+ldconfig -p | grep -E 'libcuda.so|libnvidia-ml.so' | head -4
+echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+command -v nvcc g++ bwrap valgrind
 "$ergon" doctor
 
-echo "== CUDA baseline, nvml meter, 3 instances (dev suite)"
-json=$(timeout 240 "$ergon" eval --task sparse_parity evaluators/sparse_parity/baseline.cu --meter nvml \
-       --instances 3 --timeout 60 --json)
-rc=$?
-echo "$json" > "$out/nvml-eval.json"
-echo "exit $rc"
-echo "$json" | python3 -c '
-import json, statistics, sys
-r = json.load(sys.stdin)
-print("status", r["status"], "accuracy", r["accuracy"])
-per = r.get("per_instance", [])
-e = [p["energy_j"] for p in per]
-sub = [p["idle_subtracted_j"] for p in per]
-for i, p in enumerate(per):
-    print(f"instance {i+1}: total {p[\"energy_j\"]:.3f} J, idle-subtracted {p[\"idle_subtracted_j\"]:.3f} J, "
-          f"idle {p[\"idle_w\"]:.1f} W, counter period {p[\"update_period_s\"]*1e3:.1f} ms, wall {p[\"wall_s\"]:.2f} s, "
-          f"host cpu {p[\"cpu_s\"]:.2f} s")
-if len(e) > 1:
-    print(f"energy mean {statistics.mean(e):.3f} J, CV {statistics.stdev(e)/statistics.mean(e):.3%}; "
-          f"idle-subtracted mean {statistics.mean(sub):.3f} J, CV {statistics.stdev(sub)/abs(statistics.mean(sub)):.3%}")
-' || echo "(could not summarise: see $out/nvml-eval.json)"
+echo "== nvcc outside the sandbox (is the toolchain sane?)"
+cat > /tmp/ergon-hello.cu <<'CU'
+#include <cstdio>
+__global__ void add_one(int* x) { x[threadIdx.x] += 1; }
+int main() {
+  int* d; int h[4] = {1, 2, 3, 4};
+  if (cudaMalloc(&d, sizeof h) != cudaSuccess) { std::puts("cudaMalloc failed"); return 1; }
+  cudaMemcpy(d, h, sizeof h, cudaMemcpyHostToDevice);
+  add_one<<<1, 4>>>(d);
+  cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost);
+  std::printf("hello %d %d %d %d (%s)\n", h[0], h[1], h[2], h[3], cudaGetErrorString(cudaGetLastError()));
+  return 0;
+}
+CU
+t0=$(date +%s.%N)
+nvcc -O2 -std=c++17 -o /tmp/ergon-hello /tmp/ergon-hello.cu && /tmp/ergon-hello
+echo "nvcc compile+run: $(python3 -c "print(round($(date +%s.%N) - $t0, 2))") s"
+echo "== the same program inside bubblewrap as uid 65534 with the device nodes bound (the sandbox's shape)"
+hd=$(mktemp -d /var/tmp/ergon-hello-XXXXXX); cp /tmp/ergon-hello "$hd/"; chmod 755 "$hd" "$hd/ergon-hello"
+devs=(); for d in /dev/nvidia*; do devs+=(--dev-bind "$d" "$d"); done
+bwrap --unshare-all --die-with-parent --new-session --cap-drop ALL --unshare-user --uid 65534 --gid 65534 \
+  --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp "${devs[@]}" --bind "$hd" "$hd" --chdir "$hd" --clearenv \
+  --setenv PATH /usr/local/bin:/usr/bin:/bin --setenv LD_LIBRARY_PATH "$LD_LIBRARY_PATH" -- "$hd/ergon-hello"
+echo "exit $?"
 
-echo "== CPU reference on the same suite (wall meter), for accuracy"
-timeout 60 "$ergon" eval --task sparse_parity --meter wall --instances 3
+for cu in evaluators/*/*.cu; do
+  task=$(basename "$(dirname "$cu")")
+  echo "== $cu: nvml meter, 3 instances (dev suite)"
+  json=$(timeout 240 "$ergon" eval --task "$task" "$cu" --meter nvml --instances 3 --timeout 60 --json)
+  echo "exit $?"
+  echo "$json" > "$out/nvml-$task.json"
+  echo "$json" | python3 tests/device/summarise_nvml.py || echo "(could not summarise: see $out/nvml-$task.json)"
+  echo "== $cu: wall meter, 3 instances (GPU time without the meter's edges)"
+  timeout 120 "$ergon" eval --task "$task" "$cu" --meter wall --instances 3 --timeout 60
+  echo "== $task: the CPU baseline, wall meter, 3 instances (reference accuracy)"
+  timeout 60 "$ergon" eval --task "$task" --meter wall --instances 3
+done
 
 echo "== test cases that need the GPU"
-timeout 120 build/tests/learning_test -tc="nvml*,the CUDA baseline*" -s | tail -20
-echo "== done"
+timeout 200 "$learning_test" -tc="nvml*,the CUDA baseline*" 2>&1 | tail -40
+echo "== done $(date -u +%FT%TZ)"
