@@ -117,6 +117,8 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
       out.idle_w = reading->idle_w;
       out.idle_subtracted_j = reading->idle_subtracted_j;
       out.update_period_s = reading->update_period_s;
+      out.window_s = reading->window_s;
+      out.slack_s = reading->slack_s;
     } else {
       ran = sb.Run(spec);
     }
@@ -193,6 +195,8 @@ std::string LearnReportJson(const LearnEvalReport& r) {
       e["idle_w"] = o.idle_w;
       e["idle_subtracted_j"] = o.idle_subtracted_j;
       e["update_period_s"] = o.update_period_s;
+      e["window_s"] = o.window_s;
+      e["slack_s"] = o.slack_s;
     }
     per.push_back(e);
   }

@@ -36,7 +36,7 @@ struct InstanceOutcome {
   std::optional<double> energy_j;
   learning::EnergyBreakdown components;  // cachemodel
   learning::CacheCounts counts;          // cachemodel
-  double idle_w = 0, idle_subtracted_j = 0, update_period_s = 0;  // nvml
+  double idle_w = 0, idle_subtracted_j = 0, update_period_s = 0, window_s = 0, slack_s = 0;  // nvml
 };
 
 struct LearnEvalReport {

@@ -17,10 +17,12 @@
 namespace ergon::evaluators::learning {
 
 struct NvmlReading {
-  double total_j = 0;          // energy between the edges around the run
+  double total_j = 0;          // energy of the run's window (edge slack taken out)
   double idle_w = 0;           // measured just before
   double idle_subtracted_j = 0;  // total_j - idle_w * window_s
-  double window_s = 0;         // edge-to-edge time
+  double window_s = 0;         // from the counter edge the run started on to its end
+  double slack_s = 0;          // from the run's end to the next counter edge
+  double after_w = 0;          // power over the period after that edge
   double update_period_s = 0;  // observed counter period
   unsigned sm_clock_mhz = 0, mem_clock_mhz = 0;
   std::string device_name;
@@ -44,6 +46,7 @@ class NvmlMeter {
   std::unique_ptr<Api> api_;
   void* lib_ = nullptr;
   void* device_ = nullptr;
+  bool initialised_ = false;
 };
 
 }  // namespace ergon::evaluators::learning
