@@ -1,5 +1,7 @@
 // Opening, schema and migrations, and writing.
+#include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -96,6 +98,24 @@ CREATE TABLE migrations(
   UNIQUE(candidate_id, to_island));
 CREATE INDEX migrations_by_island ON migrations(to_island, candidate_id);
 CREATE VIRTUAL TABLE search USING fts5(candidate_id UNINDEXED, body);
+)sql",
+    // Version 2: metrics are named by their task, one row each, instead of a
+    // fixed union of two tasks' columns. The old columns move over, then go.
+    R"sql(
+CREATE TABLE evaluation_metrics(
+  evaluation_id INTEGER NOT NULL REFERENCES evaluations(id), name TEXT NOT NULL, value REAL NOT NULL,
+  PRIMARY KEY(evaluation_id, name)) WITHOUT ROWID;
+CREATE INDEX evaluation_metrics_by_name ON evaluation_metrics(name, value);
+INSERT INTO evaluation_metrics SELECT id, 'accuracy', accuracy FROM evaluations WHERE accuracy IS NOT NULL;
+INSERT INTO evaluation_metrics SELECT id, 'recovery', recovery FROM evaluations WHERE recovery IS NOT NULL;
+INSERT INTO evaluation_metrics SELECT id, 'energy_j', energy_j FROM evaluations WHERE energy_j IS NOT NULL;
+INSERT INTO evaluation_metrics SELECT id, 'cost', cost FROM evaluations WHERE cost IS NOT NULL;
+INSERT INTO evaluation_metrics SELECT id, 'wall_s', wall_s FROM evaluations WHERE wall_s IS NOT NULL;
+ALTER TABLE evaluations DROP COLUMN accuracy;
+ALTER TABLE evaluations DROP COLUMN recovery;
+ALTER TABLE evaluations DROP COLUMN energy_j;
+ALTER TABLE evaluations DROP COLUMN cost;
+ALTER TABLE evaluations DROP COLUMN wall_s;
 )sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
@@ -230,29 +250,55 @@ std::string UpdateFront(sqlite3* db, const std::string& task, std::int64_t id, c
   return add.failed() ? add.error() : std::string();
 }
 
+bool ValidMetricName(const std::string& n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') return false;
+  return true;
+}
+
 std::int64_t InsertEvaluation(sqlite3* db, std::int64_t cand, const Evaluation& e, std::string& err) {
+  for (const auto& [name, value] : e.metrics.values) {
+    if (!ValidMetricName(name)) {
+      err = fmt::format("metric name '{}' is not letters, digits, '_' and '.'", name);
+      return 0;
+    }
+    if (!std::isfinite(value)) {
+      err = fmt::format("metric {} is not a finite number", name);
+      return 0;
+    }
+  }
   Stmt s(db,
          "INSERT INTO evaluations(candidate_id, evaluator_version, meter, device, suite, status, gate_passed, fitness, "
-         "accuracy, recovery, energy_j, cost, wall_s, components, feedback, created_at) "
-         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+         "components, feedback, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?) "
          "ON CONFLICT(candidate_id, evaluator_version, meter, device, suite) DO UPDATE SET status=excluded.status, "
-         "gate_passed=excluded.gate_passed, fitness=excluded.fitness, accuracy=excluded.accuracy, "
-         "recovery=excluded.recovery, energy_j=excluded.energy_j, cost=excluded.cost, wall_s=excluded.wall_s, "
-         "components=excluded.components, feedback=excluded.feedback, created_at=excluded.created_at");
+         "gate_passed=excluded.gate_passed, fitness=excluded.fitness, components=excluded.components, "
+         "feedback=excluded.feedback, created_at=excluded.created_at RETURNING id");
   s.Bind(1, cand).Bind(2, e.evaluator_version).Bind(3, e.meter).Bind(4, e.device).Bind(5, e.suite).Bind(6, e.status);
-  s.Bind(7, e.gate_passed ? 1 : 0).Bind(8, e.fitness).Bind(9, e.metrics.accuracy).Bind(10, e.metrics.recovery);
-  s.Bind(11, e.metrics.energy_j).Bind(12, e.metrics.cost).Bind(13, e.metrics.wall_s).Bind(14, e.metrics.components);
-  s.Bind(15, e.feedback).Bind(16, e.created_at ? e.created_at : internal::Now());
-  s.Step();
-  if (!s.ok() || s.failed()) {
-    err = s.error();
+  s.Bind(7, e.gate_passed ? 1 : 0).Bind(8, e.fitness).Bind(9, e.metrics.components);
+  s.Bind(10, e.feedback).Bind(11, e.created_at ? e.created_at : internal::Now());
+  if (!s.Step()) {
+    err = s.ok() && !s.failed() ? std::string("evaluation vanished") : s.error();
     return 0;
   }
-  Stmt id(db, "SELECT id FROM evaluations WHERE candidate_id=? AND evaluator_version=? AND meter=? AND device=? AND suite=?");
-  id.Bind(1, cand).Bind(2, e.evaluator_version).Bind(3, e.meter).Bind(4, e.device).Bind(5, e.suite);
-  if (!id.Step()) {
-    err = "evaluation vanished";
+  const std::int64_t eid = s.Int(0);
+  s.Step();  // finish the statement (RETURNING yields one row)
+  Stmt clear(db, "DELETE FROM evaluation_metrics WHERE evaluation_id=?");
+  clear.Bind(1, eid);
+  clear.Step();
+  if (clear.failed()) {
+    err = clear.error();
     return 0;
+  }
+  Stmt put(db, "INSERT INTO evaluation_metrics(evaluation_id, name, value) VALUES(?,?,?)");
+  for (const auto& [name, value] : e.metrics.values) {
+    put.Reset();
+    put.Bind(1, eid).Bind(2, name).Bind(3, value);
+    put.Step();
+    if (put.failed()) {
+      err = put.error();
+      return 0;
+    }
   }
   if (!e.feedback.empty()) {
     Stmt fts(db, "INSERT INTO search(candidate_id, body) VALUES(?, ?)");
@@ -260,7 +306,7 @@ std::int64_t InsertEvaluation(sqlite3* db, std::int64_t cand, const Evaluation& 
     fts.Step();
     if (fts.failed()) err = fts.error();
   }
-  return id.Int(0);
+  return eid;
 }
 
 }  // namespace

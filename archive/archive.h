@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -25,7 +26,7 @@ namespace ergon::archive {
 template <class T>
 using Result = tl::expected<T, std::string>;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 struct Run {
   std::int64_t id = 0;
@@ -35,10 +36,16 @@ struct Run {
   std::string status = "running";  // running | done | stopped | failed
 };
 
-// Metrics under the names `ergon eval --json` uses. Unset = not measured.
+// Metrics under the names their task gives them (accuracy, energy_j, cost,
+// r2, ...): the archive knows no task and stores any name made of letters,
+// digits, '_' and '.'. Absent = not measured.
 struct Metrics {
-  std::optional<double> accuracy, recovery, energy_j, cost, wall_s;
-  std::string components;  // JSON text
+  std::map<std::string, double> values;
+  std::string components;  // JSON text: the meter's breakdown
+  std::optional<double> Get(const std::string& name) const {
+    auto it = values.find(name);
+    return it == values.end() ? std::nullopt : std::optional<double>(it->second);
+  }
 };
 
 struct Evaluation {
@@ -154,9 +161,12 @@ class Archive {
   Result<std::optional<Row>> Get(std::int64_t id, std::size_t max_source_bytes = SIZE_MAX);
   Result<std::vector<Evaluation>> Evaluations(std::int64_t candidate_id);
   Result<std::vector<Row>> List(const ListFilter& filter);
-  // Gate passed, best first by `by` (energy_j, cost, wall_s: lowest first;
-  // accuracy, recovery, fitness: highest first).
-  Result<std::vector<Row>> Top(const std::string& task, const std::string& by, int limit);
+  // Gate passed, best first by `by`: "fitness" (highest first) or any metric
+  // name (lowest first, or highest with `higher_first`). Candidates without
+  // that metric come last.
+  Result<std::vector<Row>> Top(const std::string& task, const std::string& by, int limit, bool higher_first = false);
+  // The metric names stored for a task's evaluations.
+  Result<std::vector<std::string>> MetricNames(const std::string& task);
   Result<std::vector<Row>> Search(const std::string& text, int limit);
   // The candidate and its ancestors, newest first.
   Result<std::vector<Row>> Lineage(std::int64_t id);

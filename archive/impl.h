@@ -31,6 +31,8 @@ bool Dominates(const std::vector<double>& a, const std::vector<double>& b);
 extern const char* const kRowColumns;
 Row ReadRow(const Stmt& s);
 Evaluation ReadEvaluation(const Stmt& s, int at, std::int64_t candidate_id);
+// Reads each evaluation's named metrics; an error message or empty.
+std::string FillMetrics(sqlite3* db, std::vector<Evaluation*> evals);
 
 }  // namespace internal
 }  // namespace ergon::archive

@@ -13,10 +13,10 @@ namespace internal {
 const char* const kRowColumns =
     "c.id, c.run_id, c.task, c.parent_id, c.island, c.generation, c.source, c.hash, c.edit, c.intent, c.created_at, "
     "c.children, c.gate_passed, c.best_fitness, c.on_front, c.status, "
-    "e.id, e.evaluator_version, e.meter, e.device, e.suite, e.status, e.gate_passed, e.fitness, e.accuracy, "
-    "e.recovery, e.energy_j, e.cost, e.wall_s, e.components, e.feedback, e.created_at, c.source_bytes";
+    "e.id, e.evaluator_version, e.meter, e.device, e.suite, e.status, e.gate_passed, e.fitness, "
+    "e.components, e.feedback, e.created_at, c.source_bytes";
 
-// The 16 evaluation columns, in the order of kRowColumns' "e." part,
+// The 11 evaluation columns, in the order of kRowColumns' "e." part,
 // starting at column `at`.
 Evaluation ReadEvaluation(const Stmt& s, int at, std::int64_t candidate_id) {
   Evaluation e;
@@ -29,15 +29,25 @@ Evaluation ReadEvaluation(const Stmt& s, int at, std::int64_t candidate_id) {
   e.status = s.Text(at + 5);
   e.gate_passed = s.Int(at + 6) != 0;
   e.fitness = s.IsNull(at + 7) ? 0 : s.Real(at + 7);
-  e.metrics.accuracy = s.OptReal(at + 8);
-  e.metrics.recovery = s.OptReal(at + 9);
-  e.metrics.energy_j = s.OptReal(at + 10);
-  e.metrics.cost = s.OptReal(at + 11);
-  e.metrics.wall_s = s.OptReal(at + 12);
-  e.metrics.components = s.Text(at + 13);
-  e.feedback = s.Text(at + 14);
-  e.created_at = s.Real(at + 15);
+  e.metrics.components = s.Text(at + 8);
+  e.feedback = s.Text(at + 9);
+  e.created_at = s.Real(at + 10);
   return e;
+}
+
+// Metrics live in their own table, one row per name: one indexed lookup per
+// evaluation, through one prepared statement.
+std::string FillMetrics(sqlite3* db, std::vector<Evaluation*> evals) {
+  if (evals.empty()) return {};
+  Stmt m(db, "SELECT name, value FROM evaluation_metrics WHERE evaluation_id=?");
+  if (!m.ok()) return m.error();
+  for (Evaluation* e : evals) {
+    m.Reset();
+    m.Bind(1, e->id);
+    while (m.Step()) e->metrics.values[m.Text(0)] = m.Real(1);
+    if (m.failed()) return m.error();
+  }
+  return {};
 }
 
 Row ReadRow(const Stmt& s) {
@@ -60,7 +70,7 @@ Row ReadRow(const Stmt& s) {
   c.on_front = s.Int(14) != 0;
   c.status = s.Text(15);
   if (!s.IsNull(16)) r.best = ReadEvaluation(s, 16, c.id);
-  c.source_bytes = static_cast<std::size_t>(s.Int(32));
+  c.source_bytes = static_cast<std::size_t>(s.Int(27));
   return r;
 }
 
@@ -87,6 +97,10 @@ Result<std::vector<Row>> Rows(sqlite3* db, const std::string& sql, BindFn bind) 
   std::vector<Row> out;
   while (s.Step()) out.push_back(internal::ReadRow(s));
   if (s.failed()) return tl::unexpected(s.error());
+  std::vector<Evaluation*> evals;
+  for (auto& r : out)
+    if (r.best) evals.push_back(&*r.best);
+  if (auto e = internal::FillMetrics(db, evals); !e.empty()) return tl::unexpected(e);
   return out;
 }
 
@@ -137,12 +151,15 @@ Result<std::optional<Row>> Archive::Get(std::int64_t id, std::size_t max_source_
 
 Result<std::vector<Evaluation>> Archive::Evaluations(std::int64_t candidate_id) {
   Stmt s(impl_->db,
-         "SELECT id, evaluator_version, meter, device, suite, status, gate_passed, fitness, accuracy, recovery, "
-         "energy_j, cost, wall_s, components, feedback, created_at FROM evaluations WHERE candidate_id=? ORDER BY id");
+         "SELECT id, evaluator_version, meter, device, suite, status, gate_passed, fitness, "
+         "components, feedback, created_at FROM evaluations WHERE candidate_id=? ORDER BY id");
   s.Bind(1, candidate_id);
   std::vector<Evaluation> out;
   while (s.Step()) out.push_back(internal::ReadEvaluation(s, 0, candidate_id));
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  std::vector<Evaluation*> evals;
+  for (auto& e : out) evals.push_back(&e);
+  if (auto e = internal::FillMetrics(impl_->db, evals); !e.empty()) return tl::unexpected(e);
   return out;
 }
 
@@ -159,19 +176,45 @@ Result<std::vector<Row>> Archive::List(const ListFilter& f) {
   });
 }
 
-Result<std::vector<Row>> Archive::Top(const std::string& task, const std::string& by, int limit) {
-  static const std::set<std::string> lower = {"energy_j", "cost", "wall_s"};
-  static const std::set<std::string> higher = {"accuracy", "recovery", "fitness"};
-  if (!lower.count(by) && !higher.count(by))
-    return tl::unexpected(fmt::format("cannot sort by '{}' (energy_j, cost, wall_s, accuracy, recovery, fitness)", by));
-  std::string key = "e." + by;
-  std::string order = lower.count(by) ? fmt::format("{} IS NULL, {} ASC", key, key) : fmt::format("{} IS NULL, {} DESC", key, key);
+Result<std::vector<Row>> Archive::Top(const std::string& task, const std::string& by, int limit, bool higher_first) {
   std::string where = "WHERE c.gate_passed = 1 AND c.status <> 'overfit'";
   if (!task.empty()) where += " AND c.task = ?1";
-  return Rows(impl_->db, RowSql(fmt::format("{} ORDER BY {}, c.id LIMIT ?2", where, order)), [&](Stmt& s) {
-    if (!task.empty()) s.Bind(1, task);
-    s.Bind(2, limit > 0 ? limit : -1);
-  });
+  if (by == "fitness")
+    return Rows(impl_->db, RowSql(where + " ORDER BY c.best_fitness IS NULL, c.best_fitness DESC, c.id LIMIT ?2"),
+                [&](Stmt& s) {
+                  if (!task.empty()) s.Bind(1, task);
+                  s.Bind(2, limit > 0 ? limit : -1);
+                });
+  // Rank through the metric's own index, then read the rows in that order.
+  const std::string sql = fmt::format(
+      "SELECT c.id FROM candidates c JOIN evaluation_metrics m ON m.evaluation_id = c.primary_eval AND m.name = ?3 "
+      "{} ORDER BY m.value {}, c.id LIMIT ?2",
+      where, higher_first ? "DESC" : "ASC");
+  Stmt s(impl_->db, sql.c_str());
+  if (!s.ok()) return tl::unexpected(s.error());
+  if (!task.empty()) s.Bind(1, task);
+  s.Bind(2, limit > 0 ? limit : -1).Bind(3, by);
+  std::vector<std::int64_t> ids;
+  while (s.Step()) ids.push_back(s.Int(0));
+  if (s.failed()) return tl::unexpected(s.error());
+  std::vector<Row> out;
+  for (auto id : ids) {
+    auto r = Get(id, 0);
+    if (!r) return tl::unexpected(r.error());
+    if (*r) out.push_back(**r);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> Archive::MetricNames(const std::string& task) {
+  Stmt s(impl_->db,
+         "SELECT DISTINCT m.name FROM evaluation_metrics m JOIN evaluations e ON e.id = m.evaluation_id "
+         "JOIN candidates c ON c.id = e.candidate_id WHERE ?1 = '' OR c.task = ?1 ORDER BY m.name");
+  s.Bind(1, task);
+  std::vector<std::string> out;
+  while (s.Step()) out.push_back(s.Text(0));
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
 }
 
 Result<std::vector<Row>> Archive::Search(const std::string& text, int limit) {

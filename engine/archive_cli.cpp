@@ -3,6 +3,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -11,7 +13,7 @@
 #include "engine/commands.h"
 #include "engine/evaluate.h"
 #include "engine/home.h"
-#include "engine/record.h"
+#include "engine/tasks.h"
 #include "genome/diff.h"
 
 namespace ergon::engine {
@@ -27,11 +29,9 @@ void PutMetrics(json& j, const archive::Evaluation& e) {
   j["suite"] = e.suite;
   j["eval_status"] = e.status;
   j["fitness"] = e.fitness;
-  if (e.metrics.accuracy) j["accuracy"] = *e.metrics.accuracy;
-  if (e.metrics.recovery) j["recovery"] = *e.metrics.recovery;
-  if (e.metrics.energy_j) j["energy_j"] = *e.metrics.energy_j;
-  if (e.metrics.cost) j["cost"] = *e.metrics.cost;
-  if (e.metrics.wall_s) j["wall_s"] = *e.metrics.wall_s;
+  // Metrics at the top level (as `ergon eval --json` names them) and together.
+  for (const auto& [name, v] : e.metrics.values) j[name] = v;
+  j["metrics"] = e.metrics.values;
   if (!e.metrics.components.empty()) {
     try {
       j["components"] = json::parse(e.metrics.components);
@@ -63,8 +63,8 @@ json RowJson(const Row& r) {
 
 std::string Fmt(std::optional<double> v, const std::string& name) {
   if (!v) return "-";
-  if (name == "cost") return fmt::format("{:.0f}", *v);
-  if (name == "energy_j") return fmt::format("{:.4e}", *v);
+  if (*v == std::floor(*v) && std::fabs(*v) >= 1e4) return fmt::format("{:.0f}", *v);
+  if (name == "energy_j" || (*v != 0 && std::fabs(*v) < 1e-2)) return fmt::format("{:.4e}", *v);
   return fmt::format("{:.4f}", *v);
 }
 
@@ -74,33 +74,61 @@ std::string Short(std::string s, std::size_t n) {
   return s.size() > n ? s.substr(0, n - 3) + "..." : s;
 }
 
-void PrintTable(const std::vector<Row>& rows) {
+// Tasks as the registry knows them; a task no folder describes any more (an
+// external task whose --tasks was not given) still prints, by its metrics.
+class Specs {
+ public:
+  explicit Specs(const std::vector<std::string>& dirs) {
+    if (auto t = LookupTasks(dirs)) registry_ = std::move(t->registry);
+  }
+  const evaluators::TaskSpec& For(const std::string& task) {
+    if (const auto* s = registry_.Find(task)) return *s;
+    auto& f = fallback_[task];
+    f.name = task;
+    f.minimise = "energy_j";
+    return f;
+  }
+  const evaluators::TaskRegistry& registry() const { return registry_; }
+
+ private:
+  evaluators::TaskRegistry registry_;
+  std::map<std::string, evaluators::TaskSpec> fallback_;
+};
+
+void PrintTable(const std::vector<Row>& rows, Specs& specs) {
   if (rows.empty()) {
     fmt::print("(no candidates)\n");
     return;
   }
-  fmt::print("{:>6} {:>6} {:<13} {:<10} {:<5} {:>12} {:>10} {:>9}  {}\n", "id", "parent", "task", "status", "gate",
-             "cost|energy", "acc|rec", "wall_s", "intent");
+  fmt::print("{:>6} {:>6} {:<14} {:<10} {:<5} {:<40}  {}\n", "id", "parent", "task", "status", "gate", "metrics",
+             "intent");
   for (const auto& r : rows) {
     const auto& c = r.candidate;
-    std::string main = "-", quality = "-", wall = "-";
+    std::string metrics = "-";
     if (r.best) {
-      const auto& m = r.best->metrics;
-      main = m.cost ? Fmt(m.cost, "cost") : Fmt(m.energy_j, "energy_j");
-      quality = m.recovery ? Fmt(m.recovery, "recovery") : Fmt(m.accuracy, "accuracy");
-      wall = Fmt(m.wall_s, "wall_s");
+      const auto& spec = specs.For(c.task);
+      metrics.clear();
+      std::vector<std::string> names = {spec.gate_metric, MainMetric(spec, *r.best)};
+      for (const auto& n : names)
+        if (auto v = r.best->metrics.Get(n)) metrics += fmt::format("{}{} {}", metrics.empty() ? "" : "  ", n, Fmt(v, n));
+      if (metrics.empty()) metrics = "-";
     }
-    fmt::print("{:>6} {:>6} {:<13} {:<10} {:<5} {:>12} {:>10} {:>9}  {}\n", c.id,
-               c.parent ? std::to_string(*c.parent) : "-", Short(c.task, 13), c.status, c.gate_passed ? "yes" : "no",
-               main, quality, wall, Short(c.intent, 40));
+    fmt::print("{:>6} {:>6} {:<14} {:<10} {:<5} {:<40}  {}\n", c.id, c.parent ? std::to_string(*c.parent) : "-",
+               Short(c.task, 14), c.status, c.gate_passed ? "yes" : "no", metrics, Short(c.intent, 40));
   }
 }
 
-int Emit(archive::Archive& a, const Row& row, const std::string& dir) {
+int Emit(archive::Archive& a, const Row& row, const std::string& dir, Specs& specs) {
   const auto& c = row.candidate;
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
     fmt::print(stderr, "ergon: {} exists and is not empty; choose a new folder\n", dir);
+    return 1;
+  }
+  const evaluators::TaskSpec& spec = specs.For(c.task);
+  auto task = specs.registry().Open(c.task);
+  if (!task) {
+    fmt::print(stderr, "ergon: {}\n", task.error());
     return 1;
   }
   fs::create_directories(dir, ec);
@@ -108,41 +136,36 @@ int Emit(archive::Archive& a, const Row& row, const std::string& dir) {
     fmt::print(stderr, "ergon: cannot create {}: {}\n", dir, ec.message());
     return 1;
   }
-  const bool cuda = c.source.find("__global__") != std::string::npos;
-  const std::string file = cuda ? "candidate.cu" : "candidate.cpp";
-  std::ofstream(fs::path(dir) / file) << c.source;
-  const std::string build = cuda ? "nvcc -O2 -std=c++17 -o candidate candidate.cu"
-                                 : "g++ -O2 -std=c++20 -o candidate candidate.cpp";
-  std::ofstream(fs::path(dir) / "build.sh") << "#!/bin/sh\nset -e\ncd \"$(dirname \"$0\")\"\n" << build << "\n";
-  fs::permissions(fs::path(dir) / "build.sh", fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
-  if (auto home = FindHome()) {
-    fs::copy_file(fs::path(*home) / "evaluators" / c.task / "task.json", fs::path(dir) / "task.json",
-                  fs::copy_options::overwrite_existing, ec);
+  const auto files = (*task)->ExportFiles(c.source, LanguageOf(spec, c.source));
+  std::string names;
+  for (const auto& [name, text] : files) {
+    std::ofstream(fs::path(dir) / name, std::ios::binary) << text;
+    if (fs::path(name).extension() == ".sh")
+      fs::permissions(fs::path(dir) / name, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                                fs::perms::others_read | fs::perms::others_exec);
+    names += name + ", ";
   }
-  std::string readme = fmt::format("# ergon candidate {} ({})\n\nBuild: `sh build.sh` (or `{}`).\n\n", c.id, c.task, build);
-  if (c.task == "dally_parity")
-    readme += "Run: `./candidate > program.ir` prints the IR program; score it with the Sutro group's scorer or "
-              "`ergon score program.ir --tier mask32 --suite dev`.\n\n";
-  else
-    readme += "Run: in a folder holding train.txt (\"n k m\", then m lines \"<bits> <label>\") and test.txt (\"n m\", "
-              "then m lines of bits), `./candidate` writes predictions.txt (one 0/1 per test row).\n\n";
+  fs::copy_file(spec.file, fs::path(dir) / "task.json", fs::copy_options::overwrite_existing, ec);
+  std::string readme = fmt::format("# ergon candidate {} ({})\n\n{}\n\nWhat it must do: {}\n\n", c.id, c.task,
+                                   spec.summary, spec.description);
   readme += "## Metrics (as archived)\n\n";
-  auto evals = a.Evaluations(c.id);
-  if (evals)
+  if (auto evals = a.Evaluations(c.id))
     for (const auto& e : *evals) {
       json j;
       PutMetrics(j, e);
+      j.erase("metrics");
       readme += fmt::format("- {}\n", j.dump());
     }
   readme += "\n## Lineage (newest first)\n\n";
   if (auto lin = a.Lineage(c.id))
-    for (const auto& r : *lin)
-      readme += fmt::format("- {} {}: {}\n", r.candidate.id, r.best ? MainMetric(c.task, *r.best) : "-",
-                            r.best ? Fmt(MetricValue(*r.best, MainMetric(c.task, *r.best)), MainMetric(c.task, *r.best))
-                                   : "-");
+    for (const auto& r : *lin) {
+      const std::string name = r.best ? MainMetric(spec, *r.best) : "-";
+      readme += fmt::format("- {} {}: {}  {}\n", r.candidate.id, name, r.best ? Fmt(r.best->metrics.Get(name), name) : "-",
+                            Short(r.candidate.intent, 80));
+    }
   readme += fmt::format("\nSource hash (normalised SHA-256): {}\n", c.hash);
   std::ofstream(fs::path(dir) / "README.md") << readme;
-  fmt::print("wrote {}/{{{}, build.sh, task.json, README.md}}\n", dir, file);
+  fmt::print("wrote {}/{{{}task.json, README.md}}\n", dir, names);
   return 0;
 }
 
@@ -155,6 +178,7 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     return 1;
   }
   archive::Archive& ar = **opened;
+  Specs specs(a.tasks_dirs);
   auto fail = [&](const std::string& e) {
     fmt::print(stderr, "ergon archive {}: {}\n", sub, e);
     return 1;
@@ -166,22 +190,44 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
       for (const auto& r : *rows) arr.push_back(RowJson(r));
       fmt::print("{}\n", arr.dump());
     } else {
-      PrintTable(*rows);
+      PrintTable(*rows, specs);
     }
     return 0;
   };
   if (sub == "list") return print_rows(ar.List({a.run, a.task, a.status, a.limit}));
-  if (sub == "top") return print_rows(ar.Top(a.task, a.by, a.limit));
+  if (sub == "top") {
+    // Any metric the task declares or the archive holds for it; fitness always.
+    std::set<std::string> valid = {"fitness"};
+    bool higher = false;
+    std::vector<std::string> tasks_in;
+    if (!a.task.empty()) tasks_in.push_back(a.task);
+    else if (auto runs = ar.Runs())
+      for (const auto& r : *runs) tasks_in.push_back(r.task);
+    for (const auto& t : tasks_in) {
+      const auto& spec = specs.For(t);
+      valid.insert(spec.metrics.begin(), spec.metrics.end());
+      if (spec.HigherIsBetter(a.by)) higher = true;
+    }
+    if (auto stored = ar.MetricNames(a.task)) valid.insert(stored->begin(), stored->end());
+    if (!valid.count(a.by)) {
+      std::string list;
+      for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
+      fmt::print(stderr, "ergon archive top: cannot sort by '{}'{}; valid: {}\n", a.by,
+                 a.task.empty() ? "" : " for task " + a.task, list);
+      return 2;
+    }
+    return print_rows(ar.Top(a.task, a.by, a.limit, higher));
+  }
   if (sub == "search") return print_rows(ar.Search(a.text, a.limit));
   if (sub == "pareto") return print_rows(ar.Pareto(a.task));
   if (sub == "show" || sub == "lineage" || sub == "export") {
     auto row = ar.Get(a.id);
     if (!row) return fail(row.error());
     if (!*row) return fail(fmt::format("no candidate {} in {}", a.id, a.db));
-    if (sub == "export") return Emit(ar, **row, a.out_dir);
+    if (sub == "export") return Emit(ar, **row, a.out_dir, specs);
     auto lin = ar.Lineage(a.id);
     if (!lin) return fail(lin.error());
-    const std::string task = (*row)->candidate.task;
+    const evaluators::TaskSpec& spec = specs.For((*row)->candidate.task);
     if (sub == "lineage") {
       if (a.json) {
         json arr = json::array();
@@ -190,8 +236,8 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
           const auto& cur = (*lin)[i].best;
           const auto* prev = i + 1 < lin->size() && (*lin)[i + 1].best ? &*(*lin)[i + 1].best : nullptr;
           if (cur && prev) {
-            auto name = MainMetric(task, *cur);
-            auto x = MetricValue(*cur, name), y = MetricValue(*prev, name);
+            auto name = MainMetric(spec, *cur);
+            auto x = cur->metrics.Get(name), y = prev->metrics.Get(name);
             if (x && y && *y != 0) j["change"] = (*x - *y) / std::fabs(*y);
           }
           arr.push_back(j);
@@ -203,10 +249,10 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
         const Row& r = (*lin)[i];
         std::string metric = "-", change;
         if (r.best) {
-          auto name = MainMetric(task, *r.best);
-          metric = name + " " + Fmt(MetricValue(*r.best, name), name);
+          auto name = MainMetric(spec, *r.best);
+          metric = name + " " + Fmt(r.best->metrics.Get(name), name);
           if (i + 1 < lin->size() && (*lin)[i + 1].best) {
-            auto x = MetricValue(*r.best, name), y = MetricValue(*(*lin)[i + 1].best, name);
+            auto x = r.best->metrics.Get(name), y = (*lin)[i + 1].best->metrics.Get(name);
             if (x && y && *y != 0) change = fmt::format("  ({:+.1f}% vs parent)", 100 * (*x - *y) / std::fabs(*y));
           }
         }
@@ -300,6 +346,10 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
 }
 
 int CmdReplay(const ReplayArgs& a) {
+  if (!fs::exists(a.db)) {
+    fmt::print(stderr, "ergon replay: {}: no such archive (--db chooses another)\n", a.db);
+    return 2;
+  }
   auto opened = archive::Archive::Open(a.db);
   if (!opened) {
     fmt::print(stderr, "ergon replay: {}\n", opened.error());
@@ -317,47 +367,52 @@ int CmdReplay(const ReplayArgs& a) {
     return 1;
   }
   const archive::Evaluation stored = *(*row)->best;
-  auto home = FindHome();
-  if (!home) {
-    fmt::print(stderr, "ergon replay: {}\n", home.error());
+  Specs specs(a.tasks_dirs);
+  auto task = specs.registry().Open(c.task);
+  if (!task) {
+    fmt::print(stderr, "ergon replay: {}\n", task.error());
     return 1;
   }
-  EvalRequest q;
-  q.task = c.task;
+  const evaluators::TaskSpec& spec = (*task)->spec();
+  evaluators::TaskEvalRequest q;
   q.source = c.source;
-  q.cuda = c.source.find("__global__") != std::string::npos;
-  q.meter = a.meter.empty() ? (stored.meter == "dally" ? "" : stored.meter) : a.meter;
+  q.language = LanguageOf(spec, c.source);
+  q.meter = a.meter.empty() ? stored.meter : a.meter;
   q.suite = stored.suite;
   q.timeout_s = a.timeout_s;
-  q.home = *home;
   try {
     auto comp = json::parse(stored.metrics.components.empty() ? "{}" : stored.metrics.components);
-    if (comp.contains("instances") && stored.suite != "dev") q.instances = comp["instances"].get<std::size_t>();
-    if (comp.contains("instances") && c.task == "sparse_parity") q.instances = comp["instances"].get<std::size_t>();
+    // Learners' evaluations say how many instances they ran; dally's count
+    // its generated suite only off the dev suite.
+    if (comp.contains("instances") && (stored.suite != "dev" || spec.language != "ir-generator"))
+      q.instances = comp["instances"].get<std::size_t>();
   } catch (const json::exception&) {
   }
   if (!a.json) fmt::print(stderr, "ergon replay: re-evaluating candidate {} ({}, meter {}, suite {})...\n", c.id, c.task,
-                          q.meter.empty() ? "dally" : q.meter, q.suite);
-  EvalOutcome o = Evaluate(q);
-  if (o.usage_error || !o.ran) {
-    fmt::print(stderr, "ergon replay: the candidate did not run: {} (stage {})\n", o.error, o.stage);
+                          q.meter, q.suite);
+  EvalOutcome o = Evaluate(**task, q, nullptr);
+  if (o.usage_error || !o.m.ran) {
+    fmt::print(stderr, "ergon replay: the candidate did not run: {}{} (stage {})\n",
+               o.m.harness_error ? "harness error: " : "", o.m.error, o.m.stage);
     return 1;
   }
-  const archive::Evaluation& now = o.scored.evaluation;
+  const archive::Evaluation now = ToEvaluation(o.m);
   std::vector<std::string> reasons;
   if (now.evaluator_version != stored.evaluator_version)
-    reasons.push_back(fmt::format("evaluator version changed ({} -> {})", stored.evaluator_version, now.evaluator_version));
+    reasons.push_back(fmt::format("evaluator version changed ({} -> {}){}", stored.evaluator_version, now.evaluator_version,
+                                  spec.external() ? ": the task's harness files changed" : ""));
   if (now.meter != stored.meter) reasons.push_back(fmt::format("meter differs ({} -> {})", stored.meter, now.meter));
   if (now.device != stored.device) reasons.push_back(fmt::format("device differs ({} -> {})", stored.device, now.device));
   if (stored.suite == "fresh") reasons.push_back("suite is fresh: new secret instances each time");
-  const std::vector<std::string> names = {"cost", "recovery", "accuracy", "energy_j", "wall_s"};
+  std::set<std::string> names;
+  for (const auto& [n, v] : stored.metrics.values) names.insert(n);
+  for (const auto& [n, v] : now.metrics.values) names.insert(n);
   bool exact = true, close = true;
   json table = json::array();
   for (const auto& n : names) {
-    auto x = MetricValue(stored, n), y = MetricValue(now, n);
-    if (!x && !y) continue;
+    auto x = stored.metrics.Get(n), y = now.metrics.Get(n);
     table.push_back({{"metric", n}, {"stored", x ? json(*x) : json(nullptr)}, {"replayed", y ? json(*y) : json(nullptr)}});
-    if (n == "wall_s") continue;  // wall time is recorded, never compared
+    if (n == "wall_s" || n == "cpu_s") continue;  // times are recorded, never compared
     if (!x || !y || *x != *y) exact = false;
     if (!x || !y || std::fabs(*x - *y) > 0.10 * std::max(std::fabs(*x), 1e-12)) close = false;
   }
@@ -375,20 +430,18 @@ int CmdReplay(const ReplayArgs& a) {
   if (a.json) {
     fmt::print("{}\n", json{{"id", c.id}, {"task", c.task}, {"verdict", verdict}, {"reasons", reasons}, {"metrics", table}}.dump());
   } else {
-    fmt::print("{:<10} {:>16} {:>16}\n", "metric", "stored", "replayed");
+    fmt::print("{:<14} {:>16} {:>16}\n", "metric", "stored", "replayed");
     for (const auto& t : table)
-      fmt::print("{:<10} {:>16} {:>16}\n", t["metric"].get<std::string>(),
+      fmt::print("{:<14} {:>16} {:>16}\n", t["metric"].get<std::string>(),
                  t["stored"].is_null() ? "-" : fmt::format("{:.10g}", t["stored"].get<double>()),
                  t["replayed"].is_null() ? "-" : fmt::format("{:.10g}", t["replayed"].get<double>()));
-    fmt::print("verdict: {}{}\n", verdict, reasons.empty() ? "" : " (" + [&] {
-      std::string s;
-      for (std::size_t i = 0; i < reasons.size(); ++i) s += (i ? "; " : "") + reasons[i];
-      return s;
-    }() + ")");
+    std::string why;
+    for (std::size_t i = 0; i < reasons.size(); ++i) why += (i ? "; " : "") + reasons[i];
+    fmt::print("verdict: {}{}\n", verdict, why.empty() ? "" : " (" + why + ")");
   }
   if (!a.emit_dir.empty()) {
     auto fresh = ar.Get(a.id);
-    if (fresh && *fresh && Emit(ar, **fresh, a.emit_dir) != 0) return 1;
+    if (fresh && *fresh && Emit(ar, **fresh, a.emit_dir, specs) != 0) return 1;
   }
   return verdict == "differs" ? 1 : 0;
 }

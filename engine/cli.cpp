@@ -51,8 +51,18 @@ int Main(int argc, char** argv) {
   app.fallthrough(false);
 
   bool json = false;
-  auto* tasks = app.add_subcommand("tasks", "list the task folders under evaluators/");
+  // --tasks DIR, repeatable, on every subcommand that takes a task.
+  std::vector<std::string> tasks_dirs;
+  auto add_tasks = [&](CLI::App* sub) {
+    sub->add_option("--tasks", tasks_dirs,
+                    "a folder of task folders (or one task folder) to search before ergon's own; repeatable; "
+                    "$ERGON_TASKS (colon-separated) adds more")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  };
+  auto* tasks = app.add_subcommand("tasks", "list the tasks: ergon's evaluators/, $ERGON_TASKS and --tasks folders");
   tasks->add_flag("--json", json, "print one JSON array");
+  add_tasks(tasks);
 
   auto* doctor = app.add_subcommand("doctor", "show which sandbox isolation, compilers and meters work here");
 
@@ -81,7 +91,8 @@ int Main(int argc, char** argv) {
   run->add_option("--seed", so.seed, "seed for sampling and the offline agent (default 1)");
   run->add_option("--db", so.db, "archive file (default ergon.db)");
   run->add_option("--resume", so.resume, "continue run RUN of this archive");
-  run->add_option("--meter", so.meter, "sparse_parity: cachemodel (default) | nvml | wall");
+  run->add_option("--meter", so.meter, "learners: cachemodel | nvml | wall (default: the task's, from task.json)");
+  add_tasks(run);
   run->add_option("--instances", so.instances, "instances per evaluation (task default)")->check(CLI::Range(0, 1 << 20));
   run->add_option("--eval-timeout", so.eval_timeout_s, "seconds a candidate may run (default 300)");
   run->add_option("--agent-timeout", so.agent_timeout_s, "seconds an agent call may take (default 120)");
@@ -93,15 +104,15 @@ int Main(int argc, char** argv) {
   auto* eval = app.add_subcommand("eval", "compile, run and score one candidate on a task");
   eval->add_option("--task", eval_args.task, "task name (see `ergon tasks`)")->required();
   eval->add_option("file", eval_args.file, "candidate source (default: the task's baseline)");
-  eval->add_option("--meter", eval_args.meter, "dally (dally_parity); cachemodel (default) | nvml | wall (sparse_parity)");
-  eval->add_option("--suite", eval_args.suite, "dev (default) | fresh | any other key (dally_parity)");
-  eval->add_option("--instances", eval_args.instances,
-                   "instances (sparse_parity default 3; dally_parity generated suites default 2048)")
+  eval->add_option("--meter", eval_args.meter, "the task's meters (`ergon tasks --json`); default from task.json");
+  eval->add_option("--suite", eval_args.suite, "dev (default) | fresh (| a suite KEY where the task has them)");
+  eval->add_option("--instances", eval_args.instances, "instances (default: the task's)")
       ->check(CLI::Range(1, 1 << 20));
   eval->add_option("--timeout", eval_args.timeout_s, "wall and CPU seconds the candidate may run (default 120)")
       ->check(CLI::Range(0.1, 86400.0));
   eval->add_option("--db", eval_args.db, "also record the candidate and its evaluation in this archive");
   eval->add_flag("--json", json, "print one JSON object");
+  add_tasks(eval);
   evaluators::dally::ScoreRequest score_req;
   auto* score = app.add_subcommand("score", "score a Dally IR program: static cost, and recovery/accuracy on a suite");
   score->add_option("file", score_req.path, "IR file")->required();
@@ -127,7 +138,8 @@ int Main(int argc, char** argv) {
   auto* archive = app.add_subcommand("archive", "inspect the archive (human tables; --json for scripts)");
   archive->add_option("--db", arch.db, "archive file (default ergon.db)");
   archive->add_flag("--json", arch.json, "print JSON (an array, or one object for show)");
-  archive->fallthrough();  // --db/--json also after the subcommand
+  add_tasks(archive);
+  archive->fallthrough();  // --db/--json/--tasks also after the subcommand
   archive->require_subcommand(1);
   auto* a_list = archive->add_subcommand("list", "candidates, newest first");
   a_list->add_option("--run", arch.run, "only this run");
@@ -135,7 +147,7 @@ int Main(int argc, char** argv) {
   a_list->add_option("--task", arch.task, "only this task");
   a_list->add_option("--limit", arch.limit, "at most N (default 20; 0 = all)");
   auto* a_top = archive->add_subcommand("top", "gate-passed candidates, best first");
-  a_top->add_option("--by", arch.by, "energy_j | cost | wall_s | accuracy | recovery | fitness (default)");
+  a_top->add_option("--by", arch.by, "fitness (default) or any metric of the task (`ergon tasks --json` lists them)");
   a_top->add_option("--task", arch.task, "only this task");
   a_top->add_option("--limit", arch.limit, "at most N (default 20)");
   auto* a_show = archive->add_subcommand("show", "one candidate: metrics, lineage, source, feedback");
@@ -164,6 +176,7 @@ int Main(int argc, char** argv) {
   replay->add_option("--emit", rep.emit_dir, "also write a standalone folder (source, build line, spec, README)");
   replay->add_option("--timeout", rep.timeout_s, "seconds the candidate may run (default 300)");
   replay->add_flag("--json", rep.json, "print one JSON object");
+  add_tasks(replay);
 
   try {
     app.parse(argc, argv);
@@ -188,7 +201,7 @@ int Main(int argc, char** argv) {
     return kUsage;
   }
 
-  if (tasks->parsed()) return CmdTasks(json);
+  if (tasks->parsed()) return CmdTasks(tasks_dirs, json);
   if (doctor->parsed()) return Doctor();
   if (run->parsed()) {
     if (!max_time.empty()) {
@@ -205,8 +218,10 @@ int Main(int argc, char** argv) {
       return 1;
     }
     so.home = *home;
+    so.tasks_dirs = tasks_dirs;
     return RunSearch(so);
   }
+  eval_args.tasks_dirs = arch.tasks_dirs = rep.tasks_dirs = tasks_dirs;
   if (eval->parsed()) return CmdEval(eval_args, json);
   if (score->parsed()) return CmdScore(score_req, json);
   if (optimize->parsed()) return CmdOptimizeIr(opt_req, json);

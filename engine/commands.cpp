@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include <fmt/core.h>
 
 #include "archive/archive.h"
@@ -9,7 +11,7 @@
 #include "engine/evaluate.h"
 #include "engine/home.h"
 #include "evaluators/dally/score_file.h"
-#include "evaluators/task_catalog.h"
+#include "engine/tasks.h"
 #include "genome/genome.h"
 
 namespace ergon::engine {
@@ -19,7 +21,7 @@ namespace {
 // source (by content hash), the evaluation keyed as the archive keys them.
 tl::expected<std::int64_t, std::string> RecordManual(const std::string& db, const std::string& task,
                                                      const std::string& path, const std::string& source,
-                                                     const Scored& scored) {
+                                                     const evaluators::Measurement& m) {
   auto a = archive::Archive::Open(db);
   if (!a) return tl::unexpected(a.error());
   archive::Run run;
@@ -49,10 +51,10 @@ tl::expected<std::int64_t, std::string> RecordManual(const std::string& db, cons
     c.hash = hash;
     c.intent = "ergon eval " + path;
     at.candidate = c;
-    at.objectives = scored.objectives;
-    at.cell = scored.cell;
+    at.objectives = m.objectives;
+    at.cell = m.cell;
   }
-  at.evaluations.push_back(scored.evaluation);
+  at.evaluations.push_back(ToEvaluation(m));
   at.events.push_back({*run_id, "manual_eval", std::nullopt, path});
   auto id = (*a)->Record(at);
   if (!id) return tl::unexpected(id.error());
@@ -62,43 +64,32 @@ tl::expected<std::int64_t, std::string> RecordManual(const std::string& db, cons
 
 }  // namespace
 
-int CmdTasks(bool json) {
-  auto home = FindHome();
-  if (!home) {
-    fmt::print(stderr, "ergon: {}\n", home.error());
-    return 1;
-  }
-  auto tasks = evaluators::ListTasks(*home + "/evaluators");
+int CmdTasks(const std::vector<std::string>& tasks_dirs, bool json) {
+  auto tasks = LookupTasks(tasks_dirs);
   if (!tasks) {
     fmt::print(stderr, "ergon: {}\n", tasks.error());
     return 1;
   }
+  const auto& reg = tasks->registry;
   if (json) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < tasks->size(); ++i) {
-      const auto& t = (*tasks)[i];
-      // Summaries are ours (task.json), but escape quotes and backslashes anyway.
-      std::string s;
-      for (char c : t.summary) {
-        if (c == '"' || c == '\\') s += '\\';
-        s += c;
-      }
-      out += fmt::format("{}{{\"name\":\"{}\",\"summary\":\"{}\",\"language\":\"{}\",\"evaluator\":{}}}",
-                         i ? "," : "", t.name, s, t.language, t.has_evaluator ? "true" : "false");
-    }
-    fmt::print("{}]\n", out);
-    return 0;
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& t : reg.specs())
+      arr.push_back({{"name", t.name}, {"summary", t.summary}, {"language", t.language}, {"dir", t.dir},
+                     {"external", t.external()}, {"meter", t.meter}, {"metrics", t.metrics},
+                     {"gate", {{"metric", t.gate_metric}, {"min", t.gate_min}}}, {"minimise", t.minimise}});
+    fmt::print("{}\n", arr.dump());
+  } else {
+    for (const auto& t : reg.specs())
+      fmt::print("  {:<16} {}{}\n", t.name, t.summary, t.external() ? fmt::format("  [external: {}]", t.dir) : "");
   }
-  fmt::print("tasks in {}/evaluators:\n", *home);
-  for (const auto& t : *tasks)
-    fmt::print("  {:<16} {}{}\n", t.name, t.summary, t.has_evaluator ? "" : "  [evaluator not built yet]");
-  return 0;
+  for (const auto& p : reg.problems()) fmt::print(stderr, "ergon tasks: {}\n", p);
+  return reg.problems().empty() ? 0 : 1;
 }
 
 int CmdScore(const evaluators::dally::ScoreRequest& request, bool json) {
   auto home = FindHome();
   evaluators::dally::ScoreRequest q = request;
-  if (home) q.suites_dir = *home + "/evaluators/dally_parity/suites";
+  if (home) q.suites_dir = evaluators::dally::SuitesDirIn(*home);
   if (q.suite == "dev" && !home) {
     fmt::print(stderr, "ergon score: {}\n", home.error());
     return 1;
@@ -117,7 +108,7 @@ int CmdOptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json) 
     return 1;
   }
   evaluators::dally::OptimizeRequest q = request;
-  q.suites_dir = *home + "/evaluators/dally_parity/suites";
+  q.suites_dir = evaluators::dally::SuitesDirIn(*home);
   auto r = evaluators::dally::OptimizeFile(q);
   if (json) {
     fmt::print("{{\"status\":\"{}\",\"cost_before\":{},\"cost_after\":{},\"lines_before\":{},\"lines_after\":{},"
@@ -138,65 +129,60 @@ int CmdOptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json) 
 }
 
 int CmdEval(const EvalArgs& a, bool json) {
-  auto home = FindHome();
-  if (!home) {
-    fmt::print(stderr, "ergon eval: {}\n", home.error());
+  auto tasks = LookupTasks(a.tasks_dirs);
+  if (!tasks) {
+    fmt::print(stderr, "ergon eval: {}\n", tasks.error());
     return 1;
   }
-  auto tasks = evaluators::ListTasks(*home + "/evaluators");
-  bool known = false, built = false;
-  if (tasks)
-    for (const auto& t : *tasks)
-      if (t.name == a.task) { known = true; built = t.has_evaluator; }
-  if (!known) {
-    fmt::print(stderr, "ergon eval: unknown task '{}'; `ergon tasks` lists them\n", a.task);
+  auto task = tasks->registry.Open(a.task);
+  if (!task) {
+    fmt::print(stderr, "ergon eval: {}\n", task.error());
     return 2;
   }
-  if (!built) {
-    fmt::print(stderr, "ergon eval: the {} harness is not in this build\n", a.task);
-    return 1;
-  }
-  const std::string path = a.file.empty() ? *home + "/evaluators/" + a.task + "/baseline.cpp" : a.file;
+  const evaluators::TaskSpec& spec = (*task)->spec();
+  const std::string path = a.file.empty() ? spec.dir + "/" + spec.baseline : a.file;
   auto text = ReadFile(path);
   if (!text) {
     fmt::print(stderr, "ergon eval: cannot read {}\n", path);
     return 1;
   }
   const std::string& source = *text;
-  EvalRequest q;
-  q.task = a.task;
+  evaluators::TaskEvalRequest q;
   q.source = source;
-  q.cuda = path.size() > 3 && path.substr(path.size() - 3) == ".cu";
+  const bool cu = path.size() > 3 && path.substr(path.size() - 3) == ".cu";
+  q.language = cu ? "cuda" : LanguageOf(spec, source);
   q.meter = a.meter;
   q.suite = a.suite;
   q.instances = a.instances;
   q.timeout_s = a.timeout_s;
-  q.home = *home;
-  if (!json && a.task == "sparse_parity")
+  if (!json && spec.language != "ir-generator")
     fmt::print(stderr, "ergon eval: {} on {} instance(s) of the {} suite, meter {}...\n", path,
-               a.instances ? a.instances : 3, a.suite, a.meter.empty() ? "cachemodel" : a.meter);
-  EvalOutcome o = Evaluate(q);
+               a.instances ? a.instances : static_cast<std::size_t>(spec.instances), a.suite,
+               a.meter.empty() ? spec.meter : a.meter);
+  EvalOutcome o = Evaluate(**task, q, nullptr);
   if (o.usage_error) {
-    fmt::print(stderr, "ergon eval: {}\n", o.error);
+    fmt::print(stderr, "ergon eval: {}\n", o.m.error);
     return 2;
   }
   if (json) {
-    fmt::print("{}\n", o.json);
-  } else if (o.ran) {
-    fmt::print("{}: {}\n", path, o.text);
+    fmt::print("{}\n", o.m.json);
+  } else if (o.m.ran) {
+    fmt::print("{}: {}\n", path, o.m.text);
   } else {
-    fmt::print(stderr, "ergon eval: {}: {} (stage: {})\n", path, o.error, o.stage);
-    if (!o.feedback.empty()) fmt::print(stderr, "{}\n", o.feedback.substr(0, 2000));
+    fmt::print(stderr, "ergon eval: {}: {}{} (stage: {})\n", path, o.m.harness_error ? "harness error: " : "",
+               o.m.error, o.m.stage);
+    if (!o.m.feedback.empty()) fmt::print(stderr, "{}\n", o.m.feedback.substr(0, 2000));
   }
-  if (!a.db.empty()) {
-    auto id = RecordManual(a.db, a.task, path, source, o.scored);
+  // A harness error is not the candidate's: it is never recorded against it.
+  if (!a.db.empty() && !o.m.harness_error) {
+    auto id = RecordManual(a.db, a.task, path, source, o.m);
     if (!id) {
       fmt::print(stderr, "ergon eval: could not record in {}: {}\n", a.db, id.error());
       return 1;
     }
     if (!json) fmt::print(stderr, "ergon eval: recorded as candidate {} in {}\n", *id, a.db);
   }
-  return o.ran ? 0 : 1;
+  return o.m.ran ? 0 : 1;
 }
 
 }  // namespace ergon::engine

@@ -6,12 +6,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "evaluators/dally/score_file.h"
 
 namespace ergon::engine {
 
-int CmdTasks(bool json);
+int CmdTasks(const std::vector<std::string>& tasks_dirs, bool json);
 int CmdScore(const evaluators::dally::ScoreRequest& request, bool json);
 int CmdOptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json);
 
@@ -20,6 +21,7 @@ struct EvalArgs {
   std::size_t instances = 0;
   double timeout_s = 120;
   std::string db;  // record the evaluation in this archive when set
+  std::vector<std::string> tasks_dirs;
 };
 int CmdEval(const EvalArgs& args, bool json);
 
@@ -30,6 +32,7 @@ struct ArchiveArgs {
   std::string status, task, by = "fitness", text, out_dir;
   int limit = 20;
   std::int64_t id = 0, other = 0;
+  std::vector<std::string> tasks_dirs;
 };
 // sub: list | top | show | search | lineage | diff | pareto | runs | ledger | export
 int CmdArchive(const std::string& sub, const ArchiveArgs& args);
@@ -40,6 +43,7 @@ struct ReplayArgs {
   std::string meter, emit_dir;
   double timeout_s = 300;
   bool json = false;
+  std::vector<std::string> tasks_dirs;
 };
 int CmdReplay(const ReplayArgs& args);
 

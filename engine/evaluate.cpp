@@ -1,92 +1,81 @@
 #include "engine/evaluate.h"
 
+#include <cmath>
 #include <optional>
 
 #include <fmt/core.h>
-
-#include "evaluators/dally_parity_task.h"
-#include "evaluators/sparse_parity_task.h"
-#include "sandbox/sandbox.h"
+#include <nlohmann/json.hpp>
 
 namespace ergon::engine {
 
-EvalOutcome Evaluate(const EvalRequest& q) {
+EvalOutcome Evaluate(const evaluators::Task& task, const evaluators::TaskEvalRequest& q,
+                     const sandbox::Sandbox* sandbox) {
   EvalOutcome o;
-  auto usage = [&](std::string why) {
+  if (auto why = task.CheckRequest(q); !why.empty()) {
     o.usage_error = true;
-    o.error = std::move(why);
+    o.m.stage = "usage";
+    o.m.error = why;
     return o;
-  };
-  if (q.task == "dally_parity" && !q.meter.empty() && q.meter != "dally")
-    return usage(fmt::format("task dally_parity is measured by the dally meter only (got --meter {})", q.meter));
-  if (q.task == "sparse_parity") {
-    const std::string m = q.meter.empty() ? "cachemodel" : q.meter;
-    if (m != "cachemodel" && m != "nvml" && m != "wall")
-      return usage(fmt::format("unknown meter '{}' (cachemodel | nvml | wall)", m));
-    if (q.suite != "dev" && q.suite != "fresh")
-      return usage(fmt::format("sparse_parity suites are dev and fresh (got '{}')", q.suite));
   }
-  if (q.task != "dally_parity" && q.task != "sparse_parity") return usage(fmt::format("no harness for task '{}'", q.task));
-
   std::optional<sandbox::Sandbox> own;
-  if (!q.sandbox) {
+  if (!sandbox) {
     auto made = sandbox::Sandbox::Create();
     if (!made) {
-      o.error = made.error();
-      o.stage = "sandbox";
+      o.m.stage = "sandbox";
+      o.m.error = made.error();
       return o;
     }
     own = std::move(*made);
+    sandbox = &*own;
   }
-  const sandbox::Sandbox* sb = q.sandbox ? q.sandbox : &*own;
-  // The fields both task reports share.
-  auto take = [&](const auto& r) {
-    o.ran = r.ran;
-    o.error = r.status;
-    o.stage = r.stage;
-    o.feedback = r.feedback;
-  };
-  if (q.task == "dally_parity") {
-    evaluators::DallyEvalRequest d;
-    d.source = q.source;
-    d.suite = q.suite;
-    d.instances = q.instances;
-    d.generator_wall_s = q.timeout_s;
-    d.generator_cpu_s = q.timeout_s;
-    d.suites_dir = q.home + "/evaluators/dally_parity/suites";
-    auto r = evaluators::EvaluateDallyParity(*sb, d);
-    take(r);
-    o.json = evaluators::DallyReportJson(r);
-    if (r.ran)
-      o.text = fmt::format("cost {}  recovery {:.6f} ({}/{})  lines {}  suite {}  generator {:.2f} s wall, {:.2f} s cpu  "
-                           "compile {:.2f} s  score {:.1f} ms",
-                           r.cost, r.recovery, r.correct, r.instances, r.lines, r.suite, r.wall_s, r.cpu_s, r.compile_s,
-                           r.score_s * 1e3);
-    o.scored = ScoreDally(r);
-    return o;
+  o.m = task.Evaluate(*sandbox, q);
+  if (o.m.json.empty()) {
+    nlohmann::json j = {{"status", o.m.ran ? "ok" : o.m.error}, {"stage", o.m.stage}, {"task", task.spec().name},
+                        {"meter", o.m.meter}, {"suite", o.m.suite}, {"harness_error", o.m.harness_error},
+                        {"gate_passed", o.m.gate_passed}, {"metrics", o.m.metrics},
+                        {"feedback", o.m.feedback.substr(0, 4096)}};
+    o.m.json = j.dump();
   }
-  evaluators::LearnEvalRequest l;
-  l.source = q.source;
-  l.cuda = q.cuda;
-  l.meter = q.meter.empty() ? "cachemodel" : q.meter;
-  l.suite = q.suite;
-  l.instances = q.instances ? static_cast<int>(q.instances) : 3;
-  l.timeout_s = q.timeout_s;
-  auto r = evaluators::EvaluateSparseParity(*sb, l);
-  take(r);
-  o.json = evaluators::LearnReportJson(r);
-  if (r.ran) {
-    o.text = fmt::format("accuracy {:.4f} ({})  energy {}  wall {:.2f} s  cpu {:.2f} s per instance  meter {}  suite {}",
-                         r.accuracy, r.gate_passed ? "gate passed" : "gate FAILED",
-                         r.energy_j ? fmt::format("{:.6e} J per instance", *r.energy_j)
-                                    : std::string("not measured (wall meter)"),
-                         r.wall_s, r.cpu_s, r.meter, r.suite);
-    if (r.meter == "cachemodel")
-      o.text += fmt::format("\n  components per instance: instructions {:.3e} J, L1 {:.3e} J, LL {:.3e} J, DRAM {:.3e} J",
-                            r.components.instructions_j, r.components.l1_j, r.components.ll_j, r.components.dram_j);
-  }
-  o.scored = ScoreLearner(r);
   return o;
+}
+
+archive::Evaluation ToEvaluation(const evaluators::Measurement& m) {
+  archive::Evaluation e;
+  e.evaluator_version = m.evaluator_version;
+  e.meter = m.meter;
+  e.device = m.device;
+  e.suite = m.suite;
+  e.status = m.ran ? "ok" : m.error.substr(0, 2000);
+  e.feedback = m.feedback.substr(0, 8192);
+  e.gate_passed = m.ran && m.gate_passed;
+  e.fitness = m.fitness;
+  if (m.ran) {
+    e.metrics.values = m.metrics;
+    e.metrics.components = m.components;
+  }
+  return e;
+}
+
+std::string MainMetric(const evaluators::TaskSpec& spec, const archive::Evaluation& e) {
+  if (e.metrics.Get(spec.minimise)) return spec.minimise;
+  return e.metrics.Get("wall_s") ? "wall_s" : spec.minimise;
+}
+
+std::string DescribeMetrics(const evaluators::TaskSpec& spec, const std::optional<archive::Evaluation>& e) {
+  if (!e) return "not evaluated";
+  std::string s;
+  auto add = [&](const std::string& n) {
+    auto v = e->metrics.Get(n);
+    if (!v || s.find(n + "=") != std::string::npos) return;
+    const bool big = std::fabs(*v) >= 1e5 && *v == std::floor(*v);
+    s += fmt::format("{}{}={}", s.empty() ? "" : ", ", n,
+                     big ? fmt::format("{:.0f}", *v) : fmt::format("{:.4g}", *v));
+  };
+  add(spec.gate_metric);
+  add(spec.minimise);
+  for (const auto& r : spec.record) add(r);
+  for (const auto& [n, v] : e->metrics.values) add(n);
+  return s + (e->gate_passed ? " (gate passed)" : " (gate NOT passed)");
 }
 
 }  // namespace ergon::engine

@@ -23,8 +23,7 @@
 #include "engine/agents/agent.h"
 #include "engine/evaluate.h"
 #include "engine/home.h"
-#include "engine/record.h"
-#include "engine/transforms.h"
+#include "engine/tasks.h"
 #include "genome/diff.h"
 #include "genome/edit.h"
 #include "genome/genome.h"
@@ -50,21 +49,6 @@ void OnInterrupt(int) {
 
 std::string Slurp(const fs::path& p) { return ReadFile(p.string()).value_or(""); }
 
-std::string Metrics(const std::string& task, const std::optional<archive::Evaluation>& e) {
-  if (!e) return "not evaluated";
-  std::string s;
-  auto add = [&](const char* n, std::optional<double> v, const char* f) {
-    if (v) s += fmt::format("{}{}={}", s.empty() ? "" : ", ", n, fmt::format(fmt::runtime(f), *v));
-  };
-  add("cost", e->metrics.cost, "{:.0f}");
-  add("recovery", e->metrics.recovery, "{:.4f}");
-  add("accuracy", e->metrics.accuracy, "{:.4f}");
-  add("energy_j", e->metrics.energy_j, "{:.4e}");
-  add("wall_s", e->metrics.wall_s, "{:.2f}");
-  (void)task;
-  return s + (e->gate_passed ? " (gate passed)" : " (gate NOT passed)");
-}
-
 std::string Trunc(const std::string& s, std::size_t n) {
   return s.size() <= n ? s : s.substr(0, n) + "\n[... truncated ...]\n";
 }
@@ -73,31 +57,19 @@ std::string Trunc(const std::string& s, std::size_t n) {
 // their source (the prompt shows their intent and metrics only).
 constexpr std::size_t kBigSource = 200000;
 
-struct TaskSpec {
+// What the prompts say of the task, from its spec.
+struct PromptTask {
   std::string description, objective, edit_rules;
-  bool whole_file = false;
-  double gate = 0;
 };
 
-tl::expected<TaskSpec, std::string> LoadSpec(const std::string& home, const std::string& task) {
-  const fs::path p = fs::path(home) / "evaluators" / task / "task.json";
-  TaskSpec t;
-  try {
-    json j = json::parse(Slurp(p));
-    t.description = j.value("description", j.value("summary", ""));
-    t.whole_file = j.contains("edits") && j["edits"].value("whole_file", false);
-    const auto& o = j.at("objectives");
-    const auto& g = o.at("gate");
-    t.gate = g.value("min", 0.0);
-    t.objective = fmt::format("keep {} >= {} (the gate), then minimise {}", g.value("metric", "?"), t.gate,
-                              o.value("minimise", "?"));
-  } catch (const json::exception& e) {
-    return tl::unexpected(fmt::format("{}: {}", p.string(), e.what()));
-  }
-  t.edit_rules = t.whole_file ? "You may instead answer with one complete new program in a ```cpp fence: the whole "
-                                "algorithm is yours to change."
-                              : "Only code between EVOLVE-BLOCK-START and EVOLVE-BLOCK-END may change, where the "
-                                "program has such markers.";
+PromptTask DescribeTask(const evaluators::TaskSpec& spec) {
+  PromptTask t;
+  t.description = spec.description;
+  t.objective = fmt::format("keep {} >= {} (the gate), then minimise {}", spec.gate_metric, spec.gate_min, spec.minimise);
+  t.edit_rules = spec.whole_file ? "You may instead answer with one complete new program in a ```cpp fence: the whole "
+                                   "algorithm is yours to change."
+                                 : "Only code between EVOLVE-BLOCK-START and EVOLVE-BLOCK-END may change, where the "
+                                   "program has such markers.";
   return t;
 }
 
@@ -151,10 +123,16 @@ class Search {
   archive::LedgerEntry Ledger(const Agent& a, const AgentReply* r, const AgentError* e) const;
   tl::expected<std::string, std::string> Prompt(const std::string& file, const std::map<std::string, std::string>& v);
   std::string Elapsed() const;
+  // A request on this run's meter, instances and time limit.
+  evaluators::TaskEvalRequest Request(const std::string& source, const std::string& suite) const;
+  // The summary's best lines: per band of the gate metric where the task
+  // declares bands, else the best adjudicated candidate.
+  void PrintBest(const archive::Row& baseline);
   double ElapsedS() const { return s_.start.elapsed_s + std::chrono::duration<double>(Clock::now() - t0_).count(); }
 
   SearchOptions o_;
-  TaskSpec spec_;
+  std::unique_ptr<evaluators::Task> task_;
+  PromptTask prompt_task_;
   Shared s_;
   std::unique_ptr<Agent> agent_, offline_;
   std::optional<sandbox::Sandbox> sandbox_;  // one for the whole run
@@ -342,7 +320,7 @@ void Search::Proposer(int index) {
           const bool huge = (*pr)->candidate.source_bytes > 200000 || r.candidate.source_bytes > 200000;
           diff = huge ? std::string("(a generated source too large to diff)\n")
                       : Trunc(genome::UnifiedDiff((*pr)->candidate.source, r.candidate.source, d), 3000);
-          if ((*pr)->best && r.best) change = fmt::format(" ({} -> {})", Metrics(o_.task, (*pr)->best), Metrics(o_.task, r.best));
+          if ((*pr)->best && r.best) change = fmt::format(" ({} -> {})", DescribeMetrics(task_->spec(), (*pr)->best), DescribeMetrics(task_->spec(), r.best));
         }
       }
       insp_text += fmt::format("- candidate {}: \"{}\"{}\n{}\n", r.candidate.id, Trunc(r.candidate.intent, 200), change, diff);
@@ -352,9 +330,9 @@ void Search::Proposer(int index) {
 
     // 2. Prompt.
     std::map<std::string, std::string> vars = {
-        {"task_name", o_.task}, {"task_description", spec_.description}, {"objective", spec_.objective},
-        {"edit_rules", spec_.edit_rules}, {"parent_id", std::to_string(parent_id)},
-        {"parent_metrics", Metrics(o_.task, parent->best)}, {"parent_source", Trunc(parent->candidate.source, 60000)},
+        {"task_name", o_.task}, {"task_description", prompt_task_.description}, {"objective", prompt_task_.objective},
+        {"edit_rules", prompt_task_.edit_rules}, {"parent_id", std::to_string(parent_id)},
+        {"parent_metrics", DescribeMetrics(task_->spec(), parent->best)}, {"parent_source", Trunc(parent->candidate.source, 60000)},
         {"inspirations", insp_text.empty() ? "(none yet)\n" : insp_text},
         {"failures", fail_text.empty() ? "(none)\n" : fail_text}};
     auto system = Prompt("system.txt", vars);
@@ -378,7 +356,7 @@ void Search::Proposer(int index) {
     AgentReply last_reply;
     std::vector<archive::LedgerEntry> ledgers;
     genome::EditPolicy policy;
-    policy.allow_whole_file = spec_.whole_file;
+    policy.allow_whole_file = task_->spec().whole_file;
     for (int turn = 0; turn <= o_.repair_turns && !child; ++turn) {
       std::int64_t call_id = 0;
       {
@@ -501,17 +479,9 @@ void Search::EvaluateJob(Job job) {
   const AgentReply& last_reply = job.reply;
   {
     // 5. Evaluate on the task's fixed suite.
-    EvalRequest q;
-    q.task = o_.task;
-    q.source = job.source;
-    q.meter = o_.meter;
-    q.suite = "dev";
-    q.instances = static_cast<std::size_t>(o_.instances);
-    q.timeout_s = o_.eval_timeout_s;
-    q.home = o_.home;
-    q.sandbox = &*sandbox_;
+    evaluators::TaskEvalRequest q = Request(job.source, "dev");
     const auto e0 = Clock::now();
-    EvalOutcome out = Evaluate(q);
+    const evaluators::Measurement out = Evaluate(*task_, q, &*sandbox_).m;
     const double eval_took = std::chrono::duration<double>(Clock::now() - e0).count();
 
     // 6. Record: candidate, evaluation, ledger, events in one transaction.
@@ -538,12 +508,23 @@ void Search::EvaluateJob(Job job) {
       c.edit = last_reply.text.substr(0, 20000);
       c.intent = last_reply.intent.substr(0, 1000);
       c.status = out.ran ? "evaluated" : "failed";
+      if (out.harness_error) {
+        // The task's own harness broke: not the candidate's fault, and every
+        // later evaluation would break alike. Record why and stop.
+        RecordFailure(parent_id, "harness", out.error, last_reply.text, &job.ledger);
+        if (!s_.fatal) {
+          s_.fatal = true;
+          s_.stop_reason = "the task's harness failed (not the candidate): " + out.error.substr(0, 2000);
+        }
+        s_.cv.notify_all();
+        return;
+      }
       at.candidate = c;
-      at.evaluations.push_back(out.scored.evaluation);
-      at.objectives = out.scored.objectives;
-      at.cell = out.scored.cell;
+      const archive::Evaluation ev = ToEvaluation(out);
+      at.evaluations.push_back(ev);
+      at.objectives = out.objectives;
+      at.cell = out.cell;
       at.ledger = job.ledger;
-      const auto& ev = out.scored.evaluation;
       const bool better = out.ran && ev.gate_passed && (!s_.best_fitness || ev.fitness > *s_.best_fitness);
       // Another slot may have recorded the same source meanwhile.
       if (auto dup = s_.archive->FindByHash(o_.task, hash); dup && *dup) {
@@ -575,27 +556,28 @@ void Search::EvaluateJob(Job job) {
 
     // 7. A new best is adjudicated on a fresh suite (new secret seeds).
     if (adjudicate) {
-      EvalRequest f = q;
+      evaluators::TaskEvalRequest f = q;
       f.suite = "fresh";
       const auto f0 = Clock::now();
-      EvalOutcome fresh = Evaluate(f);
+      const evaluators::Measurement fresh = Evaluate(*task_, f, &*sandbox_).m;
       std::lock_guard<std::mutex> l(s_.mu);
       s_.eval_s += std::chrono::duration<double>(Clock::now() - f0).count();
       archive::Attempt at;
       at.existing_candidate = *child_id;
-      at.evaluations.push_back(fresh.scored.evaluation);
-      const bool holds = fresh.ran && fresh.scored.evaluation.gate_passed;
-      const auto& ev = out.scored.evaluation;
+      const archive::Evaluation fresh_ev = ToEvaluation(fresh);
+      at.evaluations.push_back(fresh_ev);
+      const bool holds = fresh.ran && fresh.gate_passed;
+      const archive::Evaluation ev = ToEvaluation(out);
       if (holds) {
         if (!s_.best_fitness || ev.fitness > *s_.best_fitness) {  // slots adjudicate out of order
           s_.best_fitness = ev.fitness;
           s_.best_id = *child_id;
         }
         at.events.push_back({s_.run_id, "improvement", *child_id,
-                             fmt::format("new best: {} (fresh suite agrees)", Metrics(o_.task, ev))});
+                             fmt::format("new best: {} (fresh suite agrees)", DescribeMetrics(task_->spec(), ev))});
       } else {
         at.events.push_back({s_.run_id, "overfit", *child_id,
-                             fmt::format("passes on dev, fails on a fresh suite: {}", fresh.ran ? Metrics(o_.task, fresh.scored.evaluation) : fresh.error)});
+                             fmt::format("passes on dev, fails on a fresh suite: {}", fresh.ran ? DescribeMetrics(task_->spec(), fresh_ev) : fresh.error)});
       }
       (void)s_.archive->Record(at);
       if (!holds) (void)s_.archive->MarkStatus(*child_id, "overfit");
@@ -604,18 +586,64 @@ void Search::EvaluateJob(Job job) {
   }
 }
 
+evaluators::TaskEvalRequest Search::Request(const std::string& source, const std::string& suite) const {
+  evaluators::TaskEvalRequest q;
+  q.source = source;
+  q.language = source.empty() ? "" : LanguageOf(task_->spec(), source);
+  q.meter = o_.meter;
+  q.suite = suite;
+  q.instances = static_cast<std::size_t>(o_.instances);
+  q.timeout_s = o_.eval_timeout_s;
+  return q;
+}
+
+void Search::PrintBest(const archive::Row& b) {
+  const evaluators::TaskSpec& spec = task_->spec();
+  if (!spec.bands.empty()) {
+    auto rows = s_.archive->List({std::nullopt, o_.task, "evaluated", 0});
+    for (double band : spec.bands) {
+      std::optional<archive::Row> best;
+      std::optional<double> best_v;
+      if (rows)
+        for (const auto& r : *rows) {
+          if (!r.best) continue;
+          auto g = r.best->metrics.Get(spec.gate_metric);
+          auto v = r.best->metrics.Get(s_.metric_name);
+          if (g && v && *g >= band && (!best_v || *v < *best_v)) {
+            best = r;
+            best_v = v;
+          }
+        }
+      if (best)
+        fmt::print("best at {} >= {:.1f}: candidate {}  {} {:.6g}  ({:.3f}x the baseline's)\n", spec.gate_metric, band,
+                   best->candidate.id, s_.metric_name, *best_v, s_.baseline_metric > 0 ? *best_v / s_.baseline_metric : 0.0);
+    }
+    return;
+  }
+  (void)b;
+  if (auto top = s_.archive->Top(o_.task, "fitness", 1); top && !top->empty() && top->front().best) {
+    const auto& t = top->front();
+    auto v = t.best->metrics.Get(s_.metric_name);
+    fmt::print("best (gate passed, adjudicated): candidate {}  {}  = {:.3f}x the baseline's {}\n", t.candidate.id,
+               DescribeMetrics(spec, t.best), v && s_.baseline_metric > 0 ? *v / s_.baseline_metric : 0.0,
+               s_.metric_name);
+  }
+}
+
 int Search::Run() {
   tty_ = ::isatty(2) && !std::getenv("NO_COLOR") && std::string(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
-  if (!fs::exists(fs::path(o_.home) / "evaluators" / o_.task / "task.json")) {
-    fmt::print(stderr, "ergon run: unknown task '{}'; `ergon tasks` lists them\n", o_.task);
+  auto registry = evaluators::TaskRegistry::Load(o_.home, o_.tasks_dirs);
+  auto task = registry.Open(o_.task);
+  if (!task) {
+    fmt::print(stderr, "ergon run: {}\n", task.error());
     return 2;
   }
-  auto spec = LoadSpec(o_.home, o_.task);
-  if (!spec) {
-    fmt::print(stderr, "ergon run: {}\n", spec.error());
+  task_ = std::move(*task);
+  prompt_task_ = DescribeTask(task_->spec());
+  if (auto why = task_->CheckRequest(Request("", "dev")); !why.empty()) {
+    fmt::print(stderr, "ergon run: {}\n", why);
     return 2;
   }
-  spec_ = *spec;
   auto sb = sandbox::Sandbox::Create();
   if (!sb) {
     fmt::print(stderr, "ergon run: {}\n", sb.error());
@@ -623,9 +651,13 @@ int Search::Run() {
   }
   sandbox_ = std::move(*sb);
   // The agent.
-  offline_ = MakeOfflineAgent(TransformFor(o_.task, &*sandbox_));
+  const evaluators::Task* t = task_.get();
+  auto hooks = [&] {
+    return TaskHooks{t->MakeTransform(&*sandbox_), [t](const std::string& src) { return t->OriginOf(src); }};
+  };
+  offline_ = MakeOfflineAgent(hooks());
   if (o_.agent == "offline") {
-    agent_ = MakeOfflineAgent(TransformFor(o_.task, &*sandbox_));
+    agent_ = MakeOfflineAgent(hooks());
   } else if (o_.agent == "openai" || o_.agent == "anthropic") {
     HttpAgentOptions h;
     h.kind = o_.agent;
@@ -703,18 +735,12 @@ int Search::Run() {
   }
   if (!*base) {
     fmt::print(stderr, "ergon run: evaluating the {} baseline first...\n", o_.task);
-    const std::string src = Slurp(fs::path(o_.home) / "evaluators" / o_.task / "baseline.cpp");
-    EvalRequest q;
-    q.task = o_.task;
-    q.source = src;
-    q.meter = o_.meter;
-    q.instances = static_cast<std::size_t>(o_.instances);
-    q.timeout_s = o_.eval_timeout_s;
-    q.home = o_.home;
-    q.sandbox = &*sandbox_;
-    EvalOutcome out = Evaluate(q);
+    const std::string src = Slurp(fs::path(task_->spec().dir) / task_->spec().baseline);
+    const evaluators::Measurement out = Evaluate(*task_, Request(src, "dev"), &*sandbox_).m;
     if (!out.ran) {
-      fmt::print(stderr, "ergon run: the baseline does not run: {} ({})\n", out.error, out.stage);
+      fmt::print(stderr, "ergon run: the baseline does not run: {}{} ({})\n",
+                 out.harness_error ? "the task's harness failed: " : "", out.error, out.stage);
+      if (!out.feedback.empty()) fmt::print(stderr, "{}\n", out.feedback.substr(0, 2000));
       return 1;
     }
     archive::Attempt at;
@@ -725,9 +751,9 @@ int Search::Run() {
     c.hash = genome::ContentHash(src);
     c.intent = "the task's baseline";
     at.candidate = c;
-    at.evaluations.push_back(out.scored.evaluation);
-    at.objectives = out.scored.objectives;
-    at.cell = out.scored.cell;
+    at.evaluations.push_back(ToEvaluation(out));
+    at.objectives = out.objectives;
+    at.cell = out.cell;
     at.events.push_back({s_.run_id, "baseline", std::nullopt, out.text.substr(0, 300)});
     auto id = s_.archive->Record(at);
     if (!id) {
@@ -740,8 +766,8 @@ int Search::Run() {
   }
   const archive::Row& b = **base;
   if (b.best) {
-    s_.metric_name = MainMetric(o_.task, *b.best);
-    s_.baseline_metric = MetricValue(*b.best, s_.metric_name).value_or(0);
+    s_.metric_name = MainMetric(task_->spec(), *b.best);
+    s_.baseline_metric = b.best->metrics.Get(s_.metric_name).value_or(0);
     if (b.best->gate_passed) s_.best_fitness = b.best->fitness;
   }
   // The best so far (after a resume, or from earlier runs of this archive).
@@ -754,7 +780,7 @@ int Search::Run() {
   std::signal(SIGTERM, OnInterrupt);
   int workers = o_.evaluators > 0 ? o_.evaluators
                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if (o_.meter == "nvml") workers = 1;  // one GPU: one evaluation at a time
+  if ((o_.meter.empty() ? task_->spec().meter : o_.meter) == "nvml") workers = 1;  // one GPU: one evaluation at a time
   evaluators_ = workers;
   const int proposers = o_.proposals > 0 ? o_.proposals : workers;
   fmt::print(stderr, "ergon run: run {} on {} with the {} agent ({}): {} proposal(s) in flight, {} evaluation slot(s), "
@@ -790,26 +816,8 @@ int Search::Run() {
              "prompts, edits, recording) {:.2f}s = {:.1f}% of wall time\n",
              s_.eval_s, workers, 100.0 * s_.eval_s / (wall * workers), s_.agent_s, s_.engine_s, 100.0 * s_.engine_s / wall);
   if (b.best)
-    fmt::print("baseline: candidate {}  {}\n", b.candidate.id, Metrics(o_.task, b.best));
-  if (o_.task == "dally_parity") {
-    auto rows = s_.archive->List({std::nullopt, o_.task, "evaluated", 0});
-    for (double band : {1.0, 0.8, 0.6, 0.4, 0.2}) {
-      std::optional<archive::Row> best;
-      if (rows)
-        for (const auto& r : *rows)
-          if (r.best && r.best->metrics.recovery && *r.best->metrics.recovery >= band &&
-              (!best || *r.best->metrics.cost < *best->best->metrics.cost))
-            best = r;
-      if (best)
-        fmt::print("best at recovery >= {:.1f}: candidate {}  cost {:.0f}  ({:.3f}x the baseline's)\n", band,
-                   best->candidate.id, *best->best->metrics.cost, *best->best->metrics.cost / s_.baseline_metric);
-    }
-  } else if (auto top = s_.archive->Top(o_.task, "fitness", 1); top && !top->empty() && top->front().best) {
-    const auto& t = top->front();
-    auto v = MetricValue(*t.best, s_.metric_name);
-    fmt::print("best (gate passed, adjudicated): candidate {}  {}  = {:.3f}x the baseline's {}\n", t.candidate.id,
-               Metrics(o_.task, t.best), v && s_.baseline_metric > 0 ? *v / s_.baseline_metric : 0.0, s_.metric_name);
-  }
+    fmt::print("baseline: candidate {}  {}\n", b.candidate.id, DescribeMetrics(task_->spec(), b.best));
+  PrintBest(b);
   if (auto led = s_.archive->Ledger())
     for (const auto& l : *led)
       if (l.run_id == s_.run_id)

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ergon::engine {
 
@@ -38,6 +39,7 @@ struct SearchOptions {
   int repair_turns = 2;           // edit failures sent back per proposal
   double price_in = -1, price_out = -1;
   std::string home;
+  std::vector<std::string> tasks_dirs;  // --tasks DIR (and $ERGON_TASKS)
 };
 
 // Runs until a budget, STOP file, Ctrl-C or a fatal agent error. Returns the

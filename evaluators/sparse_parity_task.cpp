@@ -8,7 +8,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "evaluators/learning/nvml_meter.h"
+#include "evaluators/learning/metered_run.h"
 #include "sandbox/compiler.h"
 
 namespace ergon::evaluators {
@@ -57,18 +57,8 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
     r.status = std::move(status);
     return r;
   };
-  if (q.meter != "cachemodel" && q.meter != "nvml" && q.meter != "wall")
-    return fail("meter", fmt::format("unknown meter '{}' (cachemodel | nvml | wall)", q.meter));
-  std::unique_ptr<learning::NvmlMeter> nvml;
-  if (q.meter == "nvml") {
-    auto m = learning::NvmlMeter::Open();
-    if (!m) return fail("meter", "nvml " + m.error());
-    nvml = std::move(*m);
-  }
-  learning::CachegrindMeter cachegrind;
-  if (q.meter == "cachemodel") {
-    if (auto v = learning::FindValgrind(); !v) return fail("meter", v.error());
-  }
+  auto meter = learning::LearnerMeter::Open(q.meter);
+  if (!meter) return fail("meter", meter.error());
 
   auto build = sandbox::ScratchDir::Create(sb, "ergon-learner-");
   if (!build) return fail("compile", build.error());
@@ -98,7 +88,6 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
       return fail("run", "cannot write the instance files");
     sandbox::RunSpec spec;
     spec.argv = {built->executable};
-    if (q.meter == "cachemodel") spec.argv = cachegrind.Wrap(spec.argv, dir.string());
     spec.work_dir = dir.string();
     spec.read_only_paths = {build->path()};
     spec.limits.wall_s = q.timeout_s;
@@ -107,35 +96,24 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
     spec.limits.file_size = 64ull << 20;
     spec.limits.stdout_cap = 1 << 20;
     spec.limits.stderr_cap = 16 << 10;
-    if (q.cuda || q.meter == "nvml") sandbox::GrantGpuAccess(spec);
-
-    tl::expected<sandbox::RunResult, std::string> ran = tl::unexpected(std::string("not run"));
-    if (nvml) {
-      auto reading = nvml->Measure([&] { ran = sb.Run(spec); });
-      if (!reading) return fail("meter", "nvml: " + reading.error());
-      out.energy_j = reading->total_j;
-      out.idle_w = reading->idle_w;
-      out.idle_subtracted_j = reading->idle_subtracted_j;
-      out.update_period_s = reading->update_period_s;
-      out.window_s = reading->window_s;
-      out.slack_s = reading->slack_s;
-    } else {
-      ran = sb.Run(spec);
-    }
+    auto ran = meter->Run(sb, spec, q.cuda);
     if (!ran) return fail("run", ran.error());
-    out.wall_s = ran->wall_s;
-    out.cpu_s = ran->user_s + ran->sys_s;
+    out.wall_s = ran->run.wall_s;
+    out.cpu_s = ran->run.user_s + ran->run.sys_s;
     // Under the cachemodel valgrind writes to vg.<pid> files, so stderr is
     // always the learner's own.
-    r.feedback = ran->stderr_text;
-    if (!ran->ok()) return fail("run", fmt::format("instance {}: the learner failed: {}", i + 1, ran->Describe()));
-    if (q.meter == "cachemodel") {
-      auto counts = cachegrind.Collect(dir.string());
-      if (!counts) return fail("meter", fmt::format("instance {}: {}", i + 1, counts.error()));
-      out.counts = *counts;
-      out.components = cachegrind.Energy(*counts);
-      out.energy_j = out.components.total_j();
-    }
+    r.feedback = ran->run.stderr_text;
+    if (!ran->run.ok())
+      return fail("run", fmt::format("instance {}: the learner failed: {}", i + 1, ran->run.Describe()));
+    if (!ran->meter_error.empty()) return fail("meter", fmt::format("instance {}: {}", i + 1, ran->meter_error));
+    out.energy_j = ran->energy_j;
+    out.counts = ran->counts;
+    out.components = ran->components;
+    out.idle_w = ran->nvml.idle_w;
+    out.idle_subtracted_j = ran->nvml.idle_subtracted_j;
+    out.update_period_s = ran->nvml.update_period_s;
+    out.window_s = ran->nvml.window_s;
+    out.slack_s = ran->nvml.slack_s;
     auto preds = ReadPredictions(dir / "predictions.txt", q.spec.test_rows);
     if (!preds) return fail("output", fmt::format("instance {}: {}", i + 1, preds.error()));
     int right = 0;

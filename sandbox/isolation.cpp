@@ -134,6 +134,11 @@ std::vector<std::string> Sandbox::WrapCommand(const RunSpec& spec, int report_fd
       a.insert(a.end(), {"--ro-bind", *init_copy_, *init_copy_});
       for (const auto& p : spec.read_only_paths) a.insert(a.end(), {"--ro-bind", p, p});
       for (const auto& d : spec.devices) a.insert(a.end(), {"--dev-bind", d, d});
+      for (const auto& m : spec.masked_paths) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(m, ec)) a.insert(a.end(), {"--tmpfs", m});
+        else if (std::filesystem::exists(m, ec)) a.insert(a.end(), {"--ro-bind", "/dev/null", m});
+      }
       a.insert(a.end(), {"--bind", spec.work_dir, spec.work_dir, "--chdir", spec.work_dir, "--clearenv",
                          "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", spec.work_dir,
                          "--setenv", "TMPDIR", "/tmp", "--setenv", "LC_ALL", "C"});

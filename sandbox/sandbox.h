@@ -49,6 +49,10 @@ struct RunSpec {
   bool inherit_environment = false;
   std::vector<std::string> read_only_paths;  // extra paths bound read-only
   std::vector<std::string> devices;          // e.g. /dev/nvidia0 for GPU runs
+  // Paths the command must not see (a task's folder, a corpus): an empty
+  // folder or file is laid over each. Bubblewrap only; under the weaker
+  // levels they stay as readable as their permissions allow.
+  std::vector<std::string> masked_paths;
   Limits limits;
 };
 

@@ -67,9 +67,9 @@ Attempt MakeAttempt(const std::string& task, const std::string& src, std::option
   e.suite = "dev";
   e.gate_passed = gate;
   e.fitness = fitness;
-  e.metrics.accuracy = gate ? 0.99 : 0.5;
-  e.metrics.energy_j = -fitness;
-  e.metrics.wall_s = 1.0;
+  e.metrics.values["accuracy"] = gate ? 0.99 : 0.5;
+  e.metrics.values["energy_j"] = -fitness;
+  e.metrics.values["wall_s"] = 1.0;
   at.evaluations.push_back(e);
   at.objectives = std::move(objectives);
   at.cell = std::move(cell);
@@ -157,7 +157,7 @@ TEST_CASE("an attempt lands whole or not at all") {
   REQUIRE(row->has_value());
   CHECK((*row)->candidate.source == "int main(){}");
   REQUIRE((*row)->best.has_value());
-  CHECK(*(*row)->best->metrics.energy_j == 2.5);
+  CHECK(*(*row)->best->metrics.Get("energy_j") == 2.5);
   CHECK((*row)->candidate.on_front);
   CHECK(*a->FindByHash("toy", "hash:int main(){}") == *id);
 
@@ -230,7 +230,17 @@ TEST_CASE("top: gate passed only - best first - overfit never") {
   top = a->Top("toy", "energy_j", 10).value();
   REQUIRE(top.size() == 1);
   CHECK(top[0].candidate.id == x);
-  CHECK(!a->Top("toy", "bogus; DROP TABLE candidates", 10).has_value());
+  // A metric name is a bound value, never SQL: nothing has it, nothing breaks.
+  auto bogus = a->Top("toy", "bogus; DROP TABLE candidates", 10);
+  REQUIRE(bogus.has_value());
+  CHECK(bogus->empty());
+  CHECK(a->Top("toy", "energy_j", 10).value().size() == 1);
+  // Highest first when asked (a gate metric such as accuracy).
+  auto acc = a->Top("toy", "accuracy", 10, true).value();
+  REQUIRE(acc.size() == 1);
+  CHECK(acc[0].candidate.id == x);
+  auto names = a->MetricNames("toy").value();
+  CHECK(names == std::vector<std::string>{"accuracy", "energy_j", "wall_s"});
 }
 
 TEST_CASE("invariant: the Pareto front is exactly the non-dominated candidates") {

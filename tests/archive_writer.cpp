@@ -30,10 +30,10 @@ int main(int argc, char** argv) {
     e.suite = "dev";
     e.gate_passed = i % 3 == 0;
     e.fitness = static_cast<double>(i % 17);
-    e.metrics.accuracy = 0.5 + static_cast<double>(i % 50) / 100;
+    e.metrics.values["accuracy"] = 0.5 + static_cast<double>(i % 50) / 100;
     e.feedback = "feedback " + std::to_string(i);
     at.evaluations.push_back(e);
-    at.objectives = {-*e.metrics.accuracy, static_cast<double>(i % 13)};
+    at.objectives = {-e.metrics.values["accuracy"], static_cast<double>(i % 13)};
     at.cell = std::to_string(i % 7);
     ergon::archive::LedgerEntry l;
     l.run_id = *run;

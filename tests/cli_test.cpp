@@ -93,7 +93,9 @@ TEST_CASE("ERGON_HOME overrides and a wrong one is a clear error") {
   fs::path home = fs::temp_directory_path() / "ergon-home-test";
   fs::remove_all(home);
   fs::create_directories(home / "evaluators" / "toy");
-  std::ofstream(home / "evaluators" / "toy" / "task.json") << R"({"summary": "a toy task", "language": "cpp"})";
+  std::ofstream(home / "evaluators" / "toy" / "baseline.cpp") << "int main() { return 0; }\n";
+  std::ofstream(home / "evaluators" / "toy" / "task.json")
+      << R"({"summary": "a toy task", "language": "cpp", "objectives": {"gate": {"metric": "accuracy", "min": 0.5}, "minimise": "energy_j"}})";
   Ran r = Ergon("tasks", "ERGON_HOME='" + home.string() + "'");
   CHECK(r.code == 0);
   CHECK(r.out.find("a toy task") != std::string::npos);
@@ -102,7 +104,7 @@ TEST_CASE("ERGON_HOME overrides and a wrong one is a clear error") {
   std::ofstream(home / "evaluators" / "toy" / "task.json") << R"({"language": "cpp"})";
   Ran bad = Ergon("tasks", "ERGON_HOME='" + home.string() + "'");
   CHECK(bad.code == 1);
-  CHECK(bad.out.find("missing string field \"summary\"") != std::string::npos);
+  CHECK(bad.out.find("toy/task.json: field \"summary\": missing") != std::string::npos);
 
   Ran missing = Ergon("tasks", "ERGON_HOME=/nonexistent/ergon");
   CHECK(missing.code == 1);
@@ -260,9 +262,9 @@ struct BuiltArchive {
       e.suite = "dev";
       e.gate_passed = true;
       e.fitness = -energy;
-      e.metrics.accuracy = 0.99;
-      e.metrics.energy_j = energy;
-      e.metrics.wall_s = 0.5;
+      e.metrics.values["accuracy"] = 0.99;
+      e.metrics.values["energy_j"] = energy;
+      e.metrics.values["wall_s"] = 0.5;
       at.evaluations.push_back(e);
       at.objectives = {-0.99, energy};
       ergon::archive::LedgerEntry l;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,15 +53,21 @@ class Agent {
   virtual std::string model() const = 0;
 };
 
-// A task's own deterministic transformation (e.g. dally_parity: run the
-// generator, optimise its IR's layout, emit a generator of the result).
+// A task's own deterministic transformation (evaluators::Task::MakeTransform).
 // Returns the new source, or an error.
 using Transform = std::function<tl::expected<std::string, std::string>(const std::string& source)>;
+
+// What a task lends the offline agent: its transformation, and how to find
+// the source a transformed candidate came from (to mutate that instead).
+struct TaskHooks {
+  Transform transform;  // null: none
+  std::function<std::optional<std::string>(const std::string& source)> origin_of;  // null: none
+};
 
 // The offline agent: mutates declared knobs (one to three at a time, on a log
 // scale where declared), recombines knob settings of inspirations, and
 // sometimes applies the task's transformation. Needs no network.
-std::unique_ptr<Agent> MakeOfflineAgent(Transform transform = nullptr);
+std::unique_ptr<Agent> MakeOfflineAgent(TaskHooks hooks = {});
 
 struct HttpAgentOptions {
   std::string kind;      // openai | anthropic

@@ -6,7 +6,6 @@
 #include <fmt/core.h>
 
 #include "engine/agents/agent.h"
-#include "engine/transforms.h"
 #include "genome/edit.h"
 
 namespace ergon::engine {
@@ -14,7 +13,7 @@ namespace {
 
 class OfflineAgent : public Agent {
  public:
-  explicit OfflineAgent(Transform t) : transform_(std::move(t)) {}
+  explicit OfflineAgent(TaskHooks hooks) : hooks_(std::move(hooks)) {}
   std::string name() const override { return "offline"; }
   std::string model() const override { return "offline"; }
 
@@ -23,30 +22,32 @@ class OfflineAgent : public Agent {
     std::mt19937_64 rng(q.seed);
     auto unit = [&] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };
     const auto& knobs = q.parent->knobs();
-    const bool transformed = q.parent->source().find("ergon: layout-optimised IR") != std::string::npos;
+    // A transformed source carries the one it came from.
+    const std::optional<std::string> origin = hooks_.origin_of ? hooks_.origin_of(q.parent->source()) : std::nullopt;
+    const bool transformed = origin.has_value();
+    const Transform& transform_ = hooks_.transform;
     // The task's transformation now and then (it is expensive and final:
     // its result has no knobs), and whenever there is nothing else to do.
     if (transform_ && !transformed && (knobs.empty() || unit() < 0.15)) {
       auto t = transform_(q.parent->source());
-      if (t) return Reply(q.parent->source(), *t, "task transformation: layout-optimised IR of the parent's output");
+      if (t) return Reply(q.parent->source(), *t, "the task's own transformation of the parent");
       if (knobs.empty()) return tl::unexpected(AgentError{"offline agent: transformation failed: " + t.error()});
     }
     if (knobs.empty()) {
       // A transformed parent keeps its origin: mutate that, transform again.
-      auto origin = OriginOf(q.parent->source());
       auto og = origin ? genome::Genome::Parse(*origin) : tl::unexpected(std::string("no origin"));
       if (transform_ && og && !og->knobs().empty()) {
         AgentRequest inner = q;
         inner.parent = &*og;
         inner.inspirations.clear();
-        OfflineAgent plain(nullptr);
+        OfflineAgent plain(TaskHooks{});
         auto mutated = plain.Propose(inner);
         if (!mutated) return mutated;
         auto applied = genome::ApplyProposal(*og, mutated->text, {true});
         if (!applied) return tl::unexpected(AgentError{"offline agent: " + applied.error().message});
         auto t = transform_(applied->source());
         if (!t) return tl::unexpected(AgentError{"offline agent: transformation failed: " + t.error()});
-        return Reply(q.parent->source(), *t, mutated->intent + ", then the layout transformation");
+        return Reply(q.parent->source(), *t, mutated->intent + ", then the task's transformation");
       }
       return tl::unexpected(AgentError{"offline agent: the parent declares no knobs to mutate"});
     }
@@ -116,13 +117,13 @@ class OfflineAgent : public Agent {
     return r;
   }
 
-  Transform transform_;
+  TaskHooks hooks_;
 };
 
 }  // namespace
 
-std::unique_ptr<Agent> MakeOfflineAgent(Transform transform) {
-  return std::make_unique<OfflineAgent>(std::move(transform));
+std::unique_ptr<Agent> MakeOfflineAgent(TaskHooks hooks) {
+  return std::make_unique<OfflineAgent>(std::move(hooks));
 }
 
 }  // namespace ergon::engine

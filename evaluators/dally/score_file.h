@@ -6,6 +6,10 @@
 
 namespace ergon::evaluators::dally {
 
+// The official suites' folder inside ergon's data folder `home`.
+inline std::string SuitesDirIn(const std::string& home) { return home + "/evaluators/dally_parity/suites"; }
+
+
 struct ScoreRequest {
   std::string path;
   std::string tier = "mask32";   // small | medium | mask32

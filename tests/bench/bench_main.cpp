@@ -179,9 +179,9 @@ int Archive() {
     double acc = 0.9 + static_cast<double>(rng() % 100) / 1000;
     e.gate_passed = acc >= 0.95;
     e.fitness = -energy;
-    e.metrics.accuracy = acc;
-    e.metrics.energy_j = energy;
-    e.metrics.wall_s = 0.1;
+    e.metrics.values["accuracy"] = acc;
+    e.metrics.values["energy_j"] = energy;
+    e.metrics.values["wall_s"] = 0.1;
     e.feedback = std::string("warning: ") + words[rng() % 18];
     at.evaluations.push_back(e);
     at.objectives = {-acc, energy, 0.1 + static_cast<double>(rng() % 100) / 100};

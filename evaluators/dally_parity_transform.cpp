@@ -1,4 +1,4 @@
-#include "engine/transforms.h"
+#include "evaluators/dally_parity_transform.h"
 
 #include <cstring>
 #include <optional>
@@ -10,7 +10,7 @@
 #include "sandbox/compiler.h"
 #include "sandbox/sandbox.h"
 
-namespace ergon::engine {
+namespace ergon::evaluators {
 namespace {
 
 const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -98,7 +98,7 @@ tl::expected<std::string, std::string> OptimiseGenerator(const sandbox::Sandbox*
 
 }  // namespace
 
-std::optional<std::string> OriginOf(const std::string& source) {
+std::optional<std::string> DallyOriginOf(const std::string& source) {
   auto b = source.find(kOriginBegin);
   auto e = source.find(kOriginEnd);
   if (b == std::string::npos || e == std::string::npos || e < b) return std::nullopt;
@@ -111,10 +111,9 @@ std::optional<std::string> OriginOf(const std::string& source) {
   return Unbase64(clean);
 }
 
-Transform TransformFor(const std::string& task, const sandbox::Sandbox* sandbox) {
-  if (task == "dally_parity" && sandbox)
-    return [sandbox](const std::string& source) { return OptimiseGenerator(sandbox, source); };
-  return nullptr;
+SourceTransform DallyLayoutTransform(const sandbox::Sandbox* sandbox) {
+  if (!sandbox) return nullptr;
+  return [sandbox](const std::string& source) { return OptimiseGenerator(sandbox, source); };
 }
 
-}  // namespace ergon::engine
+}  // namespace ergon::evaluators

@@ -1,0 +1,162 @@
+#include "evaluators/task_spec.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+namespace ergon::evaluators {
+namespace {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+// Field readers: each failure names the field as a dotted path.
+struct Reader {
+  const std::string& file;
+  std::string error;
+
+  bool Fail(const std::string& field, const std::string& what) {
+    if (error.empty()) error = fmt::format("{}: field \"{}\": {}", file, field, what);
+    return false;
+  }
+  bool String(const json& j, const char* key, const std::string& path, std::string& out, bool required) {
+    if (!j.contains(key)) return required ? Fail(path, "missing") : true;
+    if (!j[key].is_string() || j[key].get<std::string>().empty()) return Fail(path, "expected a non-empty string");
+    out = j[key].get<std::string>();
+    return true;
+  }
+  bool Number(const json& j, const char* key, const std::string& path, double& out, bool required) {
+    if (!j.contains(key)) return required ? Fail(path, "missing") : true;
+    if (!j[key].is_number()) return Fail(path, "expected a number");
+    out = j[key].get<double>();
+    return true;
+  }
+  bool Strings(const json& j, const char* key, const std::string& path, std::vector<std::string>& out, bool required) {
+    if (!j.contains(key)) return required ? Fail(path, "missing") : true;
+    if (!j[key].is_array()) return Fail(path, "expected an array of strings");
+    out.clear();
+    for (const auto& v : j[key]) {
+      if (!v.is_string() || v.get<std::string>().empty()) return Fail(path, "expected an array of non-empty strings");
+      out.push_back(v.get<std::string>());
+    }
+    return true;
+  }
+};
+
+bool MetricName(const std::string& n) {
+  return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+  });
+}
+
+void AddUnique(std::vector<std::string>& v, const std::string& s) {
+  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+}  // namespace
+
+tl::expected<TaskSpec, std::string> ReadTaskSpec(const std::string& dir) {
+  TaskSpec t;
+  std::error_code ec;
+  t.dir = fs::absolute(dir, ec).lexically_normal().string();
+  if (!t.dir.empty() && t.dir.back() == '/') t.dir.pop_back();
+  t.name = fs::path(t.dir).filename().string();
+  t.file = t.dir + "/task.json";
+  std::ifstream in(t.file);
+  if (!in) return tl::unexpected(fmt::format("{}: cannot read", t.file));
+  std::stringstream text;
+  text << in.rdbuf();
+  json j;
+  try {
+    j = json::parse(text.str());
+  } catch (const json::exception& e) {
+    return tl::unexpected(fmt::format("{}: invalid JSON: {}", t.file, e.what()));
+  }
+  Reader r{t.file, {}};
+  auto fail = [&]() { return tl::unexpected(r.error); };
+  if (!j.is_object()) return tl::unexpected(fmt::format("{}: expected a JSON object", t.file));
+  if (!r.String(j, "summary", "summary", t.summary, true)) return fail();
+  t.description = t.summary;
+  if (!r.String(j, "description", "description", t.description, false)) return fail();
+  if (!r.String(j, "language", "language", t.language, true)) return fail();
+  if (t.language != "cpp" && t.language != "cuda" && t.language != "ir-generator")
+    return r.Fail("language", fmt::format("'{}' is not one of cpp, cuda, ir-generator", t.language)), fail();
+  t.baseline = t.language == "cuda" ? "baseline.cu" : "baseline.cpp";
+  if (!r.String(j, "baseline", "baseline", t.baseline, false)) return fail();
+  if (t.baseline.find("..") != std::string::npos || t.baseline.front() == '/')
+    return r.Fail("baseline", "must name a file inside the task folder"), fail();
+  if (!fs::is_regular_file(fs::path(t.dir) / t.baseline, ec))
+    return r.Fail("baseline", fmt::format("{} does not exist in {}", t.baseline, t.dir)), fail();
+
+  // Objectives.
+  if (!j.contains("objectives") || !j["objectives"].is_object()) return r.Fail("objectives", "missing object"), fail();
+  const json& o = j["objectives"];
+  if (!o.contains("gate") || !o["gate"].is_object()) return r.Fail("objectives.gate", "missing object"), fail();
+  const json& g = o["gate"];
+  if (!r.String(g, "metric", "objectives.gate.metric", t.gate_metric, true)) return fail();
+  if (!r.Number(g, "min", "objectives.gate.min", t.gate_min, true)) return fail();
+  if (g.contains("bands")) {
+    if (!g["bands"].is_array()) return r.Fail("objectives.gate.bands", "expected an array of numbers"), fail();
+    for (const auto& b : g["bands"]) {
+      if (!b.is_number()) return r.Fail("objectives.gate.bands", "expected an array of numbers"), fail();
+      t.bands.push_back(b.get<double>());
+    }
+  }
+  if (!r.String(o, "minimise", "objectives.minimise", t.minimise, true)) return fail();
+  if (!r.Strings(o, "record", "objectives.record", t.record, false)) return fail();
+
+  // Meters.
+  const bool learner = t.language != "ir-generator";
+  t.meter = learner ? "cachemodel" : "dally";
+  if (!r.String(j, "meter", "meter", t.meter, false)) return fail();
+  t.meters = learner ? LearnerMeters() : std::vector<std::string>{t.meter};
+  if (!r.Strings(j, "meters", "meters", t.meters, false)) return fail();
+  if (std::find(t.meters.begin(), t.meters.end(), t.meter) == t.meters.end())
+    return r.Fail("meter", fmt::format("'{}' is not among the task's meters", t.meter)), fail();
+
+  // Metrics: declared, or what the objectives and meters imply.
+  if (!r.Strings(j, "metrics", "metrics", t.metrics, false)) return fail();
+  for (const auto& m : {t.gate_metric, t.minimise}) AddUnique(t.metrics, m);
+  for (const auto& m : t.record) AddUnique(t.metrics, m);
+  if (learner)
+    for (const char* m : {"energy_j", "wall_s", "cpu_s"}) AddUnique(t.metrics, m);
+  for (const auto& m : t.metrics)
+    if (!MetricName(m)) return r.Fail("metrics", fmt::format("'{}' is not letters, digits, '_' and '.'", m)), fail();
+
+  double instances = t.instances;
+  if (!r.Number(j, "instances", "instances", instances, false)) return fail();
+  if (instances < 1 || instances > 100000 || instances != static_cast<int>(instances))
+    return r.Fail("instances", "expected a whole number from 1 to 100000"), fail();
+  t.instances = static_cast<int>(instances);
+  if (!r.Number(j, "timeout_s", "timeout_s", t.timeout_s, false)) return fail();
+  if (!(t.timeout_s > 0) || t.timeout_s > 86400) return r.Fail("timeout_s", "expected seconds in (0, 86400]"), fail();
+  if (j.contains("edits")) {
+    if (!j["edits"].is_object()) return r.Fail("edits", "expected an object"), fail();
+    if (j["edits"].contains("whole_file")) {
+      if (!j["edits"]["whole_file"].is_boolean()) return r.Fail("edits.whole_file", "expected true or false"), fail();
+      t.whole_file = j["edits"]["whole_file"].get<bool>();
+    }
+  }
+  if (j.contains("params")) {
+    if (!j["params"].is_object()) return r.Fail("params", "expected an object of numbers"), fail();
+    for (const auto& [k, v] : j["params"].items()) {
+      if (!v.is_number()) return r.Fail("params." + k, "expected a number"), fail();
+      t.params[k] = v.get<double>();
+    }
+  }
+  if (j.contains("harness")) {
+    const json& h = j["harness"];
+    if (!h.is_object()) return r.Fail("harness", "expected {\"prepare\": [...], \"score\": [...]}"), fail();
+    if (!r.Strings(h, "prepare", "harness.prepare", t.prepare, true)) return fail();
+    if (!r.Strings(h, "score", "harness.score", t.score, true)) return fail();
+    if (t.prepare.empty()) return r.Fail("harness.prepare", "empty command"), fail();
+    if (t.score.empty()) return r.Fail("harness.score", "empty command"), fail();
+    if (!learner) return r.Fail("harness", "external harnesses take cpp or cuda candidates"), fail();
+  }
+  return t;
+}
+
+}  // namespace ergon::evaluators
