@@ -94,7 +94,7 @@ int Main(int argc, char** argv) {
   run->add_option("--meter", so.meter, "learners: cachemodel | nvml | wall (default: the task's, from task.json)");
   add_tasks(run);
   run->add_option("--instances", so.instances, "instances per evaluation (task default)")->check(CLI::Range(0, 1 << 20));
-  run->add_option("--eval-timeout", so.eval_timeout_s, "seconds a candidate may run (default 300)");
+  run->add_option("--eval-timeout", so.eval_timeout_s, "seconds a candidate may run per instance (default: the task's)");
   run->add_option("--agent-timeout", so.agent_timeout_s, "seconds an agent call may take (default 120)");
   run->add_option("--agent-backoff", so.agent_backoff_s, "first retry wait in seconds after 429/5xx/timeouts (default 1)");
   run->add_option("--prompts", so.prompts_dir, "folder with system.txt, mutate.txt, repair.txt (default: ergon's)");
@@ -108,7 +108,7 @@ int Main(int argc, char** argv) {
   eval->add_option("--suite", eval_args.suite, "dev (default) | fresh (| a suite KEY where the task has them)");
   eval->add_option("--instances", eval_args.instances, "instances (default: the task's)")
       ->check(CLI::Range(1, 1 << 20));
-  eval->add_option("--timeout", eval_args.timeout_s, "wall and CPU seconds the candidate may run (default 120)")
+  eval->add_option("--timeout", eval_args.timeout_s, "wall and CPU seconds the candidate may run per instance (default: the task's)")
       ->check(CLI::Range(0.1, 86400.0));
   eval->add_option("--db", eval_args.db, "also record the candidate and its evaluation in this archive");
   eval->add_flag("--json", json, "print one JSON object");
@@ -174,7 +174,7 @@ int Main(int argc, char** argv) {
   replay->add_option("--db", rep.db, "archive file (default ergon.db)");
   replay->add_option("--meter", rep.meter, "meter to replay with (default: the stored one)");
   replay->add_option("--emit", rep.emit_dir, "also write a standalone folder (source, build line, spec, README)");
-  replay->add_option("--timeout", rep.timeout_s, "seconds the candidate may run (default 300)");
+  replay->add_option("--timeout", rep.timeout_s, "seconds the candidate may run per instance (default: the task's)");
   replay->add_flag("--json", rep.json, "print one JSON object");
   add_tasks(replay);
 

@@ -19,7 +19,7 @@ int CmdOptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json);
 struct EvalArgs {
   std::string task, file, meter, suite = "dev";
   std::size_t instances = 0;
-  double timeout_s = 120;
+  double timeout_s = 0;  // 0 = the task's
   std::string db;  // record the evaluation in this archive when set
   std::vector<std::string> tasks_dirs;
 };
@@ -41,7 +41,7 @@ struct ReplayArgs {
   std::string db = "ergon.db";
   std::int64_t id = 0;
   std::string meter, emit_dir;
-  double timeout_s = 300;
+  double timeout_s = 0;  // 0 = the task's
   bool json = false;
   std::vector<std::string> tasks_dirs;
 };

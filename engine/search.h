@@ -32,7 +32,7 @@ struct SearchOptions {
   int islands = 2;
   std::uint64_t seed = 1;
   std::optional<std::int64_t> resume;
-  double eval_timeout_s = 300;
+  double eval_timeout_s = 0;      // per instance; 0 = the task's
   double agent_timeout_s = 120;
   double agent_backoff_s = 1.0;   // first retry wait (doubles, with jitter)
   int instances = 0;              // 0 = the task's default

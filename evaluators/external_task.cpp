@@ -163,7 +163,7 @@ Measurement ExternalTask::Evaluate(const sandbox::Sandbox& sb, const TaskEvalReq
     fs::create_directory(hidden, ec);
     std::vector<std::string> prep = t.prepare;
     prep.insert(prep.end(), {std::to_string(seed), visible.string(), hidden.string()});
-    auto prepared = RunHarness(*trusted, t, prep, timeout);
+    auto prepared = RunHarness(*trusted, t, prep, t.harness_timeout_s);
     if (!prepared) return fail("harness", fmt::format("prepare could not start: {}", prepared.error()));
     if (!prepared->ok())
       return fail("harness", fmt::format("prepare failed on instance {}: {}\n{}", i + 1, prepared->Describe(),
@@ -192,7 +192,7 @@ Measurement ExternalTask::Evaluate(const sandbox::Sandbox& sb, const TaskEvalReq
 
     std::vector<std::string> sc = t.score;
     sc.insert(sc.end(), {work->path(), hidden.string()});
-    auto scored = RunHarness(*trusted, t, sc, timeout);
+    auto scored = RunHarness(*trusted, t, sc, t.harness_timeout_s);
     if (!scored) return fail("harness", fmt::format("score could not start: {}", scored.error()));
     if (!scored->ok())
       return fail("harness", fmt::format("score failed on instance {}: {}\n{}", i + 1, scored->Describe(),

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <fmt/core.h>
 
@@ -79,6 +80,7 @@ TaskRegistry TaskRegistry::Load(const std::string& home, const std::vector<std::
       rest = colon == std::string::npos ? "" : rest.substr(colon + 1);
     }
   if (!home.empty()) roots.push_back(home + "/evaluators");
+  std::set<std::string> seen;
   for (const auto& root : roots) {
     std::error_code ec;
     if (!fs::is_directory(root, ec)) {
@@ -94,7 +96,9 @@ TaskRegistry TaskRegistry::Load(const std::string& home, const std::vector<std::
     std::sort(dirs.begin(), dirs.end());
     for (const auto& d : dirs) {
       const std::string name = fs::absolute(d).lexically_normal().filename().string();
-      if (reg.Find(name)) continue;  // an earlier place wins
+      // An earlier place wins, broken or not: a user's broken copy of a
+      // task must not silently fall back to another folder's.
+      if (!seen.insert(name).second) continue;
       auto spec = ReadTaskSpec(d.string());
       if (!spec) reg.problems_.push_back(spec.error());
       else reg.specs_.push_back(std::move(*spec));

@@ -152,6 +152,9 @@ tl::expected<TaskSpec, std::string> ReadTaskSpec(const std::string& dir) {
     if (!h.is_object()) return r.Fail("harness", "expected {\"prepare\": [...], \"score\": [...]}"), fail();
     if (!r.Strings(h, "prepare", "harness.prepare", t.prepare, true)) return fail();
     if (!r.Strings(h, "score", "harness.score", t.score, true)) return fail();
+    if (!r.Number(h, "timeout_s", "harness.timeout_s", t.harness_timeout_s, false)) return fail();
+    if (!(t.harness_timeout_s > 0) || t.harness_timeout_s > 86400)
+      return r.Fail("harness.timeout_s", "expected seconds in (0, 86400]"), fail();
     if (t.prepare.empty()) return r.Fail("harness.prepare", "empty command"), fail();
     if (t.score.empty()) return r.Fail("harness.score", "empty command"), fail();
     if (!learner) return r.Fail("harness", "external harnesses take cpp or cuda candidates"), fail();

@@ -32,6 +32,7 @@ struct TaskSpec {
   std::map<std::string, double> params;
   // External tasks: the trusted harness (argv, run in dir). Empty = built-in.
   std::vector<std::string> prepare, score;
+  double harness_timeout_s = 60;      // per harness step (prepare or score)
 
   bool external() const { return !score.empty(); }
   // Higher is better for the gate metric; lower for everything else.

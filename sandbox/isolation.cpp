@@ -136,7 +136,7 @@ std::vector<std::string> Sandbox::WrapCommand(const RunSpec& spec, int report_fd
       for (const auto& d : spec.devices) a.insert(a.end(), {"--dev-bind", d, d});
       for (const auto& m : spec.masked_paths) {
         std::error_code ec;
-        if (std::filesystem::is_directory(m, ec)) a.insert(a.end(), {"--tmpfs", m});
+        if (std::filesystem::is_directory(m, ec)) a.insert(a.end(), {"--tmpfs", m, "--remount-ro", m});
         else if (std::filesystem::exists(m, ec)) a.insert(a.end(), {"--ro-bind", "/dev/null", m});
       }
       a.insert(a.end(), {"--bind", spec.work_dir, spec.work_dir, "--chdir", spec.work_dir, "--clearenv",

@@ -414,3 +414,91 @@ TEST_CASE("summaries of big candidates leave the source on disk") {
   auto small = a->Record(MakeAttempt("toy", "small", std::nullopt, 0, 1, true)).value();
   CHECK(a->Get(small, 1000).value()->candidate.source == "small");
 }
+
+TEST_CASE("an archive written by schema 1 (fixed metric columns) opens, migrates in place and loses nothing") {
+  TempDb t("v1");
+  fs::copy_file(fs::path(ERGON_ARCHIVE_DATA) / "schema_v1.sqlite", t.path);
+  // Read the old file directly first: every number, as schema 1 stored it.
+  struct Old {
+    std::int64_t candidate;
+    std::map<std::string, double> metrics;
+  };
+  std::map<std::int64_t, Old> before;
+  std::map<std::string, std::int64_t> counts;
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2(t.path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT id, candidate_id, accuracy, recovery, energy_j, cost, wall_s FROM evaluations",
+                               -1, &s, nullptr) == SQLITE_OK);
+    const char* names[] = {"accuracy", "recovery", "energy_j", "cost", "wall_s"};
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      Old o{sqlite3_column_int64(s, 1), {}};
+      for (int i = 0; i < 5; ++i)
+        if (sqlite3_column_type(s, 2 + i) != SQLITE_NULL) o.metrics[names[i]] = sqlite3_column_double(s, 2 + i);
+      before[sqlite3_column_int64(s, 0)] = o;
+    }
+    sqlite3_finalize(s);
+    for (const char* table : {"runs", "candidates", "evaluations", "ledger", "events", "attempts", "elites"}) {
+      std::string q = std::string("SELECT count(*) FROM ") + table;
+      REQUIRE(sqlite3_prepare_v2(db, q.c_str(), -1, &s, nullptr) == SQLITE_OK);
+      REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+      counts[table] = sqlite3_column_int64(s, 0);
+      sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+  }
+  REQUIRE(before.size() == 7);
+  REQUIRE(counts["candidates"] == 5);
+
+  // A reader refuses to migrate; a writer migrates.
+  auto ro = Archive::OpenReadOnly(t.path.string());
+  REQUIRE(!ro.has_value());
+  CHECK(ro.error().find("older") != std::string::npos);
+  auto a = MustOpen(t.path);
+  CHECK(a->schema_version() == kSchemaVersion);
+  CHECK(a->IntegrityCheck().value() == "ok\n");
+  std::size_t seen = 0;
+  for (std::int64_t cand = 1; cand <= 5; ++cand) {
+    auto evals = a->Evaluations(cand).value();
+    for (const auto& e : evals) {
+      REQUIRE(before.count(e.id));
+      CHECK(e.candidate_id == before[e.id].candidate);
+      CHECK(e.metrics.values == before[e.id].metrics);  // the same names, bit for bit
+      ++seen;
+    }
+  }
+  CHECK(seen == before.size());
+  // Queries by the old names work on the migrated rows.
+  auto top = a->Top("sparse_parity", "wall_s", 10).value();
+  CHECK(!top.empty());
+  auto dally = a->Top("dally_parity", "cost", 10).value();
+  REQUIRE(dally.size() == 1);
+  CHECK(*dally[0].best->metrics.Get("cost") == 18220629.0);
+  CHECK(a->Runs().value().size() == static_cast<std::size_t>(counts["runs"]));
+  CHECK(a->List({std::nullopt, "", "", 0}).value().size() == 5);
+  a.reset();
+  // The same counts afterwards, read directly again.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(t.path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  for (const auto& [table, n] : counts) {
+    sqlite3_stmt* s = nullptr;
+    std::string q = "SELECT count(*) FROM " + table;
+    REQUIRE(sqlite3_prepare_v2(db, q.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    CHECK_MESSAGE(sqlite3_column_int64(s, 0) == n, table);
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+}
+
+TEST_CASE("metric names are checked: a name that is not a plain word is refused, nothing is written") {
+  TempDb t("names");
+  auto a = MustOpen(t.path);
+  Attempt at = MakeAttempt("toy", "bad-name", std::nullopt, 0, -1.0, true);
+  at.evaluations[0].metrics.values["drop table;"] = 1.0;
+  auto r = a->Record(at);
+  REQUIRE(!r.has_value());
+  CHECK(r.error().find("metric name") != std::string::npos);
+  CHECK(a->List({std::nullopt, "", "", 0}).value().empty());
+}
