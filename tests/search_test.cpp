@@ -289,3 +289,44 @@ TEST_CASE("cli agent: a coding-agent command edits the candidate in a scratch fo
   CHECK(missing.code == 2);
   CHECK(missing.out.find("--command") != std::string::npos);
 }
+
+TEST_CASE("several proposers and evaluation slots: the budget holds exactly, nothing twice, every call accounted") {
+  Db db("parallel");
+  Ran r = Ergon("run --task linear_regression --meter wall --agent offline --max-candidates 9 --proposals 3 "
+                "--evaluators 3 --islands 3 --seed 7 --db '" + db.path.string() + "'");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("3 proposal(s) in flight, 3 evaluation slot(s)") != std::string::npos);
+  auto a = ergon::archive::Archive::OpenReadOnly(db.path.string());
+  REQUIRE(a.has_value());
+  CHECK((*a)->IntegrityCheck().value() == "ok\n");
+  auto totals = (*a)->Totals(1).value();
+  CHECK(totals.candidates == 9);  // the baseline is not the run's candidate; 9 new exactly
+  auto all = (*a)->List({1, "linear_regression", "", 0}).value();
+  std::set<std::string> hashes;
+  for (const auto& row : all) {
+    hashes.insert(row.candidate.hash);
+    if (row.candidate.parent) {
+      auto parent = (*a)->Get(*row.candidate.parent, 0).value();
+      REQUIRE(parent.has_value());
+      CHECK(row.candidate.generation == parent->candidate.generation + 1);
+    }
+  }
+  CHECK(hashes.size() == all.size());
+  // One ledger row per agent call, none left in flight, each candidate's call once.
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open_v2(db.path.string().c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(raw, sql, -1, &s, nullptr);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    const auto n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+  };
+  CHECK(count("SELECT count(*) FROM ledger WHERE outcome='in_flight'") == 0);
+  CHECK(count("SELECT count(*) FROM ledger WHERE candidate_id IS NOT NULL") == 9);
+  CHECK(count("SELECT count(DISTINCT candidate_id) FROM ledger WHERE candidate_id IS NOT NULL") == 9);
+  CHECK(count("SELECT count(*) FROM ledger") == count("SELECT count(*) FROM attempts") + 9);
+  sqlite3_close(raw);
+}

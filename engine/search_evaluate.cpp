@@ -1,0 +1,150 @@
+// An evaluation slot: take a queued child, measure it on the dev suite,
+// record it, and adjudicate a new best on a fresh suite.
+#include <fmt/core.h>
+
+#include "engine/evaluate.h"
+#include "engine/search_loop.h"
+
+namespace ergon::engine::search {
+
+void Search::Evaluator() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> l(s_.mu);
+      s_.cv.wait(l, [&] { return !s_.queue.empty() || s_.proposers_alive == 0 || s_.fatal; });
+      if (s_.fatal) return;
+      if (s_.queue.empty()) return;  // proposers are done and nothing is left
+      job = std::move(s_.queue.front());
+      s_.queue.pop_front();
+      s_.cv.notify_all();
+    }
+    EvaluateJob(job);
+    std::lock_guard<std::mutex> l(s_.mu);
+    --s_.in_flight;
+    s_.cv.notify_all();
+  }
+}
+
+void Search::EvaluateJob(const Job& job) {
+  // 6. Measure on the task's fixed suite.
+  const evaluators::TaskEvalRequest dev = Request(job.source, "dev");
+  const auto e0 = Clock::now();
+  const evaluators::Measurement m = Evaluate(*task_, dev, &*sandbox_).m;
+  {
+    std::lock_guard<std::mutex> l(s_.mu);
+    s_.eval_s += std::chrono::duration<double>(Clock::now() - e0).count();
+  }
+  // 7. Record candidate, evaluation, ledger and events in one transaction.
+  bool new_best = false;
+  const auto child = RecordChild(job, m, new_best);
+  // 8. A new best is adjudicated on a fresh suite (new secret seeds).
+  if (child && new_best) Adjudicate(*child, dev, m);
+}
+
+std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators::Measurement& m, bool& new_best) {
+  std::lock_guard<std::mutex> l(s_.mu);
+  const auto r0 = Clock::now();
+  struct Timed {
+    double& acc;
+    Clock::time_point t0;
+    ~Timed() { acc += std::chrono::duration<double>(Clock::now() - t0).count(); }
+  } timed{s_.engine_s, r0};
+  if (m.harness_error) {
+    // The task's own harness broke: not the candidate's fault, and every
+    // later evaluation would break alike. Record why and stop.
+    RecordFailure(job.parent_id, "harness", m.error, job.reply.text, &job.ledger);
+    if (!s_.fatal) {
+      s_.fatal = true;
+      s_.stop_reason = "the task's harness failed (not the candidate): " + m.error.substr(0, 2000);
+    }
+    s_.cv.notify_all();
+    return std::nullopt;
+  }
+  // Another slot may have recorded the same source meanwhile.
+  if (auto dup = s_.archive->FindByHash(o_.task, job.hash); dup && *dup) {
+    RecordFailure(job.parent_id, "duplicate", fmt::format("same source as candidate {}", **dup), job.reply.text,
+                  &job.ledger);
+    ++s_.duplicates;
+    return std::nullopt;
+  }
+  archive::Attempt at;
+  archive::Candidate c;
+  c.run_id = s_.run_id;
+  c.task = o_.task;
+  c.parent = job.parent_id;
+  c.island = job.island;
+  c.generation = job.generation;
+  c.source = job.source;
+  c.hash = job.hash;
+  c.edit = job.reply.text.substr(0, 20000);
+  c.intent = job.reply.intent.substr(0, 1000);
+  c.status = m.ran ? "evaluated" : "failed";
+  at.candidate = c;
+  const archive::Evaluation ev = ToEvaluation(m);
+  at.evaluations.push_back(ev);
+  at.objectives = m.objectives;
+  at.cell = m.cell;
+  at.ledger = job.ledger;
+  if (!m.ran) at.events.push_back({s_.run_id, "failure", std::nullopt, m.stage + ": " + m.error.substr(0, 300)});
+  auto id = s_.archive->Record(at);
+  if (!id) {
+    fmt::print(stderr, "\nergon run: could not record a candidate: {}\n", id.error());
+    s_.fatal = true;
+    s_.stop_reason = "archive write failed: " + id.error();
+    s_.cv.notify_all();
+    return std::nullopt;
+  }
+  ++s_.new_candidates;
+  if (!m.ran) ++s_.invalid;
+  s_.recent.push_back(m.ran);
+  while (s_.recent.size() > 10) s_.recent.pop_front();
+  new_best = m.ran && ev.gate_passed && (!s_.best_fitness || ev.fitness > *s_.best_fitness);
+  if (s_.new_candidates % 10 == 0 && o_.islands > 1) (void)s_.archive->Migrate(o_.task, o_.islands);
+  archive::Attempt tick;
+  tick.events.push_back({s_.run_id, "elapsed", std::nullopt, fmt::format("{:.3f}", ElapsedS())});
+  (void)s_.archive->Record(tick);
+  Progress();
+  return *id;
+}
+
+void Search::Adjudicate(std::int64_t child_id, const evaluators::TaskEvalRequest& dev, const evaluators::Measurement& m) {
+  evaluators::TaskEvalRequest f = dev;
+  f.suite = "fresh";
+  const auto f0 = Clock::now();
+  const evaluators::Measurement fresh = Evaluate(*task_, f, &*sandbox_).m;
+  std::lock_guard<std::mutex> l(s_.mu);
+  s_.eval_s += std::chrono::duration<double>(Clock::now() - f0).count();
+  if (fresh.harness_error) {  // the harness's fault: no verdict on the candidate
+    if (!s_.fatal) {
+      s_.fatal = true;
+      s_.stop_reason = "the task's harness failed on the fresh suite (not the candidate): " + fresh.error.substr(0, 2000);
+    }
+    s_.cv.notify_all();
+    return;
+  }
+  const evaluators::TaskSpec& spec = task_->spec();
+  archive::Attempt at;
+  at.existing_candidate = child_id;
+  const archive::Evaluation fresh_ev = ToEvaluation(fresh);
+  at.evaluations.push_back(fresh_ev);
+  const bool holds = fresh.ran && fresh.gate_passed;
+  const archive::Evaluation ev = ToEvaluation(m);
+  if (holds) {
+    if (!s_.best_fitness || ev.fitness > *s_.best_fitness) {  // slots adjudicate out of order
+      s_.best_fitness = ev.fitness;
+      s_.best_id = child_id;
+    }
+    at.events.push_back({s_.run_id, "improvement", child_id,
+                         fmt::format("new best: {} (fresh suite agrees)", DescribeMetrics(spec, ev))});
+  } else {
+    at.events.push_back({s_.run_id, "overfit", child_id,
+                         fmt::format("passes on dev, fails on a fresh suite: {}",
+                                     fresh.ran ? DescribeMetrics(spec, fresh_ev) : fresh.error)});
+  }
+  (void)s_.archive->Record(at);
+  if (!holds) (void)s_.archive->MarkStatus(child_id, "overfit");
+  if (!tty_) Progress();
+}
+
+}  // namespace ergon::engine::search

@@ -1,0 +1,169 @@
+// The search loop's insides, shared by its three files:
+//   search.cpp          set-up, the worker threads, the summary
+//   search_propose.cpp  a proposer: sample, prompt, propose, dedupe, queue
+//   search_evaluate.cpp an evaluation slot: measure, record, adjudicate
+// Internal to engine/; search.h is the public face.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "archive/archive.h"
+#include "engine/agents/agent.h"
+#include "engine/search.h"
+#include "engine/thread_annotations.h"
+#include "evaluators/task.h"
+#include "genome/genome.h"
+#include "sandbox/sandbox.h"
+
+namespace ergon::engine::search {
+
+using Clock = std::chrono::steady_clock;
+
+// Ctrl-C and SIGTERM so far (the one process-wide state: a signal handler
+// can reach nothing else).
+int Interrupts();
+void InstallInterruptHandlers();
+void RemoveInterruptHandlers();
+
+// Inspirations and their parents bigger than this are summarised without
+// their source (the prompt shows their intent and metrics only).
+constexpr std::size_t kBigSource = 200000;
+
+std::string Trunc(const std::string& s, std::size_t n);
+
+// What the prompts say of the task, from its spec.
+struct PromptTask {
+  std::string description, objective, edit_rules;
+};
+PromptTask DescribeTask(const evaluators::TaskSpec& spec);
+
+// A proposal that applied cleanly, waiting for an evaluation slot.
+struct Job {
+  std::int64_t parent_id = 0;
+  int island = 0, generation = 0;
+  std::string source, hash;
+  AgentReply reply;
+  archive::LedgerEntry ledger;
+};
+
+// What proposers and evaluation slots share. One mutex guards all of it and
+// the archive connection (SQLite: one connection, one writer).
+struct Shared {
+  std::mutex mu;
+  std::condition_variable cv;  // the queue changed, a proposer finished, a fatal stop
+  std::deque<Job> queue GUARDED_BY(mu);  // kept slightly ahead of the evaluators
+  int proposers_alive GUARDED_BY(mu) = 0;
+  std::unique_ptr<archive::Archive> archive GUARDED_BY(mu);
+  std::int64_t run_id = 0;  // set before the threads start, then read-only
+  archive::Archive::RunTotals start;  // used before this invocation; read-only once threads run
+  std::int64_t new_candidates GUARDED_BY(mu) = 0;
+  std::int64_t invalid GUARDED_BY(mu) = 0;
+  std::int64_t duplicates GUARDED_BY(mu) = 0;
+  std::int64_t tokens GUARDED_BY(mu) = 0;
+  std::int64_t calls GUARDED_BY(mu) = 0;
+  int in_flight GUARDED_BY(mu) = 0;  // attempts between sampling and recording
+  double cost GUARDED_BY(mu) = 0;
+  std::optional<double> best_fitness GUARDED_BY(mu);
+  std::optional<std::int64_t> best_id GUARDED_BY(mu);
+  double baseline_metric = 0;  // set before the threads start
+  std::string metric_name;     // set before the threads start
+  std::deque<bool> recent GUARDED_BY(mu);  // last attempts: valid?
+  int offline_fallback GUARDED_BY(mu) = 0;  // proposals left on the offline agent
+  bool fatal GUARDED_BY(mu) = false;
+  bool stop GUARDED_BY(mu) = false;
+  std::string stop_reason GUARDED_BY(mu);
+  std::mt19937_64 rng GUARDED_BY(mu);
+  int next_island GUARDED_BY(mu) = 0;
+  double agent_s GUARDED_BY(mu) = 0;   // time inside agent calls
+  double eval_s GUARDED_BY(mu) = 0;    // time inside evaluations
+  double engine_s GUARDED_BY(mu) = 0;  // sampling, prompts, edits, recording
+};
+
+// Step 1's result: a parent to work from and what the prompt shows with it.
+struct Pick {
+  std::int64_t parent_id = 0;
+  int island = 0;
+  archive::Row parent;
+  std::vector<archive::Row> inspirations;
+  std::vector<std::pair<std::string, std::string>> failures;  // (stage, error)
+  bool use_offline = false;
+};
+
+// Step 3's result: the child that applied, with the reply and call it came from.
+struct Proposed {
+  genome::Genome child;
+  AgentReply reply;
+  archive::LedgerEntry ledger;
+};
+
+class Search {
+ public:
+  explicit Search(SearchOptions o) : o_(std::move(o)) {}
+  int Run();
+
+ private:
+  // Set-up and summary (search.cpp). Each returns 0 or an exit code.
+  int OpenTask();
+  int StartAgents();
+  int OpenRun();
+  int EnsureBaseline();
+  void RunWorkers();
+  int Summarise();
+  void PrintBest();
+
+  // A proposer (search_propose.cpp).
+  void Proposer(int index);
+  enum class Sampled { kGot, kWait, kDone };
+  Sampled SampleParent(Pick& pick);
+  tl::expected<std::vector<Message>, std::string> RenderPrompt(const Pick& pick);
+  std::optional<Proposed> ProposeChild(const Pick& pick, const genome::Genome& parent,
+                                      const std::vector<genome::Genome>& inspirations, std::vector<Message> conversation,
+                                      std::mt19937_64& rng, double& agent_time);
+  void BackOffIfFailing(bool used_offline);
+  bool IsDuplicate(const Pick& pick, const Proposed& p);
+  bool Enqueue(const Pick& pick, Proposed p);
+
+  // An evaluation slot (search_evaluate.cpp).
+  void Evaluator();
+  void EvaluateJob(const Job& job);
+  std::optional<std::int64_t> RecordChild(const Job& job, const evaluators::Measurement& m, bool& new_best);
+  void Adjudicate(std::int64_t child_id, const evaluators::TaskEvalRequest& dev, const evaluators::Measurement& m);
+
+  // Shared helpers (search.cpp).
+  bool BudgetLeft();  // with s_.mu held
+  void Progress(bool final_line = false);  // with s_.mu held
+  void RecordFailure(std::int64_t parent, const std::string& stage, const std::string& error,
+                     const std::string& proposal, const archive::LedgerEntry* ledger);  // with s_.mu held
+  archive::LedgerEntry Ledger(const Agent& a, const AgentReply* r, const AgentError* e) const;
+  tl::expected<std::string, std::string> Prompt(const std::string& file, const std::map<std::string, std::string>& v);
+  evaluators::TaskEvalRequest Request(const std::string& source, const std::string& suite) const;
+  std::string Elapsed() const;
+  double ElapsedS() const;
+
+  SearchOptions o_;
+  std::unique_ptr<evaluators::Task> task_;  // set in OpenTask, then read-only
+  PromptTask prompt_task_;
+  Shared s_;
+  std::unique_ptr<Agent> agent_, offline_;
+  std::optional<sandbox::Sandbox> sandbox_;  // one for the whole run
+  std::optional<archive::Row> baseline_;
+  Clock::time_point t0_ = Clock::now();
+  bool tty_ = false;
+  int evaluators_ = 1;
+  int proposers_ = 1;
+};
+
+}  // namespace ergon::engine::search

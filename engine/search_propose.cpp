@@ -1,0 +1,260 @@
+// A proposer thread: the loop reads as its five steps.
+#include <algorithm>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "engine/evaluate.h"
+#include "engine/search_loop.h"
+#include "genome/diff.h"
+#include "genome/edit.h"
+
+namespace ergon::engine::search {
+
+void Search::Proposer(int index) {
+  std::uint64_t local_seed;
+  {
+    std::lock_guard<std::mutex> l(s_.mu);
+    local_seed = s_.rng() ^ static_cast<std::uint64_t>(index);
+  }
+  std::mt19937_64 rng(local_seed);
+  for (;;) {
+    const auto engine0 = Clock::now();
+    double agent_time = 0;  // inside this stretch, not engine work
+
+    // 1. Sample a parent, inspirations and recent failures.
+    Pick pick;
+    const Sampled sampled = SampleParent(pick);
+    if (sampled == Sampled::kDone) return;
+    if (sampled == Sampled::kWait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    // The attempt holds a place against the candidate budget until an
+    // evaluation slot takes it over or it fails.
+    struct InFlight {
+      Shared& s;
+      bool handed_off = false;
+      ~InFlight() {
+        if (handed_off) return;
+        std::lock_guard<std::mutex> l(s.mu);
+        --s.in_flight;
+        s.cv.notify_all();
+      }
+    } in_flight{s_};
+    auto parent = genome::Genome::Parse(pick.parent.candidate.source);
+    if (!parent) {
+      std::lock_guard<std::mutex> l(s_.mu);
+      RecordFailure(pick.parent_id, "parent", parent.error(), "", nullptr);
+      ++s_.invalid;
+      continue;
+    }
+    // Recombination needs knobs; megabyte generated sources have none (and
+    // were not even read: see kBigSource).
+    std::vector<genome::Genome> inspirations;
+    for (const auto& r : pick.inspirations)
+      if (!r.candidate.source.empty())
+        if (auto g = genome::Genome::Parse(r.candidate.source)) inspirations.push_back(*g);
+
+    // 2. Render the prompt.
+    auto conversation = RenderPrompt(pick);
+    if (!conversation) {
+      std::lock_guard<std::mutex> l(s_.mu);
+      s_.fatal = true;
+      s_.stop_reason = conversation.error();
+      s_.cv.notify_all();
+      return;
+    }
+
+    // 3. Propose and apply; edit failures go back to the agent a few times.
+    auto proposed = ProposeChild(pick, *parent, inspirations, std::move(*conversation), rng, agent_time);
+    if (!proposed) {
+      BackOffIfFailing(pick.use_offline);
+      continue;
+    }
+
+    // 4. A source already in the archive is not evaluated again.
+    if (IsDuplicate(pick, *proposed)) continue;
+
+    // 5. Hand the child to an evaluation slot.
+    {
+      std::lock_guard<std::mutex> l(s_.mu);
+      s_.engine_s += std::chrono::duration<double>(Clock::now() - engine0).count() - agent_time;
+    }
+    if (!Enqueue(pick, std::move(*proposed))) return;
+    in_flight.handed_off = true;
+  }
+}
+
+Search::Sampled Search::SampleParent(Pick& pick) {
+  std::lock_guard<std::mutex> l(s_.mu);
+  if (!BudgetLeft()) return Sampled::kDone;
+  // Hard candidate budget: attempts in flight count against it until they
+  // land (or fail, freeing their place).
+  if (s_.start.candidates + s_.new_candidates + s_.in_flight >= o_.max_candidates) return Sampled::kWait;
+  pick.island = s_.next_island++ % std::max(o_.islands, 1);
+  auto p = s_.archive->SampleParent(o_.task, pick.island, s_.rng);
+  if (!p || !*p) {
+    auto b = s_.archive->Baseline(o_.task);
+    if (!b || !*b) return Sampled::kDone;
+    pick.parent_id = (*b)->candidate.id;
+    pick.island = (*b)->candidate.island;
+  } else {
+    pick.parent_id = **p;
+  }
+  auto row = s_.archive->Get(pick.parent_id);
+  if (!row || !*row) return Sampled::kDone;
+  pick.parent = **row;
+  if (auto ins = s_.archive->SampleInspirations(o_.task, pick.parent_id, 3, s_.rng))
+    for (auto id : *ins)
+      if (auto r = s_.archive->Get(id, kBigSource); r && *r) pick.inspirations.push_back(**r);
+  if (auto f = s_.archive->RecentFailures(pick.parent_id, 3)) pick.failures = *f;
+  if (s_.offline_fallback > 0) {
+    --s_.offline_fallback;
+    pick.use_offline = true;
+  }
+  // Children of a migrant land in this island: make sure it is a member.
+  if (pick.parent.candidate.island != pick.island) (void)s_.archive->Share(pick.parent_id, pick.island);
+  ++s_.in_flight;
+  return Sampled::kGot;
+}
+
+tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(const Pick& pick) {
+  const evaluators::TaskSpec& spec = task_->spec();
+  std::string insp_text;
+  for (const auto& r : pick.inspirations) {
+    std::string diff = "(root)", change;
+    if (r.candidate.parent) {
+      std::lock_guard<std::mutex> l(s_.mu);
+      if (auto pr = s_.archive->Get(*r.candidate.parent, kBigSource); pr && *pr) {
+        genome::DiffOptions d;
+        d.from_name = fmt::format("candidate {}", *r.candidate.parent);
+        d.to_name = fmt::format("candidate {}", r.candidate.id);
+        const bool huge = (*pr)->candidate.source_bytes > kBigSource || r.candidate.source_bytes > kBigSource;
+        diff = huge ? std::string("(a generated source too large to diff)\n")
+                    : Trunc(genome::UnifiedDiff((*pr)->candidate.source, r.candidate.source, d), 3000);
+        if ((*pr)->best && r.best)
+          change = fmt::format(" ({} -> {})", DescribeMetrics(spec, (*pr)->best), DescribeMetrics(spec, r.best));
+      }
+    }
+    insp_text += fmt::format("- candidate {}: \"{}\"{}\n{}\n", r.candidate.id, Trunc(r.candidate.intent, 200), change, diff);
+  }
+  std::string fail_text;
+  for (const auto& [stage, err] : pick.failures) fail_text += fmt::format("- {}: {}\n", stage, Trunc(err, 600));
+  const std::map<std::string, std::string> vars = {
+      {"task_name", o_.task},
+      {"task_description", prompt_task_.description},
+      {"objective", prompt_task_.objective},
+      {"edit_rules", prompt_task_.edit_rules},
+      {"parent_id", std::to_string(pick.parent_id)},
+      {"parent_metrics", DescribeMetrics(spec, pick.parent.best)},
+      {"parent_source", Trunc(pick.parent.candidate.source, 60000)},
+      {"inspirations", insp_text.empty() ? "(none yet)\n" : insp_text},
+      {"failures", fail_text.empty() ? "(none)\n" : fail_text}};
+  auto system = Prompt("system.txt", vars);
+  if (!system) return tl::unexpected(system.error());
+  auto user = Prompt("mutate.txt", vars);
+  if (!user) return tl::unexpected(user.error());
+  return std::vector<Message>{{"system", *system}, {"user", *user}};
+}
+
+std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Genome& parent,
+                                             const std::vector<genome::Genome>& inspirations,
+                                             std::vector<Message> conversation, std::mt19937_64& rng,
+                                             double& agent_time) {
+  AgentRequest req;
+  req.task = o_.task;
+  req.parent = &parent;
+  for (const auto& g : inspirations) req.inspirations.push_back(&g);
+  req.conversation = std::move(conversation);
+  req.seed = rng();
+  Agent& agent = pick.use_offline ? *offline_ : *agent_;
+  genome::EditPolicy policy;
+  policy.allow_whole_file = task_->spec().whole_file;
+  for (int turn = 0; turn <= o_.repair_turns; ++turn) {
+    std::int64_t call_id = 0;
+    {
+      std::lock_guard<std::mutex> l(s_.mu);
+      if (auto id = s_.archive->BeginCall(s_.run_id, agent.name() + "/" + agent.model())) call_id = *id;
+    }
+    const auto a0 = Clock::now();
+    auto reply = agent.Propose(req);
+    const double took = std::chrono::duration<double>(Clock::now() - a0).count();
+    agent_time += took;
+    std::lock_guard<std::mutex> l(s_.mu);
+    s_.agent_s += took;
+    ++s_.calls;
+    if (!reply) {
+      auto led = Ledger(agent, nullptr, &reply.error());
+      led.id = call_id;
+      s_.tokens += led.tokens_in + led.tokens_out;
+      s_.cost += led.cost_usd;
+      RecordFailure(pick.parent_id, "agent", reply.error().message, "", &led);
+      ++s_.invalid;
+      s_.recent.push_back(false);
+      if (reply.error().fatal) {
+        s_.fatal = true;
+        s_.stop_reason = "agent error: " + reply.error().message;
+        s_.cv.notify_all();
+      }
+      return std::nullopt;
+    }
+    auto led = Ledger(agent, &*reply, nullptr);
+    led.id = call_id;
+    s_.tokens += led.tokens_in + led.tokens_out;
+    s_.cost += led.cost_usd;
+    auto applied = genome::ApplyProposal(parent, reply->text, policy);
+    if (applied) return Proposed{*applied, *reply, led};
+    RecordFailure(pick.parent_id, std::string("edit/") + genome::EditErrorName(applied.error().kind),
+                  applied.error().message, reply->text, &led);
+    ++s_.invalid;
+    s_.recent.push_back(false);
+    req.conversation.push_back({"assistant", reply->text});
+    auto repair = Prompt("repair.txt", {{"error", applied.error().message}});
+    if (!repair) return std::nullopt;
+    req.conversation.push_back({"user", *repair});
+    req.seed = rng();
+  }
+  return std::nullopt;
+}
+
+void Search::BackOffIfFailing(bool used_offline) {
+  std::lock_guard<std::mutex> l(s_.mu);
+  while (s_.recent.size() > 10) s_.recent.pop_front();
+  const int bad = static_cast<int>(std::count(s_.recent.begin(), s_.recent.end(), false));
+  if (s_.recent.size() >= 10 && bad >= 8 && !used_offline && o_.agent != "offline" && s_.offline_fallback == 0) {
+    fmt::print(stderr, "\nergon run: {} of the last 10 attempts were invalid; backing off to the offline agent "
+               "for the next 5 proposals\n", bad);
+    s_.offline_fallback = 5;
+  }
+}
+
+bool Search::IsDuplicate(const Pick& pick, const Proposed& p) {
+  std::lock_guard<std::mutex> l(s_.mu);
+  auto dup = s_.archive->FindByHash(o_.task, p.child.Hash());
+  if (!dup || !*dup) return false;
+  RecordFailure(pick.parent_id, "duplicate", fmt::format("same source as candidate {}", **dup), p.reply.text, &p.ledger);
+  ++s_.duplicates;
+  return true;
+}
+
+bool Search::Enqueue(const Pick& pick, Proposed p) {
+  // Proposals are kept slightly ahead of evaluations, not far.
+  std::unique_lock<std::mutex> l(s_.mu);
+  const std::size_t cap = static_cast<std::size_t>(evaluators_) + 1;
+  s_.cv.wait(l, [&] { return s_.queue.size() < cap || s_.fatal; });
+  if (s_.fatal) return false;
+  Job job;
+  job.parent_id = pick.parent_id;
+  job.island = pick.island;
+  job.generation = pick.parent.candidate.generation + 1;
+  job.source = p.child.source();
+  job.hash = p.child.Hash();
+  job.reply = std::move(p.reply);
+  job.ledger = p.ledger;
+  s_.queue.push_back(std::move(job));
+  s_.cv.notify_all();
+  return true;
+}
+
+}  // namespace ergon::engine::search
