@@ -73,8 +73,8 @@ echo "exit $?"
 
 for cu in evaluators/*/*.cu; do
   task=$(basename "$(dirname "$cu")")
-  echo "== $cu: nvml meter, 3 instances (dev suite)"
-  json=$(timeout 240 "$ergon" eval --task "$task" "$cu" --meter nvml --instances 3 --timeout 60 --json)
+  echo "== $cu: nvml meter, 5 instances (dev suite)"
+  json=$(timeout 240 "$ergon" eval --task "$task" "$cu" --meter nvml --instances 5 --timeout 60 --json)
   echo "exit $?"
   echo "$json" > "$out/nvml-$task.json"
   echo "$json" | python3 tests/device/summarise_nvml.py || echo "(could not summarise: see $out/nvml-$task.json)"
