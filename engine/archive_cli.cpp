@@ -100,7 +100,7 @@ void PrintTable(const std::vector<Row>& rows, Specs& specs) {
     fmt::print("(no candidates)\n");
     return;
   }
-  fmt::print("{:>6} {:>6} {:<14} {:<10} {:<5} {:<40}  {}\n", "id", "parent", "task", "status", "gate", "metrics",
+  fmt::print("{:>6} {:>6} {:<18} {:<10} {:<5} {:<40}  {}\n", "id", "parent", "task", "status", "gate", "metrics",
              "intent");
   for (const auto& r : rows) {
     const auto& c = r.candidate;
@@ -113,8 +113,8 @@ void PrintTable(const std::vector<Row>& rows, Specs& specs) {
         if (auto v = r.best->metrics.Get(n)) metrics += fmt::format("{}{} {}", metrics.empty() ? "" : "  ", n, Fmt(v, n));
       if (metrics.empty()) metrics = "-";
     }
-    fmt::print("{:>6} {:>6} {:<14} {:<10} {:<5} {:<40}  {}\n", c.id, c.parent ? std::to_string(*c.parent) : "-",
-               Short(c.task, 14), c.status, c.gate_passed ? "yes" : "no", metrics, Short(c.intent, 40));
+    fmt::print("{:>6} {:>6} {:<18} {:<10} {:<5} {:<40}  {}\n", c.id, c.parent ? std::to_string(*c.parent) : "-",
+               Short(c.task, 18), c.status, c.gate_passed ? "yes" : "no", metrics, Short(c.intent, 40));
   }
 }
 
