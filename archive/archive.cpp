@@ -116,6 +116,8 @@ ALTER TABLE evaluations DROP COLUMN recovery;
 ALTER TABLE evaluations DROP COLUMN energy_j;
 ALTER TABLE evaluations DROP COLUMN cost;
 ALTER TABLE evaluations DROP COLUMN wall_s;
+INSERT INTO search(candidate_id, body) SELECT -id, stage || ': ' || error || char(10) || substr(proposal, 1, 8000) FROM attempts;
+CREATE INDEX attempts_by_run ON attempts(run_id, id);
 )sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
@@ -143,6 +145,23 @@ Result<std::unique_ptr<Archive>> OpenImpl(const std::string& path, bool read_onl
     return tl::unexpected(fmt::format("{}: {}", path, impl->db ? sqlite3_errmsg(impl->db) : "cannot open"));
   sqlite3_busy_timeout(impl->db, 5000);
   auto version = ReadVersion(impl->db);
+  if (!version && read_only) {
+    // A WAL file on a read-only medium (a mounted snapshot, a CD, a share):
+    // readers cannot make the -shm index there. Nobody can write it either,
+    // so it is safe to read it as immutable.
+    sqlite3_close(impl->db);
+    impl->db = nullptr;
+    std::string uri = "file:";
+    for (char c : std::filesystem::absolute(path).string()) {
+      if (c == '%' || c == '?' || c == '#') uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+      else uri += c;
+    }
+    uri += "?immutable=1";
+    if (sqlite3_open_v2(uri.c_str(), &impl->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK)
+      return tl::unexpected(fmt::format("{}: {}", path, impl->db ? sqlite3_errmsg(impl->db) : "cannot open"));
+    version = ReadVersion(impl->db);
+  }
   if (!version) return tl::unexpected(fmt::format("{}: {}", path, version.error()));
   if (*version > kSchemaVersion)
     return tl::unexpected(fmt::format("{}: written by a newer ergon (archive schema {}, this ergon knows up to {}); "
@@ -202,6 +221,14 @@ Result<std::int64_t> Archive::BeginRun(const Run& run) {
   s.Step();
   if (!s.ok() || s.failed()) return tl::unexpected(s.ok() ? s.error() : s.error());
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(impl_->db));
+}
+
+Result<void> Archive::UpdateRunSettings(std::int64_t run_id, const std::string& settings) {
+  Stmt s(impl_->db, "UPDATE runs SET settings=? WHERE id=?");
+  s.Bind(1, settings).Bind(2, run_id);
+  s.Step();
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return {};
 }
 
 Result<void> Archive::EndRun(std::int64_t run_id, const std::string& status) {
@@ -363,6 +390,13 @@ Result<std::int64_t> Archive::Record(const Attempt& at) {
     if (!t.Step()) return fail(fmt::format("no candidate {}", cand));
     task = t.Text(0);
   }
+  if (at.set_status) {
+    if (!cand) return fail("a status needs a candidate");
+    Stmt u(db, "UPDATE candidates SET status=? WHERE id=?");
+    u.Bind(1, *at.set_status).Bind(2, cand);
+    u.Step();
+    if (u.failed()) return fail(u.error());
+  }
   std::int64_t primary = 0;
   for (std::size_t i = 0; i < at.evaluations.size(); ++i) {
     if (!cand) return fail("evaluations need a candidate");
@@ -418,6 +452,11 @@ Result<std::int64_t> Archive::Record(const Attempt& at) {
     s.Bind(3, f.stage).Bind(4, f.error).Bind(5, f.proposal).Bind(6, internal::Now());
     s.Step();
     if (!s.ok() || s.failed()) return fail(s.error());
+    // Searchable as itself (a negative id marks an attempt) and under its parent.
+    Stmt own(db, "INSERT INTO search(candidate_id, body) VALUES(?, ?)");
+    own.Bind(1, -static_cast<std::int64_t>(sqlite3_last_insert_rowid(db))).Bind(2, f.stage + ": " + f.error + "\n" + f.proposal.substr(0, 8000));
+    own.Step();
+    if (own.failed()) return fail(own.error());
     if (f.parent) {
       Stmt fts(db, "INSERT INTO search(candidate_id, body) VALUES(?, ?)");
       fts.Bind(1, *f.parent).Bind(2, f.stage + ": " + f.error);

@@ -72,7 +72,9 @@ struct Candidate {
   bool gate_passed = false;  // best evaluation passed its gate
   double best_fitness = 0;
   bool on_front = false;     // on the task's Pareto front
-  std::string status = "evaluated";  // evaluated | overfit | failed
+  // evaluated | overfit | failed | pending (a new best awaiting its fresh-suite
+  // verdict: never reported as best until it has one)
+  std::string status = "evaluated";
 };
 
 struct LedgerEntry {
@@ -112,6 +114,16 @@ struct Attempt {
   std::optional<LedgerEntry> ledger;
   std::optional<FailedAttempt> failure;
   std::vector<Event> events;
+  // A new status for the (existing) candidate, in the same transaction.
+  std::optional<std::string> set_status;
+};
+
+// A failed attempt as stored.
+struct AttemptRow {
+  std::int64_t id = 0, run_id = 0;
+  std::optional<std::int64_t> parent;
+  std::string stage, error, proposal;
+  double created_at = 0;
 };
 
 // Rows from List, Top, Search, Lineage, Pareto and Baseline carry no source
@@ -150,6 +162,7 @@ class Archive {
   Result<std::int64_t> BeginRun(const Run& run);
   Result<void> EndRun(std::int64_t run_id, const std::string& status);
   Result<std::vector<Run>> Runs();
+  Result<void> UpdateRunSettings(std::int64_t run_id, const std::string& settings);
 
   // One transaction. Returns the candidate id (new or existing), or 0 for a
   // failed attempt without a candidate.
@@ -168,6 +181,11 @@ class Archive {
   // The metric names stored for a task's evaluations.
   Result<std::vector<std::string>> MetricNames(const std::string& task);
   Result<std::vector<Row>> Search(const std::string& text, int limit);
+  // Failed attempts, newest first (run_id 0: all runs); and by full text.
+  Result<std::vector<AttemptRow>> Attempts(std::int64_t run_id, int limit);
+  Result<std::vector<AttemptRow>> SearchAttempts(const std::string& text, int limit);
+  // Candidates of a run still awaiting their fresh-suite verdict.
+  Result<std::vector<std::int64_t>> Pending(std::int64_t run_id);
   // The candidate and its ancestors, newest first.
   Result<std::vector<Row>> Lineage(std::int64_t id);
   Result<std::vector<Row>> Pareto(const std::string& task);
@@ -197,7 +215,7 @@ class Archive {
   };
   // What a run has used so far (for budgets that continue after --resume).
   Result<RunTotals> Totals(std::int64_t run_id);
-  // The task's first candidate (its baseline), if any.
+  // The task's first candidate without a parent that ran (its baseline), if any.
   Result<std::optional<Row>> Baseline(const std::string& task);
   // Makes a candidate a member of another island (as migration does).
   Result<void> Share(std::int64_t candidate_id, int island);

@@ -177,7 +177,7 @@ Result<std::vector<Row>> Archive::List(const ListFilter& f) {
 }
 
 Result<std::vector<Row>> Archive::Top(const std::string& task, const std::string& by, int limit, bool higher_first) {
-  std::string where = "WHERE c.gate_passed = 1 AND c.status <> 'overfit'";
+  std::string where = "WHERE c.gate_passed = 1 AND c.status NOT IN ('overfit', 'pending')";
   if (!task.empty()) where += " AND c.task = ?1";
   if (by == "fitness")
     return Rows(impl_->db, RowSql(where + " ORDER BY c.best_fitness IS NULL, c.best_fitness DESC, c.id LIMIT ?2"),
@@ -217,8 +217,10 @@ Result<std::vector<std::string>> Archive::MetricNames(const std::string& task) {
   return out;
 }
 
-Result<std::vector<Row>> Archive::Search(const std::string& text, int limit) {
-  // Every word must appear; each is quoted so FTS5 syntax in user text is inert.
+namespace {
+
+// Every word must appear; each is quoted so FTS5 syntax in user text is inert.
+std::string FtsQuery(const std::string& text) {
   std::string query;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -232,23 +234,84 @@ Result<std::vector<Row>> Archive::Search(const std::string& text, int limit) {
     }
     i = j;
   }
+  return query;
+}
+
+// Ids from the index, best first, each once: positive for candidates,
+// negative for failed attempts.
+Result<std::vector<std::int64_t>> FtsIds(sqlite3* db, const std::string& text, int limit, bool attempts) {
+  const std::string query = FtsQuery(text);
   if (query.empty()) return tl::unexpected(std::string("empty search"));
-  // FTS5 keeps only the best `limit` by rank when asked for ORDER BY rank
-  // LIMIT; a candidate can have several rows (source, feedback, attempts), so
-  // take a few more and keep each candidate's first.
-  Stmt s(impl_->db, "SELECT candidate_id FROM search WHERE search MATCH ? ORDER BY rank LIMIT ?");
+  // FTS5 keeps only the best rows by rank when asked for ORDER BY rank
+  // LIMIT; one id can have several rows, so take more and keep each once.
+  Stmt s(db, attempts ? "SELECT -candidate_id FROM search WHERE search MATCH ? AND candidate_id < 0 ORDER BY rank LIMIT ?"
+                      : "SELECT candidate_id FROM search WHERE search MATCH ? AND candidate_id > 0 ORDER BY rank LIMIT ?");
   s.Bind(1, query).Bind(2, limit > 0 ? limit * 4 : -1);
   std::vector<std::int64_t> ids;
   std::set<std::int64_t> seen;
   while (s.Step())
     if (seen.insert(s.Int(0)).second && (limit <= 0 || static_cast<int>(ids.size()) < limit)) ids.push_back(s.Int(0));
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return ids;
+}
+
+AttemptRow ReadAttempt(const Stmt& s) {
+  AttemptRow a;
+  a.id = s.Int(0);
+  a.run_id = s.IsNull(1) ? 0 : s.Int(1);
+  a.parent = s.OptInt(2);
+  a.stage = s.Text(3);
+  a.error = s.Text(4);
+  a.proposal = s.Text(5);
+  a.created_at = s.Real(6);
+  return a;
+}
+
+}  // namespace
+
+Result<std::vector<Row>> Archive::Search(const std::string& text, int limit) {
+  auto ids = FtsIds(impl_->db, text, limit, false);
+  if (!ids) return tl::unexpected(ids.error());
   std::vector<Row> out;
-  for (auto id : ids) {
+  for (auto id : *ids) {
     auto r = Get(id, 0);
     if (!r) return tl::unexpected(r.error());
     if (*r) out.push_back(**r);
   }
+  return out;
+}
+
+Result<std::vector<AttemptRow>> Archive::SearchAttempts(const std::string& text, int limit) {
+  auto ids = FtsIds(impl_->db, text, limit, true);
+  if (!ids) return tl::unexpected(ids.error());
+  std::vector<AttemptRow> out;
+  Stmt s(impl_->db, "SELECT id, run_id, parent_id, stage, error, proposal, created_at FROM attempts WHERE id=?");
+  for (auto id : *ids) {
+    s.Reset();
+    s.Bind(1, id);
+    if (s.Step()) out.push_back(ReadAttempt(s));
+    if (s.failed()) return tl::unexpected(s.error());
+  }
+  return out;
+}
+
+Result<std::vector<AttemptRow>> Archive::Attempts(std::int64_t run_id, int limit) {
+  Stmt s(impl_->db,
+         "SELECT id, run_id, parent_id, stage, error, proposal, created_at FROM attempts WHERE ?1 = 0 OR run_id = ?1 "
+         "ORDER BY id DESC LIMIT ?2");
+  s.Bind(1, run_id).Bind(2, limit > 0 ? limit : -1);
+  std::vector<AttemptRow> out;
+  while (s.Step()) out.push_back(ReadAttempt(s));
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
+}
+
+Result<std::vector<std::int64_t>> Archive::Pending(std::int64_t run_id) {
+  Stmt s(impl_->db, "SELECT id FROM candidates WHERE run_id=? AND status='pending' ORDER BY id");
+  s.Bind(1, run_id);
+  std::vector<std::int64_t> out;
+  while (s.Step()) out.push_back(s.Int(0));
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
   return out;
 }
 
@@ -300,7 +363,7 @@ Result<std::vector<LedgerSummary>> Archive::Ledger() {
 
 Result<Archive::RunTotals> Archive::Totals(std::int64_t run_id) {
   RunTotals t;
-  Stmt c(impl_->db, "SELECT count(*) FROM candidates WHERE run_id=? AND id <> coalesce((SELECT min(id) FROM candidates), 0)");
+  Stmt c(impl_->db, "SELECT count(*) FROM candidates WHERE run_id=? AND parent_id IS NOT NULL");
   c.Bind(1, run_id);
   if (c.Step()) t.candidates = c.Int(0);
   Stmt a(impl_->db, "SELECT count(*) FROM attempts WHERE run_id=?");
@@ -321,7 +384,8 @@ Result<Archive::RunTotals> Archive::Totals(std::int64_t run_id) {
 }
 
 Result<std::optional<Row>> Archive::Baseline(const std::string& task) {
-  auto rows = Rows(impl_->db, RowSql("WHERE c.task = ? ORDER BY c.id LIMIT 1"), [&](Stmt& s) { s.Bind(1, task); });
+  auto rows = Rows(impl_->db, RowSql("WHERE c.task = ? AND c.parent_id IS NULL AND c.status <> 'failed' ORDER BY c.id LIMIT 1"),
+                   [&](Stmt& s) { s.Bind(1, task); });
   if (!rows) return tl::unexpected(rows.error());
   if (rows->empty()) return std::optional<Row>();
   return std::optional<Row>(rows->front());

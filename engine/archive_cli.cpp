@@ -169,6 +169,29 @@ int Emit(archive::Archive& a, const Row& row, const std::string& dir, Specs& spe
   return 0;
 }
 
+json AttemptJson(const archive::AttemptRow& t) {
+  return {{"attempt", t.id}, {"run", t.run_id}, {"parent", t.parent ? json(*t.parent) : json(nullptr)},
+          {"stage", t.stage}, {"error", t.error}, {"proposal", t.proposal}, {"created_at", t.created_at}};
+}
+
+int PrintAttempts(const std::vector<archive::AttemptRow>& rows, bool as_json) {
+  if (as_json) {
+    json arr = json::array();
+    for (const auto& t : rows) arr.push_back(AttemptJson(t));
+    fmt::print("{}\n", arr.dump());
+    return 0;
+  }
+  if (rows.empty()) {
+    fmt::print("(no failed attempts)\n");
+    return 0;
+  }
+  fmt::print("{:>7} {:>4} {:>6} {:<22} {}\n", "attempt", "run", "parent", "stage", "error");
+  for (const auto& t : rows)
+    fmt::print("{:>7} {:>4} {:>6} {:<22} {}\n", t.id, t.run_id, t.parent ? std::to_string(*t.parent) : "-",
+               Short(t.stage, 22), Short(t.error, 90));
+  return 0;
+}
+
 }  // namespace
 
 int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
@@ -194,7 +217,18 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     }
     return 0;
   };
-  if (sub == "list") return print_rows(ar.List({a.run, a.task, a.status, a.limit}));
+  if (sub == "list") {
+    int rc = print_rows(ar.List({a.run, a.task, a.status, a.limit}));
+    if (rc == 0 && !a.json && a.status == "failed")
+      if (auto at = ar.Attempts(a.run.value_or(0), 0); at && !at->empty())
+        fmt::print("({} failed attempt(s) made no candidate: `ergon archive attempts` lists them)\n", at->size());
+    return rc;
+  }
+  if (sub == "attempts") {
+    auto rows = ar.Attempts(a.run.value_or(0), a.limit);
+    if (!rows) return fail(rows.error());
+    return PrintAttempts(*rows, a.json);
+  }
   if (sub == "top") {
     // Any metric the task declares or the archive holds for it; fitness always.
     std::set<std::string> valid = {"fitness"};
@@ -218,7 +252,33 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     }
     return print_rows(ar.Top(a.task, a.by, a.limit, higher));
   }
-  if (sub == "search") return print_rows(ar.Search(a.text, a.limit));
+  if (sub == "search") {
+    auto rows = ar.Search(a.text, a.limit);
+    if (!rows) return fail(rows.error());
+    auto attempts = ar.SearchAttempts(a.text, a.limit);
+    if (!attempts) return fail(attempts.error());
+    if (a.json) {
+      json arr = json::array();
+      for (const auto& r : *rows) {
+        json j = RowJson(r);
+        j["kind"] = "candidate";
+        arr.push_back(j);
+      }
+      for (const auto& t : *attempts) {
+        json j = AttemptJson(t);
+        j["kind"] = "attempt";
+        arr.push_back(j);
+      }
+      fmt::print("{}\n", arr.dump());
+      return 0;
+    }
+    PrintTable(*rows, specs);
+    if (!attempts->empty()) {
+      fmt::print("\nfailed attempts:\n");
+      PrintAttempts(*attempts, false);
+    }
+    return 0;
+  }
   if (sub == "pareto") return print_rows(ar.Pareto(a.task));
   if (sub == "show" || sub == "lineage" || sub == "export") {
     auto row = ar.Get(a.id);
@@ -291,7 +351,21 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     }
     fmt::print("\nlineage: ");
     for (std::size_t i = 0; i < lin->size(); ++i) fmt::print("{}{}", i ? " <- " : "", (*lin)[i].candidate.id);
-    fmt::print("\n\nsource ({} bytes, hash {}):\n{}\n", c.source.size(), c.hash.substr(0, 16), c.source);
+    // A generated source runs to megabytes: the head, unless --full.
+    std::string shown = c.source;
+    std::size_t lines = 0, at = 0;
+    while (!a.full && at < shown.size() && lines < 200) {
+      at = shown.find('\n', at);
+      if (at == std::string::npos) break;
+      ++at;
+      ++lines;
+    }
+    const bool cut = !a.full && (lines >= 200 || shown.size() > 64 * 1024) && at < shown.size();
+    if (cut) shown = shown.substr(0, std::min<std::size_t>(at, 64 * 1024));
+    fmt::print("\n\nsource ({} bytes, hash {}):\n{}\n", c.source.size(), c.hash.substr(0, 16), shown);
+    if (cut)
+      fmt::print("[... {} more bytes: `ergon archive show {} --full` prints all, `ergon archive export {} -o DIR` "
+                 "writes it]\n", c.source.size() - shown.size(), c.id, c.id);
     for (const auto& e : *evals)
       if (!e.feedback.empty()) fmt::print("feedback ({} / {}):\n{}\n", e.meter, e.suite, e.feedback);
     return 0;
@@ -391,7 +465,11 @@ int CmdReplay(const ReplayArgs& a) {
   if (!a.json) fmt::print(stderr, "ergon replay: re-evaluating candidate {} ({}, meter {}, suite {})...\n", c.id, c.task,
                           q.meter, q.suite);
   EvalOutcome o = Evaluate(**task, q, nullptr);
-  if (o.usage_error || !o.m.ran) {
+  if (o.usage_error) {
+    fmt::print(stderr, "ergon replay: {}\n", o.m.error);
+    return 2;
+  }
+  if (!o.m.ran) {
     fmt::print(stderr, "ergon replay: the candidate did not run: {}{} (stage {})\n",
                o.m.harness_error ? "harness error: " : "", o.m.error, o.m.stage);
     return 1;

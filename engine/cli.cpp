@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include <cstdlib>
+#include <limits>
 #include <optional>
 
 #include "engine/commands.h"
@@ -82,18 +83,29 @@ int Main(int argc, char** argv) {
   run->add_option("--max-candidates", so.max_candidates, "newly evaluated candidates to make (default 10)")
       ->check(CLI::Range(1, 100000000));
   run->add_option("--max-time", max_time, "wall-time budget, e.g. 90s, 30m, 8h");
-  run->add_option("--max-cost", so.max_cost_usd, "agent spend budget in USD");
-  run->add_option("--max-tokens", so.max_tokens, "agent token budget");
+  run->add_option("--max-cost", so.max_cost_usd, "agent spend budget in USD (needs a known price: see --price-in)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--max-tokens", so.max_tokens, "agent token budget")->check(CLI::NonNegativeNumber);
+  run->add_flag("--fallback-offline", so.fallback_offline,
+                "when the agent keeps failing, back off to the offline agent for a while (default: stop the run "
+                "with an error)");
+  run->add_option("--grace", so.grace_s,
+                  "after Ctrl-C or STOP: seconds running evaluations may finish before they are cut off (default 10)")
+      ->check(CLI::Range(0.0, 3600.0));
+  run->add_option("--heartbeat", so.heartbeat_s, "seconds between progress lines while nothing lands (default 30)")
+      ->check(CLI::Range(0.5, 3600.0));
   run->add_option("--proposals", so.proposals, "agent calls in flight (default: as many as evaluation slots)")
       ->check(CLI::Range(0, 64));
   run->add_option("--evaluators", so.evaluators, "evaluation slots (default: cores; 1 for nvml)")->check(CLI::Range(0, 256));
   run->add_option("--islands", so.islands, "islands (default 2)")->check(CLI::Range(1, 64));
-  run->add_option("--seed", so.seed, "seed for sampling and the offline agent (default 1)");
+  std::int64_t seed = 1;
+  run->add_option("--seed", seed, "seed for sampling and the offline agent (default 1)")
+      ->check(CLI::Range(static_cast<std::int64_t>(0), std::numeric_limits<std::int64_t>::max()));
   run->add_option("--db", so.db, "archive file (default ergon.db)");
   run->add_option("--resume", so.resume, "continue run RUN of this archive");
   run->add_option("--meter", so.meter, "learners: cachemodel | nvml | wall (default: the task's, from task.json)");
   add_tasks(run);
-  run->add_option("--instances", so.instances, "instances per evaluation (task default)")->check(CLI::Range(0, 1 << 20));
+  run->add_option("--instances", so.instances, "instances per evaluation (default: the task's)")->check(CLI::Range(1, 1 << 20));
   run->add_option("--eval-timeout", so.eval_timeout_s, "seconds a candidate may run per instance (default: the task's)");
   run->add_option("--agent-timeout", so.agent_timeout_s, "seconds an agent call may take (default 120)");
   run->add_option("--agent-backoff", so.agent_backoff_s, "first retry wait in seconds after 429/5xx/timeouts (default 1)");
@@ -143,7 +155,8 @@ int Main(int argc, char** argv) {
   archive->require_subcommand(1);
   auto* a_list = archive->add_subcommand("list", "candidates, newest first");
   a_list->add_option("--run", arch.run, "only this run");
-  a_list->add_option("--status", arch.status, "evaluated | overfit | failed");
+  a_list->add_option("--status", arch.status, "evaluated | pending | overfit | failed (failed attempts: `archive attempts`)")
+      ->check(CLI::IsMember({"evaluated", "pending", "overfit", "failed"}));
   a_list->add_option("--task", arch.task, "only this task");
   a_list->add_option("--limit", arch.limit, "at most N (default 20; 0 = all)");
   auto* a_top = archive->add_subcommand("top", "gate-passed candidates, best first");
@@ -152,6 +165,11 @@ int Main(int argc, char** argv) {
   a_top->add_option("--limit", arch.limit, "at most N (default 20)");
   auto* a_show = archive->add_subcommand("show", "one candidate: metrics, lineage, source, feedback");
   a_show->add_option("id", arch.id, "candidate id")->required();
+  a_show->add_flag("--full", arch.full, "print the whole source (default: the first 200 lines)");
+  auto* a_attempts = archive->add_subcommand("attempts", "failed attempts (edit errors, duplicates, agent and harness "
+                                                         "failures, cut-offs), newest first");
+  a_attempts->add_option("--run", arch.run, "only this run");
+  a_attempts->add_option("--limit", arch.limit, "at most N (default 20; 0 = all)");
   auto* a_search = archive->add_subcommand("search", "full-text search over source, intent and feedback");
   a_search->add_option("text", arch.text, "words (all must appear)")->required();
   a_search->add_option("--limit", arch.limit, "at most N (default 20)");
@@ -219,6 +237,9 @@ int Main(int argc, char** argv) {
     }
     so.home = *home;
     so.tasks_dirs = tasks_dirs;
+    so.seed = static_cast<std::uint64_t>(seed);
+    for (const char* flag : {"--max-candidates", "--max-time", "--max-cost", "--max-tokens"})
+      if (run->count(flag) > 0) so.given.push_back(flag);
     return RunSearch(so);
   }
   eval_args.tasks_dirs = arch.tasks_dirs = rep.tasks_dirs = tasks_dirs;

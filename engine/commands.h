@@ -32,9 +32,10 @@ struct ArchiveArgs {
   std::string status, task, by = "fitness", text, out_dir;
   int limit = 20;
   std::int64_t id = 0, other = 0;
+  bool full = false;  // show: the whole source
   std::vector<std::string> tasks_dirs;
 };
-// sub: list | top | show | search | lineage | diff | pareto | runs | ledger | export
+// sub: list | top | show | search | lineage | diff | pareto | runs | ledger | export | attempts
 int CmdArchive(const std::string& sub, const ArchiveArgs& args);
 
 struct ReplayArgs {

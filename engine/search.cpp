@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -19,6 +20,7 @@
 #include "engine/home.h"
 #include "engine/search_loop.h"
 #include "engine/tasks.h"
+#include "genome/genome.h"
 #include "prompts/render.h"
 
 namespace ergon::engine {
@@ -27,11 +29,18 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// First Ctrl-C: finish in-flight work and stop. Second: stop now.
+// First Ctrl-C: no new proposals, running evaluations get the grace period.
+// Second: cut them off now (the monitor does it and marks the run stopped).
+// Third: leave at once (the archive stays consistent; the run stays marked
+// running until --resume).
 std::atomic<int> g_interrupts{0};
 void OnInterrupt(int) {
-  if (g_interrupts.fetch_add(1) >= 1) {
-    static const char msg[] = "\nergon run: stopping now (in-flight work is dropped; the archive is consistent)\n";
+  const int n = g_interrupts.fetch_add(1) + 1;
+  if (n == 2) {
+    static const char msg[] = "\nergon run: cutting off the work in flight now (Ctrl-C again leaves at once)\n";
+    (void)!::write(2, msg, sizeof msg - 1);
+  } else if (n >= 3) {
+    static const char msg[] = "\nergon run: leaving now (the archive is consistent; --resume continues the run)\n";
     (void)!::write(2, msg, sizeof msg - 1);
     std::_Exit(130);
   }
@@ -71,7 +80,9 @@ int Search::Run() {
   if (int rc = OpenTask()) return rc;
   if (int rc = StartAgents()) return rc;
   if (int rc = OpenRun()) return rc;
+  if (int rc = CheckTemplates()) return rc;
   if (int rc = EnsureBaseline()) return rc;
+  FinishPending();
   RunWorkers();
   return Summarise();
 }
@@ -144,6 +155,12 @@ int Search::StartAgents() {
 // The archive, and this run in it: a new one, or the one --resume names with
 // what it has used so far.
 int Search::OpenRun() {
+  // A new run's budgets are known now: refuse before anything is written.
+  if (!o_.resume)
+    if (auto why = PriceProblem(); !why.empty()) {
+      fmt::print(stderr, "ergon run: {}\n", why);
+      return 2;
+    }
   auto opened = archive::Archive::Open(o_.db);
   if (!opened) {
     fmt::print(stderr, "ergon run: {}\n", opened.error());
@@ -162,6 +179,11 @@ int Search::OpenRun() {
       return 2;
     }
     s_.run_id = *o_.resume;
+    KeepStoredBudgets((*run)->settings);
+    if (auto why = PriceProblem(); !why.empty()) {
+      fmt::print(stderr, "ergon run: {}\n", why);
+      return 2;
+    }
     if (auto lost = s_.archive->CloseLostCalls(s_.run_id); lost && *lost > 0)
       fmt::print(stderr, "ergon run: {} agent call(s) were in flight when the run stopped: kept in the ledger as lost\n", *lost);
     auto t = s_.archive->Totals(s_.run_id);
@@ -184,21 +206,82 @@ int Search::OpenRun() {
     }
     s_.run_id = *id;
   }
+  const fs::path stopfile = fs::absolute(o_.db).parent_path() / "STOP";
+  std::error_code ec;
+  if (fs::exists(stopfile, ec))
+    fmt::print(stderr, "ergon run: {} is older than this run and is ignored (delete it; a STOP made from now on "
+               "stops the run)\n", stopfile.string());
+  return 0;
+}
+
+// A spend budget is only a budget when the price is known.
+std::string Search::PriceProblem() const {
+  if (o_.max_cost_usd <= 0 || (o_.agent != "openai" && o_.agent != "anthropic")) return {};
+  const ModelInfo info = LookupModel(agent_->model());
+  if (info.known || (o_.price_in >= 0 && o_.price_out >= 0)) return {};
+  return fmt::format("--max-cost needs prices, and ergon's table has none for model '{}': give --price-in and "
+                     "--price-out (USD per million tokens)", agent_->model());
+}
+
+// --resume: the run's stored budgets hold, except those given again now
+// (which replace them, and are stored).
+void Search::KeepStoredBudgets(const std::string& settings) {
+  json st = json::parse(settings, nullptr, false);
+  if (!st.is_object()) return;
+  auto given = [&](const char* flag) { return std::find(o_.given.begin(), o_.given.end(), flag) != o_.given.end(); };
+  bool changed = false;
+  auto keep = [&](const char* flag, const char* key, auto& field) {
+    using T = std::decay_t<decltype(field)>;
+    if (given(flag)) {
+      changed = changed || !st.contains(key) || st[key] != json(field);
+      st[key] = field;
+    } else if (st.contains(key) && st[key].is_number()) {
+      field = st[key].get<T>();
+    }
+  };
+  keep("--max-candidates", "max_candidates", o_.max_candidates);
+  keep("--max-time", "max_time_s", o_.max_time_s);
+  keep("--max-cost", "max_cost_usd", o_.max_cost_usd);
+  keep("--max-tokens", "max_tokens", o_.max_tokens);
+  if (changed) (void)s_.archive->UpdateRunSettings(s_.run_id, st.dump());
+  fmt::print(stderr, "ergon run: budgets of run {}: {} candidates{}{}{}\n", s_.run_id, o_.max_candidates,
+             o_.max_time_s > 0 ? fmt::format(", {:.0f} s", o_.max_time_s) : "",
+             o_.max_cost_usd > 0 ? fmt::format(", ${:.4f}", o_.max_cost_usd) : "",
+             o_.max_tokens > 0 ? fmt::format(", {} tokens", o_.max_tokens) : "");
+}
+
+// Every template renders before anything is spent: a broken repair.txt must
+// not end repair silently half-way through a night.
+int Search::CheckTemplates() {
+  const std::map<std::string, std::string> vars = {
+      {"task_name", "t"},   {"task_description", "d"}, {"objective", "o"},   {"edit_rules", "e"},
+      {"parent_id", "1"},   {"parent_metrics", "m"},   {"parent_source", "s"}, {"inspirations", "i"},
+      {"failures", "f"},    {"error", "x"}};
+  for (const char* file : {"system.txt", "mutate.txt", "repair.txt"}) {
+    auto r = Prompt(file, vars);
+    if (!r) {
+      fmt::print(stderr, "ergon run: {}\n", r.error());
+      return 2;
+    }
+  }
   return 0;
 }
 
 // The task's baseline is evaluated once per archive; the best so far is
 // where the search stands.
 int Search::EnsureBaseline() {
-  // The baseline, once per archive.
-  auto base = s_.archive->Baseline(o_.task);
-  if (!base) {
-    fmt::print(stderr, "ergon run: {}\n", base.error());
+  // The baseline is the task's baseline file, found by its content hash: not
+  // whatever candidate happens to be first (a manual `ergon eval --db` of
+  // another file must not become it).
+  const std::string src = Slurp(fs::path(task_->spec().dir) / task_->spec().baseline);
+  const std::string hash = genome::ContentHash(src);
+  auto found = s_.archive->FindByHash(o_.task, hash);
+  if (!found) {
+    fmt::print(stderr, "ergon run: {}\n", found.error());
     return 1;
   }
-  if (!*base) {
+  if (!*found) {
     fmt::print(stderr, "ergon run: evaluating the {} baseline first...\n", o_.task);
-    const std::string src = Slurp(fs::path(task_->spec().dir) / task_->spec().baseline);
     const evaluators::Measurement out = Evaluate(*task_, Request(src, "dev"), &*sandbox_).m;
     if (!out.ran) {
       fmt::print(stderr, "ergon run: the baseline does not run: {}{} ({})\n",
@@ -211,7 +294,7 @@ int Search::EnsureBaseline() {
     c.run_id = s_.run_id;
     c.task = o_.task;
     c.source = src;
-    c.hash = genome::ContentHash(src);
+    c.hash = hash;
     c.intent = "the task's baseline";
     at.candidate = c;
     at.evaluations.push_back(ToEvaluation(out));
@@ -224,9 +307,20 @@ int Search::EnsureBaseline() {
       return 1;
     }
     for (int i = 1; i < o_.islands; ++i) (void)s_.archive->Share(*id, i);
-    base = s_.archive->Baseline(o_.task);
+    found = std::optional<std::int64_t>(*id);
     fmt::print(stderr, "ergon run: baseline: {}\n", out.text.substr(0, out.text.find('\n')));
   }
+  auto base = s_.archive->Get(**found, 0);
+  if (!base || !*base) {
+    fmt::print(stderr, "ergon run: {}\n", base ? "the baseline vanished from the archive" : base.error());
+    return 1;
+  }
+  if ((*base)->candidate.status == "failed" || !(*base)->best) {
+    fmt::print(stderr, "ergon run: the {} baseline is recorded as failed in {} (candidate {}): {}\n", o_.task, o_.db,
+               **found, (*base)->best ? (*base)->best->status : "no evaluation");
+    return 1;
+  }
+  baseline_id_ = **found;
   baseline_ = **base;
   const archive::Row& b = *baseline_;
   if (b.best) {
@@ -262,8 +356,59 @@ void Search::RunWorkers() {
       s_.cv.notify_all();
     });
   for (int i = 0; i < workers; ++i) pool.emplace_back([this] { Evaluator(); });
+  {
+    std::lock_guard<std::mutex> l(s_.mu);
+    s_.last_news = Clock::now();
+  }
+  std::thread monitor([this] { Monitor(); });
   for (auto& t : pool) t.join();
+  {
+    std::lock_guard<std::mutex> l(s_.mu);
+    monitor_done_ = true;
+    s_.cv.notify_all();
+  }
+  monitor.join();
   RemoveInterruptHandlers();
+}
+
+void Search::Monitor() {
+  std::optional<Clock::time_point> cut_at;
+  bool deadline = false;
+  std::unique_lock<std::mutex> l(s_.mu);
+  while (!monitor_done_) {
+    s_.cv.wait_for(l, std::chrono::milliseconds(100));
+    if (monitor_done_) break;
+    const auto now = Clock::now();
+    if (!s_.stop && !s_.fatal && !BudgetLeft()) s_.cv.notify_all();  // wake proposers waiting on the budget
+    if ((s_.stop || s_.fatal) && !cut_at) {
+      // The deadline and a fatal error cut off at once; other stops give the
+      // evaluations already running a grace period.
+      deadline = o_.max_time_s > 0 && ElapsedS() >= o_.max_time_s;
+      const bool at_once = s_.fatal || deadline || Interrupts() >= 2 || s_.in_flight == 0;
+      cut_at = now + (at_once ? Clock::duration::zero()
+                              : std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.grace_s)));
+      if (!at_once)
+        fmt::print(stderr, "\nergon run: stopping ({}): no new proposals; {} attempt(s) in flight get {:.0f} s to "
+                   "finish, then are cut off\n", s_.stop_reason, s_.in_flight, o_.grace_s);
+    }
+    if (cut_at && Interrupts() >= 2) cut_at = now;
+    if (cut_at && now >= *cut_at && !cancel_.load()) {
+      cancel_.store(true);
+      sandbox_->Cancel();
+      if (s_.in_flight > 0)
+        fmt::print(stderr, "\nergon run: cutting off {} attempt(s) in flight ({}); they are recorded as cut off\n",
+                   s_.in_flight, deadline ? "deadline" : s_.stop_reason);
+      s_.cv.notify_all();
+    }
+    // A heartbeat while nothing lands: the run is alive, and how far it is.
+    if (now - s_.last_news >= std::chrono::duration<double>(o_.heartbeat_s)) {
+      if (tty_) Progress();
+      else {
+        Progress();
+        fmt::print(stderr, "  (still running: {} attempt(s) in flight)\n", s_.in_flight);
+      }
+    }
+  }
 }
 
 int Search::Summarise() {
@@ -272,12 +417,20 @@ int Search::Summarise() {
   tick.events.push_back({s_.run_id, "elapsed", std::nullopt, fmt::format("{:.3f}", ElapsedS())});
   tick.events.push_back({s_.run_id, s_.fatal ? "fatal" : "budget_stop", std::nullopt, s_.stop_reason});
   (void)s_.archive->Record(tick);
-  (void)s_.archive->EndRun(s_.run_id, s_.fatal ? "failed" : (Interrupts() > 0 ? "stopped" : "done"));
+  // Stopped by hand (Ctrl-C, STOP) or by the clock: --resume continues it.
+  const bool by_hand = Interrupts() > 0 || s_.stop_reason.find("STOP") != std::string::npos;
+  const bool out_of_time = s_.stop_reason.find("--max-time") != std::string::npos;
+  (void)s_.archive->EndRun(s_.run_id, s_.fatal ? "failed" : (by_hand || out_of_time ? "stopped" : "done"));
   Progress(true);
-  fmt::print(stderr, "\nergon run: stopped: {}\n", s_.stop_reason.empty() ? "budget reached" : s_.stop_reason);
-  fmt::print("run {} ({}, agent {}): {} new candidates, {} invalid attempts, {} duplicates, {} agent calls, ${:.4f}, "
-             "wall {:.1f}s\n",
-             s_.run_id, o_.task, o_.agent, s_.new_candidates, s_.invalid, s_.duplicates, s_.calls, s_.cost, wall);
+  fmt::print(stderr, "\nergon run: {}: {}\n", s_.fatal ? "FAILED" : "stopped",
+             s_.stop_reason.empty() ? "budget reached" : s_.stop_reason);
+  fmt::print("run {} ({}, agent {}): {} new candidates, {} invalid attempts, {} duplicates, {} cut off, {} agent calls, "
+             "${:.4f}, wall {:.1f}s\n",
+             s_.run_id, o_.task, o_.agent, s_.new_candidates, s_.invalid, s_.duplicates, s_.cut_off, s_.calls, s_.cost,
+             wall);
+  if (fallbacks_ > 0)
+    fmt::print("fallback: the {} agent failed repeatedly; {} time(s) the next 5 proposals went to the offline agent "
+               "(--fallback-offline)\n", o_.agent, fallbacks_);
   fmt::print("time: evaluations {:.1f}s over {} slot(s) ({:.0f}% busy), agent calls {:.1f}s; engine work (sampling, "
              "prompts, edits, recording) {:.2f}s = {:.1f}% of wall time\n",
              s_.eval_s, evaluators_, 100.0 * s_.eval_s / (wall * evaluators_), s_.agent_s, s_.engine_s,
@@ -293,9 +446,12 @@ int Search::Summarise() {
   const std::string db = o_.db == "ergon.db" ? "" : " --db " + o_.db;
   fmt::print("inspect: ergon archive top --task {}{}   |   ergon archive lineage ID{}   |   ergon replay ID{}\n", o_.task,
              db, db, db);
-  if (!s_.fatal && !o_.resume && Interrupts() > 0)
+  const bool stopped = Interrupts() > 0 || s_.stop_reason.find("STOP") != std::string::npos ||
+                       s_.stop_reason.find("--max-time") != std::string::npos;
+  if (!s_.fatal && stopped)
     fmt::print("resume:  ergon run --task {} --resume {}{}\n", o_.task, s_.run_id, db);
-  return s_.fatal ? 1 : 0;
+  if (s_.fatal) return 1;
+  return Interrupts() > 0 ? 130 : 0;
 }
 
 void Search::PrintBest() {
@@ -353,9 +509,13 @@ bool Search::BudgetLeft() {
     return false;
   };
   if (s.stop || s.fatal) return false;
-  if (Interrupts() > 0) return stop("interrupted (Ctrl-C): finished in-flight work");
+  if (Interrupts() > 0) return stop("interrupted (Ctrl-C)");
+  // Only a STOP made while this run goes counts: an old one was reported at
+  // the start and is ignored.
   const fs::path stopfile = fs::absolute(o_.db).parent_path() / "STOP";
-  if (fs::exists(stopfile)) return stop(fmt::format("{} exists", stopfile.string()));
+  std::error_code ec;
+  if (fs::exists(stopfile, ec) && fs::last_write_time(stopfile, ec) >= started_file_time_)
+    return stop(fmt::format("{} appeared", stopfile.string()));
   if (s.start.candidates + s.new_candidates >= o_.max_candidates)
     return stop(fmt::format("--max-candidates {} reached", o_.max_candidates));
   if (o_.max_time_s > 0 && ElapsedS() >= o_.max_time_s) return stop(fmt::format("--max-time {:.0f}s reached", o_.max_time_s));
@@ -402,6 +562,7 @@ void Search::RecordFailure(std::int64_t parent, const std::string& stage, const 
 }
 
 void Search::Progress(bool final_line) {
+  s_.last_news = Clock::now();
   const std::int64_t done = s_.start.candidates + s_.new_candidates;
   std::string best = "-";
   if (s_.best_fitness && s_.baseline_metric > 0)

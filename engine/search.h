@@ -40,6 +40,12 @@ struct SearchOptions {
   double price_in = -1, price_out = -1;
   std::string home;
   std::vector<std::string> tasks_dirs;  // --tasks DIR (and $ERGON_TASKS)
+  bool fallback_offline = false;  // back off to the offline agent instead of stopping
+  double grace_s = 10;            // after a stop: how long running evaluations may finish
+  double heartbeat_s = 30;        // a progress line at least this often while nothing lands
+  // Budget flags given on the command line (with --resume they replace the
+  // stored ones; otherwise the run's stored budgets hold).
+  std::vector<std::string> given;
 };
 
 // Runs until a budget, STOP file, Ctrl-C or a fatal agent error. Returns the

@@ -35,11 +35,19 @@ void Search::EvaluateJob(const Job& job) {
     std::lock_guard<std::mutex> l(s_.mu);
     s_.eval_s += std::chrono::duration<double>(Clock::now() - e0).count();
   }
+  // A measurement the stop cut off says nothing about the candidate.
+  if (!m.ran && CuttingOff()) {
+    std::lock_guard<std::mutex> l(s_.mu);
+    RecordFailure(job.parent_id, "cut_off", "the run stopped during its evaluation: " + m.error, job.reply.text,
+                  &job.ledger);
+    ++s_.cut_off;
+    return;
+  }
   // 7. Record candidate, evaluation, ledger and events in one transaction.
   bool new_best = false;
   const auto child = RecordChild(job, m, new_best);
   // 8. A new best is adjudicated on a fresh suite (new secret seeds).
-  if (child && new_best) Adjudicate(*child, dev, m);
+  if (child && new_best) Adjudicate(*child, job.source, ToEvaluation(m));
 }
 
 std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators::Measurement& m, bool& new_best) {
@@ -79,9 +87,12 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   c.hash = job.hash;
   c.edit = job.reply.text.substr(0, 20000);
   c.intent = job.reply.intent.substr(0, 1000);
-  c.status = m.ran ? "evaluated" : "failed";
-  at.candidate = c;
   const archive::Evaluation ev = ToEvaluation(m);
+  new_best = m.ran && ev.gate_passed && (!s_.best_fitness || ev.fitness > *s_.best_fitness);
+  // A new best waits for its fresh-suite verdict as "pending": a stop in
+  // between leaves it unjudged, never reported as best; --resume judges it.
+  c.status = !m.ran ? "failed" : (new_best ? "pending" : "evaluated");
+  at.candidate = c;
   at.evaluations.push_back(ev);
   at.objectives = m.objectives;
   at.cell = m.cell;
@@ -99,7 +110,6 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   if (!m.ran) ++s_.invalid;
   s_.recent.push_back(m.ran);
   while (s_.recent.size() > 10) s_.recent.pop_front();
-  new_best = m.ran && ev.gate_passed && (!s_.best_fitness || ev.fitness > *s_.best_fitness);
   if (s_.new_candidates % 10 == 0 && o_.islands > 1) (void)s_.archive->Migrate(o_.task, o_.islands);
   archive::Attempt tick;
   tick.events.push_back({s_.run_id, "elapsed", std::nullopt, fmt::format("{:.3f}", ElapsedS())});
@@ -108,13 +118,12 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   return *id;
 }
 
-void Search::Adjudicate(std::int64_t child_id, const evaluators::TaskEvalRequest& dev, const evaluators::Measurement& m) {
-  evaluators::TaskEvalRequest f = dev;
-  f.suite = "fresh";
+void Search::Adjudicate(std::int64_t child_id, const std::string& source, const archive::Evaluation& dev) {
   const auto f0 = Clock::now();
-  const evaluators::Measurement fresh = Evaluate(*task_, f, &*sandbox_).m;
+  const evaluators::Measurement fresh = Evaluate(*task_, Request(source, "fresh"), &*sandbox_).m;
   std::lock_guard<std::mutex> l(s_.mu);
   s_.eval_s += std::chrono::duration<double>(Clock::now() - f0).count();
+  if (!fresh.ran && CuttingOff()) return;  // still pending: --resume judges it
   if (fresh.harness_error) {  // the harness's fault: no verdict on the candidate
     if (!s_.fatal) {
       s_.fatal = true;
@@ -129,22 +138,46 @@ void Search::Adjudicate(std::int64_t child_id, const evaluators::TaskEvalRequest
   const archive::Evaluation fresh_ev = ToEvaluation(fresh);
   at.evaluations.push_back(fresh_ev);
   const bool holds = fresh.ran && fresh.gate_passed;
-  const archive::Evaluation ev = ToEvaluation(m);
+  // The verdict, the fresh evaluation and the event land together.
+  at.set_status = holds ? "evaluated" : "overfit";
   if (holds) {
-    if (!s_.best_fitness || ev.fitness > *s_.best_fitness) {  // slots adjudicate out of order
-      s_.best_fitness = ev.fitness;
+    if (!s_.best_fitness || dev.fitness > *s_.best_fitness) {  // slots adjudicate out of order
+      s_.best_fitness = dev.fitness;
       s_.best_id = child_id;
     }
     at.events.push_back({s_.run_id, "improvement", child_id,
-                         fmt::format("new best: {} (fresh suite agrees)", DescribeMetrics(spec, ev))});
+                         fmt::format("new best: {} (fresh suite agrees)", DescribeMetrics(spec, dev))});
   } else {
     at.events.push_back({s_.run_id, "overfit", child_id,
                          fmt::format("passes on dev, fails on a fresh suite: {}",
                                      fresh.ran ? DescribeMetrics(spec, fresh_ev) : fresh.error)});
   }
-  (void)s_.archive->Record(at);
-  if (!holds) (void)s_.archive->MarkStatus(child_id, "overfit");
+  if (auto r = s_.archive->Record(at); !r) {
+    fmt::print(stderr, "\nergon run: could not record the verdict on candidate {}: {}\n", child_id, r.error());
+    s_.fatal = true;
+    s_.stop_reason = "archive write failed: " + r.error();
+    s_.cv.notify_all();
+    return;
+  }
   if (!tty_) Progress();
+}
+
+void Search::FinishPending() {
+  std::vector<std::int64_t> pending;
+  {
+    std::lock_guard<std::mutex> l(s_.mu);
+    if (auto p = s_.archive->Pending(s_.run_id)) pending = *p;
+  }
+  for (auto id : pending) {
+    std::optional<archive::Row> row;
+    {
+      std::lock_guard<std::mutex> l(s_.mu);
+      if (auto r = s_.archive->Get(id); r && *r) row = **r;
+    }
+    if (!row || !row->best) continue;
+    fmt::print(stderr, "ergon run: candidate {} was a new best awaiting its fresh-suite verdict: judging it now\n", id);
+    Adjudicate(id, row->candidate.source, *row->best);
+  }
 }
 
 }  // namespace ergon::engine::search

@@ -5,10 +5,12 @@
 // Internal to engine/; search.h is the public face.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -85,6 +87,9 @@ struct Shared {
   bool fatal GUARDED_BY(mu) = false;
   bool stop GUARDED_BY(mu) = false;
   std::string stop_reason GUARDED_BY(mu);
+  int agent_errors_in_a_row GUARDED_BY(mu) = 0;  // calls that reached no usable answer
+  std::int64_t cut_off GUARDED_BY(mu) = 0;       // attempts cut off by a stop or the deadline
+  Clock::time_point last_news GUARDED_BY(mu);    // last progress line (for the heartbeat)
   std::mt19937_64 rng GUARDED_BY(mu);
   int next_island GUARDED_BY(mu) = 0;
   double agent_s GUARDED_BY(mu) = 0;   // time inside agent calls
@@ -119,7 +124,10 @@ class Search {
   int OpenTask();
   int StartAgents();
   int OpenRun();
+  void KeepStoredBudgets(const std::string& settings);
+  std::string PriceProblem() const;
   int EnsureBaseline();
+  int CheckTemplates();
   void RunWorkers();
   int Summarise();
   void PrintBest();
@@ -136,11 +144,18 @@ class Search {
   bool IsDuplicate(const Pick& pick, const Proposed& p);
   bool Enqueue(const Pick& pick, Proposed p);
 
+  // Watches the deadline, STOP, Ctrl-C and the grace period; cuts off what
+  // runs past them; prints a heartbeat when nothing lands for 30 s.
+  void Monitor();
+  bool CuttingOff() const { return cancel_.load(); }
+
   // An evaluation slot (search_evaluate.cpp).
   void Evaluator();
   void EvaluateJob(const Job& job);
   std::optional<std::int64_t> RecordChild(const Job& job, const evaluators::Measurement& m, bool& new_best);
-  void Adjudicate(std::int64_t child_id, const evaluators::TaskEvalRequest& dev, const evaluators::Measurement& m);
+  void Adjudicate(std::int64_t child_id, const std::string& source, const archive::Evaluation& dev);
+  // --resume: new bests whose verdict a stop cut off get it now.
+  void FinishPending();
 
   // Shared helpers (search.cpp).
   bool BudgetLeft();  // with s_.mu held
@@ -160,10 +175,16 @@ class Search {
   std::unique_ptr<Agent> agent_, offline_;
   std::optional<sandbox::Sandbox> sandbox_;  // one for the whole run
   std::optional<archive::Row> baseline_;
+  std::atomic<bool> cancel_{false};  // set once: everything in flight is cut off
+  bool monitor_done_ = false;        // GUARDED_BY(s_.mu)
+  Clock::time_point started_ = Clock::now();
   Clock::time_point t0_ = Clock::now();
   bool tty_ = false;
   int evaluators_ = 1;
   int proposers_ = 1;
+  std::filesystem::file_time_type started_file_time_ = std::filesystem::file_time_type::clock::now();
+  std::int64_t baseline_id_ = 0;
+  int fallbacks_ = 0;  // times the run backed off to the offline agent
 };
 
 }  // namespace ergon::engine::search

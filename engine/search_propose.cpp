@@ -10,6 +10,11 @@
 #include "genome/edit.h"
 
 namespace ergon::engine::search {
+namespace {
+// Calls in a row that reach no usable answer (each already retried with
+// backoff) before the run stops, or with --fallback-offline backs off.
+constexpr int kAgentErrorsToStop = 5;
+}  // namespace
 
 void Search::Proposer(int index) {
   std::uint64_t local_seed;
@@ -27,7 +32,9 @@ void Search::Proposer(int index) {
     const Sampled sampled = SampleParent(pick);
     if (sampled == Sampled::kDone) return;
     if (sampled == Sampled::kWait) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      // The budget is full of attempts in flight: wait for one to land.
+      std::unique_lock<std::mutex> l(s_.mu);
+      s_.cv.wait_for(l, std::chrono::seconds(1));
       continue;
     }
     // The attempt holds a place against the candidate budget until an
@@ -95,7 +102,7 @@ Search::Sampled Search::SampleParent(Pick& pick) {
   pick.island = s_.next_island++ % std::max(o_.islands, 1);
   auto p = s_.archive->SampleParent(o_.task, pick.island, s_.rng);
   if (!p || !*p) {
-    auto b = s_.archive->Baseline(o_.task);
+    auto b = s_.archive->Get(baseline_id_, 0);
     if (!b || !*b) return Sampled::kDone;
     pick.parent_id = (*b)->candidate.id;
     pick.island = (*b)->candidate.island;
@@ -171,6 +178,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
   Agent& agent = pick.use_offline ? *offline_ : *agent_;
   genome::EditPolicy policy;
   policy.allow_whole_file = task_->spec().whole_file;
+  req.cancel = &cancel_;
   for (int turn = 0; turn <= o_.repair_turns; ++turn) {
     std::int64_t call_id = 0;
     {
@@ -181,37 +189,59 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
     auto reply = agent.Propose(req);
     const double took = std::chrono::duration<double>(Clock::now() - a0).count();
     agent_time += took;
-    std::lock_guard<std::mutex> l(s_.mu);
-    s_.agent_s += took;
-    ++s_.calls;
-    if (!reply) {
-      auto led = Ledger(agent, nullptr, &reply.error());
-      led.id = call_id;
+    archive::LedgerEntry led = reply ? Ledger(agent, &*reply, nullptr) : Ledger(agent, nullptr, &reply.error());
+    led.id = call_id;
+    {
+      std::lock_guard<std::mutex> l(s_.mu);
+      s_.agent_s += took;
+      ++s_.calls;
       s_.tokens += led.tokens_in + led.tokens_out;
       s_.cost += led.cost_usd;
-      RecordFailure(pick.parent_id, "agent", reply.error().message, "", &led);
-      ++s_.invalid;
-      s_.recent.push_back(false);
-      if (reply.error().fatal) {
-        s_.fatal = true;
-        s_.stop_reason = "agent error: " + reply.error().message;
-        s_.cv.notify_all();
+      if (!reply) {
+        if (CuttingOff()) {  // the stop cut the call off: not the agent's failure
+          RecordFailure(pick.parent_id, "cut_off", reply.error().message, "", &led);
+          ++s_.cut_off;
+          return std::nullopt;
+        }
+        RecordFailure(pick.parent_id, "agent", reply.error().message, "", &led);
+        ++s_.invalid;
+        s_.recent.push_back(false);
+        ++s_.agent_errors_in_a_row;
+        if (reply.error().fatal) {
+          s_.fatal = true;
+          s_.stop_reason = "agent error: " + reply.error().message;
+          s_.cv.notify_all();
+        } else if (s_.agent_errors_in_a_row >= kAgentErrorsToStop && !pick.use_offline && o_.agent != "offline" &&
+                   !o_.fallback_offline && !s_.fatal) {
+          // An agent that cannot be reached (each call already retried with
+          // backoff) is a failed night, not a quiet fallback.
+          s_.fatal = true;
+          s_.stop_reason = fmt::format("the {} agent failed {} calls in a row (each retried); last: {}", o_.agent,
+                                       s_.agent_errors_in_a_row, reply.error().message);
+          s_.cv.notify_all();
+        }
+        return std::nullopt;
       }
-      return std::nullopt;
+      if (!pick.use_offline) s_.agent_errors_in_a_row = 0;
     }
-    auto led = Ledger(agent, &*reply, nullptr);
-    led.id = call_id;
-    s_.tokens += led.tokens_in + led.tokens_out;
-    s_.cost += led.cost_usd;
+    // The edit (with its closest-match search) runs outside the lock.
     auto applied = genome::ApplyProposal(parent, reply->text, policy);
     if (applied) return Proposed{*applied, *reply, led};
-    RecordFailure(pick.parent_id, std::string("edit/") + genome::EditErrorName(applied.error().kind),
-                  applied.error().message, reply->text, &led);
-    ++s_.invalid;
-    s_.recent.push_back(false);
-    req.conversation.push_back({"assistant", reply->text});
     auto repair = Prompt("repair.txt", {{"error", applied.error().message}});
-    if (!repair) return std::nullopt;
+    {
+      std::lock_guard<std::mutex> l(s_.mu);
+      RecordFailure(pick.parent_id, std::string("edit/") + genome::EditErrorName(applied.error().kind),
+                    applied.error().message, reply->text, &led);
+      ++s_.invalid;
+      s_.recent.push_back(false);
+      if (!repair) {  // checked at the start; a template changed under a running night
+        s_.fatal = true;
+        s_.stop_reason = repair.error();
+        s_.cv.notify_all();
+        return std::nullopt;
+      }
+    }
+    req.conversation.push_back({"assistant", reply->text});
     req.conversation.push_back({"user", *repair});
     req.seed = rng();
   }
@@ -221,11 +251,13 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
 void Search::BackOffIfFailing(bool used_offline) {
   std::lock_guard<std::mutex> l(s_.mu);
   while (s_.recent.size() > 10) s_.recent.pop_front();
+  if (!o_.fallback_offline) return;  // falling back is the user's choice
   const int bad = static_cast<int>(std::count(s_.recent.begin(), s_.recent.end(), false));
   if (s_.recent.size() >= 10 && bad >= 8 && !used_offline && o_.agent != "offline" && s_.offline_fallback == 0) {
     fmt::print(stderr, "\nergon run: {} of the last 10 attempts were invalid; backing off to the offline agent "
-               "for the next 5 proposals\n", bad);
+               "for the next 5 proposals (--fallback-offline)\n", bad);
     s_.offline_fallback = 5;
+    ++fallbacks_;
   }
 }
 
@@ -242,8 +274,14 @@ bool Search::Enqueue(const Pick& pick, Proposed p) {
   // Proposals are kept slightly ahead of evaluations, not far.
   std::unique_lock<std::mutex> l(s_.mu);
   const std::size_t cap = static_cast<std::size_t>(evaluators_) + 1;
-  s_.cv.wait(l, [&] { return s_.queue.size() < cap || s_.fatal; });
+  s_.cv.wait(l, [&] { return s_.queue.size() < cap || s_.fatal || s_.stop; });
   if (s_.fatal) return false;
+  if (s_.stop) {  // proposed (and perhaps paid for) but never evaluated: kept as an attempt
+    RecordFailure(pick.parent_id, "cut_off", "the run stopped before this proposal was evaluated", p.reply.text,
+                  &p.ledger);
+    ++s_.cut_off;
+    return false;
+  }
   Job job;
   job.parent_id = pick.parent_id;
   job.island = pick.island;

@@ -187,6 +187,12 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
 
   RunResult r;
   r.isolation = DescribeIsolation();
+  r.wall_limit_s = spec.limits.wall_s;
+  r.cpu_limit_s = spec.limits.cpu_s;
+  if (cancelled()) {
+    r.outcome = Outcome::kCancelled;
+    return r;
+  }
   const auto start = Clock::now();
   std::error_code ec;
   std::vector<std::string> args(argv.begin() + 1, argv.end());
@@ -213,7 +219,7 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
   fcntl(out_r.get(), F_SETFL, O_NONBLOCK);
   fcntl(err_r.get(), F_SETFL, O_NONBLOCK);
   bool out_open = true, err_open = true, exited = false;
-  bool timed_out = false, output_cap = false;
+  bool timed_out = false, output_cap = false, cut_off = false;
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(spec.limits.wall_s));
   Clock::time_point drain_deadline{};
@@ -224,6 +230,10 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
     auto now = Clock::now();
     if (!exited && !timed_out && now >= deadline) {
       timed_out = true;
+      kill_tree();
+    }
+    if (!exited && !cut_off && cancelled()) {
+      cut_off = true;
       kill_tree();
     }
     // After the main process is gone, escapees (without a pid namespace)
@@ -238,6 +248,7 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
     if (out_open) { i_out = nfds; fds[nfds++] = {out_r.get(), POLLIN, 0}; }
     if (err_open) { i_err = nfds; fds[nfds++] = {err_r.get(), POLLIN, 0}; }
     if (pidfd.get() < 0 && !exited) timeout_ms = std::min(timeout_ms, 20);  // no pidfd: poll wait
+    timeout_ms = std::min(timeout_ms, 100);  // notice Cancel() promptly
     int rc = ::poll(fds, static_cast<nfds_t>(nfds), timeout_ms);
     if (rc < 0 && errno != EINTR) break;
     if (rc > 0) {
@@ -292,7 +303,8 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
     r.exit_code = WEXITSTATUS(status);
   }
   r.signal = sig;
-  if (timed_out) r.outcome = Outcome::kTimeout;
+  if (cut_off) r.outcome = Outcome::kCancelled;
+  else if (timed_out) r.outcome = Outcome::kTimeout;
   else if (output_cap) r.outcome = Outcome::kOutputLimit;
   else if (!reported) r.outcome = Outcome::kSetupFailed;  // the shim never ran to its end: the sandbox failed
   else if (sig == SIGXCPU) r.outcome = Outcome::kCpuLimit;

@@ -32,6 +32,7 @@ const char* OutcomeName(Outcome o) {
     case Outcome::kMemoryLimit: return "memory_limit";
     case Outcome::kOutputLimit: return "output_limit";
     case Outcome::kSetupFailed: return "setup_failed";
+    case Outcome::kCancelled: return "cancelled";
   }
   return "unknown";
 }
@@ -49,6 +50,7 @@ std::string RunResult::Describe() const {
       what = stdout_truncated ? "output limit: stdout exceeded its cap" : "output limit: a file exceeded the file-size limit";
       break;
     case Outcome::kSetupFailed: what = "sandbox setup failed"; break;
+    case Outcome::kCancelled: what = fmt::format("cut off after {:.1f} s (the run was stopped)", wall_s); break;
   }
   std::string detail;
   if (outcome != Outcome::kOk && !stderr_text.empty()) detail = fmt::format(": {}", FirstLine(stderr_text));

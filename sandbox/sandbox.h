@@ -13,6 +13,7 @@
 // hostile, is reported in RunResult, never as an error.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -66,6 +67,7 @@ enum class Outcome {
   kMemoryLimit,    // allocation failed under RLIMIT_AS (best evidence)
   kOutputLimit,    // stdout exceeded its cap, or a file exceeded RLIMIT_FSIZE
   kSetupFailed,    // the sandbox could not start the command
+  kCancelled,      // Sandbox::Cancel() cut it off (a deadline or a stop, not the command's doing)
 };
 
 const char* OutcomeName(Outcome o);
@@ -118,6 +120,10 @@ class Sandbox {
   Result<RunResult> Run(const RunSpec& spec) const;
 
   IsolationLevel level() const { return level_; }
+  // Cuts off every run of this sandbox and its copies, now and from now on
+  // (a deadline, a stop): each ends within ~0.1 s as kCancelled. Thread-safe.
+  void Cancel() const { cancelled_->store(true); }
+  bool cancelled() const { return cancelled_->load(); }
   // e.g. "bubblewrap (user, pid, net, ipc, uts, mount namespaces; uid 65534)"
   std::string DescribeIsolation() const;
   // True when the sandbox drops privileges to options.uid (we are root).
@@ -136,6 +142,8 @@ class Sandbox {
   // A private, world-readable copy of ergon-sandbox-init (the build tree may
   // sit where the sandbox uid cannot reach); removed with the last copy.
   std::shared_ptr<const std::string> init_copy_;
+  // Shared by copies: a copy handed to a task is cancelled with the original.
+  std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 // The /dev/nvidia* nodes of this host (none on a machine without a driver).

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "evaluators/dally/score_file.h"
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
 #include "evaluators/dally/optimize.h"
@@ -348,4 +349,23 @@ TEST_CASE("the record IR recovers at least 0.999 of 8,192 fresh instances") {
   REQUIRE(again.has_value());
   REQUIRE(again2.has_value());
   CHECK(again->inputs != again2->inputs);
+}
+
+TEST_CASE("an unknown tier is an error, never silently medium") {
+  ergon::evaluators::dally::ScoreRequest q;
+  q.path = std::string(ERGON_DALLY_DATA) + "/baseline_medium.ir";
+  q.tier = "huge";
+  q.suite = "seeds";
+  auto r = ergon::evaluators::dally::ScoreFile(q);
+  CHECK(!r.ran);
+  CHECK(r.status.find("unknown tier 'huge'") != std::string::npos);
+  q.tier = "medium";
+  CHECK(ergon::evaluators::dally::ScoreFile(q).ran);
+  ergon::evaluators::dally::OptimizeRequest o;
+  o.in_path = q.path;
+  o.out_path = "/tmp/ergon-never-written.ir";
+  o.tier = "huge";
+  auto opt = ergon::evaluators::dally::OptimizeFile(o);
+  CHECK(!opt.ok);
+  CHECK(opt.status.find("unknown tier") != std::string::npos);
 }

@@ -397,3 +397,38 @@ TEST_CASE("a command that does not exist is an exit code with the reason") {
   CHECK(r->exit_code == 127);
   CHECK(r->stderr_text.find("/nonexistent/program") != std::string::npos);
 }
+
+TEST_CASE("Cancel cuts off a run in progress at once, refuses later runs, and reaches copies of the sandbox") {
+  auto made = Sandbox::Create();
+  REQUIRE(made.has_value());
+  const Sandbox box = *made;
+  const Sandbox copy = box;  // what a task holds: the same sandbox
+  auto b = Build("sleeper.cpp");
+  const std::string token = Token();
+  RunSpec spec;
+  spec.argv = {b.exe, token};
+  spec.work_dir = b.dir.path();
+  spec.limits = Quick(30);
+  std::optional<RunResult> got;
+  std::thread runner([&] {
+    auto r = copy.Run(spec);
+    REQUIRE(r.has_value());
+    got = *r;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto t0 = std::chrono::steady_clock::now();
+  box.Cancel();
+  runner.join();
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  REQUIRE(got.has_value());
+  CHECK(got->outcome == Outcome::kCancelled);
+  CHECK(took < 1.0);
+  CHECK(got->Describe().find("cut off") != std::string::npos);
+  CHECK(Survivors(token) == 0);
+  auto later = box.Run(spec);
+  REQUIRE(later.has_value());
+  CHECK(later->outcome == Outcome::kCancelled);
+  CHECK(later->wall_s == 0);
+  // Other sandboxes are untouched.
+  CHECK(!TheSandbox().cancelled());
+}

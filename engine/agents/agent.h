@@ -2,6 +2,7 @@
 // ledger, whatever came of it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,6 +27,8 @@ struct AgentRequest {
   std::vector<const genome::Genome*> inspirations;  // for recombination
   std::string task;
   std::uint64_t seed = 0;
+  // Set when the run is being cut off: a call in progress ends at once.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct AgentReply {
@@ -96,6 +99,8 @@ struct ModelInfo {
   double price_in, price_out;
   bool known;
 };
+// A provider prefix ("openai/gpt-4o-mini", as OpenRouter names models) is
+// looked past.
 ModelInfo LookupModel(const std::string& model);
 
 }  // namespace ergon::engine

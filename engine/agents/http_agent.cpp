@@ -4,6 +4,7 @@
 // the response, and a pre-flight check that the prompt fits the context.
 #include <curl/curl.h>
 
+#include <atomic>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/agents/agent.h"
+#include "engine/agents/reply.h"
 
 namespace ergon::engine {
 namespace {
@@ -33,8 +35,23 @@ std::size_t Append(char* p, std::size_t size, std::size_t n, void* user) {
   return len;
 }
 
+// Aborts a transfer once the run is being cut off.
+int CancelProgress(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* flag = static_cast<const std::atomic<bool>*>(cancel);
+  return flag && flag->load() ? 1 : 0;
+}
+
+bool SleepUnlessCancelled(double seconds, const std::atomic<bool>* cancel) {
+  const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  while (Clock::now() < until) {
+    if (cancel && cancel->load()) return false;
+    std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(50)));
+  }
+  return true;
+}
+
 HttpResult Post(const std::string& url, const std::vector<std::string>& headers, const std::string& body,
-                double connect_timeout_s, double timeout_s) {
+                double connect_timeout_s, double timeout_s, const std::atomic<bool>* cancel) {
   HttpResult r;
   CURL* c = curl_easy_init();
   if (!c) {
@@ -52,6 +69,11 @@ HttpResult Post(const std::string& url, const std::vector<std::string>& headers,
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_s * 1000));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_s * 1000));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (cancel) {
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, CancelProgress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  }
   r.code = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_off_t ra = -1;
@@ -108,15 +130,28 @@ class HttpAgent : public Agent {
     const std::string payload = body.dump();
     std::mt19937_64 jitter(q.seed ^ 0x5eed);
     double wait = o_.backoff_s;
+    double server_asked = -1;  // Retry-After of the last answer, if any
     const auto start = Clock::now();
     AgentError last;
     for (int attempt = 0; attempt <= o_.max_retries; ++attempt) {
       if (attempt > 0) {
-        double j = 0.5 + static_cast<double>(jitter() >> 11) * 0x1.0p-53;  // 0.5 .. 1.5
-        std::this_thread::sleep_for(std::chrono::duration<double>(wait * j));
+        const double u = static_cast<double>(jitter() >> 11) * 0x1.0p-53;  // 0 .. 1
+        // Our own backoff is jittered both ways; a server's Retry-After is a
+        // floor, jittered only upwards.
+        const double sleep = server_asked >= 0 ? server_asked * (1.0 + 0.2 * u) : wait * (0.5 + u);
+        if (!SleepUnlessCancelled(sleep, q.cancel)) {
+          last.message = "cancelled: the run is stopping";
+          return tl::unexpected(last);
+        }
         wait *= 2;
+        server_asked = -1;
       }
-      HttpResult r = Post(url, headers, payload, o_.connect_timeout_s, o_.timeout_s);
+      HttpResult r = Post(url, headers, payload, o_.connect_timeout_s, o_.timeout_s, q.cancel);
+      if (r.code == CURLE_ABORTED_BY_CALLBACK) {
+        last.message = "cancelled: the run is stopping";
+        last.latency_s = std::chrono::duration<double>(Clock::now() - start).count();
+        return tl::unexpected(last);
+      }
       last = AgentError{};
       last.http_status = static_cast<int>(r.status);
       if (r.code != CURLE_OK) {
@@ -137,44 +172,23 @@ class HttpAgent : public Agent {
       }
       if (r.status == 429 || r.status >= 500) {
         last.message = fmt::format("HTTP {} ({})", r.status, Excerpt(r.body));
-        if (r.retry_after_s >= 0) wait = std::min(r.retry_after_s, 60.0);
+        if (r.retry_after_s >= 0) server_asked = r.retry_after_s;
         continue;
       }
       if (r.status != 200) {
         last.message = fmt::format("HTTP {}: {}", r.status, Excerpt(r.body));
         return tl::unexpected(last);
       }
-      AgentReply reply;
-      reply.model = o_.model;
-      reply.latency_s = std::chrono::duration<double>(Clock::now() - start).count();
-      json j;
-      try {
-        j = json::parse(r.body);
-        if (anthropic) {
-          for (const auto& part : j.at("content"))
-            if (part.value("type", "") == "text") reply.text += part.at("text").get<std::string>();
-        } else {
-          reply.text = j.at("choices").at(0).at("message").at("content").get<std::string>();
-        }
-      } catch (const json::exception& e) {
-        last.message = fmt::format("unreadable response ({}): {}", e.what(), Excerpt(r.body));
-        last.latency_s = reply.latency_s;
+      const double latency = std::chrono::duration<double>(Clock::now() - start).count();
+      auto parsed = ParseReply(o_.kind, r.body, {info_.price_in, info_.price_out, est});
+      if (!parsed) {
+        last.message = parsed.error();
+        last.latency_s = latency;
         return tl::unexpected(last);
       }
-      if (j.contains("usage") && j["usage"].is_object()) {
-        const auto& u = j["usage"];
-        reply.tokens_in = u.value(anthropic ? "input_tokens" : "prompt_tokens", 0);
-        reply.tokens_out = u.value(anthropic ? "output_tokens" : "completion_tokens", 0);
-      } else {
-        // No usage: estimate so budgets still hold, and say so in the ledger.
-        reply.usage_reported = false;
-        reply.tokens_in = static_cast<std::int64_t>(est);
-        reply.tokens_out = static_cast<std::int64_t>(reply.text.size() / 3);
-      }
-      reply.cost_usd = (static_cast<double>(reply.tokens_in) * info_.price_in +
-                        static_cast<double>(reply.tokens_out) * info_.price_out) / 1e6;
-      auto nl = reply.text.find('\n');
-      reply.intent = reply.text.substr(0, std::min<std::size_t>(nl == std::string::npos ? reply.text.size() : nl, 300));
+      AgentReply reply = std::move(*parsed);
+      reply.model = o_.model;
+      reply.latency_s = latency;
       return reply;
     }
     last.latency_s = std::chrono::duration<double>(Clock::now() - start).count();
@@ -204,8 +218,10 @@ ModelInfo LookupModel(const std::string& model) {
       {"claude-3-5-sonnet", 200000, 3.00, 15.00}, {"claude-3-7-sonnet", 200000, 3.00, 15.00},
       {"claude-sonnet-4", 200000, 3.00, 15.00},   {"claude-opus-4", 200000, 15.00, 75.00},
   };
+  const auto slash = model.rfind('/');
+  const std::string bare = slash == std::string::npos ? model : model.substr(slash + 1);
   for (const auto& r : rows)
-    if (model.rfind(r.prefix, 0) == 0) return {r.context, r.in, r.out, true};
+    if (bare.rfind(r.prefix, 0) == 0) return {r.context, r.in, r.out, true};
   return {128000, 0, 0, false};
 }
 

@@ -30,6 +30,10 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
     r.status = fmt::format("cannot read {}", q.path);
     return r;
   }
+  if (q.tier != "mask32" && q.tier != "small" && q.tier != "medium") {
+    r.status = fmt::format("unknown tier '{}' (small | medium | mask32)", q.tier);
+    return r;
+  }
   std::stringstream text;
   text << f.rdbuf();
   const bool mask = q.tier == "mask32";
@@ -120,6 +124,10 @@ namespace ergon::evaluators::dally {
 
 OptimizeReport OptimizeFile(const OptimizeRequest& q) {
   OptimizeReport r;
+  if (q.tier != "mask32" && q.tier != "small" && q.tier != "medium") {
+    r.status = fmt::format("unknown tier '{}' (small | medium | mask32)", q.tier);
+    return r;
+  }
   auto t0 = Clock::now();
   std::ifstream f(q.in_path, std::ios::binary);
   if (!f) {
