@@ -79,8 +79,8 @@ int Search::Run() {
   tty_ = ::isatty(2) && !std::getenv("NO_COLOR") && std::string(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
   if (int rc = OpenTask()) return rc;
   if (int rc = StartAgents()) return rc;
-  if (int rc = OpenRun()) return rc;
   if (int rc = CheckTemplates()) return rc;
+  if (int rc = OpenRun()) return rc;
   if (int rc = EnsureBaseline()) return rc;
   FinishPending();
   RunWorkers();

@@ -321,9 +321,13 @@ TEST_CASE("archive CLI: every command works on a real archive and --json parses"
   auto search = j("search quokka");
   REQUIRE(search.size() == 1);
   CHECK(search[0]["id"] == b.grandchild);
-  auto failed = j("search 'SEARCH text not found'");  // failed attempts' errors are searchable under the parent
-  REQUIRE(failed.size() == 1);
+  // A failed attempt's error is found under its parent, and as the attempt itself.
+  auto failed = j("search 'SEARCH text not found'");
+  REQUIRE(failed.size() == 2);
+  CHECK(failed[0]["kind"] == "candidate");
   CHECK(failed[0]["id"] == b.child);
+  CHECK(failed[1]["kind"] == "attempt");
+  CHECK(failed[1]["parent"] == b.child);
   auto lineage = j("lineage " + std::to_string(b.grandchild));
   REQUIRE(lineage.size() == 3);
   CHECK(lineage[0]["change"].get<double>() == doctest::Approx((1.2 - 1.5) / 1.5));

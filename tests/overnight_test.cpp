@@ -126,10 +126,11 @@ TEST_CASE("--max-time is a deadline: work in flight is cut off and recorded as c
   CHECK(r.out.find("--resume 1") != std::string::npos);
 }
 
-TEST_CASE("Ctrl-C: no new proposals, a grace for running work, then cut off; twice: at once; the run is marked stopped") {
+TEST_CASE("Ctrl-C: no new proposals - a grace for running work - then cut off - twice: at once - the run is marked stopped") {
   Sleepy t("sigint");
   const fs::path log = t.root / "log";
   pid_t pid = Start(t.Args("--max-candidates 50 --evaluators 2 --grace 60"), log);
+  INFO(Slurp(log));  // lazily: the log as it is when a check fails
   REQUIRE(WaitFor(log, "evaluation slot(s)", 30));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   kill(pid, SIGINT);
@@ -139,7 +140,6 @@ TEST_CASE("Ctrl-C: no new proposals, a grace for running work, then cut off; twi
   int st = 0;
   waitpid(pid, &st, 0);
   const double took = std::chrono::duration<double>(Clock::now() - t0).count();
-  INFO(Slurp(log));
   CHECK(took < 5);
   CHECK(WIFEXITED(st));
   CHECK(WEXITSTATUS(st) == 130);
@@ -218,7 +218,7 @@ TEST_CASE("a STOP file older than the run is reported and ignored, one made duri
   CHECK(r.out.find("2 new candidates") != std::string::npos);
 }
 
-TEST_CASE("the baseline is the task's baseline file, not whatever was recorded first; totals count only the run's own") {
+TEST_CASE("the baseline is the task's baseline file (not whatever was recorded first) and totals count only the run's own") {
   Sleepy t("baseline", 0);
   fs::create_directories(t.root);
   std::ofstream(t.root / "broken.cpp") << "this does not compile\n";
@@ -234,7 +234,7 @@ TEST_CASE("the baseline is the task's baseline file, not whatever was recorded f
   CHECK(r.out.find("2 new candidates") != std::string::npos);
 }
 
-TEST_CASE("failed attempts are listed and found; the archive reads from a read-only medium; long sources are cut") {
+TEST_CASE("failed attempts are listed and found - the archive reads from a read-only medium - long sources are cut") {
   Sleepy t("attempts", 0);
   fs::create_directories(t.root);
   // A source with 5,000 lines of comment after it, and an edit that fails.
@@ -323,4 +323,20 @@ TEST_CASE("a new best awaiting its fresh-suite verdict when the run died is judg
   CHECK(r.code == 0);
   CHECK(r.out.find("awaiting its fresh-suite verdict: judging it now") != std::string::npos);
   CHECK(Count(t.db, "SELECT count(*) FROM candidates WHERE status='pending'") == 0);
+}
+
+TEST_CASE("a broken prompt template stops the run before anything is spent, whichever template it is") {
+  Sleepy t("templates", 0);
+  for (const char* file : {"repair.txt", "mutate.txt", "system.txt"}) {
+    CAPTURE(file);
+    const fs::path prompts = t.root / "prompts";
+    fs::remove_all(prompts);
+    fs::copy(fs::path(ERGON_SOURCE_DIR) / "prompts", prompts, fs::copy_options::recursive);
+    std::ofstream(prompts / file, std::ios::app) << "\n{{no_such_placeholder}}\n";
+    Ran r = Ergon(t.Args("--max-candidates 1 --prompts '" + prompts.string() + "'"));
+    CHECK(r.code == 2);
+    CHECK(r.out.find(file) != std::string::npos);
+    CHECK(r.out.find("no_such_placeholder") != std::string::npos);
+    CHECK(!fs::exists(t.db));
+  }
 }

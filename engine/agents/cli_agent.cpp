@@ -5,7 +5,9 @@
 // it keeps the user's environment and network (it has to reach its model),
 // runs in its own process group with a watchdog, and sees only the scratch
 // folder as its working directory.
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -54,7 +56,20 @@ class CliAgent : public Agent {
     spec.limits.processes = 0;
     spec.limits.stdout_cap = 1 << 20;
     const auto t0 = std::chrono::steady_clock::now();
+    // The run being cut off ends the command too.
+    std::atomic<bool> finished{false};
+    std::thread watch([&] {
+      while (!finished.load()) {
+        if (q.cancel && q.cancel->load()) {
+          sb->Cancel();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
     auto ran = sb->Run(spec);
+    finished.store(true);
+    watch.join();
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!ran) return tl::unexpected(AgentError{"cli agent: " + ran.error()});
     if (!ran->ok()) {
