@@ -472,8 +472,10 @@ void Search::PrintBest() {
           }
         }
       if (best)
-        fmt::print("best at {} >= {:.1f}: candidate {}  {} {:.6g}  ({:.3f}x the baseline's)\n", spec.gate_metric, band,
-                   best->candidate.id, s_.metric_name, *best_v, s_.baseline_metric > 0 ? *best_v / s_.baseline_metric : 0.0);
+        fmt::print("best at {} >= {:.1f}: candidate {}  {} {}  ({:.3f}x the baseline's)\n", spec.gate_metric, band,
+                   best->candidate.id, s_.metric_name,
+                   *best_v == std::floor(*best_v) ? fmt::format("{:.0f}", *best_v) : fmt::format("{:.6g}", *best_v),
+                   s_.baseline_metric > 0 ? *best_v / s_.baseline_metric : 0.0);
     }
     return;
   }

@@ -120,13 +120,33 @@ Result<Sandbox> Sandbox::Create(const SandboxOptions& options) {
   return tl::unexpected("sandbox: no isolation level works here: " + probe_errors);
 }
 
-std::vector<std::string> Sandbox::WrapCommand(const RunSpec& spec, int report_fd) const {
+unsigned Sandbox::AcquireUid() const {
+  if (!drop_privileges_ && level_ != IsolationLevel::kUnshare) return ::geteuid();
+  std::lock_guard<std::mutex> l(uids_->mu);
+  if (uids_->busy.size() != options_.uid_pool) uids_->busy.assign(options_.uid_pool, false);
+  for (unsigned i = 0; i < uids_->busy.size(); ++i)
+    if (!uids_->busy[i]) {
+      uids_->busy[i] = true;
+      return i == 0 ? options_.uid : options_.uid_pool_base + i - 1;
+    }
+  return options_.uid;  // more runs at once than the pool: share the first
+}
+
+void Sandbox::ReleaseUid(unsigned uid) const {
+  std::lock_guard<std::mutex> l(uids_->mu);
+  if (uids_->busy.empty()) return;
+  if (uid == options_.uid) uids_->busy[0] = false;
+  else if (uid >= options_.uid_pool_base && uid - options_.uid_pool_base + 1 < uids_->busy.size())
+    uids_->busy[uid - options_.uid_pool_base + 1] = false;
+}
+
+std::vector<std::string> Sandbox::WrapCommand(const RunSpec& spec, int report_fd, unsigned run_uid) const {
   std::vector<std::string> a;
   switch (level_) {
     case IsolationLevel::kBubblewrap: {
       a = {bwrap_, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"};
       if (drop_privileges_ || ::geteuid() != 0) {
-        unsigned uid = drop_privileges_ ? options_.uid : ::geteuid();
+        unsigned uid = drop_privileges_ ? run_uid : ::geteuid();
         unsigned gid = drop_privileges_ ? options_.gid : ::getegid();
         a.insert(a.end(), {"--unshare-user", "--uid", std::to_string(uid), "--gid", std::to_string(gid)});
       }
@@ -151,7 +171,7 @@ std::vector<std::string> Sandbox::WrapCommand(const RunSpec& spec, int report_fd
       // the whole namespace down with unshare. setpriv drops to nobody so
       // RLIMIT_NPROC applies.
       a = {bwrap_, "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--",
-           FindInPath("setpriv"), "--reuid", std::to_string(options_.uid), "--regid",
+           FindInPath("setpriv"), "--reuid", std::to_string(run_uid), "--regid",
            std::to_string(options_.gid), "--clear-groups", "--"};
       break;
     case IsolationLevel::kRlimitsOnly:
@@ -167,7 +187,7 @@ std::vector<std::string> Sandbox::WrapCommand(const RunSpec& spec, int report_fd
 
 std::string Sandbox::DescribeIsolation() const {
   std::string who = drop_privileges_ || level_ == IsolationLevel::kUnshare
-                        ? fmt::format("uid {}", options_.uid)
+                        ? fmt::format("uid {} (or its own uid per concurrent run)", options_.uid)
                         : fmt::format("uid {} (not root: no privilege drop)", ::geteuid());
   switch (level_) {
     case IsolationLevel::kBubblewrap:

@@ -161,7 +161,18 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
     in_fd = Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   }
 
-  std::vector<std::string> argv = WrapCommand(spec, rep_w.get());
+  // Each concurrent run its own uid, so RLIMIT_NPROC is its own; the work
+  // dir goes to that uid (the run writes there).
+  struct Lease {
+    const Sandbox& sb;
+    unsigned uid;
+    ~Lease() { sb.ReleaseUid(uid); }
+  } lease{*this, AcquireUid()};
+  if ((drop_privileges_ || level_ == IsolationLevel::kUnshare) && lease.uid != options_.uid)
+    if (::chown(spec.work_dir.c_str(), lease.uid, options_.gid) != 0)
+      return tl::unexpected(fmt::format("sandbox: cannot hand {} to uid {}: {}", spec.work_dir, lease.uid,
+                                        std::strerror(errno)));
+  std::vector<std::string> argv = WrapCommand(spec, rep_w.get(), lease.uid);
   bp::environment env;  // the wrapped command starts from nothing
   if (spec.inherit_environment)
     for (char** e = environ; *e; ++e) {
@@ -182,7 +193,7 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
   setup.err_fd = err_w.get();
   setup.report_fd = rep_w.get();
   setup.drop = drop_privileges_;
-  setup.uid = options_.uid;
+  setup.uid = lease.uid;
   setup.gid = options_.gid;
 
   RunResult r;

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -107,6 +108,13 @@ struct SandboxOptions {
   // counts (it is ignored for root) and root-only files stay unreadable.
   unsigned uid = 65534;
   unsigned gid = 65534;
+  // RLIMIT_NPROC counts processes per uid: runs at the same time under one uid
+  // share one cap, and a fork bomb in one starves the others. So concurrent
+  // runs each take their own uid: `uid` for the first, then uid_pool_base,
+  // uid_pool_base + 1, ... (unassigned uids; gid stays `gid`). More runs at
+  // once than uid_pool share `uid`.
+  unsigned uid_pool = 16;
+  unsigned uid_pool_base = 2000000000u;
   std::string bwrap_path = "bwrap";
   // The trusted ergon-sandbox-init shim; empty = search next to the binary,
   // in ../libexec/ergon, then in the build tree.
@@ -133,7 +141,10 @@ class Sandbox {
 
  private:
   Sandbox() = default;
-  std::vector<std::string> WrapCommand(const RunSpec& spec, int report_fd) const;
+  std::vector<std::string> WrapCommand(const RunSpec& spec, int report_fd, unsigned uid) const;
+  // Takes a free uid of the pool for one run (see SandboxOptions::uid_pool).
+  unsigned AcquireUid() const;
+  void ReleaseUid(unsigned uid) const;
 
   SandboxOptions options_;
   IsolationLevel level_ = IsolationLevel::kRlimitsOnly;
@@ -144,6 +155,11 @@ class Sandbox {
   std::shared_ptr<const std::string> init_copy_;
   // Shared by copies: a copy handed to a task is cancelled with the original.
   std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
+  struct UidPool {
+    std::mutex mu;
+    std::vector<bool> busy;  // GUARDED_BY(mu)
+  };
+  std::shared_ptr<UidPool> uids_ = std::make_shared<UidPool>();
 };
 
 // The /dev/nvidia* nodes of this host (none on a machine without a driver).

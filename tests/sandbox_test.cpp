@@ -432,3 +432,24 @@ TEST_CASE("Cancel cuts off a run in progress at once, refuses later runs, and re
   // Other sandboxes are untouched.
   CHECK(!TheSandbox().cancelled());
 }
+
+TEST_CASE("concurrent runs do not share a process cap: a fork bomb in one leaves another able to start") {
+  if (!TheSandbox().drops_privileges()) {
+    MESSAGE("SKIPPED (visible): not root, so every run has the user's own uid and cap");
+    return;
+  }
+  auto bomb = Build("fork_bomb.cpp");
+  auto echo = Build("echo.cpp");
+  const std::string token = Token();
+  std::optional<RunResult> bombed;
+  std::thread t([&] { bombed = RunIt(bomb, token, Quick(3.0)); });
+  // Let the bomb fill its cap (32 processes), then start a small program.
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  RunResult r = RunIt(echo, Token(), Quick(5.0), {}, std::string("hello\n"));
+  t.join();
+  CHECK(r.outcome == Outcome::kOk);
+  REQUIRE(bombed.has_value());
+  CHECK(bombed->outcome != Outcome::kOk);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(Survivors(token) == 0);
+}

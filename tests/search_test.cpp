@@ -80,6 +80,10 @@ class MockLlm {
     std::lock_guard<std::mutex> l(mu_);
     return requests_;
   }
+  std::vector<std::chrono::steady_clock::time_point> times() {
+    std::lock_guard<std::mutex> l(mu_);
+    return times_;
+  }
 
  private:
   void Handle(const httplib::Request& req, httplib::Response& res) {
@@ -88,6 +92,7 @@ class MockLlm {
       std::lock_guard<std::mutex> l(mu_);
       json body = json::parse(req.body, nullptr, false);
       requests_.emplace_back(req.path + " key=" + req.get_header_value(req.path == "/v1/messages" ? "x-api-key" : "Authorization"), body);
+      times_.push_back(std::chrono::steady_clock::now());
       act = script_.front();
       if (script_.size() > 1) script_.pop_front();
     }
@@ -109,7 +114,7 @@ class MockLlm {
       case Act::kTruncated: res.set_content(R"({"choices": [{"message": {"content": "<<<<<<< SEA)", "application/json"); break;
       case Act::k429:
         res.status = 429;
-        res.set_header("Retry-After", "1");
+        res.set_header("Retry-After", retry_after_);
         res.set_content(R"({"error": "rate limited"})", "application/json");
         break;
       case Act::k500:
@@ -133,7 +138,11 @@ class MockLlm {
   std::mutex mu_;
   std::deque<Act> script_;
   std::vector<std::pair<std::string, json>> requests_;
+  std::vector<std::chrono::steady_clock::time_point> times_;
   std::string edit_, whole_;
+
+ public:
+  std::string retry_after_ = "1";
 };
 
 std::string fmt_args(int port, const std::string& db) {
@@ -329,4 +338,19 @@ TEST_CASE("several proposers and evaluation slots: the budget holds exactly, not
   CHECK(count("SELECT count(DISTINCT candidate_id) FROM ledger WHERE candidate_id IS NOT NULL") == 9);
   CHECK(count("SELECT count(*) FROM ledger") == count("SELECT count(*) FROM attempts") + 9);
   sqlite3_close(raw);
+}
+
+TEST_CASE("Retry-After is a floor: the next try waits at least what the server asked") {
+  Db db("retry");
+  MockLlm llm({Act::k429, Act::kEdit});
+  llm.retry_after_ = "2";
+  Ran r = Ergon("run --task dally_parity --agent openai --model gpt-4o-mini --base-url http://127.0.0.1:" +
+                    std::to_string(llm.port()) + "/v1 --max-candidates 1 --evaluators 1 --islands 1 "
+                    "--agent-backoff 0.05 --db '" + db.path.string() + "'",
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  auto t = llm.times();
+  REQUIRE(t.size() >= 2);
+  CHECK(std::chrono::duration<double>(t[1] - t[0]).count() >= 2.0);
 }
