@@ -19,6 +19,22 @@ int Param(const TaskSpec& s, const char* name, int fallback) {
   return it == s.params.end() ? fallback : static_cast<int>(it->second);
 }
 
+// The fields every built-in report shares, as a Measurement.
+template <class Report>
+Measurement Outline(const Report& r, std::string version, const std::string& meter, std::string json) {
+  Measurement m;
+  m.ran = r.ran;
+  m.stage = r.stage;
+  m.error = r.ran ? "" : r.status;
+  m.feedback = r.feedback;
+  m.evaluator_version = std::move(version);
+  m.meter = meter;
+  m.device = DeviceFor(meter);
+  m.suite = r.suite;
+  m.json = std::move(json);
+  return m;
+}
+
 class DallyParityTask : public Task {
  public:
   using Task::Task;
@@ -40,16 +56,7 @@ class DallyParityTask : public Task {
     d.generator_cpu_s = d.generator_wall_s;
     d.suites_dir = spec().dir + "/suites";
     const DallyEvalReport r = EvaluateDallyParity(sb, d);
-    Measurement m;
-    m.ran = r.ran;
-    m.stage = r.stage;
-    m.error = r.ran ? "" : r.status;
-    m.feedback = r.feedback;
-    m.evaluator_version = Version();
-    m.meter = "dally";
-    m.device = DeviceFor("dally");
-    m.suite = r.suite;
-    m.json = DallyReportJson(r);
+    Measurement m = Outline(r, Version(), "dally", DallyReportJson(r));
     if (r.ran) {
       m.metrics = {{"cost", static_cast<double>(r.cost)}, {"recovery", r.recovery}, {"wall_s", r.wall_s}};
       m.components = fmt::format("{{\"lines\":{},\"instances\":{},\"correct\":{}}}", r.lines, r.instances, r.correct);
@@ -94,16 +101,7 @@ class SparseParityTask : public Task {
     l.spec.test_rows = Param(spec(), "test_rows", l.spec.test_rows);
     l.gate = spec().gate_min;
     const LearnEvalReport r = EvaluateSparseParity(sb, l);
-    Measurement m;
-    m.ran = r.ran;
-    m.stage = r.stage;
-    m.error = r.ran ? "" : r.status;
-    m.feedback = r.feedback;
-    m.evaluator_version = Version();
-    m.meter = r.meter;
-    m.device = DeviceFor(r.meter);
-    m.suite = r.suite;
-    m.json = LearnReportJson(r);
+    Measurement m = Outline(r, Version(), r.meter, LearnReportJson(r));
     if (r.ran) {
       m.metrics = {{"accuracy", r.accuracy}, {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s}};
       if (r.energy_j) m.metrics["energy_j"] = *r.energy_j;

@@ -14,18 +14,12 @@
 #include <nlohmann/json.hpp>
 
 #include "run_ergon.h"
+#include "slurp.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // A copy of the shipped task under /var/tmp (not /tmp: the sandbox's private
 // /tmp would hide it by accident), world-readable as users keep theirs.

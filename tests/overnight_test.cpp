@@ -19,19 +19,13 @@
 #include <nlohmann/json.hpp>
 
 #include "run_ergon.h"
+#include "slurp.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // A task whose learner sleeps: evaluations that are long on purpose, so a
 // stop or a deadline finds work in flight. linear_regression's harness, one
