@@ -3,6 +3,7 @@
 // seed vectors, the dev suite.
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <doctest/doctest.h>
@@ -368,4 +369,37 @@ TEST_CASE("an unknown tier is an error, never silently medium") {
   auto opt = ergon::evaluators::dally::OptimizeFile(o);
   CHECK(!opt.ok);
   CHECK(opt.status.find("unknown tier") != std::string::npos);
+}
+
+TEST_CASE("the meet-in-the-middle solution counter agrees with enumerating every 5-subset") {
+  auto brute = [](const std::uint32_t* col, std::uint32_t y) {
+    int n = 0;
+    for (int a = 0; a < 32; ++a)
+      for (int b = a + 1; b < 32; ++b)
+        for (int c = b + 1; c < 32; ++c)
+          for (int d = c + 1; d < 32; ++d)
+            for (int e = d + 1; e < 32; ++e)
+              if ((col[a] ^ col[b] ^ col[c] ^ col[d] ^ col[e]) == y && ++n > 1) return 2;
+    return n;
+  };
+  std::mt19937 rng(7);
+  int seen[3] = {0, 0, 0};
+  for (int i = 0; i < 300; ++i) {
+    std::uint32_t col[32];
+    // Few rows make collisions (several solutions) common; 18 rows as the task.
+    const int rows = i % 3 == 0 ? 10 : 18;
+    for (auto& c : col) c = rng() & ((1u << rows) - 1);
+    if (i % 7 == 0) col[5] = col[9];  // repeated columns
+    std::uint32_t y = rng() & ((1u << rows) - 1);
+    if (i % 2 == 0) {  // a planted solution
+      y = 0;
+      for (int k = 0; k < 5; ++k) y ^= col[(i + 6 * k) % 32];
+    }
+    const int want = brute(col, y);
+    CHECK(ergon::evaluators::dally::CountMaskSolutions(col, y) == want);
+    ++seen[want];
+  }
+  CHECK(seen[0] > 0);
+  CHECK(seen[1] > 0);
+  CHECK(seen[2] > 0);
 }

@@ -45,26 +45,45 @@ PythonRandom DigestRng(const std::string& text) {
   return PythonRandom(words);
 }
 
-// Number of 5-subsets of the 32 column signatures whose XOR equals y;
-// stops at 2 (only "exactly one" matters).
-int CountSolutions(const std::uint32_t* col, std::uint32_t y) {
-  int count = 0;
+// Number of 5-subsets of the 32 column signatures whose XOR equals y; stops
+// past 1 (only "exactly one" matters). Meet in the middle: each 5-subset
+// splits into a pair and a disjoint triple in exactly C(5,2) = 10 ways, so
+// with every pair XOR in a small hash table, the triples (4,960) each look up
+// the pair that completes them, and the matches are 10 per solution. About
+// 40x fewer steps than enumerating the 201,376 subsets.
+}  // namespace
+
+int CountMaskSolutions(const std::uint32_t* col, std::uint32_t y) {
+  constexpr int kSlots = 1024;  // > 2 x 496 pairs: short probes
+  struct Slot {
+    std::uint32_t value;
+    std::int8_t a = -1, b = -1;
+  };
+  Slot table[kSlots];
+  auto hash = [](std::uint32_t v) { return static_cast<int>((v * 2654435761u) >> 22) & (kSlots - 1); };
   for (int a = 0; a < 32; ++a)
     for (int b = a + 1; b < 32; ++b) {
-      const std::uint32_t ab = col[a] ^ col[b];
-      for (int c = b + 1; c < 32; ++c) {
-        const std::uint32_t abc = ab ^ col[c];
-        for (int d = c + 1; d < 32; ++d) {
-          const std::uint32_t want = abc ^ col[d] ^ y;
-          for (int e = d + 1; e < 32; ++e)
-            if (col[e] == want && ++count > 1) return count;
+      const std::uint32_t v = col[a] ^ col[b];
+      int h = hash(v);
+      while (table[h].a >= 0) h = (h + 1) & (kSlots - 1);
+      table[h] = {v, static_cast<std::int8_t>(a), static_cast<std::int8_t>(b)};
+    }
+  int matches = 0;
+  for (int c = 0; c < 32; ++c)
+    for (int d = c + 1; d < 32; ++d) {
+      const std::uint32_t cd = col[c] ^ col[d] ^ y;
+      for (int e = d + 1; e < 32; ++e) {
+        const std::uint32_t want = cd ^ col[e];
+        for (int h = hash(want); table[h].a >= 0; h = (h + 1) & (kSlots - 1)) {
+          const Slot& s = table[h];
+          if (s.value != want || s.a == c || s.a == d || s.a == e || s.b == c || s.b == d || s.b == e) continue;
+          if (++matches > 10) return 2;
         }
       }
     }
-  return count;
+  return matches / 10;
 }
 
-}  // namespace
 
 tl::expected<MaskSuite, std::string> LoadMaskSuite(const std::string& inputs_path, const std::string& masks_path) {
   MaskSuite s;
@@ -120,7 +139,7 @@ tl::expected<MaskSuite, std::string> GenerateMaskSuite(const std::string& key, i
           for (int c : sec) y ^= x[r][c];
           if (y) ysig |= 1u << r;
         }
-        if (CountSolutions(col, ysig) == 1) break;
+        if (CountMaskSolutions(col, ysig) == 1) break;
       }
       for (int r = 0; r < kMaskRows; ++r)
         for (int c = 0; c < kMaskBits; ++c) s.inputs.push_back(x[r][c]);

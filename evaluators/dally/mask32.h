@@ -27,6 +27,10 @@ tl::expected<MaskSuite, std::string> LoadMaskSuite(const std::string& inputs_pat
 
 // Regenerates the upstream keyed suite exactly: `key` "mask-dev" with 128
 // secrets x 8 reps is the dev suite. Uniquely identifiable instances only.
+// How many 5-subsets of the 32 column signatures XOR to y: 0, 1, or 2 for
+// "more than one" (an instance is kept only when exactly one does).
+int CountMaskSolutions(const std::uint32_t* col, std::uint32_t y);
+
 tl::expected<MaskSuite, std::string> GenerateMaskSuite(const std::string& key, int n_secrets, int reps);
 
 // A fresh suite whose key the caller never sees ("fresh-" + 32 random hex).
