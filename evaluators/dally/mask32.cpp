@@ -1,6 +1,8 @@
 #include "evaluators/dally/mask32.h"
 
+#include <algorithm>
 #include <fstream>
+#include <vector>
 #include <random>
 
 #include <fmt/core.h>
@@ -45,28 +47,45 @@ PythonRandom DigestRng(const std::string& text) {
   return PythonRandom(words);
 }
 
+}  // namespace
+
 // Number of 5-subsets of the 32 column signatures whose XOR equals y; stops
 // past 1 (only "exactly one" matters). Meet in the middle: each 5-subset
 // splits into a pair and a disjoint triple in exactly C(5,2) = 10 ways, so
-// with every pair XOR in a small hash table, the triples (4,960) each look up
-// the pair that completes them, and the matches are 10 per solution. About
-// 40x fewer steps than enumerating the 201,376 subsets.
-}  // namespace
-
+// with every pair XOR in a table, each of the 4,960 triples looks up the pair
+// that completes it, and the matches are 10 per solution (instead of
+// enumerating 201,376 subsets). The table is indexed directly by the low 18
+// bits (a MASK32 signature is 18 bits) and stamped per call, so it is never
+// cleared: one memory access a lookup.
 int CountMaskSolutions(const std::uint32_t* col, std::uint32_t y) {
-  constexpr int kSlots = 1024;  // > 2 x 496 pairs: short probes
-  struct Slot {
-    std::uint32_t value;
-    std::int8_t a = -1, b = -1;
+  constexpr std::uint32_t kBits = 18, kMask = (1u << kBits) - 1;
+  struct Table {
+    std::vector<std::uint32_t> stamp = std::vector<std::uint32_t>(1u << kBits, 0);
+    std::vector<std::int16_t> head = std::vector<std::int16_t>(1u << kBits, -1);
+    std::uint32_t now = 0;
   };
-  Slot table[kSlots];
-  auto hash = [](std::uint32_t v) { return static_cast<int>((v * 2654435761u) >> 22) & (kSlots - 1); };
+  thread_local Table t;
+  if (++t.now == 0) {  // the stamp wrapped: forget everything once
+    std::fill(t.stamp.begin(), t.stamp.end(), 0);
+    t.now = 1;
+  }
+  struct Pair {
+    std::uint32_t value;
+    std::int8_t a, b;
+    std::int16_t next;
+  };
+  Pair pairs[32 * 31 / 2];
+  std::int16_t n = 0;
   for (int a = 0; a < 32; ++a)
-    for (int b = a + 1; b < 32; ++b) {
+    for (int b = a + 1; b < 32; ++b, ++n) {
       const std::uint32_t v = col[a] ^ col[b];
-      int h = hash(v);
-      while (table[h].a >= 0) h = (h + 1) & (kSlots - 1);
-      table[h] = {v, static_cast<std::int8_t>(a), static_cast<std::int8_t>(b)};
+      const std::uint32_t i = v & kMask;
+      if (t.stamp[i] != t.now) {
+        t.stamp[i] = t.now;
+        t.head[i] = -1;
+      }
+      pairs[n] = {v, static_cast<std::int8_t>(a), static_cast<std::int8_t>(b), t.head[i]};
+      t.head[i] = n;
     }
   int matches = 0;
   for (int c = 0; c < 32; ++c)
@@ -74,9 +93,11 @@ int CountMaskSolutions(const std::uint32_t* col, std::uint32_t y) {
       const std::uint32_t cd = col[c] ^ col[d] ^ y;
       for (int e = d + 1; e < 32; ++e) {
         const std::uint32_t want = cd ^ col[e];
-        for (int h = hash(want); table[h].a >= 0; h = (h + 1) & (kSlots - 1)) {
-          const Slot& s = table[h];
-          if (s.value != want || s.a == c || s.a == d || s.a == e || s.b == c || s.b == d || s.b == e) continue;
+        const std::uint32_t i = want & kMask;
+        if (t.stamp[i] != t.now) continue;
+        for (std::int16_t k = t.head[i]; k >= 0; k = pairs[k].next) {
+          const Pair& p = pairs[k];
+          if (p.value != want || p.a == c || p.a == d || p.a == e || p.b == c || p.b == d || p.b == e) continue;
           if (++matches > 10) return 2;
         }
       }
