@@ -8,8 +8,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include <curl/curl.h>
-
 #include <cstdlib>
 #include <limits>
 #include <optional>
@@ -44,8 +42,6 @@ std::optional<double> ParseDuration(const std::string& s) {
 }  // namespace
 
 int Main(int argc, char** argv) {
-  // libcurl wants this once per process, before any thread uses it.
-  curl_global_init(CURL_GLOBAL_DEFAULT);
   CLI::App app{"ergon: agent-driven search for energy-efficient learning algorithms", "ergon"};
   app.set_version_flag("--version", std::string("ergon ") + ERGON_VERSION);
   app.require_subcommand(1);

@@ -16,6 +16,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/agents/curl_api.h"
 #include "engine/evaluate.h"
 #include "engine/home.h"
 #include "engine/search_loop.h"
@@ -121,6 +122,12 @@ int Search::StartAgents() {
   if (o_.agent == "offline") {
     agent_ = MakeOfflineAgent(hooks());
   } else if (o_.agent == "openai" || o_.agent == "anthropic") {
+    // libcurl is loaded (and initialised) here, before any thread uses it:
+    // only runs that talk HTTP pay for it.
+    if (auto curl = LoadCurl(); !curl) {
+      fmt::print(stderr, "ergon run: {}\n", curl.error());
+      return 1;
+    }
     HttpAgentOptions h;
     h.kind = o_.agent;
     const bool openai = o_.agent == "openai";

@@ -2,7 +2,7 @@
 // timeouts, retries with exponential backoff and jitter on 429/5xx/timeouts
 // (honouring Retry-After), a fatal error on 401/403/404, usage and cost from
 // the response, and a pre-flight check that the prompt fits the context.
-#include <curl/curl.h>
+#include "engine/agents/curl_api.h"
 
 #include <atomic>
 #include <chrono>
@@ -50,36 +50,36 @@ bool SleepUnlessCancelled(double seconds, const std::atomic<bool>* cancel) {
   return true;
 }
 
-HttpResult Post(const std::string& url, const std::vector<std::string>& headers, const std::string& body,
-                double connect_timeout_s, double timeout_s, const std::atomic<bool>* cancel) {
+HttpResult Post(const CurlApi& curl, const std::string& url, const std::vector<std::string>& headers,
+                const std::string& body, double connect_timeout_s, double timeout_s, const std::atomic<bool>* cancel) {
   HttpResult r;
-  CURL* c = curl_easy_init();
+  CURL* c = curl.easy_init();
   if (!c) {
     r.code = CURLE_FAILED_INIT;
     return r;
   }
   curl_slist* h = nullptr;
-  for (const auto& x : headers) h = curl_slist_append(h, x.c_str());
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_s * 1000));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_s * 1000));
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  for (const auto& x : headers) h = curl.slist_append(h, x.c_str());
+  curl.easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl.easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl.easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+  curl.easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, Append);
+  curl.easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+  curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_s * 1000));
+  curl.easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_s * 1000));
+  curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   if (cancel) {
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, CancelProgress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, CancelProgress);
+    curl.easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
+    curl.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   }
-  r.code = curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  r.code = curl.easy_perform(c);
+  curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_off_t ra = -1;
-  if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra >= 0) r.retry_after_s = static_cast<double>(ra);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
+  if (curl.easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra >= 0) r.retry_after_s = static_cast<double>(ra);
+  curl.slist_free_all(h);
+  curl.easy_cleanup(c);
   return r;
 }
 
@@ -128,6 +128,8 @@ class HttpAgent : public Agent {
       body = {{"model", o_.model}, {"messages", msgs}, {"max_tokens", o_.max_tokens}};
     }
     const std::string payload = body.dump();
+    auto curl = LoadCurl();
+    if (!curl) return tl::unexpected(AgentError{curl.error(), true});
     std::mt19937_64 jitter(q.seed ^ 0x5eed);
     double wait = o_.backoff_s;
     double server_asked = -1;  // Retry-After of the last answer, if any
@@ -146,7 +148,7 @@ class HttpAgent : public Agent {
         wait *= 2;
         server_asked = -1;
       }
-      HttpResult r = Post(url, headers, payload, o_.connect_timeout_s, o_.timeout_s, q.cancel);
+      HttpResult r = Post(**curl, url, headers, payload, o_.connect_timeout_s, o_.timeout_s, q.cancel);
       if (r.code == CURLE_ABORTED_BY_CALLBACK) {
         last.message = "cancelled: the run is stopping";
         last.latency_s = std::chrono::duration<double>(Clock::now() - start).count();
@@ -156,7 +158,7 @@ class HttpAgent : public Agent {
       last.http_status = static_cast<int>(r.status);
       if (r.code != CURLE_OK) {
         last.message = fmt::format("{} (curl: {})", r.code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport error",
-                                   curl_easy_strerror(r.code));
+                                   (*curl)->easy_strerror(r.code));
         continue;  // timeouts and connection failures are retried
       }
       if (r.status == 401 || r.status == 403) {
