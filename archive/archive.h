@@ -215,8 +215,6 @@ class Archive {
   };
   // What a run has used so far (for budgets that continue after --resume).
   Result<RunTotals> Totals(std::int64_t run_id);
-  // The task's first candidate without a parent that ran (its baseline), if any.
-  Result<std::optional<Row>> Baseline(const std::string& task);
   // Makes a candidate a member of another island (as migration does).
   Result<void> Share(std::int64_t candidate_id, int island);
   // The most recent failed attempts made from `parent`: (stage, error).

@@ -383,14 +383,6 @@ Result<Archive::RunTotals> Archive::Totals(std::int64_t run_id) {
   return t;
 }
 
-Result<std::optional<Row>> Archive::Baseline(const std::string& task) {
-  auto rows = Rows(impl_->db, RowSql("WHERE c.task = ? AND c.parent_id IS NULL AND c.status <> 'failed' ORDER BY c.id LIMIT 1"),
-                   [&](Stmt& s) { s.Bind(1, task); });
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->empty()) return std::optional<Row>();
-  return std::optional<Row>(rows->front());
-}
-
 Result<void> Archive::Share(std::int64_t candidate_id, int island) {
   Stmt s(impl_->db,
          "INSERT OR IGNORE INTO migrations(candidate_id, from_island, to_island, created_at) SELECT id, island, ?, "
