@@ -126,7 +126,7 @@ struct AttemptRow {
   double created_at = 0;
 };
 
-// Rows from List, Top, Search, Lineage, Pareto and Baseline carry no source
+// Rows from List, Top, Search, Lineage and Pareto carry no source
 // (candidate.source is empty; source_bytes says how long it is): use Get.
 struct ListFilter {
   std::optional<std::int64_t> run_id;
