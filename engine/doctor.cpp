@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "engine/home.h"
+#include "evaluators/task.h"
 #include "sandbox/compiler.h"
 #include "sandbox/sandbox.h"
 
@@ -31,6 +32,22 @@ int Doctor() {
   void* nvml = ::dlopen("libnvidia-ml.so.1", RTLD_LAZY | RTLD_LOCAL);
   fmt::print("nvml:       {}\n", nvml ? "libnvidia-ml.so.1 loads" : "unavailable (no NVIDIA driver)");
   if (nvml) ::dlclose(nvml);
+  // Loaded only when an HTTP agent runs; say now whether it will load.
+  void* curl = ::dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
+  fmt::print("http:       {}\n", curl ? "libcurl.so.4 loads (openai and anthropic agents)"
+                                         : "libcurl.so.4 missing (apt-get install libcurl4): only offline and cli agents");
+  if (curl) ::dlclose(curl);
+  // Tasks, with any folder whose task.json is broken.
+  if (home) {
+    const auto reg = evaluators::TaskRegistry::Load(*home, {});
+    std::string names;
+    for (const auto& t : reg.specs()) names += (names.empty() ? "" : ", ") + t.name + (t.external() ? " (external)" : "");
+    fmt::print("tasks:      {}\n", names.empty() ? "none" : names);
+    for (const auto& p : reg.problems()) {
+      fmt::print("            BROKEN: {}\n", p);
+      rc = 1;
+    }
+  }
   return rc;
 }
 

@@ -396,3 +396,18 @@ TEST_CASE("eval --db then replay: bit-exact for the dally and cachemodel meters"
   fs::remove_all(dir);
   for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);
 }
+
+TEST_CASE("doctor names the tasks and the HTTP library - and a broken task folder fails it") {
+  Ran ok = Ergon("doctor");
+  CHECK(ok.code == 0);
+  CHECK(ok.out.find("linear_regression (external)") != std::string::npos);
+  CHECK(ok.out.find("http:") != std::string::npos);
+  fs::path dir = fs::temp_directory_path() / ("ergon-doctor-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "broken");
+  std::ofstream(dir / "broken" / "task.json") << R"({"summary": "x"})";
+  Ran bad = Ergon("doctor", "ERGON_TASKS='" + dir.string() + "'");
+  CHECK(bad.code == 1);
+  CHECK(bad.out.find("BROKEN: " + (dir / "broken" / "task.json").string() + ": field \"language\": missing") !=
+        std::string::npos);
+  fs::remove_all(dir);
+}
