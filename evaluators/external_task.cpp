@@ -127,6 +127,7 @@ Measurement ExternalTask::Evaluate(const sandbox::Sandbox& sb, const TaskEvalReq
   trusted_options.force_level = sandbox::IsolationLevel::kRlimitsOnly;
   trusted_options.uid = ::getuid();
   trusted_options.gid = ::getgid();
+  trusted_options.uid_pool = 1;  // the harness is the user's: it runs as them, in their folder
   auto trusted = sandbox::Sandbox::Create(trusted_options);
   if (!trusted) return fail("harness", trusted.error());
 

@@ -122,6 +122,9 @@ Result<Sandbox> Sandbox::Create(const SandboxOptions& options) {
 
 unsigned Sandbox::AcquireUid() const {
   if (!drop_privileges_ && level_ != IsolationLevel::kUnshare) return ::geteuid();
+  // A trusted tool runs as ergon's own user: never hand it (or the folder it
+  // works in) to a pool uid.
+  if (options_.uid == ::geteuid()) return options_.uid;
   std::lock_guard<std::mutex> l(uids_->mu);
   if (uids_->busy.size() != options_.uid_pool) uids_->busy.assign(options_.uid_pool, false);
   for (unsigned i = 0; i < uids_->busy.size(); ++i)

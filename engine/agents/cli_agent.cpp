@@ -32,6 +32,7 @@ class CliAgent : public Agent {
     so.force_level = sandbox::IsolationLevel::kRlimitsOnly;  // it needs the network
     so.uid = ::getuid();
     so.gid = ::getgid();
+    so.uid_pool = 1;  // the user's own tool, as the user
     auto sb = sandbox::Sandbox::Create(so);
     if (!sb) return tl::unexpected(AgentError{"cli agent: " + sb.error(), true});
     auto dir = sandbox::ScratchDir::Create(*sb, "ergon-cli-agent-");
