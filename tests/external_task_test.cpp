@@ -3,6 +3,7 @@
 // ergon) copied to a world-readable place and added with --tasks; harnesses
 // that crash, hang or print garbage; a candidate that hunts for the hidden
 // answers and the task folder.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -107,6 +108,11 @@ TEST_CASE("external task: listed, evaluated, searched, ranked by its own metric,
   CHECK(fs::exists(out / "task.json"));
   CHECK(Slurp(out / "README.md").find("r2") != std::string::npos);
   CHECK(std::system(("sh '" + (out / "build.sh").string() + "' 2>/dev/null").c_str()) == 0);
+
+  // The harness ran as the user, in the user's folder: nothing there changed hands.
+  struct stat st{};
+  REQUIRE(::stat(t.dir.c_str(), &st) == 0);
+  CHECK(st.st_uid == ::geteuid());
 
   // A changed harness is a changed evaluator: replay says so.
   t.Write("score.py", Slurp(t.dir / "score.py") + "\n# edited\n");
