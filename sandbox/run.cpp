@@ -19,6 +19,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
@@ -27,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,6 +123,27 @@ bool Drain(int fd, std::string& buf, std::size_t cap, bool& truncated) {
   return true;
 }
 
+// Read (and enter, or run where the owner may) for group and others, on a
+// path and the files directly in it; build folders are flat. The group bits
+// matter: every run shares the sandbox gid, and a matching group's bits
+// apply instead of the others' bits.
+void OpenForReading(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return;
+  auto open_up = [](const std::string& p, const struct stat& s) {
+    const bool x = S_ISDIR(s.st_mode) || (s.st_mode & S_IXUSR);
+    mode_t want = (s.st_mode & 07777) | S_IRGRP | S_IROTH | (x ? (S_IXGRP | S_IXOTH) : 0);
+    if (want != (s.st_mode & 07777)) ::chmod(p.c_str(), want);
+  };
+  open_up(path, st);
+  if (!S_ISDIR(st.st_mode)) return;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+    struct stat fs{};
+    if (::lstat(e.path().c_str(), &fs) == 0 && S_ISREG(fs.st_mode)) open_up(e.path().string(), fs);
+  }
+}
+
 bool MentionsOutOfMemory(const std::string& err) {
   return err.find("bad_alloc") != std::string::npos ||
          err.find("Cannot allocate memory") != std::string::npos ||
@@ -172,6 +195,11 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
     if (::chown(spec.work_dir.c_str(), lease.uid, options_.gid) != 0)
       return tl::unexpected(fmt::format("sandbox: cannot hand {} to uid {}: {}", spec.work_dir, lease.uid,
                                         std::strerror(errno)));
+  // Read-only paths (a build folder made by an earlier run under another
+  // pool uid, its files private to that uid) must be readable, and its
+  // programs runnable, by this one.
+  if (drop_privileges_ || level_ == IsolationLevel::kUnshare)
+    for (const auto& path : spec.read_only_paths) OpenForReading(path);
   std::vector<std::string> argv = WrapCommand(spec, rep_w.get(), lease.uid);
   bp::environment env;  // the wrapped command starts from nothing
   if (spec.inherit_environment)

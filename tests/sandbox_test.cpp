@@ -453,3 +453,31 @@ TEST_CASE("concurrent runs do not share a process cap: a fork bomb in one leaves
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(Survivors(token) == 0);
 }
+
+TEST_CASE("a program built under one pool uid runs under another (its build folder is opened for reading)") {
+  if (!TheSandbox().drops_privileges()) {
+    MESSAGE("SKIPPED (visible): not root, so every run has the user's own uid");
+    return;
+  }
+  // Hold the first uid while compiling, so the compiler runs under a pool uid.
+  auto sleeper = Build("sleeper.cpp");
+  std::thread hold([&] { RunIt(sleeper, Token(), Quick(2.0)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto echo = Build("echo.cpp");
+  hold.join();
+  // Now the first uid is free again: the program runs under it, from a
+  // read-only build folder owned by the compiler's uid.
+  auto work = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  REQUIRE(work.has_value());
+  RunSpec spec;
+  spec.argv = {echo.exe};
+  spec.work_dir = work->path();
+  spec.read_only_paths = {echo.dir.path()};
+  spec.stdin_data = "ok\n";
+  spec.limits = Quick(5.0);
+  auto r = TheSandbox().Run(spec);
+  REQUIRE(r.has_value());
+  INFO(r->Describe(), "\n", r->stderr_text);
+  CHECK(r->outcome == Outcome::kOk);
+  CHECK(r->stdout_text == "ok\n");
+}
