@@ -338,7 +338,6 @@ int Search::EnsureBaseline() {
   // The best so far (after a resume, or from earlier runs of this archive).
   if (auto top = s_.archive->Top(o_.task, "fitness", 1); top && !top->empty() && top->front().best) {
     s_.best_fitness = top->front().best->fitness;
-    s_.best_id = top->front().candidate.id;
   }
   return 0;
 }

@@ -141,10 +141,7 @@ void Search::Adjudicate(std::int64_t child_id, const std::string& source, const 
   // The verdict, the fresh evaluation and the event land together.
   at.set_status = holds ? "evaluated" : "overfit";
   if (holds) {
-    if (!s_.best_fitness || dev.fitness > *s_.best_fitness) {  // slots adjudicate out of order
-      s_.best_fitness = dev.fitness;
-      s_.best_id = child_id;
-    }
+    if (!s_.best_fitness || dev.fitness > *s_.best_fitness) s_.best_fitness = dev.fitness;  // slots adjudicate out of order
     at.events.push_back({s_.run_id, "improvement", child_id,
                          fmt::format("new best: {} (fresh suite agrees)", DescribeMetrics(spec, dev))});
   } else {

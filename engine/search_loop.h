@@ -79,7 +79,6 @@ struct Shared {
   int in_flight GUARDED_BY(mu) = 0;  // attempts between sampling and recording
   double cost GUARDED_BY(mu) = 0;
   std::optional<double> best_fitness GUARDED_BY(mu);
-  std::optional<std::int64_t> best_id GUARDED_BY(mu);
   double baseline_metric = 0;  // set before the threads start
   std::string metric_name;     // set before the threads start
   std::deque<bool> recent GUARDED_BY(mu);  // last attempts: valid?
@@ -181,7 +180,6 @@ class Search {
   Clock::time_point t0_ = Clock::now();
   bool tty_ = false;
   int evaluators_ = 1;
-  int proposers_ = 1;
   std::filesystem::file_time_type started_file_time_ = std::filesystem::file_time_type::clock::now();
   std::int64_t baseline_id_ = 0;
   int fallbacks_ = 0;  // times the run backed off to the offline agent

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -21,7 +20,6 @@ namespace ergon::evaluators {
 namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 // The harness is trusted: it runs as ergon's user, with ergon's environment,
 // outside the namespaces, but still under a watchdog and with its output
@@ -209,9 +207,7 @@ Measurement ExternalTask::Evaluate(const sandbox::Sandbox& sb, const TaskEvalReq
     for (const auto& [k, v] : j.items()) {
       if (!v.is_number() || !std::isfinite(v.get<double>()))
         return fail("harness", fmt::format("score's metric \"{}\" is not a finite number", k));
-      if (k.empty() || k.size() > 64 || !std::all_of(k.begin(), k.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
-          }))
+      if (!IsMetricName(k))
         return fail("harness", fmt::format("score's metric name \"{}\" is not letters, digits, '_' and '.'", k));
       sums[k] += v.get<double>();
     }

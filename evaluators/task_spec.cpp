@@ -46,17 +46,17 @@ struct Reader {
   }
 };
 
-bool MetricName(const std::string& n) {
-  return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
-  });
-}
-
 void AddUnique(std::vector<std::string>& v, const std::string& s) {
   if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
 }
 
 }  // namespace
+
+bool IsMetricName(const std::string& n) {
+  return !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+  });
+}
 
 tl::expected<TaskSpec, std::string> ReadTaskSpec(const std::string& dir) {
   TaskSpec t;
@@ -124,7 +124,7 @@ tl::expected<TaskSpec, std::string> ReadTaskSpec(const std::string& dir) {
   if (learner)
     for (const char* m : {"energy_j", "wall_s", "cpu_s"}) AddUnique(t.metrics, m);
   for (const auto& m : t.metrics)
-    if (!MetricName(m)) return r.Fail("metrics", fmt::format("'{}' is not letters, digits, '_' and '.'", m)), fail();
+    if (!IsMetricName(m)) return r.Fail("metrics", fmt::format("'{}' is not letters, digits, '_' and '.'", m)), fail();
 
   double instances = t.instances;
   if (!r.Number(j, "instances", "instances", instances, false)) return fail();

@@ -43,6 +43,9 @@ struct TaskSpec {
 // and the field ("…/task.json: field \"objectives.gate.min\": expected a number").
 tl::expected<TaskSpec, std::string> ReadTaskSpec(const std::string& dir);
 
+// A metric name: letters, digits, '_' and '.', at most 64 characters.
+bool IsMetricName(const std::string& name);
+
 // The meters a candidate can run under, for tasks that run learners.
 inline const std::vector<std::string>& LearnerMeters() {
   static const std::vector<std::string> m = {"cachemodel", "nvml", "wall"};
