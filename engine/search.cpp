@@ -408,11 +408,8 @@ void Search::Monitor() {
     }
     // A heartbeat while nothing lands: the run is alive, and how far it is.
     if (now - s_.last_news >= std::chrono::duration<double>(o_.heartbeat_s)) {
-      if (tty_) Progress();
-      else {
-        Progress();
-        fmt::print(stderr, "  (still running: {} attempt(s) in flight)\n", s_.in_flight);
-      }
+      Progress();
+      if (!tty_) fmt::print(stderr, "  (still running: {} attempt(s) in flight)\n", s_.in_flight);
     }
   }
 }
