@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -144,6 +145,18 @@ void OpenForReading(const std::string& path) {
   }
 }
 
+// Hands what is readable on fd to the peer and queues its answer; counts the
+// bytes. Returns false at EOF or error.
+bool Converse(int fd, StdioPeer& peer, std::string& answers, std::size_t& bytes) {
+  char chunk[65536];
+  ssize_t n = ::read(fd, chunk, sizeof chunk);
+  if (n < 0) return errno == EAGAIN || errno == EINTR;
+  if (n == 0) return false;
+  bytes += static_cast<std::size_t>(n);
+  answers += peer.Answer(std::string_view(chunk, static_cast<std::size_t>(n)));
+  return true;
+}
+
 bool MentionsOutOfMemory(const std::string& err) {
   return err.find("bad_alloc") != std::string::npos ||
          err.find("Cannot allocate memory") != std::string::npos ||
@@ -168,9 +181,23 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
   if (::pipe2(p, O_CLOEXEC) != 0) return tl::unexpected(fmt::format("sandbox: pipe: {}", std::strerror(errno)));
   Fd rep_r(p[0]), rep_w(p[1]);
 
-  // stdin from a sealed-in-memory file: no writer thread, no deadlock.
-  Fd in_fd;
-  if (spec.stdin_data) {
+  // stdin from a sealed-in-memory file: no writer thread, no deadlock. With
+  // a peer, from a socket we write to as its answers come (a socket, not a
+  // pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in ergon when the command
+  // closes its end).
+  Fd in_fd, peer_fd;
+  std::string to_peer_stdin;
+  if (spec.peer) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+      return tl::unexpected(fmt::format("sandbox: socketpair: {}", std::strerror(errno)));
+    peer_fd = Fd(sv[0]);
+    in_fd = Fd(sv[1]);
+    ::shutdown(in_fd.get(), SHUT_WR);   // the command's stdin only reads
+    ::shutdown(peer_fd.get(), SHUT_RD);
+    ::fcntl(peer_fd.get(), F_SETFL, O_NONBLOCK);
+    to_peer_stdin = spec.peer->Opening();
+  } else if (spec.stdin_data) {
     in_fd = Fd(::memfd_create("ergon-stdin", MFD_CLOEXEC));
     if (in_fd.get() < 0) return tl::unexpected(fmt::format("sandbox: memfd: {}", std::strerror(errno)));
     const std::string& d = *spec.stdin_data;
@@ -264,6 +291,7 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
   Clock::time_point drain_deadline{};
   const std::size_t out_cap = spec.limits.stdout_cap ? spec.limits.stdout_cap : SIZE_MAX;
   const std::size_t err_cap = spec.limits.stderr_cap ? spec.limits.stderr_cap : SIZE_MAX;
+  std::size_t peer_bytes = 0;  // stdout bytes handed to the peer
 
   while (!exited || out_open || err_open) {
     auto now = Clock::now();
@@ -281,9 +309,22 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
     Clock::time_point wake = exited ? drain_deadline : (timed_out ? now + std::chrono::milliseconds(50) : deadline);
     int timeout_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count()) + 1;
 
-    pollfd fds[3];
+    // The peer's answers go out as the command can take them; once it has
+    // nothing more to say and all is written, the command sees EOF.
+    if (peer_fd.get() >= 0 && !to_peer_stdin.empty()) {
+      ssize_t n = ::send(peer_fd.get(), to_peer_stdin.data(), to_peer_stdin.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) to_peer_stdin.erase(0, static_cast<std::size_t>(n));
+      else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        to_peer_stdin.clear();  // the command closed its stdin
+        peer_fd.Reset();
+      }
+    }
+    if (peer_fd.get() >= 0 && to_peer_stdin.empty() && spec.peer->Finished()) peer_fd.Reset();
+
+    pollfd fds[4];
     int nfds = 0, i_pid = -1, i_out = -1, i_err = -1;
     if (!exited && pidfd.get() >= 0) { i_pid = nfds; fds[nfds++] = {pidfd.get(), POLLIN, 0}; }
+    if (peer_fd.get() >= 0 && !to_peer_stdin.empty()) fds[nfds++] = {peer_fd.get(), POLLOUT, 0};
     if (out_open) { i_out = nfds; fds[nfds++] = {out_r.get(), POLLIN, 0}; }
     if (err_open) { i_err = nfds; fds[nfds++] = {err_r.get(), POLLIN, 0}; }
     if (pidfd.get() < 0 && !exited) timeout_ms = std::min(timeout_ms, 20);  // no pidfd: poll wait
@@ -291,7 +332,14 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
     int rc = ::poll(fds, static_cast<nfds_t>(nfds), timeout_ms);
     if (rc < 0 && errno != EINTR) break;
     if (rc > 0) {
-      if (i_out >= 0 && fds[i_out].revents) {
+      if (i_out >= 0 && fds[i_out].revents && spec.peer) {
+        out_open = Converse(out_r.get(), *spec.peer, to_peer_stdin, peer_bytes);
+        if (peer_bytes > out_cap && !output_cap) {
+          r.stdout_truncated = true;
+          output_cap = true;
+          kill_tree();
+        }
+      } else if (i_out >= 0 && fds[i_out].revents) {
         out_open = Drain(out_r.get(), r.stdout_text, out_cap, r.stdout_truncated);
         if (r.stdout_truncated && !output_cap) {
           output_cap = true;  // a flood: stop it now rather than at the deadline

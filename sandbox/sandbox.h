@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,10 +42,29 @@ struct Limits {
   std::size_t stderr_cap = 64 << 10; // bytes kept; more is dropped, run goes on
 };
 
+// A trusted party on the other end of a command's stdin and stdout (a
+// referee that reveals data only in answer to what the command writes). It
+// runs in ergon's own process, on the thread that called Run, so none of its
+// work is metered as the command's.
+class StdioPeer {
+ public:
+  virtual ~StdioPeer() = default;
+  // What the command can read on stdin from the start.
+  virtual std::string Opening() = 0;
+  // The command wrote `bytes` on stdout: what it can read next on stdin.
+  virtual std::string Answer(std::string_view bytes) = 0;
+  // Nothing more will be answered: stdin is closed once the answers are read.
+  virtual bool Finished() const = 0;
+};
+
 struct RunSpec {
   std::vector<std::string> argv;   // argv[0] is a path or a name found in PATH
   std::string work_dir;            // must exist; the only writable place
   std::optional<std::string> stdin_data;  // given on stdin (else /dev/null)
+  // When set (instead of stdin_data), the peer answers on stdin and consumes
+  // stdout: RunResult::stdout_text stays empty, and more stdout bytes than
+  // limits.stdout_cap still kill the run. The caller keeps it alive.
+  StdioPeer* peer = nullptr;
   std::vector<std::pair<std::string, std::string>> env;  // added to the minimum
   // Trusted tools only (a coding-agent CLI): start from ergon's own
   // environment instead of the minimum. Never for candidates.

@@ -481,3 +481,82 @@ TEST_CASE("a program built under one pool uid runs under another (its build fold
   CHECK(r->outcome == Outcome::kOk);
   CHECK(r->stdout_text == "ok\n");
 }
+
+namespace {
+
+// Answers each line the command writes with the count of lines so far, and
+// keeps what it was told.
+class CountingPeer : public StdioPeer {
+ public:
+  explicit CountingPeer(int rounds) : rounds_(rounds) {}
+  std::string Opening() override { return std::to_string(rounds_) + "\n"; }
+  std::string Answer(std::string_view bytes) override {
+    std::string out;
+    for (char c : bytes) {
+      heard_ += c;
+      if (c == '\n' && answered_ < rounds_) out += std::to_string(++answered_) + "\n";
+    }
+    return out;
+  }
+  bool Finished() const override { return answered_ >= rounds_; }
+  std::string heard_;
+  int answered_ = 0;
+
+ private:
+  int rounds_;
+};
+
+RunResult RunWithPeer(const std::string& script, StdioPeer& peer, Limits limits) {
+  auto dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  REQUIRE(dir.has_value());
+  RunSpec spec;
+  spec.argv = {"/bin/sh", "-c", script};
+  spec.work_dir = dir->path();
+  spec.limits = limits;
+  spec.peer = &peer;
+  auto r = TheSandbox().Run(spec);
+  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error()));
+  INFO(r->Describe());
+  return *r;
+}
+
+}  // namespace
+
+TEST_CASE("a peer answers the command on stdin - turn by turn - then closes it") {
+  CountingPeer peer(3);
+  RunResult r = RunWithPeer(
+      "read n; i=0; while [ $i -lt $n ]; do echo \"q$i\"; read a; echo \"a$a\" >&2; i=$((i+1)); done; "
+      "if read z; then echo \"more:$z\" >&2; else echo EOF >&2; fi",
+      peer, Quick(10));
+  CHECK(r.outcome == Outcome::kOk);
+  CHECK(peer.heard_ == "q0\nq1\nq2\n");
+  CHECK(r.stderr_text == "a1\na2\na3\nEOF\n");
+  CHECK(r.stdout_text.empty());  // stdout went to the peer
+}
+
+TEST_CASE("a peer's command that reads ahead waits - and is cut off at the time limit") {
+  CountingPeer peer(3);
+  // Two reads before its first line: the second answer never comes.
+  RunResult r = RunWithPeer("read n; read a; echo never", peer, Quick(1.5));
+  CHECK(r.outcome == Outcome::kTimeout);
+  CHECK(peer.heard_.empty());
+  CHECK(peer.answered_ == 0);
+}
+
+TEST_CASE("a peer's command that floods stdout hits the output cap") {
+  CountingPeer peer(1000000000);
+  Limits l = Quick(20);
+  l.stdout_cap = 1 << 20;
+  const auto t0 = std::chrono::steady_clock::now();
+  RunResult r = RunWithPeer("while :; do echo flood; done", peer, l);
+  CHECK(r.outcome == Outcome::kOutputLimit);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(15));
+}
+
+TEST_CASE("a peer's command that closes stdin early leaves ergon standing (no SIGPIPE)") {
+  CountingPeer peer(100000);
+  // Answers pile up unread after stdin is closed.
+  RunResult r = RunWithPeer("exec 0<&-; i=0; while [ $i -lt 2000 ]; do echo x; i=$((i+1)); done", peer, Quick(10));
+  CHECK(r.outcome == Outcome::kOk);
+  CHECK(peer.answered_ == 2000);
+}
