@@ -3,9 +3,11 @@
 #include "evaluators/builtin_tasks.h"
 
 #include <cmath>
+#include <mutex>
 
 #include <fmt/core.h>
 
+#include "evaluators/char_lm_task.h"
 #include "evaluators/dally_parity_task.h"
 #include "evaluators/dally_parity_transform.h"
 #include "evaluators/sparse_parity_task.h"
@@ -82,6 +84,15 @@ class DallyParityTask : public Task {
   }
 };
 
+// Learners' energy and accuracy, for tasks that run them under a LearnerMeter.
+std::string LearnerComponents(const std::string& meter, std::size_t instances, const learning::EnergyBreakdown& c,
+                              const learning::CacheCounts& counts) {
+  if (meter != "cachemodel") return fmt::format("{{\"instances\":{}}}", instances);
+  return fmt::format("{{\"instances\":{},\"instructions_j\":{:.17g},\"l1_j\":{:.17g},\"ll_j\":{:.17g},"
+                     "\"dram_j\":{:.17g},\"Ir\":{}}}",
+                     instances, c.instructions_j, c.l1_j, c.ll_j, c.dram_j, counts.ir);
+}
+
 class SparseParityTask : public Task {
  public:
   using Task::Task;
@@ -105,13 +116,7 @@ class SparseParityTask : public Task {
     if (r.ran) {
       m.metrics = {{"accuracy", r.accuracy}, {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s}};
       if (r.energy_j) m.metrics["energy_j"] = *r.energy_j;
-      m.components =
-          r.meter == "cachemodel"
-              ? fmt::format("{{\"instances\":{},\"instructions_j\":{:.17g},\"l1_j\":{:.17g},\"ll_j\":{:.17g},"
-                            "\"dram_j\":{:.17g},\"Ir\":{}}}",
-                            r.per_instance.size(), r.components.instructions_j, r.components.l1_j, r.components.ll_j,
-                            r.components.dram_j, r.counts.ir)
-              : fmt::format("{{\"instances\":{}}}", r.per_instance.size());
+      m.components = LearnerComponents(r.meter, r.per_instance.size(), r.components, r.counts);
       m.cell = fmt::format("acc:{}|cpu:2^{}", static_cast<int>(r.accuracy * 20),
                            static_cast<int>(std::floor(std::log2(std::max(r.cpu_s, 1e-4) * 1e3))));
       m.text = fmt::format("accuracy {:.4f} ({})  energy {}  wall {:.2f} s  cpu {:.2f} s per instance  meter {}  suite {}",
@@ -129,11 +134,67 @@ class SparseParityTask : public Task {
   }
 };
 
+class CharLmTask : public Task {
+ public:
+  using Task::Task;
+
+  // The corpus is part of the version: another package release, other numbers.
+  std::string Version() const override {
+    std::call_once(version_once_, [&] { version_ = fmt::format("{} corpus {}", kCharLmVersion, CharLmCorpusDigest(learning::kFortunesDir)); });
+    return version_;
+  }
+
+  Measurement Evaluate(const sandbox::Sandbox& sb, const TaskEvalRequest& q) const override {
+    CharLmRequest c;
+    c.source = q.source;
+    c.cuda = (q.language.empty() ? spec().language : q.language) == "cuda";
+    c.meter = q.meter.empty() ? spec().meter : q.meter;
+    c.suite = q.suite;
+    c.instances = q.instances ? static_cast<int>(q.instances) : spec().instances;
+    c.timeout_s = q.timeout_s > 0 ? q.timeout_s : spec().timeout_s;
+    c.train_bytes = static_cast<std::size_t>(Param(spec(), "train_bytes", static_cast<int>(c.train_bytes)));
+    c.validation_chars = static_cast<std::size_t>(Param(spec(), "validation_chars", static_cast<int>(c.validation_chars)));
+    c.gate = spec().gate_min;
+    const CharLmReport r = EvaluateCharLm(sb, c);
+    Measurement m = Outline(r, Version(), r.meter, CharLmReportJson(r));
+    if (r.ran) {
+      std::size_t predicted = 0, chars = 0, cut = 0;
+      for (const auto& o : r.per_instance) {
+        predicted += o.predicted;
+        chars += o.validation_chars;
+        cut += o.cut_off;
+      }
+      m.metrics = {{"accuracy", r.accuracy}, {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s}};
+      if (r.energy_j) m.metrics["energy_j"] = *r.energy_j;
+      m.components = LearnerComponents(r.meter, r.per_instance.size(), r.components, r.counts);
+      m.cell = fmt::format("acc:{}|cpu:2^{}", static_cast<int>(r.accuracy * 50),
+                           static_cast<int>(std::floor(std::log2(std::max(r.cpu_s, 1e-4) * 1e3))));
+      m.text = fmt::format("accuracy {:.4f} ({} of {} characters predicted{})  energy {}  wall {:.2f} s  cpu {:.2f} s per instance  meter {}  suite {}",
+                           r.accuracy, predicted, chars, cut ? fmt::format(", {} instance(s) CUT OFF at the time limit", cut) : "",
+                           r.energy_j ? fmt::format("{:.6e} J per instance", *r.energy_j)
+                                      : std::string(r.meter == "wall" ? "not measured (wall meter)" : "unknown (cut off)"),
+                           r.wall_s, r.cpu_s, r.meter, r.suite);
+      if (r.meter == "cachemodel" && r.energy_j)
+        m.text += fmt::format(
+            "\n  components per instance: instructions {:.3e} J, L1 {:.3e} J, LL {:.3e} J, DRAM {:.3e} J",
+            r.components.instructions_j, r.components.l1_j, r.components.ll_j, r.components.dram_j);
+    }
+    Judge(m);
+    m.text = m.ran ? fmt::format("{} ({})", m.text, m.gate_passed ? "gate passed" : "gate FAILED") : m.text;
+    return m;
+  }
+
+ private:
+  mutable std::once_flag version_once_;
+  mutable std::string version_;
+};
+
 }  // namespace
 
 std::unique_ptr<Task> MakeBuiltinTask(const TaskSpec& spec) {
   if (spec.name == "dally_parity") return std::make_unique<DallyParityTask>(spec);
   if (spec.name == "sparse_parity") return std::make_unique<SparseParityTask>(spec);
+  if (spec.name == "char_lm") return std::make_unique<CharLmTask>(spec);
   return nullptr;
 }
 

@@ -48,8 +48,10 @@ void Task::Judge(Measurement& m) const {
   const auto gate = get(spec_.gate_metric);
   m.gate_passed = gate && *gate >= spec_.gate_min;
   // The wall meter measures no energy: its time is what is minimised then.
+  // Any other meter without the metric (a learner cut off before the meter
+  // could count) has nothing to rank by.
   auto main = get(spec_.minimise);
-  if (!main) main = get("wall_s");
+  if (!main && m.meter == "wall") main = get("wall_s");
   if (main) m.fitness = -*main;
   m.objectives = {gate ? -*gate : 0.0, main.value_or(1e300)};
   for (const auto& r : spec_.record) m.objectives.push_back(get(r).value_or(0.0));
