@@ -169,8 +169,8 @@ class CharLmTask : public Task {
       m.components = LearnerComponents(r.meter, r.per_instance.size(), r.components, r.counts);
       m.cell = fmt::format("acc:{}|cpu:2^{}", static_cast<int>(r.accuracy * 50),
                            static_cast<int>(std::floor(std::log2(std::max(r.cpu_s, 1e-4) * 1e3))));
-      m.text = fmt::format("accuracy {:.4f} ({} of {} characters predicted{})  energy {}  wall {:.2f} s  cpu {:.2f} s per instance  meter {}  suite {}",
-                           r.accuracy, predicted, chars, cut ? fmt::format(", {} instance(s) CUT OFF at the time limit", cut) : "",
+      m.text = fmt::format("accuracy {:.4f} ({}; {} of {} characters predicted{})  energy {}  wall {:.2f} s  cpu {:.2f} s per instance  meter {}  suite {}",
+                           r.accuracy, r.accuracy >= c.gate ? "gate passed" : "gate FAILED", predicted, chars, cut ? fmt::format(", {} instance(s) CUT OFF at the time limit", cut) : "",
                            r.energy_j ? fmt::format("{:.6e} J per instance", *r.energy_j)
                                       : std::string(r.meter == "wall" ? "not measured (wall meter)" : "unknown (cut off)"),
                            r.wall_s, r.cpu_s, r.meter, r.suite);
@@ -180,8 +180,16 @@ class CharLmTask : public Task {
             r.components.instructions_j, r.components.l1_j, r.components.ll_j, r.components.dram_j);
     }
     Judge(m);
-    m.text = m.ran ? fmt::format("{} ({})", m.text, m.gate_passed ? "gate passed" : "gate FAILED") : m.text;
     return m;
+  }
+
+  std::map<std::string, std::string> ExportFiles(const std::string& source, const std::string& language) const override {
+    auto files = Task::ExportFiles(source, language);
+    files["RUN.txt"] =
+        "The learner talks to a referee: train.txt in its folder, then \"N\\n\" on stdin, and N times one predicted\n"
+        "byte out, one true byte in. Score it as ergon does:\n"
+        "ergon eval --task char_lm candidate." + std::string(language == "cuda" ? "cu" : "cpp") + " --suite fresh\n";
+    return files;
   }
 
  private:

@@ -2,6 +2,7 @@
 // repeatable joules, and hostile learners (tests/gallery/char_lm/), all with
 // real learners in the real sandbox on the real corpus (Debian's fortunes).
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -10,6 +11,7 @@
 
 #include "evaluators/char_lm_task.h"
 #include "evaluators/learning/char_referee.h"
+#include "evaluators/learning/nvml_meter.h"
 #include "evaluators/learning/parity_instance.h"
 #include "evaluators/learning/text_corpus.h"
 #include "evaluators/task.h"
@@ -234,4 +236,25 @@ TEST_CASE("hostile char_lm learners: a forked helper's work is in the energy") {
   CHECK(alone.counts.processes == 1);
   CHECK(forked.accuracy == alone.accuracy);
   CHECK(*forked.energy_j > *alone.energy_j * 0.95);
+}
+
+TEST_CASE("the CUDA baseline learns like the CPU one on the GPU, under the nvml meter (skipped without a GPU)") {
+  if (ergon::sandbox::NvidiaDeviceNodes().empty() || !NvmlMeter::Open()) {
+    MESSAGE("SKIPPED (visible): no NVIDIA GPU on this machine");
+    return;
+  }
+  CharLmRequest q;
+  q.source = Source("evaluators/char_lm/baseline.cu");
+  q.cuda = true;
+  q.meter = "nvml";
+  q.timeout_s = 120;
+  const CharLmReport r = EvaluateCharLm(Box(), q);
+  INFO("stage ", r.stage, ": ", r.status, "\n", r.feedback);
+  REQUIRE(r.ran);
+  REQUIRE(r.energy_j);
+  CHECK(*r.energy_j > 0);
+  const CharLmReport cpu = Eval(Source("evaluators/char_lm/baseline.cpp"));
+  REQUIRE(cpu.ran);
+  MESSAGE("CUDA accuracy " << r.accuracy << " (CPU " << cpu.accuracy << "), " << *r.energy_j << " J");
+  CHECK(std::abs(r.accuracy - cpu.accuracy) < 0.01);  // the same model; float sums in another order
 }

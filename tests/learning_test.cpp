@@ -215,22 +215,31 @@ TEST_CASE("nvml: unavailable without a driver - measured with one") {
   CHECK(reading->idle_w > 0);
 }
 
-TEST_CASE("the CUDA baseline learner compiles with nvcc (skipped without nvcc)") {
+TEST_CASE("every CUDA learner under evaluators/ compiles with nvcc (skipped without nvcc)") {
   auto nvcc = ergon::sandbox::FindCompiler(ergon::sandbox::Language::kCuda);
   if (!nvcc) {
     MESSAGE("SKIPPED (visible): " << nvcc.error());
     return;
   }
-  auto dir = ergon::sandbox::ScratchDir::Create(Box(), "ergon-cuda-");
-  REQUIRE(dir.has_value());
-  ergon::sandbox::CompileRequest req;
-  req.source = Slurp(fs::path(ERGON_SOURCE_DIR) / "evaluators/sparse_parity/baseline.cu");
-  req.language = ergon::sandbox::Language::kCuda;
-  req.output_dir = dir->path();
-  req.timeout_s = 300;
-  auto out = ergon::sandbox::Compile(Box(), req);
-  REQUIRE(out.has_value());
-  CHECK_MESSAGE(out->ok, out->diagnostics);
+  std::vector<fs::path> learners;
+  for (const auto& task : fs::directory_iterator(fs::path(ERGON_SOURCE_DIR) / "evaluators"))
+    if (task.is_directory())
+      for (const auto& f : fs::directory_iterator(task.path()))
+        if (f.path().extension() == ".cu") learners.push_back(f.path());
+  CHECK(learners.size() >= 2);  // sparse_parity and char_lm
+  for (const auto& cu : learners) {
+    INFO(cu.string());
+    auto dir = ergon::sandbox::ScratchDir::Create(Box(), "ergon-cuda-");
+    REQUIRE(dir.has_value());
+    ergon::sandbox::CompileRequest req;
+    req.source = Slurp(cu);
+    req.language = ergon::sandbox::Language::kCuda;
+    req.output_dir = dir->path();
+    req.timeout_s = 300;
+    auto out = ergon::sandbox::Compile(Box(), req);
+    REQUIRE(out.has_value());
+    CHECK_MESSAGE(out->ok, out->diagnostics);
+  }
 }
 
 TEST_CASE("the CUDA baseline learner learns on the GPU (skipped without one)") {

@@ -31,9 +31,15 @@ if [ -d .devkit ]; then
   # The binaries were built in /work/main and look for their data there.
   if [ ! -e /work/main ]; then mkdir -p /work && ln -s "$root" /work/main; fi
   export ERGON_HOME=$root
+  char_lm_test=$root/.devkit/bin/char_lm_test
+  # char_lm reads its corpus where Debian's fortunes package puts it.
+  if [ ! -e /usr/share/games/fortunes/cookie ] && [ -d .devkit/fortunes ]; then
+    mkdir -p /usr/share/games && cp -r .devkit/fortunes /usr/share/games/fortunes
+  fi
 else
   ergon=${ERGON:-build/ergon}
   learning_test=build/tests/learning_test
+  char_lm_test=build/tests/char_lm_test
 fi
 echo "libraries taken from .devkit: $(ls /tmp/ergon-devlib 2>/dev/null | tr '\n' ' ')"
 
@@ -85,5 +91,6 @@ for cu in evaluators/*/*.cu; do
 done
 
 echo "== test cases that need the GPU"
-timeout 200 "$learning_test" -tc="nvml*,the CUDA baseline*" 2>&1 | tail -40
+timeout 200 "$learning_test" -tc="nvml*,the CUDA baseline*,every CUDA*" 2>&1 | tail -40
+timeout 200 "$char_lm_test" -tc="the CUDA baseline*" 2>&1 | tail -20
 echo "== done $(date -u +%FT%TZ)"
