@@ -1,6 +1,5 @@
 #include "evaluators/char_lm_task.h"
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -8,14 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "evaluators/learning/char_referee.h"
+#include "evaluators/learning/built_learner.h"
 #include "evaluators/learning/metered_run.h"
 #include "evaluators/learning/parity_instance.h"
-#include "sandbox/compiler.h"
 
 namespace ergon::evaluators {
 namespace {
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 // Where else the corpus's bytes lie on a Debian machine: the package's
 // folder, and apt's cache of the package itself (a .deb is an archive a
@@ -72,21 +70,13 @@ CharLmReport EvaluateCharLm(const sandbox::Sandbox& sb, const CharLmRequest& q) 
   auto meter = learning::LearnerMeter::Open(q.meter);
   if (!meter) return fail("meter", meter.error());
 
-  auto build = sandbox::ScratchDir::Create(sb, "ergon-learner-");
-  if (!build) return fail("compile", build.error());
-  sandbox::CompileRequest creq;
-  creq.source = q.source;
-  creq.language = q.cuda ? sandbox::Language::kCuda : sandbox::Language::kCpp;
-  creq.output_dir = build->path();
-  creq.timeout_s = 180;
-  const auto t0 = Clock::now();
-  auto built = sandbox::Compile(sb, creq);
-  r.compile_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (!built) return fail("compile", built.error());
-  if (!built->ok) {
-    r.feedback = built->diagnostics;
-    return fail("compile", "the learner does not compile");
+  auto built = learning::BuildLearner(sb, q.source, q.cuda);
+  if (!built) {
+    r.compile_s = built.error().compile_s;
+    r.feedback = built.error().diagnostics;
+    return fail("compile", built.error().error);
   }
+  r.compile_s = built->compile_s;
 
   const auto keys = learning::SuiteSeeds(q.suite, q.instances);
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -98,7 +88,7 @@ CharLmReport EvaluateCharLm(const sandbox::Sandbox& sb, const CharLmRequest& q) 
     sandbox::RunSpec spec;
     spec.argv = {built->executable};
     spec.work_dir = work->path();
-    spec.read_only_paths = {build->path()};
+    spec.read_only_paths = {built->dir.path()};
     spec.masked_paths = CorpusCopies(q.corpus_dir);
     spec.peer = &referee;
     spec.limits.wall_s = q.timeout_s;

@@ -1,6 +1,5 @@
 #include "evaluators/sparse_parity_task.h"
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -8,13 +7,12 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "evaluators/learning/built_learner.h"
 #include "evaluators/learning/metered_run.h"
-#include "sandbox/compiler.h"
 
 namespace ergon::evaluators {
 namespace {
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 using learning::ParityInstance;
 
 bool WriteFile(const fs::path& p, const std::string& text) {
@@ -60,21 +58,13 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
   auto meter = learning::LearnerMeter::Open(q.meter);
   if (!meter) return fail("meter", meter.error());
 
-  auto build = sandbox::ScratchDir::Create(sb, "ergon-learner-");
-  if (!build) return fail("compile", build.error());
-  sandbox::CompileRequest creq;
-  creq.source = q.source;
-  creq.language = q.cuda ? sandbox::Language::kCuda : sandbox::Language::kCpp;
-  creq.output_dir = build->path();
-  creq.timeout_s = 180;
-  auto t0 = Clock::now();
-  auto built = sandbox::Compile(sb, creq);
-  r.compile_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (!built) return fail("compile", built.error());
-  if (!built->ok) {
-    r.feedback = built->diagnostics;
-    return fail("compile", "the learner does not compile");
+  auto built = learning::BuildLearner(sb, q.source, q.cuda);
+  if (!built) {
+    r.compile_s = built.error().compile_s;
+    r.feedback = built.error().diagnostics;
+    return fail("compile", built.error().error);
   }
+  r.compile_s = built->compile_s;
 
   const auto seeds = learning::SuiteSeeds(q.suite, q.instances);
   for (std::size_t i = 0; i < seeds.size(); ++i) {
@@ -89,7 +79,7 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
     sandbox::RunSpec spec;
     spec.argv = {built->executable};
     spec.work_dir = dir.string();
-    spec.read_only_paths = {build->path()};
+    spec.read_only_paths = {built->dir.path()};
     spec.limits.wall_s = q.timeout_s;
     spec.limits.cpu_s = q.timeout_s;
     spec.limits.address_space = 8ull << 30;
