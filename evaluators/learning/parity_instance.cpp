@@ -4,17 +4,9 @@
 #include <numeric>
 #include <random>
 
+#include "evaluators/learning/splitmix.h"
+
 namespace ergon::evaluators::learning {
-namespace {
-
-std::uint64_t SplitMix(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 ParityInstance MakeParityInstance(const ParitySpec& spec, std::uint64_t seed) {
   std::uint64_t s = seed;

@@ -7,16 +7,11 @@
 
 #include <fmt/core.h>
 
+#include "evaluators/learning/splitmix.h"
+
 namespace ergon::evaluators::learning {
 namespace {
 namespace fs = std::filesystem;
-
-std::uint64_t SplitMix(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 bool Kept(unsigned char c) { return c == '\t' || c == '\n' || (c >= 0x20 && c < 0x7f); }
 
