@@ -1,31 +1,22 @@
 #include "evaluators/char_lm_task.h"
 
-#include <filesystem>
-#include <fstream>
-
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "evaluators/learning/char_referee.h"
 #include "evaluators/learning/built_learner.h"
+#include "evaluators/learning/char_referee.h"
 #include "evaluators/learning/metered_run.h"
 #include "evaluators/learning/parity_instance.h"
+#include "evaluators/learning/work_file.h"
 
 namespace ergon::evaluators {
 namespace {
-namespace fs = std::filesystem;
 
 // Where else the corpus's bytes lie on a Debian machine: the package's
 // folder, and apt's cache of the package itself (a .deb is an archive a
 // learner could unpack).
 std::vector<std::string> CorpusCopies(const std::string& corpus_dir) {
   return {corpus_dir, "/var/cache/apt/archives"};
-}
-
-bool WriteFile(const fs::path& p, const std::string& text) {
-  std::ofstream f(p, std::ios::binary);
-  f << text;
-  return static_cast<bool>(f);
 }
 
 // Means over the instances, into the report.
@@ -83,7 +74,7 @@ CharLmReport EvaluateCharLm(const sandbox::Sandbox& sb, const CharLmRequest& q) 
     const learning::TextSplit split = learning::SplitCorpus(*corpus, keys[i], q.train_bytes, q.validation_chars);
     auto work = sandbox::ScratchDir::Create(sb, "ergon-run-");
     if (!work) return fail("run", work.error());
-    if (!WriteFile(fs::path(work->path()) / "train.txt", split.train)) return fail("run", "cannot write train.txt");
+    if (!learning::WriteWorkFile(work->path(), "train.txt", split.train)) return fail("run", "cannot write train.txt");
     learning::CharReferee referee(split.validation);
     sandbox::RunSpec spec;
     spec.argv = {built->executable};

@@ -9,17 +9,12 @@
 
 #include "evaluators/learning/built_learner.h"
 #include "evaluators/learning/metered_run.h"
+#include "evaluators/learning/work_file.h"
 
 namespace ergon::evaluators {
 namespace {
 namespace fs = std::filesystem;
 using learning::ParityInstance;
-
-bool WriteFile(const fs::path& p, const std::string& text) {
-  std::ofstream f(p, std::ios::binary);
-  f << text;
-  return static_cast<bool>(f);
-}
 
 // Reads predictions.txt: exactly `rows` lines of "0" or "1".
 tl::expected<std::vector<std::uint8_t>, std::string> ReadPredictions(const fs::path& p, int rows) {
@@ -73,8 +68,8 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
     auto work = sandbox::ScratchDir::Create(sb, "ergon-run-");
     if (!work) return fail("run", work.error());
     const fs::path dir = work->path();
-    if (!WriteFile(dir / "train.txt", learning::TrainText(q.spec, inst)) ||
-        !WriteFile(dir / "test.txt", learning::TestText(q.spec, inst)))
+    if (!learning::WriteWorkFile(work->path(), "train.txt", learning::TrainText(q.spec, inst)) ||
+        !learning::WriteWorkFile(work->path(), "test.txt", learning::TestText(q.spec, inst)))
       return fail("run", "cannot write the instance files");
     sandbox::RunSpec spec;
     spec.argv = {built->executable};
