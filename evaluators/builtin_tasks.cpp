@@ -93,6 +93,12 @@ std::string LearnerComponents(const std::string& meter, std::size_t instances, c
                      instances, c.instructions_j, c.l1_j, c.ll_j, c.dram_j, counts.ir);
 }
 
+// The cachemodel's breakdown, as the second line of a learner's text.
+std::string ComponentsLine(const learning::EnergyBreakdown& c) {
+  return fmt::format("\n  components per instance: instructions {:.3e} J, L1 {:.3e} J, LL {:.3e} J, DRAM {:.3e} J",
+                     c.instructions_j, c.l1_j, c.ll_j, c.dram_j);
+}
+
 class SparseParityTask : public Task {
  public:
   using Task::Task;
@@ -125,9 +131,7 @@ class SparseParityTask : public Task {
                                       : std::string("not measured (wall meter)"),
                            r.wall_s, r.cpu_s, r.meter, r.suite);
       if (r.meter == "cachemodel")
-        m.text += fmt::format(
-            "\n  components per instance: instructions {:.3e} J, L1 {:.3e} J, LL {:.3e} J, DRAM {:.3e} J",
-            r.components.instructions_j, r.components.l1_j, r.components.ll_j, r.components.dram_j);
+        m.text += ComponentsLine(r.components);
     }
     Judge(m);
     return m;
@@ -140,7 +144,9 @@ class CharLmTask : public Task {
 
   // The corpus is part of the version: another package release, other numbers.
   std::string Version() const override {
-    std::call_once(version_once_, [&] { version_ = fmt::format("{} corpus {}", kCharLmVersion, CharLmCorpusDigest(learning::kFortunesDir)); });
+    std::call_once(version_once_, [&] {
+      version_ = fmt::format("{} corpus {}", kCharLmVersion, CharLmCorpusDigest(learning::kFortunesDir));
+    });
     return version_;
   }
 
@@ -153,8 +159,8 @@ class CharLmTask : public Task {
     c.instances = q.instances ? static_cast<int>(q.instances) : spec().instances;
     c.timeout_s = q.timeout_s > 0 ? q.timeout_s : spec().timeout_s;
     c.train_bytes = static_cast<std::size_t>(Param(spec(), "train_bytes", static_cast<int>(c.train_bytes)));
-    c.validation_chars = static_cast<std::size_t>(Param(spec(), "validation_chars", static_cast<int>(c.validation_chars)));
-    c.gate = spec().gate_min;
+    c.validation_chars =
+        static_cast<std::size_t>(Param(spec(), "validation_chars", static_cast<int>(c.validation_chars)));
     const CharLmReport r = EvaluateCharLm(sb, c);
     Measurement m = Outline(r, Version(), r.meter, CharLmReportJson(r));
     if (r.ran) {
@@ -169,15 +175,15 @@ class CharLmTask : public Task {
       m.components = LearnerComponents(r.meter, r.per_instance.size(), r.components, r.counts);
       m.cell = fmt::format("acc:{}|cpu:2^{}", static_cast<int>(r.accuracy * 50),
                            static_cast<int>(std::floor(std::log2(std::max(r.cpu_s, 1e-4) * 1e3))));
-      m.text = fmt::format("accuracy {:.4f} ({}; {} of {} characters predicted{})  energy {}  wall {:.2f} s  cpu {:.2f} s per instance  meter {}  suite {}",
-                           r.accuracy, r.accuracy >= c.gate ? "gate passed" : "gate FAILED", predicted, chars, cut ? fmt::format(", {} instance(s) CUT OFF at the time limit", cut) : "",
+      m.text = fmt::format("accuracy {:.4f} ({}; {} of {} characters predicted{})  energy {}  wall {:.2f} s  "
+                           "cpu {:.2f} s per instance  meter {}  suite {}",
+                           r.accuracy, r.accuracy >= spec().gate_min ? "gate passed" : "gate FAILED", predicted, chars,
+                           cut ? fmt::format(", {} instance(s) CUT OFF at the time limit", cut) : "",
                            r.energy_j ? fmt::format("{:.6e} J per instance", *r.energy_j)
                                       : std::string(r.meter == "wall" ? "not measured (wall meter)" : "unknown (cut off)"),
                            r.wall_s, r.cpu_s, r.meter, r.suite);
       if (r.meter == "cachemodel" && r.energy_j)
-        m.text += fmt::format(
-            "\n  components per instance: instructions {:.3e} J, L1 {:.3e} J, LL {:.3e} J, DRAM {:.3e} J",
-            r.components.instructions_j, r.components.l1_j, r.components.ll_j, r.components.dram_j);
+        m.text += ComponentsLine(r.components);
     }
     Judge(m);
     return m;

@@ -30,10 +30,7 @@ void Summarise(CharLmReport& r) {
     r.cpu_s += o.cpu_s / n;
     if (o.energy_j) energy += *o.energy_j / n;
     else every_energy = false;
-    r.components.instructions_j += o.components.instructions_j / n;
-    r.components.l1_j += o.components.l1_j / n;
-    r.components.ll_j += o.components.ll_j / n;
-    r.components.dram_j += o.components.dram_j / n;
+    r.components.AddMean(o.components, n);
     r.counts += o.counts;
   }
   if (r.meter != "wall" && every_energy) r.energy_j = energy;

@@ -30,7 +30,6 @@ struct CharLmRequest {
   double timeout_s = 300;            // wall and CPU per instance
   std::size_t train_bytes = 300000;
   std::size_t validation_chars = 20000;
-  double gate = 0;                   // mean accuracy needed
   std::string corpus_dir = learning::kFortunesDir;
 };
 

@@ -114,10 +114,7 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
     r.wall_s += o.wall_s / n;
     r.cpu_s += o.cpu_s / n;
     if (o.energy_j) energy += *o.energy_j / n;
-    r.components.instructions_j += o.components.instructions_j / n;
-    r.components.l1_j += o.components.l1_j / n;
-    r.components.ll_j += o.components.ll_j / n;
-    r.components.dram_j += o.components.dram_j / n;
+    r.components.AddMean(o.components, n);
     r.counts += o.counts;
   }
   if (q.meter != "wall") r.energy_j = energy;

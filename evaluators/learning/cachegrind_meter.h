@@ -45,6 +45,14 @@ struct CacheCounts {
 struct EnergyBreakdown {
   double instructions_j = 0, l1_j = 0, ll_j = 0, dram_j = 0;
   double total_j() const { return instructions_j + l1_j + ll_j + dram_j; }
+  // Adds one of n instances' breakdowns to a mean (each term over n, as the
+  // stored means were always summed).
+  void AddMean(const EnergyBreakdown& o, double n) {
+    instructions_j += o.instructions_j / n;
+    l1_j += o.l1_j / n;
+    ll_j += o.ll_j / n;
+    dram_j += o.dram_j / n;
+  }
 };
 
 class CachegrindMeter {
