@@ -5,7 +5,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <doctest/doctest.h>
 
@@ -16,6 +15,7 @@
 #include "evaluators/learning/text_corpus.h"
 #include "evaluators/task.h"
 #include "sandbox/sandbox.h"
+#include "slurp.h"
 
 namespace fs = std::filesystem;
 using namespace ergon::evaluators;
@@ -23,15 +23,11 @@ using namespace ergon::evaluators::learning;
 
 namespace {
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  REQUIRE_MESSAGE(f.good(), p.string());
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
+std::string Source(const std::string& rel) {
+  std::string text = Slurp(fs::path(ERGON_SOURCE_DIR) / rel);
+  REQUIRE_MESSAGE(!text.empty(), rel);
+  return text;
 }
-
-std::string Source(const std::string& rel) { return Slurp(fs::path(ERGON_SOURCE_DIR) / rel); }
 
 const ergon::sandbox::Sandbox& Box() {
   static const ergon::sandbox::Sandbox sb = [] {
