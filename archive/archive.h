@@ -132,6 +132,7 @@ struct ListFilter {
   std::optional<std::int64_t> run_id;
   std::string task, status;
   int limit = 50;
+  int offset = 0;  // rows to skip (paging)
 };
 
 // A candidate with its best evaluation (for tables and --json).
@@ -145,6 +146,40 @@ struct LedgerSummary {
   std::string model;
   std::int64_t calls = 0, tokens_in = 0, tokens_out = 0, failures = 0;
   double cost_usd = 0, latency_s = 0;
+};
+
+// Aggregates for views over a whole run or task (the dashboard): computed in
+// SQL, so a 100,000-candidate archive answers in milliseconds.
+struct RunStats {
+  std::int64_t run_id = 0, candidates = 0, valid = 0, attempts = 0, calls = 0, tokens = 0;
+  double cost_usd = 0;
+  double last_activity = 0;  // newest candidate, attempt, call or event (unix s)
+};
+
+// One evaluation of a run's candidate, for a progress chart.
+struct ProgressPoint {
+  std::int64_t eval_id = 0, candidate_id = 0;
+  double at = 0;
+  std::string suite, eval_status, candidate_status;
+  bool gate_passed = false;
+  std::optional<double> value;  // the metric asked for
+};
+
+// A candidate as a point of a task's scatter: `x` the gate metric, `y` the
+// minimised one.
+struct ScatterPoint {
+  std::int64_t id = 0;
+  std::optional<double> x, y;
+  bool gate_passed = false, on_front = false;
+  std::string status;
+};
+
+// Agent calls per time bucket, model and outcome.
+struct LedgerBucket {
+  double start = 0;
+  std::string model, outcome;
+  std::int64_t calls = 0, tokens_in = 0, tokens_out = 0;
+  double cost_usd = 0;
 };
 
 class Archive {
@@ -227,6 +262,26 @@ class Archive {
   // On resume: calls of the run still in flight were cut off by the stop;
   // they become "lost" (counted as calls, with no known tokens). Returns how many.
   Result<int> CloseLostCalls(std::int64_t run_id);
+
+  // For the dashboard.
+  Result<std::vector<RunStats>> AllRunStats();
+  // Evaluations of run's candidates with id > after_eval, oldest first, with
+  // `metric`'s value.
+  Result<std::vector<ProgressPoint>> Progress(std::int64_t run_id, const std::string& metric, std::int64_t after_eval);
+  // At most `limit` candidates of a task, spread evenly over its ids, and every
+  // front member.
+  Result<std::vector<ScatterPoint>> Scatter(const std::string& task, const std::string& x_metric,
+                                            const std::string& y_metric, int limit);
+  // Direct children, oldest first, after id `after` (paging).
+  Result<std::vector<Row>> Children(std::int64_t id, std::int64_t after, int limit);
+  // A task's first candidate without a parent (the baseline every run starts from).
+  Result<std::optional<std::int64_t>> Baseline(const std::string& task);
+  // The lowest value of `metric` among a run's gate-passed, adjudicated candidates.
+  Result<std::optional<std::pair<std::int64_t, double>>> BestOfRun(std::int64_t run_id, const std::string& metric,
+                                                                   bool higher_first);
+  // Ledger rows (run_id 0: all; candidate set: only its calls), newest first.
+  Result<std::vector<LedgerEntry>> LedgerRows(std::int64_t run_id, std::optional<std::int64_t> candidate, int limit);
+  Result<std::vector<LedgerBucket>> LedgerTimeline(std::int64_t run_id, double bucket_s);
 
   // Raw access for tests of integrity.
   Result<std::string> IntegrityCheck();

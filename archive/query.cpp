@@ -168,11 +168,11 @@ Result<std::vector<Row>> Archive::List(const ListFilter& f) {
   if (f.run_id) where += " AND c.run_id = ?1";
   if (!f.task.empty()) where += " AND c.task = ?2";
   if (!f.status.empty()) where += " AND c.status = ?3";
-  return Rows(impl_->db, RowSql(where + " ORDER BY c.id DESC LIMIT ?4"), [&](Stmt& s) {
+  return Rows(impl_->db, RowSql(where + " ORDER BY c.id DESC LIMIT ?4 OFFSET ?5"), [&](Stmt& s) {
     if (f.run_id) s.Bind(1, *f.run_id);
     if (!f.task.empty()) s.Bind(2, f.task);
     if (!f.status.empty()) s.Bind(3, f.status);
-    s.Bind(4, f.limit > 0 ? f.limit : -1);
+    s.Bind(4, f.limit > 0 ? f.limit : -1).Bind(5, f.offset > 0 ? f.offset : 0);
   });
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/archive.h"
+#include "engine/archive_json.h"
 #include "engine/commands.h"
 #include "engine/evaluate.h"
 #include "engine/home.h"
@@ -21,45 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using archive::Row;
 using json = nlohmann::json;
-
-void PutMetrics(json& j, const archive::Evaluation& e) {
-  j["evaluator_version"] = e.evaluator_version;
-  j["meter"] = e.meter;
-  j["device"] = e.device;
-  j["suite"] = e.suite;
-  j["eval_status"] = e.status;
-  j["fitness"] = e.fitness;
-  // Metrics at the top level (as `ergon eval --json` names them) and together.
-  for (const auto& [name, v] : e.metrics.values) j[name] = v;
-  j["metrics"] = e.metrics.values;
-  if (!e.metrics.components.empty()) {
-    try {
-      j["components"] = json::parse(e.metrics.components);
-    } catch (const json::exception&) {
-      j["components"] = e.metrics.components;
-    }
-  }
-}
-
-json RowJson(const Row& r) {
-  const auto& c = r.candidate;
-  json j;
-  j["id"] = c.id;
-  j["parent"] = c.parent ? json(*c.parent) : json(nullptr);
-  j["run"] = c.run_id;
-  j["task"] = c.task;
-  j["island"] = c.island;
-  j["generation"] = c.generation;
-  j["status"] = c.status;
-  j["gate_passed"] = c.gate_passed;
-  j["on_front"] = c.on_front;
-  j["children"] = c.children;
-  j["hash"] = c.hash;
-  j["intent"] = c.intent;
-  j["created_at"] = c.created_at;
-  if (r.best) PutMetrics(j, *r.best);
-  return j;
-}
 
 std::string Fmt(std::optional<double> v, const std::string& name) {
   if (!v) return "-";
@@ -73,27 +35,6 @@ std::string Short(std::string s, std::size_t n) {
     if (ch == '\n' || ch == '\t') ch = ' ';
   return s.size() > n ? s.substr(0, n - 3) + "..." : s;
 }
-
-// Tasks as the registry knows them; a task no folder describes any more (an
-// external task whose --tasks was not given) still prints, by its metrics.
-class Specs {
- public:
-  explicit Specs(const std::vector<std::string>& dirs) {
-    if (auto t = LookupTasks(dirs)) registry_ = std::move(t->registry);
-  }
-  const evaluators::TaskSpec& For(const std::string& task) {
-    if (const auto* s = registry_.Find(task)) return *s;
-    auto& f = fallback_[task];
-    f.name = task;
-    f.minimise = "energy_j";
-    return f;
-  }
-  const evaluators::TaskRegistry& registry() const { return registry_; }
-
- private:
-  evaluators::TaskRegistry registry_;
-  std::map<std::string, evaluators::TaskSpec> fallback_;
-};
 
 void PrintTable(const std::vector<Row>& rows, Specs& specs) {
   if (rows.empty()) {
@@ -167,11 +108,6 @@ int Emit(archive::Archive& a, const Row& row, const std::string& dir, Specs& spe
   std::ofstream(fs::path(dir) / "README.md") << readme;
   fmt::print("wrote {}/{{{}task.json, README.md}}\n", dir, names);
   return 0;
-}
-
-json AttemptJson(const archive::AttemptRow& t) {
-  return {{"attempt", t.id}, {"run", t.run_id}, {"parent", t.parent ? json(*t.parent) : json(nullptr)},
-          {"stage", t.stage}, {"error", t.error}, {"proposal", t.proposal}, {"created_at", t.created_at}};
 }
 
 int PrintAttempts(const std::vector<archive::AttemptRow>& rows, bool as_json) {
@@ -290,19 +226,7 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     const evaluators::TaskSpec& spec = specs.For((*row)->candidate.task);
     if (sub == "lineage") {
       if (a.json) {
-        json arr = json::array();
-        for (std::size_t i = 0; i < lin->size(); ++i) {
-          json j = RowJson((*lin)[i]);
-          const auto& cur = (*lin)[i].best;
-          const auto* prev = i + 1 < lin->size() && (*lin)[i + 1].best ? &*(*lin)[i + 1].best : nullptr;
-          if (cur && prev) {
-            auto name = MainMetric(spec, *cur);
-            auto x = cur->metrics.Get(name), y = prev->metrics.Get(name);
-            if (x && y && *y != 0) j["change"] = (*x - *y) / std::fabs(*y);
-          }
-          arr.push_back(j);
-        }
-        fmt::print("{}\n", arr.dump());
+        fmt::print("{}\n", LineageJson(*lin, spec).dump());
         return 0;
       }
       for (std::size_t i = 0; i < lin->size(); ++i) {
@@ -323,21 +247,7 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     auto evals = ar.Evaluations(a.id);
     if (!evals) return fail(evals.error());
     if (a.json) {
-      json j = RowJson(**row);
-      j["source"] = (*row)->candidate.source;
-      j["edit"] = (*row)->candidate.edit;
-      json ev = json::array();
-      for (const auto& e : *evals) {
-        json x;
-        PutMetrics(x, e);
-        x["feedback"] = e.feedback;
-        ev.push_back(x);
-      }
-      j["evaluations"] = ev;
-      json anc = json::array();
-      for (std::size_t i = 1; i < lin->size(); ++i) anc.push_back((*lin)[i].candidate.id);
-      j["ancestors"] = anc;
-      fmt::print("{}\n", j.dump());
+      fmt::print("{}\n", ShowJson(**row, *evals, *lin).dump());
       return 0;
     }
     const auto& c = (*row)->candidate;
@@ -388,8 +298,7 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     if (a.json) {
       json arr = json::array();
       for (const auto& r : *runs)
-        arr.push_back({{"id", r.id}, {"task", r.task}, {"agent", r.agent}, {"model", r.model}, {"settings", r.settings},
-                       {"started_at", r.started_at}, {"ended_at", r.ended_at}, {"status", r.status}});
+        arr.push_back(RunJson(r));
       fmt::print("{}\n", arr.dump());
       return 0;
     }
@@ -403,9 +312,7 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     if (a.json) {
       json arr = json::array();
       for (const auto& l : *led)
-        arr.push_back({{"run", l.run_id}, {"model", l.model}, {"calls", l.calls}, {"tokens_in", l.tokens_in},
-                       {"tokens_out", l.tokens_out}, {"cost_usd", l.cost_usd}, {"latency_s", l.latency_s},
-                       {"failures", l.failures}});
+        arr.push_back(LedgerSummaryJson(l));
       fmt::print("{}\n", arr.dump());
       return 0;
     }

@@ -192,6 +192,15 @@ int Main(int argc, char** argv) {
   replay->add_flag("--json", rep.json, "print one JSON object");
   add_tasks(replay);
 
+  ServeArgs srv;
+  auto* serve = app.add_subcommand("serve", "web dashboard over the archive (read-only): runs live, front, lineage, "
+                                            "candidates, ledger, search, and a JSON API under /api/");
+  serve->add_option("--db", srv.db, "archive file (default ergon.db)");
+  serve->add_option("--host", srv.host, "address to listen on (default 127.0.0.1; any other is reachable by others)");
+  serve->add_option("--port", srv.port, "port (default 8484; 0 picks a free one and prints it)")
+      ->check(CLI::Range(0, 65535));
+  add_tasks(serve);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -238,7 +247,7 @@ int Main(int argc, char** argv) {
       if (run->count(flag) > 0) so.given.push_back(flag);
     return RunSearch(so);
   }
-  eval_args.tasks_dirs = arch.tasks_dirs = rep.tasks_dirs = tasks_dirs;
+  eval_args.tasks_dirs = arch.tasks_dirs = rep.tasks_dirs = srv.tasks_dirs = tasks_dirs;
   if (eval->parsed()) return CmdEval(eval_args, json);
   if (score->parsed()) return CmdScore(score_req, json);
   if (optimize->parsed()) return CmdOptimizeIr(opt_req, json);
@@ -247,6 +256,7 @@ int Main(int argc, char** argv) {
     return kUsage;
   }
   if (replay->parsed()) return CmdReplay(rep);
+  if (serve->parsed()) return CmdServe(srv);
   return kUsage;
 }
 

@@ -48,4 +48,12 @@ struct ReplayArgs {
 };
 int CmdReplay(const ReplayArgs& args);
 
+struct ServeArgs {
+  std::string db = "ergon.db", host = "127.0.0.1";
+  int port = 8484;  // 0: any free port (printed)
+  std::vector<std::string> tasks_dirs;
+};
+// Blocks until Ctrl-C or SIGTERM.
+int CmdServe(const ServeArgs& args);
+
 }  // namespace ergon::engine

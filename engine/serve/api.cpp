@@ -1,0 +1,384 @@
+#include "engine/serve/api.h"
+
+#include <charconv>
+#include <chrono>
+#include <optional>
+#include <set>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/evaluate.h"
+#include "genome/diff.h"
+
+namespace ergon::engine::serve {
+namespace {
+
+using json = nlohmann::json;
+
+// A run that wrote nothing for this long is not called live: a run whose
+// process died leaves status "running" behind.
+constexpr double kLiveWithinS = 300;
+// Sources above this are not diffed for the page (a generated IR runs to
+// megabytes; `ergon archive diff` still does it).
+constexpr std::size_t kMaxDiffBytes = 1 << 20;
+
+ApiReply Error(int status, const std::string& message) { return {status, json{{"error", message}}.dump()}; }
+ApiReply Ok(const json& j) { return {200, j.dump(-1, ' ', false, json::error_handler_t::replace)}; }
+
+double Now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+// A whole decimal number within [lo, hi], or the default when absent.
+tl::expected<std::int64_t, std::string> IntParam(const Params& p, const std::string& name, std::int64_t fallback,
+                                                 std::int64_t lo, std::int64_t hi) {
+  auto it = p.find(name);
+  if (it == p.end() || it->second.empty()) return fallback;
+  std::int64_t v = 0;
+  const auto& s = it->second;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi)
+    return tl::unexpected(fmt::format("parameter {}: expected a whole number from {} to {}, got '{}'", name, lo, hi,
+                                      s.substr(0, 40)));
+  return v;
+}
+
+std::string Param(const Params& p, const std::string& name) {
+  auto it = p.find(name);
+  return it == p.end() ? std::string() : it->second;
+}
+
+json SpecJson(const evaluators::TaskSpec& s) {
+  return {{"name", s.name}, {"gate_metric", s.gate_metric}, {"gate_min", s.gate_min}, {"bands", s.bands},
+          {"minimise", s.minimise}, {"metrics", s.metrics}, {"summary", s.summary}};
+}
+
+// The metric a run's chart and ranking use: the task's minimised one, or
+// wall_s for a run measured under the wall meter (no energy).
+std::string RunMetric(archive::Archive& a, const archive::Run& run, const evaluators::TaskSpec& spec) {
+  if (auto best = a.BestOfRun(run.id, spec.minimise, false); best && *best) return spec.minimise;
+  if (auto best = a.BestOfRun(run.id, "wall_s", false); best && *best) return "wall_s";
+  return spec.minimise;
+}
+
+}  // namespace
+
+namespace {
+
+class Handler {
+ public:
+  Handler(archive::Archive& a, Specs& specs, const std::string& db) : a_(a), specs_(specs), db_(db) {}
+
+  ApiReply Runs() {
+    auto runs = a_.Runs();
+    if (!runs) return Error(500, runs.error());
+    auto stats = a_.AllRunStats();
+    if (!stats) return Error(500, stats.error());
+    std::map<std::int64_t, archive::RunStats> by_run;
+    for (const auto& s : *stats) by_run[s.run_id] = s;
+    const double now = Now();
+    json arr = json::array();
+    for (const auto& r : *runs) {
+      json j = RunJson(r);
+      const auto& s = by_run[r.id];
+      const auto& spec = specs_.For(r.task);
+      const std::string metric = RunMetric(a_, r, spec);
+      const double span = std::max(s.last_activity - r.started_at, 1.0);
+      json st = {{"candidates", s.candidates}, {"valid", s.valid},
+                 {"valid_share", s.candidates ? static_cast<double>(s.valid) / static_cast<double>(s.candidates) : 0},
+                 {"attempts", s.attempts}, {"calls", s.calls}, {"tokens", s.tokens}, {"cost_usd", s.cost_usd},
+                 {"last_activity", s.last_activity}, {"per_hour", static_cast<double>(s.candidates) * 3600 / span},
+                 {"metric", metric}};
+      st["live"] = r.status == "running" && now - s.last_activity < kLiveWithinS;
+      st["state"] = r.status != "running" ? r.status : (st["live"].get<bool>() ? "live" : "silent");
+      if (auto best = a_.BestOfRun(r.id, metric, false); best && *best) {
+        st["best"] = {{"id", (*best)->first}, {"value", (*best)->second}};
+        if (auto base = BaselineValue(r.task, metric); base && *base != 0)
+          st["best_vs_baseline"] = (*best)->second / *base;
+      }
+      j["stats"] = st;
+      arr.push_back(j);
+    }
+    return Ok(arr);
+  }
+
+  ApiReply Progress(std::int64_t run_id, const Params& p) {
+    auto after = IntParam(p, "after", 0, 0, INT64_MAX);
+    auto max = IntParam(p, "max", 4000, 10, 1000000);
+    if (!after || !max) return Error(400, !after ? after.error() : max.error());
+    auto run = a_.GetRun(run_id);
+    if (!run) return Error(500, run.error());
+    if (!*run) return Error(404, fmt::format("no run {}", run_id));
+    const auto& spec = specs_.For((*run)->task);
+    const std::string metric = RunMetric(a_, **run, spec);
+    auto points = a_.Progress(run_id, metric, *after);
+    if (!points) return Error(500, points.error());
+    // Every improvement and adjudication is kept; the rest is thinned to
+    // about `max` points so a 100,000-evaluation run draws in one frame.
+    const std::size_t n = points->size();
+    const std::size_t step = n > static_cast<std::size_t>(*max) ? (n + *max - 1) / *max : 1;
+    json rows = json::array(), best = json::array();
+    std::optional<double> best_value;
+    std::int64_t last = *after;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& q = (*points)[i];
+      last = q.eval_id;
+      const bool adjudication = q.suite == "fresh";
+      const bool valid = q.gate_passed && q.eval_status == "ok";
+      std::string kind = adjudication ? (q.candidate_status == "overfit" ? "rejected" : "confirmed")
+                                      : (valid ? "valid" : "invalid");
+      bool improved = false;
+      if (!adjudication && valid && q.value && q.candidate_status != "overfit" &&
+          (!best_value || *q.value < *best_value)) {
+        best_value = q.value;
+        improved = true;
+        best.push_back({{"e", q.eval_id}, {"c", q.candidate_id}, {"t", q.at}, {"v", *q.value}});
+      }
+      if (!improved && !adjudication && i % step != 0 && i + 1 != n) continue;
+      rows.push_back({{"e", q.eval_id}, {"c", q.candidate_id}, {"t", q.at},
+                      {"v", q.value ? json(*q.value) : json(nullptr)}, {"k", kind}});
+    }
+    return Ok({{"run", run_id}, {"task", (*run)->task}, {"metric", metric}, {"status", (*run)->status},
+               {"total", n}, {"shown", rows.size()}, {"last", last}, {"points", rows}, {"best", best}});
+  }
+
+  ApiReply Candidates(const Params& p) {
+    auto run = IntParam(p, "run", 0, 0, INT64_MAX);
+    auto limit = IntParam(p, "limit", 50, 1, 1000);
+    auto offset = IntParam(p, "offset", 0, 0, INT32_MAX);
+    if (!run || !limit || !offset) return Error(400, !run ? run.error() : !limit ? limit.error() : offset.error());
+    archive::ListFilter f;
+    if (*run) f.run_id = *run;
+    f.task = Param(p, "task");
+    f.status = Param(p, "status");
+    if (!f.status.empty() && !std::set<std::string>{"evaluated", "pending", "overfit", "failed"}.count(f.status))
+      return Error(400, "parameter status: evaluated, pending, overfit or failed");
+    f.limit = static_cast<int>(*limit);
+    f.offset = static_cast<int>(*offset);
+    return Rows(a_.List(f));
+  }
+
+  ApiReply Candidate(std::int64_t id) {
+    auto row = a_.Get(id);
+    if (!row) return Error(500, row.error());
+    if (!*row) return Error(404, fmt::format("no candidate {}", id));
+    auto evals = a_.Evaluations(id);
+    auto lin = a_.Lineage(id);
+    auto ledger = a_.LedgerRows(0, id, 100);
+    if (!evals || !lin || !ledger)
+      return Error(500, !evals ? evals.error() : !lin ? lin.error() : ledger.error());
+    const auto& c = (*row)->candidate;
+    json j = ShowJson(**row, *evals, *lin);
+    const auto& spec = specs_.For(c.task);
+    j["spec"] = SpecJson(spec);
+    if ((*row)->best) j["main_metric"] = MainMetric(spec, *(*row)->best);
+    json led = json::array();
+    for (const auto& l : *ledger) led.push_back(LedgerEntryJson(l));
+    j["ledger"] = led;
+    j["replay"] = fmt::format("ergon replay {} --db {}", c.id, ShellQuote(db_));
+    if (c.parent) {
+      auto parent = a_.Get(*c.parent);
+      if (parent && *parent) {
+        const auto& ps = (*parent)->candidate.source;
+        if (ps.size() > kMaxDiffBytes || c.source.size() > kMaxDiffBytes) {
+          j["parent_diff_omitted"] = fmt::format("sources over {} bytes: `ergon archive diff {} {}` prints it",
+                                                 kMaxDiffBytes, *c.parent, c.id);
+        } else {
+          genome::DiffOptions o;
+          o.from_name = fmt::format("candidate {}", *c.parent);
+          o.to_name = fmt::format("candidate {}", c.id);
+          j["parent_diff"] = genome::UnifiedDiff(ps, c.source, o);
+        }
+      }
+    }
+    return Ok(j);
+  }
+
+  ApiReply Lineage(std::int64_t id) {
+    auto row = a_.Get(id, 0);
+    if (!row) return Error(500, row.error());
+    if (!*row) return Error(404, fmt::format("no candidate {}", id));
+    auto lin = a_.Lineage(id);
+    if (!lin) return Error(500, lin.error());
+    return Ok(LineageJson(*lin, specs_.For((*row)->candidate.task)));
+  }
+
+  ApiReply Children(std::int64_t id, const Params& p) {
+    auto after = IntParam(p, "after", 0, 0, INT64_MAX);
+    auto limit = IntParam(p, "limit", 100, 1, 1000);
+    if (!after || !limit) return Error(400, !after ? after.error() : limit.error());
+    return Rows(a_.Children(id, *after, static_cast<int>(*limit)));
+  }
+
+  ApiReply Pareto(const Params& p) { return Rows(a_.Pareto(Param(p, "task"))); }
+
+  ApiReply Scatter(const Params& p) {
+    const std::string task = Param(p, "task");
+    if (task.empty()) return Error(400, "parameter task is required");
+    auto limit = IntParam(p, "limit", 3000, 10, 100000);
+    if (!limit) return Error(400, limit.error());
+    const auto& spec = specs_.For(task);
+    std::string y = spec.minimise;
+    auto pts = a_.Scatter(task, spec.gate_metric, y, static_cast<int>(*limit));
+    if (!pts) return Error(500, pts.error());
+    // Runs under the wall meter measure no energy: rank by time, as they did.
+    const auto measured = [](const std::vector<archive::ScatterPoint>& v) {
+      for (const auto& q : v)
+        if (q.y) return true;
+      return false;
+    };
+    if (!measured(*pts)) {
+      auto by_time = a_.Scatter(task, spec.gate_metric, "wall_s", static_cast<int>(*limit));
+      if (by_time && measured(*by_time)) {
+        y = "wall_s";
+        pts = std::move(by_time);
+      }
+    }
+    json arr = json::array();
+    for (const auto& q : *pts)
+      arr.push_back({{"id", q.id}, {"x", q.x ? json(*q.x) : json(nullptr)}, {"y", q.y ? json(*q.y) : json(nullptr)},
+                     {"gate", q.gate_passed}, {"front", q.on_front}, {"status", q.status}});
+    return Ok({{"task", task}, {"spec", SpecJson(spec)}, {"x_metric", spec.gate_metric}, {"y_metric", y},
+               {"points", arr}});
+  }
+
+  ApiReply Tasks() {
+    auto runs = a_.Runs();
+    if (!runs) return Error(500, runs.error());
+    std::set<std::string> names;
+    for (const auto& r : *runs) names.insert(r.task);
+    json arr = json::array();
+    for (const auto& n : names) arr.push_back(SpecJson(specs_.For(n)));
+    return Ok(arr);
+  }
+
+  ApiReply Ledger(const Params& p) {
+    auto led = a_.Ledger();
+    if (!led) return Error(500, led.error());
+    auto run = IntParam(p, "run", 0, 0, INT64_MAX);
+    if (!run) return Error(400, run.error());
+    json arr = json::array();
+    for (const auto& l : *led)
+      if (!*run || l.run_id == *run) arr.push_back(LedgerSummaryJson(l));
+    return Ok(arr);
+  }
+
+  ApiReply LedgerTimeline(const Params& p) {
+    auto run = IntParam(p, "run", 0, 0, INT64_MAX);
+    auto bucket = IntParam(p, "bucket", 600, 1, 86400 * 366);
+    if (!run || !bucket) return Error(400, !run ? run.error() : bucket.error());
+    auto rows = a_.LedgerTimeline(*run, static_cast<double>(*bucket));
+    if (!rows) return Error(500, rows.error());
+    json arr = json::array();
+    for (const auto& b : *rows)
+      arr.push_back({{"start", b.start}, {"model", b.model}, {"outcome", b.outcome}, {"calls", b.calls},
+                     {"tokens_in", b.tokens_in}, {"tokens_out", b.tokens_out}, {"cost_usd", b.cost_usd}});
+    return Ok({{"bucket_s", *bucket}, {"buckets", arr}});
+  }
+
+  ApiReply LedgerRows(const Params& p) {
+    auto run = IntParam(p, "run", 0, 0, INT64_MAX);
+    auto limit = IntParam(p, "limit", 100, 1, 1000);
+    if (!run || !limit) return Error(400, !run ? run.error() : limit.error());
+    auto rows = a_.LedgerRows(*run, std::nullopt, static_cast<int>(*limit));
+    if (!rows) return Error(500, rows.error());
+    json arr = json::array();
+    for (const auto& l : *rows) arr.push_back(LedgerEntryJson(l));
+    return Ok(arr);
+  }
+
+  ApiReply Search(const Params& p) {
+    const std::string q = Param(p, "q");
+    auto limit = IntParam(p, "limit", 50, 1, 500);
+    if (!limit) return Error(400, limit.error());
+    if (q.find_first_not_of(" \t\r\n") == std::string::npos) return Error(400, "parameter q: nothing to search for");
+    auto rows = a_.Search(q, static_cast<int>(*limit));
+    if (!rows) return Error(500, rows.error());
+    auto attempts = a_.SearchAttempts(q, static_cast<int>(*limit));
+    if (!attempts) return Error(500, attempts.error());
+    json arr = json::array();
+    for (const auto& r : *rows) {
+      json j = RowJson(r);
+      j["kind"] = "candidate";
+      arr.push_back(j);
+    }
+    for (const auto& t : *attempts) {
+      json j = AttemptJson(t);
+      j["kind"] = "attempt";
+      arr.push_back(j);
+    }
+    return Ok(arr);
+  }
+
+  ApiReply Attempts(const Params& p) {
+    auto run = IntParam(p, "run", 0, 0, INT64_MAX);
+    auto limit = IntParam(p, "limit", 50, 1, 1000);
+    if (!run || !limit) return Error(400, !run ? run.error() : limit.error());
+    auto rows = a_.Attempts(*run, static_cast<int>(*limit));
+    if (!rows) return Error(500, rows.error());
+    json arr = json::array();
+    for (const auto& t : *rows) arr.push_back(AttemptJson(t));
+    return Ok(arr);
+  }
+
+ private:
+  ApiReply Rows(const archive::Result<std::vector<archive::Row>>& rows) {
+    if (!rows) return Error(500, rows.error());
+    json arr = json::array();
+    for (const auto& r : *rows) arr.push_back(RowJson(r));
+    return Ok(arr);
+  }
+
+  std::optional<double> BaselineValue(const std::string& task, const std::string& metric) {
+    auto id = a_.Baseline(task);
+    if (!id || !*id) return std::nullopt;
+    auto row = a_.Get(**id, 0);
+    if (!row || !*row || !(*row)->best) return std::nullopt;
+    return (*row)->best->metrics.Get(metric);
+  }
+
+  static std::string ShellQuote(const std::string& s) {
+    if (s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./") == std::string::npos)
+      return s;
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  }
+
+  archive::Archive& a_;
+  Specs& specs_;
+  const std::string& db_;
+};
+
+// "/api/candidates/12" -> 12 after the prefix; nullopt unless the rest is digits.
+std::optional<std::int64_t> IdAfter(const std::string& path, const std::string& prefix, std::string* rest) {
+  if (path.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  std::size_t i = prefix.size(), j = i;
+  while (j < path.size() && j - i < 18 && path[j] >= '0' && path[j] <= '9') ++j;
+  if (j == i) return std::nullopt;
+  *rest = path.substr(j);
+  return std::stoll(path.substr(i, j - i));
+}
+
+}  // namespace
+
+ApiReply Api::Get(const std::string& path, const Params& params) {
+  Handler h(archive_, specs_, db_path_);
+  std::string rest;
+  if (path == "/api/runs") return h.Runs();
+  if (auto id = IdAfter(path, "/api/runs/", &rest); id && rest == "/progress") return h.Progress(*id, params);
+  if (path == "/api/candidates") return h.Candidates(params);
+  if (auto id = IdAfter(path, "/api/candidates/", &rest); id && rest.empty()) return h.Candidate(*id);
+  if (auto id = IdAfter(path, "/api/lineage/", &rest); id && rest.empty()) return h.Lineage(*id);
+  if (auto id = IdAfter(path, "/api/children/", &rest); id && rest.empty()) return h.Children(*id, params);
+  if (path == "/api/pareto") return h.Pareto(params);
+  if (path == "/api/scatter") return h.Scatter(params);
+  if (path == "/api/tasks") return h.Tasks();
+  if (path == "/api/ledger") return h.Ledger(params);
+  if (path == "/api/ledger/timeline") return h.LedgerTimeline(params);
+  if (path == "/api/ledger/calls") return h.LedgerRows(params);
+  if (path == "/api/search") return h.Search(params);
+  if (path == "/api/attempts") return h.Attempts(params);
+  return Error(404, "no such API path: the README lists them");
+}
+
+}  // namespace ergon::engine::serve
