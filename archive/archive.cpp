@@ -119,6 +119,14 @@ ALTER TABLE evaluations DROP COLUMN wall_s;
 INSERT INTO search(candidate_id, body) SELECT -id, stage || ': ' || error || char(10) || substr(proposal, 1, 8000) FROM attempts;
 CREATE INDEX attempts_by_run ON attempts(run_id, id);
 )sql",
+    // Version 3: indexes that hold every column the dashboard's per-run
+    // summaries read, so they never walk the rows (and the candidates' inline
+    // sources): `ergon serve` on 100,000 candidates.
+    R"sql(
+CREATE INDEX candidates_by_run ON candidates(run_id, task, gate_passed, status, on_front, primary_eval, parent_id,
+                                            created_at);
+CREATE INDEX ledger_summary ON ledger(run_id, model, outcome, created_at, tokens_in, tokens_out, cost_usd);
+)sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kLatest == kSchemaVersion);
@@ -169,7 +177,7 @@ Result<std::unique_ptr<Archive>> OpenImpl(const std::string& path, bool read_onl
                                       path, *version, kSchemaVersion));
   if (read_only) {
     if (*version == 0) return tl::unexpected(fmt::format("{}: empty file, not an ergon archive", path));
-    if (*version < kSchemaVersion)
+    if (*version < kOldestReadable)
       return tl::unexpected(fmt::format("{}: archive schema {} is older than {}; open it once with `ergon run` or any "
                                         "writing command to migrate it", path, *version, kSchemaVersion));
   } else {

@@ -26,7 +26,11 @@ namespace ergon::archive {
 template <class T>
 using Result = tl::expected<T, std::string>;
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
+// Read-only opens take files from this version on: later versions only added
+// indexes, so an older file reads correctly as it is (more slowly), and a
+// reader never migrates.
+constexpr int kOldestReadable = 2;
 
 struct Run {
   std::int64_t id = 0;

@@ -1,5 +1,7 @@
 // Aggregates for the dashboard: each view's numbers come from one or two SQL
 // statements, never from loading every row into ergon.
+#include <algorithm>
+
 #include <fmt/core.h>
 
 #include "archive/impl.h"
@@ -52,11 +54,19 @@ Result<std::vector<RunStats>> Archive::AllRunStats() {
 
 Result<std::vector<ProgressPoint>> Archive::Progress(std::int64_t run_id, const std::string& metric,
                                                      std::int64_t after_eval) {
-  Stmt s(impl_->db, R"sql(
+  // The whole history walks the run's candidates through candidates_by_run
+  // (never their rows) and is put in time order here; a poll for what is new
+  // walks the newest evaluations by id instead, and stops where they end.
+  Stmt s(impl_->db, after_eval > 0 ? R"sql(
+    SELECT e.id, c.id, e.created_at, e.suite, e.status, c.status, e.gate_passed, m.value
+    FROM evaluations e CROSS JOIN candidates c
+    LEFT JOIN evaluation_metrics m ON m.evaluation_id = e.id AND m.name = ?2
+    WHERE e.id > ?3 AND c.id = e.candidate_id AND c.run_id = ?1)sql"
+                                   : R"sql(
     SELECT e.id, c.id, e.created_at, e.suite, e.status, c.status, e.gate_passed, m.value
     FROM candidates c JOIN evaluations e ON e.candidate_id = c.id
     LEFT JOIN evaluation_metrics m ON m.evaluation_id = e.id AND m.name = ?2
-    WHERE c.run_id = ?1 AND e.id > ?3 ORDER BY e.id)sql");
+    WHERE c.run_id = ?1 AND e.id > ?3)sql");
   s.Bind(1, run_id).Bind(2, metric).Bind(3, after_eval);
   std::vector<ProgressPoint> out;
   while (s.Step()) {
@@ -72,13 +82,15 @@ Result<std::vector<ProgressPoint>> Archive::Progress(std::int64_t run_id, const 
     out.push_back(std::move(p));
   }
   if (!s.ok() || s.failed()) return Failed<std::vector<ProgressPoint>>(s);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.eval_id < b.eval_id; });
   return out;
 }
 
 Result<std::vector<ScatterPoint>> Archive::Scatter(const std::string& task, const std::string& x_metric,
                                                    const std::string& y_metric, int limit) {
   // Every k-th candidate by id, so the picture keeps its shape at any size,
-  // plus the whole front (it is what the view is about).
+  // plus the whole front (it is what the view is about). Ids of one task are
+  // spread over other tasks' ids, so this is about `limit`, not exactly.
   Stmt n(impl_->db, "SELECT count(*) FROM candidates WHERE task = ?");
   n.Bind(1, task);
   if (!n.Step()) return Failed<std::vector<ScatterPoint>>(n);
@@ -86,11 +98,10 @@ Result<std::vector<ScatterPoint>> Archive::Scatter(const std::string& task, cons
   const std::int64_t step = limit > 0 && total > limit ? (total + limit - 1) / limit : 1;
   Stmt s(impl_->db, R"sql(
     SELECT c.id, x.value, y.value, c.gate_passed, c.on_front, c.status
-    FROM (SELECT id, primary_eval, gate_passed, on_front, status, row_number() OVER (ORDER BY id) k
-          FROM candidates WHERE task = ?1) c
+    FROM candidates c
     LEFT JOIN evaluation_metrics x ON x.evaluation_id = c.primary_eval AND x.name = ?2
     LEFT JOIN evaluation_metrics y ON y.evaluation_id = c.primary_eval AND y.name = ?3
-    WHERE c.on_front = 1 OR (c.k - 1) % ?4 = 0 ORDER BY c.id)sql");
+    WHERE c.task = ?1 AND (c.on_front = 1 OR c.id % ?4 = 0) ORDER BY c.id)sql");
   s.Bind(1, task).Bind(2, x_metric).Bind(3, y_metric).Bind(4, step);
   std::vector<ScatterPoint> out;
   while (s.Step()) {
@@ -133,10 +144,14 @@ Result<std::optional<std::int64_t>> Archive::Baseline(const std::string& task) {
 Result<std::optional<std::pair<std::int64_t, double>>> Archive::BestOfRun(std::int64_t run_id,
                                                                           const std::string& metric,
                                                                           bool higher_first) {
+  // Down the metric's index from the best value, to the first that is this
+  // run's, adjudicated, and its candidate's primary evaluation: a few rows
+  // in the usual case, instead of every candidate of the run.
   const std::string sql = fmt::format(
-      "SELECT c.id, m.value FROM candidates c JOIN evaluation_metrics m ON m.evaluation_id = c.primary_eval "
-      "AND m.name = ?2 WHERE c.run_id = ?1 AND c.gate_passed = 1 AND c.status NOT IN ('overfit', 'pending') "
-      "ORDER BY m.value {}, c.id LIMIT 1",
+      "SELECT c.id, m.value FROM evaluation_metrics m CROSS JOIN evaluations e CROSS JOIN candidates c "
+      "WHERE m.name = ?2 AND e.id = m.evaluation_id AND c.id = e.candidate_id AND c.primary_eval = e.id "
+      "AND c.run_id = ?1 AND c.gate_passed = 1 AND c.status NOT IN ('overfit', 'pending') "
+      "ORDER BY m.value {} LIMIT 1",
       higher_first ? "DESC" : "ASC");
   Stmt s(impl_->db, sql.c_str());
   s.Bind(1, run_id).Bind(2, metric);

@@ -194,18 +194,7 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     auto attempts = ar.SearchAttempts(a.text, a.limit);
     if (!attempts) return fail(attempts.error());
     if (a.json) {
-      json arr = json::array();
-      for (const auto& r : *rows) {
-        json j = RowJson(r);
-        j["kind"] = "candidate";
-        arr.push_back(j);
-      }
-      for (const auto& t : *attempts) {
-        json j = AttemptJson(t);
-        j["kind"] = "attempt";
-        arr.push_back(j);
-      }
-      fmt::print("{}\n", arr.dump());
+      fmt::print("{}\n", SearchJson(*rows, *attempts).dump());
       return 0;
     }
     PrintTable(*rows, specs);

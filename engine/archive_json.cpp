@@ -107,6 +107,21 @@ json ShowJson(const archive::Row& row, const std::vector<archive::Evaluation>& e
   return j;
 }
 
+json SearchJson(const std::vector<archive::Row>& rows, const std::vector<archive::AttemptRow>& attempts) {
+  json arr = json::array();
+  for (const auto& r : rows) {
+    json j = RowJson(r);
+    j["kind"] = "candidate";
+    arr.push_back(j);
+  }
+  for (const auto& t : attempts) {
+    json j = AttemptJson(t);
+    j["kind"] = "attempt";
+    arr.push_back(j);
+  }
+  return arr;
+}
+
 Specs::Specs(const std::vector<std::string>& dirs) {
   if (auto t = LookupTasks(dirs)) registry_ = std::move(t->registry);
 }

@@ -29,6 +29,9 @@ nlohmann::json LineageJson(const std::vector<archive::Row>& lineage, const evalu
 nlohmann::json ShowJson(const archive::Row& row, const std::vector<archive::Evaluation>& evals,
                         const std::vector<archive::Row>& lineage);
 
+// `archive search --json`: candidates, then failed attempts, each with its "kind".
+nlohmann::json SearchJson(const std::vector<archive::Row>& rows, const std::vector<archive::AttemptRow>& attempts);
+
 // Tasks as the registry knows them; a task no folder describes any more (an
 // external task whose --tasks was not given) still has a spec, by its metrics.
 class Specs {

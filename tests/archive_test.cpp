@@ -502,3 +502,103 @@ TEST_CASE("metric names are checked: a name that is not a plain word is refused,
   CHECK(r.error().find("metric name") != std::string::npos);
   CHECK(a->List({std::nullopt, "", "", 0}).value().empty());
 }
+
+TEST_CASE("dashboard aggregates: run stats, progress, best of a run, scatter, children, ledger buckets") {
+  TempDb t("dashboard");
+  auto a = MustOpen(t.path);
+  const std::int64_t r1 = a->BeginRun({0, "toy", "offline", "m", "{}", 0, 0, "running"}).value();
+  const std::int64_t r2 = a->BeginRun({0, "toy", "offline", "m", "{}", 0, 0, "running"}).value();
+  auto add = [&](std::int64_t run, const std::string& src, std::optional<std::int64_t> parent, double energy,
+                 bool gate) {
+    Attempt at = MakeAttempt("toy", src, parent, 0, -energy, gate, {gate ? -0.99 : -0.5, energy});
+    at.candidate->run_id = run;
+    LedgerEntry l;
+    l.run_id = run;
+    l.model = src == "c4" ? "other" : "m";
+    l.tokens_in = 10;
+    l.cost_usd = 0.5;
+    at.ledger = l;
+    return a->Record(at).value();
+  };
+  const auto base = add(r1, "base", std::nullopt, 10, true);
+  const auto c2 = add(r1, "c2", base, 4, true);
+  add(r1, "c3", base, 1, false);          // cheapest, but fails its gate
+  const auto c4 = add(r2, "c4", c2, 2, true);  // the archive's best valid, in another run
+  const auto c5 = add(r1, "c5", c2, 3, true);
+  REQUIRE(a->MarkStatus(c5, "overfit"));  // adjudicated away
+
+  auto stats = a->AllRunStats().value();
+  REQUIRE(stats.size() == 2);
+  CHECK(stats[0].candidates == 3);  // the baseline has no parent: not counted
+  CHECK(stats[0].valid == 2);       // c2 and c5 (gate passed, whatever the verdict)
+  CHECK(stats[0].calls == 4);
+  CHECK(stats[0].cost_usd == doctest::Approx(2.0));
+  CHECK(stats[1].candidates == 1);
+
+  // The best of run 1 is c2: c3 failed its gate, c4 is run 2's, c5 overfit.
+  auto best = a->BestOfRun(r1, "energy_j", false).value();
+  REQUIRE(best);
+  CHECK(best->first == c2);
+  CHECK(best->second == 4);
+  CHECK(a->BestOfRun(r2, "energy_j", false).value()->first == c4);
+  CHECK(!a->BestOfRun(r1, "no_such_metric", false).value());
+
+  auto all = a->Progress(r1, "energy_j", 0).value();
+  REQUIRE(all.size() == 4);
+  CHECK(all[1].candidate_id == c2);
+  CHECK(all[1].value == 4);
+  CHECK(all[3].candidate_status == "overfit");
+  auto later = a->Progress(r1, "energy_j", all[1].eval_id).value();  // a poll for what is new
+  REQUIRE(later.size() == 2);
+  CHECK(later[0].eval_id == all[2].eval_id);
+  CHECK(a->Progress(r2, "energy_j", 0).value().size() == 1);
+
+  CHECK(a->Scatter("toy", "accuracy", "energy_j", 0).value().size() == 5);
+  auto thin = a->Scatter("toy", "accuracy", "energy_j", 2).value();
+  for (const auto& p : thin) CHECK((p.on_front || p.id % 3 == 0));
+  CHECK(a->Baseline("toy").value() == base);
+
+  auto kids = a->Children(base, 0, 1).value();
+  REQUIRE(kids.size() == 1);
+  CHECK(kids[0].candidate.id == c2);
+  CHECK(a->Children(base, c2, 10).value().size() == 1);  // the next page: c3
+
+  auto buckets = a->LedgerTimeline(0, 1e9).value();
+  std::int64_t calls = 0;
+  for (const auto& b : buckets) calls += b.calls;
+  CHECK(calls == 5);
+  CHECK(buckets.size() == 2);  // one bucket, two models
+  CHECK(!a->LedgerTimeline(0, 0).has_value());
+  CHECK(a->LedgerRows(0, c2, 10).value().size() == 1);
+}
+
+TEST_CASE("a schema-2 file (no dashboard index) is read as it is, and a writer adds the index") {
+  TempDb t("schema2");
+  {
+    auto a = MustOpen(t.path);
+    REQUIRE(a->Record(MakeAttempt("toy", "x", std::nullopt, 0, -1, true, {-0.99, 1})));
+  }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(t.path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "DROP INDEX candidates_by_run; DROP INDEX ledger_summary; PRAGMA user_version=2", nullptr,
+                       nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  const std::string before = FileBytes(t.path);
+  {
+    auto ro = Archive::OpenReadOnly(t.path.string());
+    REQUIRE_MESSAGE(ro.has_value(), (ro ? "" : ro.error()));
+    CHECK((*ro)->schema_version() == 2);
+    CHECK((*ro)->Scatter("toy", "accuracy", "energy_j", 10).value().size() == 1);
+  }
+  CHECK(FileBytes(t.path) == before);
+  auto a = MustOpen(t.path);
+  CHECK(a->schema_version() == kSchemaVersion);
+  sqlite3_open(t.path.c_str(), &db);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('candidates_by_run', 'ledger_summary')", -1,
+                     &s, nullptr);
+  REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(s, 0) == 2);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}

@@ -25,7 +25,7 @@ namespace {
 TEST_CASE("--help lists every subcommand and exits 0") {
   Ran r = Ergon("--help");
   CHECK(r.code == 0);
-  for (const char* sub : {"tasks", "run", "eval", "score", "archive", "replay", "doctor"})
+  for (const char* sub : {"tasks", "run", "eval", "score", "archive", "replay", "doctor", "serve"})
     CHECK_MESSAGE(r.out.find(sub) != std::string::npos, sub);
 }
 

@@ -1,5 +1,6 @@
 #include "engine/serve/api.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <optional>
@@ -52,12 +53,18 @@ json SpecJson(const evaluators::TaskSpec& s) {
           {"minimise", s.minimise}, {"metrics", s.metrics}, {"summary", s.summary}};
 }
 
-// The metric a run's chart and ranking use: the task's minimised one, or
-// wall_s for a run measured under the wall meter (no energy).
-std::string RunMetric(archive::Archive& a, const archive::Run& run, const evaluators::TaskSpec& spec) {
-  if (auto best = a.BestOfRun(run.id, spec.minimise, false); best && *best) return spec.minimise;
-  if (auto best = a.BestOfRun(run.id, "wall_s", false); best && *best) return "wall_s";
-  return spec.minimise;
+// The metric a run's chart and ranking use, and the run's best under it:
+// the task's minimised metric, or wall_s for a run measured under the wall
+// meter (no energy). A run with nothing valid is not searched for a best.
+struct RunBest {
+  std::string metric;
+  std::optional<std::pair<std::int64_t, double>> best;
+};
+RunBest BestOf(archive::Archive& a, const archive::Run& run, const evaluators::TaskSpec& spec, bool any_valid) {
+  if (!any_valid) return {spec.minimise, std::nullopt};
+  if (auto best = a.BestOfRun(run.id, spec.minimise, false); best && *best) return {spec.minimise, *best};
+  if (auto best = a.BestOfRun(run.id, "wall_s", false); best && *best) return {"wall_s", *best};
+  return {spec.minimise, std::nullopt};
 }
 
 }  // namespace
@@ -66,7 +73,9 @@ namespace {
 
 class Handler {
  public:
-  Handler(archive::Archive& a, Specs& specs, const std::string& db) : a_(a), specs_(specs), db_(db) {}
+  Handler(archive::Archive& a, Specs& specs, const std::string& db,
+          std::map<std::pair<std::int64_t, std::string>, Api::ProgressCache>& progress)
+      : a_(a), specs_(specs), db_(db), progress_(progress) {}
 
   ApiReply Runs() {
     auto runs = a_.Runs();
@@ -81,7 +90,8 @@ class Handler {
       json j = RunJson(r);
       const auto& s = by_run[r.id];
       const auto& spec = specs_.For(r.task);
-      const std::string metric = RunMetric(a_, r, spec);
+      const RunBest rb = BestOf(a_, r, spec, s.valid > 0);
+      const std::string& metric = rb.metric;
       const double span = std::max(s.last_activity - r.started_at, 1.0);
       json st = {{"candidates", s.candidates}, {"valid", s.valid},
                  {"valid_share", s.candidates ? static_cast<double>(s.valid) / static_cast<double>(s.candidates) : 0},
@@ -90,15 +100,26 @@ class Handler {
                  {"metric", metric}};
       st["live"] = r.status == "running" && now - s.last_activity < kLiveWithinS;
       st["state"] = r.status != "running" ? r.status : (st["live"].get<bool>() ? "live" : "silent");
-      if (auto best = a_.BestOfRun(r.id, metric, false); best && *best) {
-        st["best"] = {{"id", (*best)->first}, {"value", (*best)->second}};
-        if (auto base = BaselineValue(r.task, metric); base && *base != 0)
-          st["best_vs_baseline"] = (*best)->second / *base;
+      if (rb.best) {
+        st["best"] = {{"id", rb.best->first}, {"value", rb.best->second}};
+        if (auto base = BaselineValue(r.task, metric); base && *base != 0) st["best_vs_baseline"] = rb.best->second / *base;
       }
       j["stats"] = st;
       arr.push_back(j);
     }
     return Ok(arr);
+  }
+
+  std::size_t Warm() {
+    std::size_t n = 0;
+    auto runs = a_.Runs();
+    if (!runs) return 0;
+    for (const auto& r : *runs) {
+      (void)Points(r.id, BestOf(a_, r, specs_.For(r.task), true).metric, INT64_MAX);
+      for (const auto& [key, cache] : progress_)
+        if (key.first == r.id) n += cache.points.size();
+    }
+    return n;
   }
 
   ApiReply Progress(std::int64_t run_id, const Params& p) {
@@ -109,8 +130,8 @@ class Handler {
     if (!run) return Error(500, run.error());
     if (!*run) return Error(404, fmt::format("no run {}", run_id));
     const auto& spec = specs_.For((*run)->task);
-    const std::string metric = RunMetric(a_, **run, spec);
-    auto points = a_.Progress(run_id, metric, *after);
+    const std::string metric = BestOf(a_, **run, spec, true).metric;
+    auto points = Points(run_id, metric, *after);
     if (!points) return Error(500, points.error());
     // Every improvement and adjudication is kept; the rest is thinned to
     // about `max` points so a 100,000-evaluation run draws in one frame.
@@ -137,7 +158,9 @@ class Handler {
       rows.push_back({{"e", q.eval_id}, {"c", q.candidate_id}, {"t", q.at},
                       {"v", q.value ? json(*q.value) : json(nullptr)}, {"k", kind}});
     }
-    return Ok({{"run", run_id}, {"task", (*run)->task}, {"metric", metric}, {"status", (*run)->status},
+    // The run itself comes along, so the progress page needs no other call.
+    return Ok({{"run", run_id}, {"run_info", RunJson(**run)}, {"task", (*run)->task}, {"metric", metric},
+               {"status", (*run)->status},
                {"total", n}, {"shown", rows.size()}, {"last", last}, {"points", rows}, {"best", best}});
   }
 
@@ -295,18 +318,7 @@ class Handler {
     if (!rows) return Error(500, rows.error());
     auto attempts = a_.SearchAttempts(q, static_cast<int>(*limit));
     if (!attempts) return Error(500, attempts.error());
-    json arr = json::array();
-    for (const auto& r : *rows) {
-      json j = RowJson(r);
-      j["kind"] = "candidate";
-      arr.push_back(j);
-    }
-    for (const auto& t : *attempts) {
-      json j = AttemptJson(t);
-      j["kind"] = "attempt";
-      arr.push_back(j);
-    }
-    return Ok(arr);
+    return Ok(SearchJson(*rows, *attempts));
   }
 
   ApiReply Attempts(const Params& p) {
@@ -321,6 +333,27 @@ class Handler {
   }
 
  private:
+  // The run's points after eval id `after`, through the cache: only
+  // evaluations newer than the cache's last are read from the archive. A
+  // fresh-suite verdict lands with its candidate's final status, which the
+  // candidate's earlier points then take too, as a whole read would show.
+  archive::Result<std::vector<archive::ProgressPoint>> Points(std::int64_t run, const std::string& metric,
+                                                              std::int64_t after) {
+    auto& cache = progress_[{run, metric}];
+    auto fresh = a_.Progress(run, metric, cache.last);
+    if (!fresh) return fresh;
+    for (auto& p : *fresh) {
+      if (p.suite == "fresh")
+        for (auto& q : cache.points)
+          if (q.candidate_id == p.candidate_id) q.candidate_status = p.candidate_status;
+      cache.last = std::max(cache.last, p.eval_id);
+      cache.points.push_back(std::move(p));
+    }
+    auto from = std::upper_bound(cache.points.begin(), cache.points.end(), after,
+                                 [](std::int64_t v, const archive::ProgressPoint& p) { return v < p.eval_id; });
+    return std::vector<archive::ProgressPoint>(from, cache.points.end());
+  }
+
   ApiReply Rows(const archive::Result<std::vector<archive::Row>>& rows) {
     if (!rows) return Error(500, rows.error());
     json arr = json::array();
@@ -347,6 +380,7 @@ class Handler {
   archive::Archive& a_;
   Specs& specs_;
   const std::string& db_;
+  std::map<std::pair<std::int64_t, std::string>, Api::ProgressCache>& progress_;
 };
 
 // "/api/candidates/12" -> 12 after the prefix; nullopt unless the rest is digits.
@@ -361,8 +395,10 @@ std::optional<std::int64_t> IdAfter(const std::string& path, const std::string& 
 
 }  // namespace
 
+std::size_t Api::Warm() { return Handler(archive_, specs_, db_path_, progress_).Warm(); }
+
 ApiReply Api::Get(const std::string& path, const Params& params) {
-  Handler h(archive_, specs_, db_path_);
+  Handler h(archive_, specs_, db_path_, progress_);
   std::string rest;
   if (path == "/api/runs") return h.Runs();
   if (auto id = IdAfter(path, "/api/runs/", &rest); id && rest == "/progress") return h.Progress(*id, params);

@@ -3,6 +3,7 @@
 // measured), which every other ergon command would pay if it were linked in.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -38,6 +39,10 @@ class Guarded {
   serve::ApiReply Get(const std::string& path, const serve::Params& p) {
     std::lock_guard<std::mutex> hold(mu_);
     return api_.Get(path, p);
+  }
+  std::size_t Warm() {
+    std::lock_guard<std::mutex> hold(mu_);
+    return api_.Warm();
   }
 
  private:
@@ -103,6 +108,12 @@ int ServeArchive(const ServeArgs& args) {
                "ergon serve: WARNING: listening on {} — anyone who can reach this machine on port {} can read the "
                "whole archive (sources, prompts, spend). Use the default 127.0.0.1 and an SSH tunnel instead.\n",
                args.host, port);
+  // Read the runs' histories before saying where to look: a first page load
+  // then costs what a later one does (0.2 to 0.4 s at 100,000 evaluations).
+  const auto warm_start = std::chrono::steady_clock::now();
+  const std::size_t evaluations = guarded.Warm();
+  fmt::print("ergon serve: read {} evaluations in {:.2f} s\n", evaluations,
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - warm_start).count());
   fmt::print("ergon serve: http://{}:{}/ (archive {}, read-only; Ctrl-C stops)\n",
              args.host.find(':') != std::string::npos ? "[" + args.host + "]" : args.host, port, args.db);
   std::fflush(stdout);

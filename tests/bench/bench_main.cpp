@@ -6,6 +6,7 @@
 //     thread and on all cores, against the exact scalar engine (baseline).
 //  2. Sandbox: one sandboxed run of /bin/true against a bare fork+exec.
 //  3. Archive of 100,000 candidates: insert, sample, search (see Archive()).
+//  4. `ergon serve` over that archive: every API call and view (serve_bench.cpp).
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -139,7 +140,7 @@ Quantiles Q(std::vector<double> v) {
 
 // 3. Archive with 100,000 candidates: insert, sample, search. Baseline: a
 // bare one-row INSERT transaction into a plain table of the same database.
-int Archive() {
+int Archive(bool keep_for_serve = false) {
   namespace fs = std::filesystem;
   using namespace ergon::archive;
   const fs::path db = fs::temp_directory_path() / "ergon-bench-archive.db";
@@ -152,7 +153,7 @@ int Archive() {
   std::mt19937_64 rng(42);
   const char* env_n = std::getenv("ERGON_BENCH_N");
   const int kN = env_n ? std::atoi(env_n) : 100000, kIslands = 4;
-  const bool keep = std::getenv("ERGON_BENCH_KEEP") != nullptr;
+  const bool keep = keep_for_serve || std::getenv("ERGON_BENCH_KEEP") != nullptr;
   // A vocabulary of 4,000 tokens with a skewed (Zipf-like) use, so a query
   // matches a realistic few hundred candidates rather than all of them.
   std::vector<std::string> vocab;
@@ -242,13 +243,23 @@ int Archive() {
 
 }  // namespace
 
+int ServeBench(const std::string& db, const std::string& ergon);
+
 int main(int argc, char** argv) {
-  // `ergon_bench [dally|sandbox|archive]...`; all by default.
+  // `ergon_bench [dally|sandbox|archive|serve]...`; all by default.
   std::vector<std::string> which(argv + 1, argv + argc);
   auto want = [&](const char* n) { return which.empty() || std::find(which.begin(), which.end(), n) != which.end(); };
   int rc = 0;
   if (want("dally")) rc |= Dally();
   if (want("sandbox")) rc |= Sandbox();
-  if (want("archive")) rc |= Archive();
+  if (want("serve")) {
+    // The archive bench builds the 100,000-candidate file the dashboard reads.
+    rc |= Archive(true);
+    const auto db = std::filesystem::temp_directory_path() / "ergon-bench-archive.db";
+    rc |= ServeBench(db.string(), ERGON_BINARY);
+    for (const char* ext : {"", "-wal", "-shm", ".serve.log"}) std::filesystem::remove(db.string() + ext);
+  } else if (want("archive")) {
+    rc |= Archive();
+  }
   return rc;
 }

@@ -127,9 +127,9 @@ views.runs = async (main) => {
 };
 
 views.run = async (main, id) => {
-  const runs = await api('/api/runs');
-  const run = runs.find(r => String(r.id) === id);
-  if (!run) throw new Error('no run ' + id);
+  // One call draws the page (the run comes with its progress); then polls.
+  const first = await api(`/api/runs/${encodeURIComponent(id)}/progress`);
+  const run = first.run_info;
   const state = {points: [], best: [], last: 0, total: 0, metric: '', bestValue: null};
   const head = el('h1', {}, `Run ${run.id}: ${run.task}`);
   const cards = el('div', {class: 'cards'});
@@ -191,8 +191,8 @@ views.run = async (main, id) => {
     }
     chartBox.replaceChildren(f.root);
   };
-  const pull = async () => {
-    const p = await api(`/api/runs/${id}/progress?after=${state.last}`);
+  const pull = async (given) => {
+    const p = given || await api(`/api/runs/${id}/progress?after=${state.last}`);
     state.metric = p.metric;
     state.total += p.total;
     state.last = p.last;
@@ -202,7 +202,7 @@ views.run = async (main, id) => {
     if (p.total || !state.drawn) { state.drawn = true; draw(); }
     run.status = p.status;
   };
-  await pull();
+  await pull(first);
   // New evaluations appear without a reload while the run writes.
   pollTimer = setInterval(() => pull().catch(e => setStatus('update failed: ' + e.message)), 2000);
 };
