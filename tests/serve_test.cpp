@@ -187,8 +187,11 @@ TEST_CASE("serve: the API returns what `ergon archive --json` returns, and the v
   json cli_one = ArchiveJson(f, "show " + std::to_string(best));
   for (const auto& [k, v] : cli_one.items()) CHECK_MESSAGE(one.j[k] == v, k);
   CHECK(one.j["replay"] == "ergon replay " + std::to_string(best) + " --db " + f.db.string());
-  CHECK(one.j["ledger"].size() >= 1);  // the offline agent's call that made it
-  if (!one.j["parent"].is_null()) CHECK(one.j["parent_diff"].get<std::string>().find("@@") != std::string::npos);
+  // A child (the best may be the baseline): the agent call that made it, its diff.
+  Got child = Get(s, "/api/candidates/2");
+  CHECK(child.j["ledger"].size() == 1);
+  CHECK(child.j["ledger"][0]["model"] == "offline/offline");
+  CHECK(child.j["parent_diff"].get<std::string>().find("@@") != std::string::npos);
   CHECK(Get(s, "/api/lineage/" + std::to_string(best)).j == ArchiveJson(f, "lineage " + std::to_string(best)));
   CHECK(Get(s, "/api/pareto?task=sparse_parity").j == ArchiveJson(f, "pareto --task sparse_parity"));
   CHECK(Get(s, "/api/ledger").j == ArchiveJson(f, "ledger"));
@@ -330,8 +333,8 @@ TEST_CASE("serve: every view in headless Chromium, live updates, links, and esca
 
   // Lineage: the tree from the baseline, the path to the best open.
   open_view("lineage");
-  CHECK(count("#tree details") >= 2);
   REQUIRE(b.WaitFor("document.querySelector('#tree details.target') !== null"));
+  CHECK(b.WaitFor("document.querySelectorAll('#tree details').length >= 2"));  // children load as nodes open
   CHECK(text("#tree").find("#1") != std::string::npos);
   CHECK(b.Screenshot((shots / "lineage.png").string()));
 

@@ -4,7 +4,8 @@
 //  1. Dally scorer on the record IR (packedscan_beat382794_mask32.ir, 58,530
 //     lines) over the 1,024-instance dev suite: parse, batched scoring on one
 //     thread and on all cores, against the exact scalar engine (baseline).
-//  2. Sandbox: one sandboxed run of /bin/true against a bare fork+exec.
+//  2. Sandbox: one sandboxed run of /bin/true against a bare fork+exec; a
+//     candidate compile (each task's baseline) against plain g++.
 //  3. Archive of 100,000 candidates: insert, sample, search (see Archive()).
 //  4. `ergon serve` over that archive: every API call and view (serve_bench.cpp).
 #include <spawn.h>
@@ -21,6 +22,7 @@
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
 #include "archive/archive.h"
+#include "sandbox/compiler.h"
 #include "sandbox/sandbox.h"
 
 #include <cmath>
@@ -138,6 +140,47 @@ Quantiles Q(std::vector<double> v) {
   return {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)]};
 }
 
+// 2b. Candidate compile: each task's C++ baseline through the sandboxed
+// compiler (what every attempt pays), against a plain `g++ -O2 -std=c++20
+// -pipe` of the same file outside the sandbox (baseline).
+int Compile() {
+  namespace fs = std::filesystem;
+  auto sb = ergon::sandbox::Sandbox::Create();
+  if (!sb) { fmt::print(stderr, "{}\n", sb.error()); return 1; }
+  fmt::print("compile: seconds per candidate compile, median of 3\n");
+  for (const auto& task : {"sparse_parity", "char_lm", "linear_regression", "dally_parity"}) {
+    const fs::path src = fs::path(ERGON_SOURCE_DIR) / "evaluators" / task / "baseline.cpp";
+    std::ifstream f(src);
+    std::stringstream text;
+    text << f.rdbuf();
+    if (text.str().empty()) continue;
+    auto dir = ergon::sandbox::ScratchDir::Create(*sb, "ergon-bench-cc-");
+    if (!dir) return 1;
+    bool ok = true;
+    double boxed = MedianSeconds(3, [&] {
+      ergon::sandbox::CompileRequest q;
+      q.source = text.str();
+      q.output_dir = dir->path();
+      auto out = ergon::sandbox::Compile(*sb, q);
+      ok &= out && out->ok;
+    });
+    const std::string exe = dir->path() + "/plain";
+    double plain = MedianSeconds(3, [&] {
+      pid_t pid;
+      std::vector<std::string> args = {"g++", "-O2", "-std=c++20", "-pipe", src.string(), "-o", exe};
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      posix_spawnp(&pid, "g++", nullptr, nullptr, argv.data(), environ);
+      int st;
+      waitpid(pid, &st, 0);
+    });
+    fmt::print("  {:<18} sandboxed {:6.2f} s  plain g++ {:6.2f} s  ratio {:.2f}x{}\n", task, boxed, plain,
+               boxed / plain, ok ? "" : "  (the sandboxed compile FAILED)");
+  }
+  return 0;
+}
+
 // 3. Archive with 100,000 candidates: insert, sample, search. Baseline: a
 // bare one-row INSERT transaction into a plain table of the same database.
 int Archive(bool keep_for_serve = false) {
@@ -246,12 +289,13 @@ int Archive(bool keep_for_serve = false) {
 int ServeBench(const std::string& db, const std::string& ergon);
 
 int main(int argc, char** argv) {
-  // `ergon_bench [dally|sandbox|archive|serve]...`; all by default.
+  // `ergon_bench [dally|sandbox|compile|archive|serve]...`; all by default.
   std::vector<std::string> which(argv + 1, argv + argc);
   auto want = [&](const char* n) { return which.empty() || std::find(which.begin(), which.end(), n) != which.end(); };
   int rc = 0;
   if (want("dally")) rc |= Dally();
   if (want("sandbox")) rc |= Sandbox();
+  if (want("compile")) rc |= Compile();
   if (want("serve")) {
     // The archive bench builds the 100,000-candidate file the dashboard reads.
     rc |= Archive(true);

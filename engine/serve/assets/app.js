@@ -300,7 +300,7 @@ views.lineage = async (main, idArg) => {
       if (next) kids.querySelector(`details[data-id="${next.id}"]`).open = true;
     };
     d.addEventListener('toggle', () => { if (d.open) load().catch(e => setStatus(e.message)); });
-    if (path.has(String(r.id)) && r.children > 0 && String(r.id) !== target) d.open = true;
+    if (path.has(String(r.id)) && r.children > 0) d.open = true;
     else if (r.children === 0) d.querySelector('summary').classList.add('leaf');
     return d;
   };
