@@ -349,6 +349,8 @@ TEST_CASE("serve: every view in headless Chromium, live updates, links, and esca
   // Ledger and search.
   open_view("ledger");
   CHECK(text("#view").find("offline/offline") != std::string::npos);
+  CHECK(text("#view").find("offline/offline spend / tokens") != std::string::npos);  // per hour, by model
+  CHECK(text("#view").find("error calls") != std::string::npos);                     // and by outcome
   CHECK(b.Screenshot((shots / "ledger.png").string()));
   open_view("search/zebrafish");
   CHECK(text("#hit-count") == "1 hits");

@@ -400,8 +400,14 @@ views.ledger = async (main) => {
   // Calls and spend per hour.
   const hours = [...new Set(tl.buckets.map(b => b.start))].sort((a, b) => a - b);
   const per = hours.map(h => tl.buckets.filter(b => b.start === h).reduce((a, b) => ({calls: a.calls + b.calls, cost: a.cost + b.cost_usd, tokens: a.tokens + b.tokens_in + b.tokens_out}), {calls: 0, cost: 0, tokens: 0}));
-  main.append(el('h2', {}, 'Over time (per hour)'), table(['hour', {label: 'calls', num: 1}, {label: 'tokens', num: 1}, {label: 'spend', num: 1}],
-    hours.map((h, i) => [fmtTime(h), fmtNum(per[i].calls), fmtNum(per[i].tokens), fmtUsd(per[i].cost)])));
+  // Per hour: the totals, then each model's spend and tokens, then each outcome's calls.
+  const models = Object.keys(byModel), outcomes = Object.keys(byOutcome);
+  const cell = (h, key, value, pick) => tl.buckets.filter(b => b.start === h && b[key] === value).reduce((a, b) => a + pick(b), 0);
+  main.append(el('h2', {}, 'Over time (per hour)'), table(['hour', {label: 'calls', num: 1}, {label: 'tokens', num: 1}, {label: 'spend', num: 1},
+    ...models.map(m => ({label: m + ' spend / tokens', num: 1})), ...outcomes.map(o => ({label: o + ' calls', num: 1}))],
+    hours.map((h, i) => [fmtTime(h), fmtNum(per[i].calls), fmtNum(per[i].tokens), fmtUsd(per[i].cost),
+      ...models.map(m => fmtUsd(cell(h, 'model', m, b => b.cost_usd)) + ' / ' + fmtNum(cell(h, 'model', m, b => b.tokens_in + b.tokens_out))),
+      ...outcomes.map(o => fmtNum(cell(h, 'outcome', o, b => b.calls)))])));
   if (hours.length > 1) {
     const f = frame(Math.min(900, window.innerWidth - 60), 220, [hours[0], hours[hours.length - 1] + 3600], [0, Math.max(...per.map(p => p.tokens))],
                     'time', 'tokens per hour', false, t => fmtTime(t).slice(5, 16));
