@@ -112,9 +112,12 @@ int CmdOptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json) 
   auto r = evaluators::dally::OptimizeFile(q);
   if (json) {
     fmt::print("{{\"status\":\"{}\",\"cost_before\":{},\"cost_after\":{},\"lines_before\":{},\"lines_after\":{},"
-               "\"dead_ops\":{},\"verified_instances\":{}}}\n",
+               "\"dead_ops\":{},\"verified_instances\":{},\"seconds\":{:.6f},\"split\":{{\"read_s\":{:.6f},"
+               "\"parse_s\":{:.6f},\"optimize_s\":{:.6f},\"reparse_s\":{:.6f},\"suites_s\":{:.6f},"
+               "\"verify_s\":{:.6f},\"write_s\":{:.6f}}}}}\n",
                r.ok ? "ok" : "error", r.cost_before, r.cost_after, r.lines_before, r.lines_after, r.dead_ops,
-               r.verified_instances);
+               r.verified_instances, r.seconds, r.read_s, r.parse_s, r.optimize_s, r.reparse_s, r.suites_s,
+               r.verify_s, r.write_s);
   }
   if (!r.ok) {
     fmt::print(stderr, "ergon optimize-ir: {}\n", r.status);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <random>
 #include <sstream>
 
@@ -129,6 +130,12 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
     return r;
   }
   auto t0 = Clock::now();
+  // The fresh verification suite does not depend on the program: it is drawn
+  // on another thread while the program is read and optimised.
+  const bool mask = q.tier == "mask32";
+  std::future<tl::expected<MaskSuite, std::string>> fresh_suite;
+  if (mask && q.fresh_instances > 0)
+    fresh_suite = std::async(std::launch::async, FreshMaskSuite, static_cast<int>((q.fresh_instances + 7) / 8), 8);
   std::ifstream f(q.in_path, std::ios::binary);
   if (!f) {
     r.status = fmt::format("cannot read {}", q.in_path);
@@ -136,16 +143,26 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
   }
   std::stringstream text;
   text << f.rdbuf();
-  const bool mask = q.tier == "mask32";
+  auto step = t0;
+  auto lap = [&step] {  // seconds since the last lap
+    auto now = Clock::now();
+    double s = std::chrono::duration<double>(now - step).count();
+    step = now;
+    return s;
+  };
+  r.read_s = lap();
   const std::size_t cap = mask ? kMask32LineCap : kSmallMediumLineCap;
   auto before = CompileIr(text.str(), cap);
+  r.parse_s = lap();
   if (!before) {
     r.status = before.error().Describe();
     return r;
   }
   OptimizeStats st;
   const std::string out = OptimizeIr(*before, &st);
+  r.optimize_s = lap();
   auto after = CompileIr(out, cap);
+  r.reparse_s = lap();
   if (!after) {
     r.status = "internal error: the optimised IR does not compile: " + after.error().Describe();
     return r;
@@ -167,8 +184,8 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
     }
     inputs = dev->inputs;
     n = dev->instances;
-    if (q.fresh_instances > 0) {
-      auto fresh = FreshMaskSuite(static_cast<int>((q.fresh_instances + 7) / 8), 8);
+    if (fresh_suite.valid()) {
+      auto fresh = fresh_suite.get();
       if (!fresh) {
         r.status = fresh.error();
         return r;
@@ -186,6 +203,7 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
       ++n;
     }
   }
+  r.suites_s = lap();
   if (before->input_slots.size() * n != inputs.size()) {
     r.status = fmt::format("IR declares {} inputs; the {} tier needs {}", before->input_slots.size(), q.tier,
                            inputs.size() / n);
@@ -199,6 +217,7 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
     return r;
   }
   r.verified_instances = n;
+  r.verify_s = lap();
   std::ofstream o(q.out_path, std::ios::binary | std::ios::trunc);
   o << out;
   o.close();
@@ -206,6 +225,7 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
     r.status = fmt::format("cannot write {}", q.out_path);
     return r;
   }
+  r.write_s = lap();
   r.ok = true;
   r.seconds = Since(t0);
   return r;

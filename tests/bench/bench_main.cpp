@@ -4,6 +4,7 @@
 //  1. Dally scorer on the record IR (packedscan_beat382794_mask32.ir, 58,530
 //     lines) over the 1,024-instance dev suite: parse, batched scoring on one
 //     thread and on all cores, against the exact scalar engine (baseline).
+//     `ergon optimize-ir` on it, whole process, with its split.
 //  2. Sandbox: one sandboxed run of /bin/true against a bare fork+exec; a
 //     candidate compile (each task's baseline) against plain g++.
 //  3. Archive of 100,000 candidates: insert, sample, search (see Archive()).
@@ -138,6 +139,32 @@ struct Quantiles {
 Quantiles Q(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)]};
+}
+
+// 1b. `ergon optimize-ir` on the record IR as a person runs it (a whole
+// process, verified on the dev suite and 2,048 fresh instances), with the
+// split it reports; baseline: `ergon score` of the same file on the dev suite.
+int OptimizeIrBench() {
+  const std::string ir = std::string(ERGON_DALLY_DATA) + "/packedscan_beat382794_mask32.ir";
+  const std::string out = (std::filesystem::temp_directory_path() / "ergon-bench-optimized.ir").string();
+  auto run = [](const std::string& cmd) {
+    std::string text;
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return text;
+    char buf[4096];
+    while (std::size_t n = fread(buf, 1, sizeof buf, p)) text.append(buf, n);
+    pclose(p);
+    return text;
+  };
+  const std::string ergon = ERGON_BINARY;
+  std::string report;
+  double opt = MedianSeconds(3, [&] { report = run("'" + ergon + "' optimize-ir '" + ir + "' -o '" + out + "' --json"); });
+  double score = MedianSeconds(5, [&] { run("'" + ergon + "' score '" + ir + "' --suite dev --json > /dev/null"); });
+  fmt::print("optimize-ir: record IR, whole process {:.3f} s; `ergon score --suite dev` {:.3f} s; ratio {:.1f}x\n", opt,
+             score, opt / score);
+  fmt::print("  its report (last run): {}", report);
+  std::filesystem::remove(out);
+  return report.find("\"status\":\"ok\"") == std::string::npos;
 }
 
 // 2b. Candidate compile: each task's C++ baseline through the sandboxed
@@ -289,11 +316,12 @@ int Archive(bool keep_for_serve = false) {
 int ServeBench(const std::string& db, const std::string& ergon);
 
 int main(int argc, char** argv) {
-  // `ergon_bench [dally|sandbox|compile|archive|serve]...`; all by default.
+  // `ergon_bench [dally|optimize|sandbox|compile|archive|serve]...`; all by default.
   std::vector<std::string> which(argv + 1, argv + argc);
   auto want = [&](const char* n) { return which.empty() || std::find(which.begin(), which.end(), n) != which.end(); };
   int rc = 0;
   if (want("dally")) rc |= Dally();
+  if (want("optimize")) rc |= OptimizeIrBench();
   if (want("sandbox")) rc |= Sandbox();
   if (want("compile")) rc |= Compile();
   if (want("serve")) {
