@@ -103,7 +103,10 @@ int Search::OpenTask() {
     fmt::print(stderr, "ergon run: {}\n", why);
     return 2;
   }
-  auto sb = sandbox::Sandbox::Create();
+  // A run compiles many candidates of one task: precompiled headers pay.
+  sandbox::SandboxOptions sandbox_options;
+  sandbox_options.precompiled_headers = true;
+  auto sb = sandbox::Sandbox::Create(sandbox_options);
   if (!sb) {
     fmt::print(stderr, "ergon run: {}\n", sb.error());
     return 1;

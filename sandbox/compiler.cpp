@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 
+#include "sandbox/precompiled_header.h"
+
 namespace ergon::sandbox {
 
 Result<std::string> FindCompiler(Language language) {
@@ -39,6 +41,14 @@ Result<CompileOutput> Compile(const Sandbox& sandbox, const CompileRequest& requ
   if (cuda) spec.argv.insert(spec.argv.end(), {"-O2", "-std=c++17"});
   else spec.argv.insert(spec.argv.end(), {"-O2", "-std=c++20", "-pipe"});
   spec.argv.insert(spec.argv.end(), request.flags.begin(), request.flags.end());
+  if (!cuda && sandbox.precompiled_headers() && request.precompiled_headers) {
+    const std::vector<std::string> flags(spec.argv.begin() + 1, spec.argv.end());
+    const std::string pch = sandbox.pch().For(sandbox, *compiler, flags, LeadingSystemIncludes(request.source));
+    if (!pch.empty()) {
+      spec.argv.insert(spec.argv.end(), {"-include", pch + "/ergon_pch.h"});
+      spec.read_only_paths.push_back(pch);
+    }
+  }
   spec.argv.insert(spec.argv.end(), {"-o", exe, src});
   spec.work_dir = request.output_dir;
   spec.limits.wall_s = request.timeout_s;

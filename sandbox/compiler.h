@@ -21,6 +21,10 @@ struct CompileRequest {
   std::string output_dir;             // existing dir to build in (scratch)
   double timeout_s = 60;
   std::size_t diagnostics_cap = 16 << 10;  // bytes of compiler output kept
+  // C++, in a sandbox made with precompiled_headers: the system headers the
+  // source includes first come precompiled (precompiled_header.h); the
+  // executable is the same byte for byte either way.
+  bool precompiled_headers = true;
 };
 
 struct CompileOutput {

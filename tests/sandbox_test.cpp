@@ -341,6 +341,84 @@ TEST_CASE("the compiler runs sandboxed: #include of a root-only file fails") {
   CHECK(!out->ok);
 }
 
+TEST_CASE("precompiled headers: only the system headers a source includes first") {
+  CHECK(LeadingSystemIncludes("// a learner\n\n#include <vector>\n#include <cstdio>  // printf\nint x;\n#include <map>\n") ==
+        std::vector<std::string>{"vector", "cstdio"});
+  CHECK(LeadingSystemIncludes("/* block\n comment */\n#include <cmath>\n") == std::vector<std::string>{"cmath"});
+  CHECK(LeadingSystemIncludes("  #  include   <bits/stdc++.h>\n") == std::vector<std::string>{"bits/stdc++.h"});
+  // Anything before the includes could change what they mean: none then.
+  CHECK(LeadingSystemIncludes("#define _GLIBCXX_DEBUG\n#include <vector>\n").empty());
+  CHECK(LeadingSystemIncludes("#pragma GCC optimize(\"O3\")\n#include <vector>\n").empty());
+  // A local header ends the block; odd names are not taken.
+  CHECK(LeadingSystemIncludes("#include <vector>\n#include \"mine.h\"\n#include <map>\n") ==
+        std::vector<std::string>{"vector"});
+  CHECK(LeadingSystemIncludes("#include <../../etc/passwd>\n").empty());
+  CHECK(LeadingSystemIncludes("#include <vector> int x;\n").empty());
+}
+
+TEST_CASE("precompiled headers: the same program with and without them - and no header it did not include") {
+  const std::string src =
+      "// a learner\n#include <algorithm>\n#include <cstdio>\n#include <vector>\n"
+      "int main() { std::vector<int> v = {3, 1, 2}; std::sort(v.begin(), v.end()); "
+      "std::printf(\"%d%d%d\\n\", v[0], v[1], v[2]); }\n";
+  SandboxOptions o;
+  o.precompiled_headers = true;
+  auto made = Sandbox::Create(o);
+  REQUIRE(made.has_value());
+  const Sandbox& sb = *made;
+  std::string printed[2], binary[2];
+  for (int with = 0; with < 2; ++with) {
+    auto dir = ScratchDir::Create(sb, "ergon-test-");
+    REQUIRE(dir.has_value());
+    CompileRequest req;
+    req.source = src;
+    req.output_dir = dir->path();
+    req.precompiled_headers = with == 1;
+    auto out = Compile(sb, req);
+    REQUIRE(out.has_value());
+    REQUIRE_MESSAGE(out->ok, out->diagnostics);
+    binary[with] = ReadFile(out->executable);
+    RunSpec spec;
+    spec.argv = {out->executable};
+    spec.work_dir = dir->path();
+    spec.limits = Quick(5);
+    auto r = sb.Run(spec);
+    REQUIRE(r.has_value());
+    printed[with] = r->stdout_text;
+  }
+  CHECK(printed[0] == "123\n");
+  CHECK(printed[1] == printed[0]);
+  CHECK(binary[1] == binary[0]);  // byte for byte: archived energies replay the same
+  // The header was built once, for exactly these headers, and is reused.
+  const std::vector<std::string> flags = {"-O2", "-std=c++20", "-pipe"};
+  const std::string pch = sb.pch().For(sb, FindCompiler(Language::kCpp).value(), flags,
+                                                 {"algorithm", "cstdio", "vector"});
+  REQUIRE(!pch.empty());
+  CHECK(fs::exists(pch + "/ergon_pch.h.gch"));
+  CHECK(ReadFile(fs::path(pch) / "ergon_pch.h").find("#include <map>") == std::string::npos);
+  // A source that forgot <vector> fails as it would under plain g++: the
+  // header it gets holds only what it included.
+  auto dir = ScratchDir::Create(sb, "ergon-test-");
+  REQUIRE(dir.has_value());
+  CompileRequest bad;
+  bad.source = "#include <cstdio>\nint main() { std::vector<int> v; std::printf(\"%zu\", v.size()); }\n";
+  bad.output_dir = dir->path();
+  auto out = Compile(sb, bad);
+  REQUIRE(out.has_value());
+  CHECK(!out->ok);
+  CHECK(out->diagnostics.find("vector") != std::string::npos);
+  // A sandbox made without the option builds none.
+  auto plain_dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  REQUIRE(plain_dir.has_value());
+  CompileRequest plain;
+  plain.source = src;
+  plain.output_dir = plain_dir->path();
+  auto plain_out = Compile(TheSandbox(), plain);
+  REQUIRE(plain_out.has_value());
+  CHECK(plain_out->ok);
+  CHECK(ReadFile(plain_out->executable) == binary[0]);
+}
+
 TEST_CASE("fallback levels are named honestly and still enforce the watchdog") {
   SandboxOptions o;
   o.force_level = IsolationLevel::kRlimitsOnly;
