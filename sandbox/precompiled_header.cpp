@@ -35,7 +35,7 @@ std::string AngleInclude(const std::string& line) {
   for (char c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '/' && c != '.' && c != '+' && c != '-')
       return "";
-  if (name.find("..") != std::string::npos) return "";
+  if (name.find("..") != std::string::npos || name.front() == '/') return "";  // system headers only
   return name;
 }
 

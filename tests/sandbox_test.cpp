@@ -353,6 +353,7 @@ TEST_CASE("precompiled headers: only the system headers a source includes first"
   CHECK(LeadingSystemIncludes("#include <vector>\n#include \"mine.h\"\n#include <map>\n") ==
         std::vector<std::string>{"vector"});
   CHECK(LeadingSystemIncludes("#include <../../etc/passwd>\n").empty());
+  CHECK(LeadingSystemIncludes("#include </etc/passwd>\n").empty());
   CHECK(LeadingSystemIncludes("#include <vector> int x;\n").empty());
 }
 
