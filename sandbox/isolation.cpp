@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -53,6 +55,37 @@ std::string FindInit(const std::string& configured) {
   return "";
 }
 
+// Copies a file in a child process. A writable descriptor of the copy must
+// never exist in this process: ergon has threads, a child one of them forks
+// meanwhile inherits the descriptor until it execs, and exec of the copy then
+// fails with ETXTBSY ("Text file busy"; seen in CI, a run's sandbox failing
+// its probe). The child does only async-signal-safe calls.
+bool CopyInChild(const std::string& from, const std::string& to) {
+  pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+    if (in < 0 || out < 0) ::_exit(1);
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t n = ::read(in, buf, sizeof buf);
+      if (n == 0) break;
+      if (n < 0) ::_exit(1);
+      for (ssize_t off = 0; off < n;) {
+        ssize_t w = ::write(out, buf + off, static_cast<std::size_t>(n - off));
+        if (w <= 0) ::_exit(1);
+        off += w;
+      }
+    }
+    ::_exit(::close(out) == 0 ? 0 : 1);
+  }
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 // Copies the shim into a fresh 0755 directory; the returned pointer removes
 // it when the last Sandbox copy goes.
 Result<std::shared_ptr<const std::string>> CopyInit(const std::string& from) {
@@ -61,9 +94,7 @@ Result<std::shared_ptr<const std::string>> CopyInit(const std::string& from) {
   if (!dir) return tl::unexpected(dir.error());
   ::chmod(dir->c_str(), 0755);
   std::string to = *dir + "/ergon-sandbox-init";
-  std::error_code ec;
-  fs::copy_file(from, to, ec);
-  if (ec) return tl::unexpected(fmt::format("cannot copy {} to {}: {}", from, to, ec.message()));
+  if (!CopyInChild(from, to)) return tl::unexpected(fmt::format("cannot copy {} to {}", from, to));
   ::chmod(to.c_str(), 0755);
   return std::shared_ptr<const std::string>(new std::string(to), [](const std::string* p) {
     std::error_code e;

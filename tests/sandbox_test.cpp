@@ -639,3 +639,37 @@ TEST_CASE("a peer's command that closes stdin early leaves ergon standing (no SI
   CHECK(r.outcome == Outcome::kOk);
   CHECK(peer.answered_ == 2000);
 }
+
+TEST_CASE("sandboxes made while other threads start processes: never 'Text file busy'") {
+  // Each Sandbox copies its shim; a process forked elsewhere while the copy
+  // is open for writing holds it open until it execs, and exec of the copy
+  // then fails with ETXTBSY. Making sandboxes while another thread spawns
+  // processes must still always work.
+  std::atomic<bool> done{false};
+  auto spawn = [&] {
+    while (!done) {
+      pid_t pid = ::fork();
+      if (pid == 0) {
+        ::usleep(2000);  // a child sets up (limits, namespaces) before it execs
+        ::execl("/bin/true", "true", nullptr);
+        ::_exit(127);
+      }
+      int st = 0;
+      ::waitpid(pid, &st, 0);
+    }
+  };
+  std::vector<std::thread> spawners;
+  for (int i = 0; i < 4; ++i) spawners.emplace_back(spawn);
+  int failures = 0;
+  std::string last_error;
+  for (int i = 0; i < 40; ++i) {
+    auto sb = Sandbox::Create();
+    if (!sb) {
+      ++failures;
+      last_error = sb.error();
+    }
+  }
+  done = true;
+  for (auto& t : spawners) t.join();
+  CHECK_MESSAGE(failures == 0, last_error);
+}
