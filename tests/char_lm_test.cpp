@@ -16,6 +16,7 @@
 #include "evaluators/task.h"
 #include "sandbox/sandbox.h"
 #include "slurp.h"
+#include "test_sandbox.h"
 
 namespace fs = std::filesystem;
 using namespace ergon::evaluators;
@@ -27,15 +28,6 @@ std::string Source(const std::string& rel) {
   std::string text = Slurp(fs::path(ERGON_SOURCE_DIR) / rel);
   REQUIRE_MESSAGE(!text.empty(), rel);
   return text;
-}
-
-const ergon::sandbox::Sandbox& Box() {
-  static const ergon::sandbox::Sandbox sb = [] {
-    auto s = ergon::sandbox::Sandbox::Create();
-    REQUIRE(s.has_value());
-    return *s;
-  }();
-  return sb;
 }
 
 const TextCorpus& Corpus() {
@@ -57,7 +49,7 @@ CharLmReport Eval(const std::string& source, const std::string& meter = "wall", 
   q.source = source;
   q.meter = meter;
   q.timeout_s = timeout;
-  return EvaluateCharLm(Box(), q);
+  return EvaluateCharLm(TestSandbox(), q);
 }
 
 // The task as `ergon eval --task char_lm` opens it: task.json's gate.
@@ -114,7 +106,7 @@ TEST_CASE("a missing corpus is a clear error that names the package") {
   CharLmRequest q;
   q.source = "int main() { return 0; }";
   q.corpus_dir = "/nonexistent/fortunes";
-  CharLmReport r = EvaluateCharLm(Box(), q);
+  CharLmReport r = EvaluateCharLm(TestSandbox(), q);
   CHECK(!r.ran);
   CHECK(r.stage == "corpus");
   CHECK(r.status.find("fortunes") != std::string::npos);
@@ -127,7 +119,7 @@ TEST_CASE("the gate: the baseline passes it - a bigram model does not - an n-gra
     TaskEvalRequest q;
     q.source = Source(rel);
     q.meter = "wall";
-    Measurement m = task->Evaluate(Box(), q);
+    Measurement m = task->Evaluate(TestSandbox(), q);
     INFO(rel, ": ", m.error, "\n", m.feedback);
     REQUIRE(m.ran);
     MESSAGE(rel << ": accuracy " << m.metrics.at("accuracy"));
@@ -244,7 +236,7 @@ TEST_CASE("the CUDA baseline learns like the CPU one on the GPU, under the nvml 
   q.cuda = true;
   q.meter = "nvml";
   q.timeout_s = 120;
-  const CharLmReport r = EvaluateCharLm(Box(), q);
+  const CharLmReport r = EvaluateCharLm(TestSandbox(), q);
   INFO("stage ", r.stage, ": ", r.status, "\n", r.feedback);
   REQUIRE(r.ran);
   REQUIRE(r.energy_j);

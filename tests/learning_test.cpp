@@ -14,6 +14,7 @@
 #include "evaluators/sparse_parity_task.h"
 #include "sandbox/compiler.h"
 #include "sandbox/sandbox.h"
+#include "test_sandbox.h"
 
 namespace fs = std::filesystem;
 using namespace ergon::evaluators;
@@ -38,22 +39,13 @@ std::string Learner(const std::string& rel) {
   return s;
 }
 
-const ergon::sandbox::Sandbox& Box() {
-  static const ergon::sandbox::Sandbox sb = [] {
-    auto s = ergon::sandbox::Sandbox::Create();
-    REQUIRE(s.has_value());
-    return *s;
-  }();
-  return sb;
-}
-
 LearnEvalReport Eval(const std::string& source, const std::string& meter = "cachemodel", double timeout = 120) {
   LearnEvalRequest q;
   q.source = source;
   q.meter = meter;
   q.instances = 1;
   q.timeout_s = timeout;
-  return EvaluateSparseParity(Box(), q);
+  return EvaluateSparseParity(TestSandbox(), q);
 }
 
 }  // namespace
@@ -229,14 +221,14 @@ TEST_CASE("every CUDA learner under evaluators/ compiles with nvcc (skipped with
   CHECK(learners.size() >= 2);  // sparse_parity and char_lm
   for (const auto& cu : learners) {
     INFO(cu.string());
-    auto dir = ergon::sandbox::ScratchDir::Create(Box(), "ergon-cuda-");
+    auto dir = ergon::sandbox::ScratchDir::Create(TestSandbox(), "ergon-cuda-");
     REQUIRE(dir.has_value());
     ergon::sandbox::CompileRequest req;
     req.source = Slurp(cu);
     req.language = ergon::sandbox::Language::kCuda;
     req.output_dir = dir->path();
     req.timeout_s = 300;
-    auto out = ergon::sandbox::Compile(Box(), req);
+    auto out = ergon::sandbox::Compile(TestSandbox(), req);
     REQUIRE(out.has_value());
     CHECK_MESSAGE(out->ok, out->diagnostics);
   }
@@ -253,7 +245,7 @@ TEST_CASE("the CUDA baseline learner learns on the GPU (skipped without one)") {
   q.meter = "wall";
   q.instances = 1;
   q.timeout_s = 120;
-  LearnEvalReport r = EvaluateSparseParity(Box(), q);
+  LearnEvalReport r = EvaluateSparseParity(TestSandbox(), q);
   INFO("stage ", r.stage, ": ", r.status, "\n", r.feedback);
   REQUIRE(r.ran);
   CHECK(r.accuracy >= 0.95);

@@ -20,6 +20,7 @@
 
 #include "sandbox/compiler.h"
 #include "sandbox/sandbox.h"
+#include "test_sandbox.h"
 
 namespace fs = std::filesystem;
 using namespace ergon::sandbox;
@@ -31,15 +32,6 @@ std::string ReadFile(const fs::path& p) {
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
-}
-
-const Sandbox& TheSandbox() {
-  static const Sandbox sb = [] {
-    auto s = Sandbox::Create();
-    REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error()));
-    return *s;
-  }();
-  return sb;
 }
 
 std::string Token() {
@@ -66,13 +58,13 @@ struct Built {
 };
 
 Built Build(const std::string& name) {
-  auto dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  auto dir = ScratchDir::Create(TestSandbox(), "ergon-test-");
   REQUIRE(dir.has_value());
   CompileRequest req;
   req.source = ReadFile(fs::path(ERGON_GALLERY_DIR) / name);
   REQUIRE_MESSAGE(!req.source.empty(), name);
   req.output_dir = dir->path();
-  auto out = Compile(TheSandbox(), req);
+  auto out = Compile(TestSandbox(), req);
   REQUIRE_MESSAGE(out.has_value(), (out ? "" : out.error()));
   REQUIRE_MESSAGE(out->ok, out->diagnostics);
   return {std::move(*dir), out->executable};
@@ -86,7 +78,7 @@ RunResult RunIt(const Built& b, const std::string& token, Limits limits, std::ve
   spec.work_dir = b.dir.path();
   spec.limits = limits;
   spec.stdin_data = std::move(stdin_data);
-  auto r = TheSandbox().Run(spec);
+  auto r = TestSandbox().Run(spec);
   REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error()));
   INFO(r->Describe());
   return *r;
@@ -106,7 +98,7 @@ Limits Quick(double wall = 2.0) {
 }  // namespace
 
 TEST_CASE("the sandbox names its isolation - and it is bubblewrap here") {
-  const Sandbox& sb = TheSandbox();
+  const Sandbox& sb = TestSandbox();
   MESSAGE("isolation: " << sb.DescribeIsolation());
   // On every machine ergon supports (Debian with bubblewrap installed), the
   // strongest level must be in force; a silent downgrade is a failure.
@@ -128,7 +120,7 @@ TEST_CASE("a normal program: stdin in - stdout out - a clean environment") {
   CHECK(r.stderr_text.find("hunter2") == std::string::npos);
   CHECK(r.stderr_text.find("PATH=") != std::string::npos);
   CHECK(r.stderr_text.find("HOME=" + b.dir.path()) != std::string::npos);
-  CHECK(r.isolation == TheSandbox().DescribeIsolation());
+  CHECK(r.isolation == TestSandbox().DescribeIsolation());
   CHECK(r.wall_s > 0);
   CHECK(Survivors(token) == 0);
 }
@@ -252,7 +244,7 @@ TEST_CASE("gallery: no network - not even the host's loopback") {
 
 TEST_CASE("gallery: writes outside the work dir never appear") {
   auto b = Build("write_outside.cpp");
-  auto outside = ScratchDir::Create(TheSandbox(), "ergon-outside-");  // even one nobody may write
+  auto outside = ScratchDir::Create(TestSandbox(), "ergon-outside-");  // even one nobody may write
   REQUIRE(outside.has_value());
   std::string target1 = outside->path() + "/pwned.txt";
   std::string target2 = fs::path(b.dir.path()).parent_path().string() + "/ergon-pwned-" + Token();
@@ -300,19 +292,19 @@ TEST_CASE("a missing work dir is a host error - not a candidate outcome") {
   RunSpec spec;
   spec.argv = {"/bin/true"};
   spec.work_dir = "/nonexistent/ergon";
-  auto r = TheSandbox().Run(spec);
+  auto r = TestSandbox().Run(spec);
   REQUIRE(!r.has_value());
   CHECK(r.error().find("/nonexistent/ergon") != std::string::npos);
 }
 
 TEST_CASE("compile errors come back as diagnostics - capped") {
-  auto dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  auto dir = ScratchDir::Create(TestSandbox(), "ergon-test-");
   REQUIRE(dir.has_value());
   CompileRequest req;
   req.source = "int main() { return undefined_name; }\n";
   req.output_dir = dir->path();
   req.diagnostics_cap = 4096;
-  auto out = Compile(TheSandbox(), req);
+  auto out = Compile(TestSandbox(), req);
   REQUIRE(out.has_value());
   CHECK(!out->ok);
   CHECK(out->diagnostics.find("undefined_name") != std::string::npos);
@@ -330,12 +322,12 @@ TEST_CASE("the compiler runs sandboxed: #include of a root-only file fails") {
     f << "int leaked = 1;\n";
   }
   fs::permissions(secret, fs::perms::owner_read | fs::perms::owner_write);
-  auto dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  auto dir = ScratchDir::Create(TestSandbox(), "ergon-test-");
   REQUIRE(dir.has_value());
   CompileRequest req;
   req.source = "#include \"" + secret.string() + "\"\nint main() { return leaked; }\n";
   req.output_dir = dir->path();
-  auto out = Compile(TheSandbox(), req);
+  auto out = Compile(TestSandbox(), req);
   fs::remove(secret);
   REQUIRE(out.has_value());
   CHECK(!out->ok);
@@ -409,12 +401,12 @@ TEST_CASE("precompiled headers: the same program with and without them - and no 
   CHECK(!out->ok);
   CHECK(out->diagnostics.find("vector") != std::string::npos);
   // A sandbox made without the option builds none.
-  auto plain_dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  auto plain_dir = ScratchDir::Create(TestSandbox(), "ergon-test-");
   REQUIRE(plain_dir.has_value());
   CompileRequest plain;
   plain.source = src;
   plain.output_dir = plain_dir->path();
-  auto plain_out = Compile(TheSandbox(), plain);
+  auto plain_out = Compile(TestSandbox(), plain);
   REQUIRE(plain_out.has_value());
   CHECK(plain_out->ok);
   CHECK(ReadFile(plain_out->executable) == binary[0]);
@@ -465,12 +457,12 @@ TEST_CASE("gallery: CPU work hidden in an orphaned child is counted - and the ch
 }
 
 TEST_CASE("a command that does not exist is an exit code with the reason") {
-  auto dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  auto dir = ScratchDir::Create(TestSandbox(), "ergon-test-");
   REQUIRE(dir.has_value());
   RunSpec spec;
   spec.argv = {"/nonexistent/program"};
   spec.work_dir = dir->path();
-  auto r = TheSandbox().Run(spec);
+  auto r = TestSandbox().Run(spec);
   REQUIRE(r.has_value());
   CHECK(r->outcome == Outcome::kExitCode);
   CHECK(r->exit_code == 127);
@@ -509,11 +501,11 @@ TEST_CASE("Cancel cuts off a run in progress at once, refuses later runs, and re
   CHECK(later->outcome == Outcome::kCancelled);
   CHECK(later->wall_s == 0);
   // Other sandboxes are untouched.
-  CHECK(!TheSandbox().cancelled());
+  CHECK(!TestSandbox().cancelled());
 }
 
 TEST_CASE("concurrent runs do not share a process cap: a fork bomb in one leaves another able to start") {
-  if (!TheSandbox().drops_privileges()) {
+  if (!TestSandbox().drops_privileges()) {
     MESSAGE("SKIPPED (visible): not root, so every run has the user's own uid and cap");
     return;
   }
@@ -534,7 +526,7 @@ TEST_CASE("concurrent runs do not share a process cap: a fork bomb in one leaves
 }
 
 TEST_CASE("a program built under one pool uid runs under another (its build folder is opened for reading)") {
-  if (!TheSandbox().drops_privileges()) {
+  if (!TestSandbox().drops_privileges()) {
     MESSAGE("SKIPPED (visible): not root, so every run has the user's own uid");
     return;
   }
@@ -546,7 +538,7 @@ TEST_CASE("a program built under one pool uid runs under another (its build fold
   hold.join();
   // Now the first uid is free again: the program runs under it, from a
   // read-only build folder owned by the compiler's uid.
-  auto work = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  auto work = ScratchDir::Create(TestSandbox(), "ergon-test-");
   REQUIRE(work.has_value());
   RunSpec spec;
   spec.argv = {echo.exe};
@@ -554,7 +546,7 @@ TEST_CASE("a program built under one pool uid runs under another (its build fold
   spec.read_only_paths = {echo.dir.path()};
   spec.stdin_data = "ok\n";
   spec.limits = Quick(5.0);
-  auto r = TheSandbox().Run(spec);
+  auto r = TestSandbox().Run(spec);
   REQUIRE(r.has_value());
   INFO(r->Describe(), "\n", r->stderr_text);
   CHECK(r->outcome == Outcome::kOk);
@@ -586,14 +578,14 @@ class CountingPeer : public StdioPeer {
 };
 
 RunResult RunWithPeer(const std::string& script, StdioPeer& peer, Limits limits) {
-  auto dir = ScratchDir::Create(TheSandbox(), "ergon-test-");
+  auto dir = ScratchDir::Create(TestSandbox(), "ergon-test-");
   REQUIRE(dir.has_value());
   RunSpec spec;
   spec.argv = {"/bin/sh", "-c", script};
   spec.work_dir = dir->path();
   spec.limits = limits;
   spec.peer = &peer;
-  auto r = TheSandbox().Run(spec);
+  auto r = TestSandbox().Run(spec);
   REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error()));
   INFO(r->Describe());
   return *r;
