@@ -26,10 +26,9 @@ std::string AngleInclude(const std::string& line) {
   rest = Trim(rest.substr(7));
   if (rest.size() < 3 || rest.front() != '<') return "";
   auto close = rest.find('>');
-  if (close == std::string::npos || Trim(rest.substr(close + 1)).size() > 0) {
-    // Only a line comment may follow.
-    if (close == std::string::npos || Trim(rest.substr(close + 1)).rfind("//", 0) != 0) return "";
-  }
+  if (close == std::string::npos) return "";
+  const std::string after = Trim(rest.substr(close + 1));
+  if (!after.empty() && after.rfind("//", 0) != 0) return "";  // only a line comment may follow
   std::string name = rest.substr(1, close - 1);
   if (name.empty()) return "";
   for (char c : name)

@@ -111,14 +111,11 @@ class Handler {
   }
 
   std::size_t Warm() {
-    std::size_t n = 0;
     auto runs = a_.Runs();
     if (!runs) return 0;
-    for (const auto& r : *runs) {
-      (void)Points(r.id, BestOf(a_, r, specs_.For(r.task), true).metric, INT64_MAX);
-      for (const auto& [key, cache] : progress_)
-        if (key.first == r.id) n += cache.points.size();
-    }
+    for (const auto& r : *runs) (void)Points(r.id, BestOf(a_, r, specs_.For(r.task), true).metric, INT64_MAX);
+    std::size_t n = 0;
+    for (const auto& [key, cache] : progress_) n += cache.points.size();
     return n;
   }
 

@@ -139,9 +139,6 @@ views.run = async (main, id) => {
     el('span', {}, el('i', {class: 'lg-confirmed'}), 'adjudicated: held'),
     el('span', {}, el('i', {class: 'lg-rejected'}), 'adjudicated: overfit'),
     el('span', {}, '— best so far'));
-  for (const [cls, color] of [['lg-valid', '#2d6cdf'], ['lg-invalid', '#c0392b'], ['lg-confirmed', '#1f8a4c'],
-                              ['lg-rejected', '#d68910']])
-    legend.querySelector('.' + cls).style.background = color;
   const hover = el('p', {id: 'hover'});
   main.append(head, cards, chartBox, legend, hover,
     el('p', {}, el('a', {href: '#/lineage'}, 'lineage of the best'), ' · ',
