@@ -127,6 +127,11 @@ CREATE INDEX candidates_by_run ON candidates(run_id, task, gate_passed, status, 
                                             created_at);
 CREATE INDEX ledger_summary ON ledger(run_id, model, outcome, created_at, tokens_in, tokens_out, cost_usd);
 )sql",
+    // Version 4: a candidate's events (where each evaluation was measured, by
+    // which cluster job) for `archive show`.
+    R"sql(
+CREATE INDEX events_by_candidate ON events(candidate_id, kind);
+)sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kLatest == kSchemaVersion);

@@ -26,7 +26,7 @@ namespace ergon::archive {
 template <class T>
 using Result = tl::expected<T, std::string>;
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 // Read-only opens take files from this version on: later versions only added
 // indexes, so an older file reads correctly as it is (more slowly), and a
 // reader never migrates.
@@ -223,6 +223,8 @@ class Archive {
   // Failed attempts, newest first (run_id 0: all runs); and by full text.
   Result<std::vector<AttemptRow>> Attempts(std::int64_t run_id, int limit);
   Result<std::vector<AttemptRow>> SearchAttempts(const std::string& text, int limit);
+  // A candidate's events of one kind (e.g. "measured"), oldest first.
+  Result<std::vector<Event>> CandidateEvents(std::int64_t candidate_id, const std::string& kind);
   // Candidates of a run still awaiting their fresh-suite verdict.
   Result<std::vector<std::int64_t>> Pending(std::int64_t run_id);
   // The candidate and its ancestors, newest first.

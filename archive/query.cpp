@@ -306,6 +306,15 @@ Result<std::vector<AttemptRow>> Archive::Attempts(std::int64_t run_id, int limit
   return out;
 }
 
+Result<std::vector<Event>> Archive::CandidateEvents(std::int64_t candidate_id, const std::string& kind) {
+  Stmt s(impl_->db, "SELECT coalesce(run_id, 0), message FROM events WHERE candidate_id=? AND kind=? ORDER BY id");
+  s.Bind(1, candidate_id).Bind(2, kind);
+  std::vector<Event> out;
+  while (s.Step()) out.push_back({s.Int(0), kind, candidate_id, s.Text(1)});
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
+}
+
 Result<std::vector<std::int64_t>> Archive::Pending(std::int64_t run_id) {
   Stmt s(impl_->db, "SELECT id FROM candidates WHERE run_id=? AND status='pending' ORDER BY id");
   s.Bind(1, run_id);

@@ -235,8 +235,11 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     }
     auto evals = ar.Evaluations(a.id);
     if (!evals) return fail(evals.error());
+    std::vector<std::string> measured;
+    if (auto ev = ar.CandidateEvents(a.id, "measured"))
+      for (const auto& e : *ev) measured.push_back(e.message);
     if (a.json) {
-      fmt::print("{}\n", ShowJson(**row, *evals, *lin).dump());
+      fmt::print("{}\n", ShowJson(**row, *evals, *lin, measured).dump());
       return 0;
     }
     const auto& c = (*row)->candidate;
@@ -248,6 +251,7 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
       PutMetrics(x, e);
       fmt::print("  {}\n", x.dump());
     }
+    for (const auto& m : measured) fmt::print("measured on: {}\n", m);
     fmt::print("\nlineage: ");
     for (std::size_t i = 0; i < lin->size(); ++i) fmt::print("{}{}", i ? " <- " : "", (*lin)[i].candidate.id);
     // A generated source runs to megabytes: the head, unless --full.

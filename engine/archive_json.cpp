@@ -89,7 +89,7 @@ json LineageJson(const std::vector<archive::Row>& lin, const evaluators::TaskSpe
 }
 
 json ShowJson(const archive::Row& row, const std::vector<archive::Evaluation>& evals,
-              const std::vector<archive::Row>& lin) {
+              const std::vector<archive::Row>& lin, const std::vector<std::string>& measured) {
   json j = RowJson(row);
   j["source"] = row.candidate.source;
   j["edit"] = row.candidate.edit;
@@ -104,6 +104,7 @@ json ShowJson(const archive::Row& row, const std::vector<archive::Evaluation>& e
   json anc = json::array();
   for (std::size_t i = 1; i < lin.size(); ++i) anc.push_back(lin[i].candidate.id);
   j["ancestors"] = anc;
+  j["measured_on"] = measured;
   return j;
 }
 

@@ -25,9 +25,10 @@ nlohmann::json LedgerEntryJson(const archive::LedgerEntry& l);
 // metric against its parent.
 nlohmann::json LineageJson(const std::vector<archive::Row>& lineage, const evaluators::TaskSpec& spec);
 // `archive show --json`: the row, its source and edit, every evaluation with
-// its feedback, and the ancestors' ids.
+// its feedback, the ancestors' ids, and where it was measured ("dev: slurm
+// job 12 on node7"; empty when in the engine's own process).
 nlohmann::json ShowJson(const archive::Row& row, const std::vector<archive::Evaluation>& evals,
-                        const std::vector<archive::Row>& lineage);
+                        const std::vector<archive::Row>& lineage, const std::vector<std::string>& measured = {});
 
 // `archive search --json`: candidates, then failed attempts, each with its "kind".
 nlohmann::json SearchJson(const std::vector<archive::Row>& rows, const std::vector<archive::AttemptRow>& attempts);

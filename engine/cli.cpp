@@ -108,6 +108,19 @@ int Main(int argc, char** argv) {
   run->add_option("--prompts", so.prompts_dir, "folder with system.txt, mutate.txt, repair.txt (default: ergon's)");
   run->add_option("--price-in", so.price_in, "USD per million input tokens (overrides the model table)");
   run->add_option("--price-out", so.price_out, "USD per million output tokens");
+  run->add_option("--executor", so.executor,
+                  "where evaluations run: local (default, this machine) | slurm (a Slurm job each; this process "
+                  "stays the only writer of the archive)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  run->add_option("--spool", so.spool,
+                  "slurm: a folder every node sees, for requests and results (default: DB.spool beside the archive)");
+  run->add_option("--slurm-partition", so.slurm_partition, "slurm: the partition (default: the cluster's)");
+  run->add_option("--slurm-gres", so.slurm_gres, "slurm: generic resources per job, e.g. gpu:1 (default: gpu:1 "
+                                                 "under the nvml meter, else none)");
+  run->add_option("--slurm-args", so.slurm_args, "slurm: more sbatch arguments, e.g. \"--time=30 --qos=low\"");
+  run->add_option("--slurm-submissions", so.slurm_submissions,
+                  "slurm: submissions per evaluation before it counts as an infrastructure failure (default 3)")
+      ->check(CLI::Range(1, 100));
   EvalArgs eval_args;
   auto* eval = app.add_subcommand("eval", "compile, run and score one candidate on a task");
   eval->add_option("--task", eval_args.task, "task name (see `ergon tasks`)")->required();
@@ -201,6 +214,11 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   add_tasks(serve);
 
+  std::string job_dir;
+  auto* eval_job = app.add_subcommand("eval-job", "what a cluster job runs (ergon run --executor slurm): measure "
+                                                  "DIR/request.json, write DIR/result.json");
+  eval_job->add_option("dir", job_dir, "the evaluation's spool folder")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -242,6 +260,13 @@ int Main(int argc, char** argv) {
     }
     so.home = *home;
     so.tasks_dirs = tasks_dirs;
+    if (so.executor == "slurm" && so.spool.empty()) so.spool = so.db + ".spool";
+    if (so.executor != "slurm")
+      for (const char* flag : {"--spool", "--slurm-partition", "--slurm-gres", "--slurm-args", "--slurm-submissions"})
+        if (run->count(flag) > 0) {
+          fmt::print(stderr, "ergon run: {} needs --executor slurm\nRun 'ergon run --help' for its options.\n", flag);
+          return kUsage;
+        }
     so.seed = static_cast<std::uint64_t>(seed);
     for (const char* flag : {"--max-candidates", "--max-time", "--max-cost", "--max-tokens"})
       if (run->count(flag) > 0) so.given.push_back(flag);
@@ -257,6 +282,7 @@ int Main(int argc, char** argv) {
   }
   if (replay->parsed()) return CmdReplay(rep);
   if (serve->parsed()) return CmdServe(srv);
+  if (eval_job->parsed()) return CmdEvalJob(job_dir);
   return kUsage;
 }
 

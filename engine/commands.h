@@ -56,4 +56,7 @@ struct ServeArgs {
 // Blocks until Ctrl-C or SIGTERM.
 int CmdServe(const ServeArgs& args);
 
+// What a cluster job runs: measure DIR/request.json, write DIR/result.json.
+int CmdEvalJob(const std::string& dir);
+
 }  // namespace ergon::engine

@@ -81,8 +81,17 @@ int Search::Run() {
   if (int rc = OpenTask()) return rc;
   if (int rc = StartAgents()) return rc;
   if (int rc = CheckTemplates()) return rc;
+  // The cluster answers before the run is opened: nothing is written for a
+  // run that cannot evaluate.
+  if (o_.executor == "slurm")
+    if (auto why = SlurmProblem(); !why.empty()) {
+      fmt::print(stderr, "ergon run: {}\n", why);
+      return 1;
+    }
   if (int rc = OpenRun()) return rc;
+  if (int rc = StartExecutor()) return rc;
   if (int rc = EnsureBaseline()) return rc;
+  CollectOrphans();
   FinishPending();
   RunWorkers();
   return Summarise();
@@ -208,7 +217,11 @@ int Search::OpenRun() {
   } else {
     json settings = {{"agent", o_.agent}, {"model", agent_->model()}, {"max_candidates", o_.max_candidates},
                      {"max_time_s", o_.max_time_s}, {"max_cost_usd", o_.max_cost_usd}, {"max_tokens", o_.max_tokens},
-                     {"islands", o_.islands}, {"seed", o_.seed}, {"meter", o_.meter}, {"evaluators", o_.evaluators}};
+                     {"islands", o_.islands}, {"seed", o_.seed}, {"meter", o_.meter}, {"evaluators", o_.evaluators},
+                     {"executor", o_.executor}};
+    if (o_.executor == "slurm")
+      settings["slurm"] = {{"partition", o_.slurm_partition}, {"gres", o_.slurm_gres}, {"args", o_.slurm_args},
+                           {"spool", o_.spool}, {"submissions", o_.slurm_submissions}};
     auto id = s_.archive->BeginRun({0, o_.task, o_.agent, agent_->model(), settings.dump(), 0, 0, "running"});
     if (!id) {
       fmt::print(stderr, "ergon run: {}\n", id.error());
@@ -292,7 +305,11 @@ int Search::EnsureBaseline() {
   }
   if (!*found) {
     fmt::print(stderr, "ergon run: evaluating the {} baseline first...\n", o_.task);
-    const evaluators::Measurement out = Evaluate(*task_, Request(src, "dev"), &*sandbox_).m;
+    const evaluators::Measurement out = Measure(hash, "dev", src, R"({"kind": "baseline"})");
+    if (out.infrastructure_error) {
+      fmt::print(stderr, "ergon run: the baseline could not be measured on the cluster: {}\n", out.error);
+      return 1;
+    }
     if (!out.ran) {
       fmt::print(stderr, "ergon run: the baseline does not run: {}{} ({})\n",
                  out.harness_error ? "the task's harness failed: " : "", out.error, out.stage);
@@ -311,11 +328,14 @@ int Search::EnsureBaseline() {
     at.objectives = out.objectives;
     at.cell = out.cell;
     at.events.push_back({s_.run_id, "baseline", std::nullopt, out.text.substr(0, 300)});
+    if (!out.job.empty())
+      at.events.push_back({s_.run_id, "measured", std::nullopt, fmt::format("dev: {} on {}", out.job, out.node)});
     auto id = s_.archive->Record(at);
     if (!id) {
       fmt::print(stderr, "ergon run: {}\n", id.error());
       return 1;
     }
+    executor_->Recorded(KeyOf(hash, "dev"));
     for (int i = 1; i < o_.islands; ++i) (void)s_.archive->Share(*id, i);
     found = std::optional<std::int64_t>(*id);
     fmt::print(stderr, "ergon run: baseline: {}\n", out.text.substr(0, out.text.find('\n')));
@@ -349,12 +369,14 @@ void Search::RunWorkers() {
   InstallInterruptHandlers();
   int workers = o_.evaluators > 0 ? o_.evaluators
                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if ((o_.meter.empty() ? task_->spec().meter : o_.meter) == "nvml") workers = 1;  // one GPU: one evaluation at a time
+  // One GPU here: one evaluation at a time (a cluster gives each job its own).
+  if ((o_.meter.empty() ? task_->spec().meter : o_.meter) == "nvml" && o_.executor == "local") workers = 1;
   evaluators_ = workers;
   const int proposers = o_.proposals > 0 ? o_.proposals : workers;
   fmt::print(stderr, "ergon run: run {} on {} with the {} agent ({}): {} proposal(s) in flight, {} evaluation slot(s), "
-             "{} island(s); archive {}\n",
-             s_.run_id, o_.task, o_.agent, agent_->model(), proposers, workers, o_.islands, o_.db);
+             "{} island(s); archive {}{}\n",
+             s_.run_id, o_.task, o_.agent, agent_->model(), proposers, workers, o_.islands, o_.db,
+             o_.executor == "slurm" ? fmt::format("; evaluations are Slurm jobs (spool {})", o_.spool) : "");
   s_.proposers_alive = proposers;
   std::vector<std::thread> pool;
   for (int i = 0; i < proposers; ++i)
@@ -404,6 +426,7 @@ void Search::Monitor() {
     if (cut_at && now >= *cut_at && !cancel_.load()) {
       cancel_.store(true);
       sandbox_->Cancel();
+      executor_->Cancel();  // a cluster's jobs of this run, and only those
       if (s_.in_flight > 0)
         fmt::print(stderr, "\nergon run: cutting off {} attempt(s) in flight ({}); they are recorded as cut off\n",
                    s_.in_flight, deadline ? "deadline" : s_.stop_reason);
@@ -434,6 +457,11 @@ int Search::Summarise() {
              "${:.4f}, wall {:.1f}s\n",
              s_.run_id, o_.task, o_.agent, s_.new_candidates, s_.invalid, s_.duplicates, s_.cut_off, s_.calls, s_.cost,
              wall);
+  if (o_.executor == "slurm") {
+    const ExecutorCounts c = executor_->Counts();
+    fmt::print("slurm: {} job(s) done, {} resubmitted after infrastructure failures, {} evaluation(s) lost to the "
+               "infrastructure (not counted against the candidates)\n", c.done, c.resubmitted, s_.infrastructure);
+  }
   if (fallbacks_ > 0)
     fmt::print("fallback: the {} agent failed repeatedly; {} time(s) the next 5 proposals went to the offline agent "
                "(--fallback-offline)\n", o_.agent, fallbacks_);
@@ -582,6 +610,12 @@ void Search::Progress(bool final_line) {
   std::string line = fmt::format("[{}] candidates {}/{}  invalid {}  dup {}  best {}  spend ${:.4f} ({} tok)  {:.1f}/min  ETA {}",
                                  Elapsed(), done, o_.max_candidates, s_.invalid, s_.duplicates, best,
                                  s_.start.cost_usd + s_.cost, s_.start.tokens + s_.tokens, rate, eta);
+  if (executor_ && o_.executor == "slurm") {
+    const ExecutorCounts c = executor_->Counts();
+    line += fmt::format("  jobs: {} queued {} running {} done", c.queued, c.running, c.done);
+    if (c.resubmitted > 0 || s_.infrastructure > 0)
+      line += fmt::format(" ({} resubmitted, {} lost)", c.resubmitted, s_.infrastructure);
+  }
   if (tty_ && !final_line) fmt::print(stderr, "\r\033[K{}", line);
   else fmt::print(stderr, "{}{}\n", tty_ ? "\r\033[K" : "", line);
 }

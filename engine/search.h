@@ -43,6 +43,11 @@ struct SearchOptions {
   bool fallback_offline = false;  // back off to the offline agent instead of stopping
   double grace_s = 10;            // after a stop: how long running evaluations may finish
   double heartbeat_s = 30;        // a progress line at least this often while nothing lands
+  // Where evaluations run: local (this process) or slurm (a job each).
+  std::string executor = "local";
+  std::string spool;              // slurm: a folder the nodes share (default: next to the archive)
+  std::string slurm_partition, slurm_gres, slurm_args;
+  int slurm_submissions = 3;      // per evaluation, before an infrastructure failure
   // Budget flags given on the command line (with --resume they replace the
   // stored ones; otherwise the run's stored budgets hold).
   std::vector<std::string> given;

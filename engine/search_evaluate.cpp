@@ -1,11 +1,126 @@
 // An evaluation slot: take a queued child, measure it on the dev suite,
 // record it, and adjudicate a new best on a fresh suite.
+#include <filesystem>
+
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "engine/evaluate.h"
 #include "engine/search_loop.h"
+#include "genome/genome.h"
 
 namespace ergon::engine::search {
+namespace {
+using json = nlohmann::json;
+
+// After this many evaluations in a row lost to the infrastructure, the
+// cluster is broken, not unlucky: the run stops.
+constexpr int kInfrastructureFailuresToStop = 5;
+
+// What a later process needs to record a queued child's measurement: the
+// executor keeps it beside the job.
+std::string JobNote(const Job& j) {
+  const archive::LedgerEntry& l = j.ledger;
+  json n = {{"kind", "dev"},       {"parent_id", j.parent_id}, {"island", j.island},     {"generation", j.generation},
+            {"hash", j.hash},      {"source", j.source},       {"reply", j.reply.text}, {"intent", j.reply.intent},
+            {"ledger", {{"id", l.id}, {"model", l.model}, {"tokens_in", l.tokens_in}, {"tokens_out", l.tokens_out},
+                        {"cost_usd", l.cost_usd}, {"latency_s", l.latency_s}, {"outcome", l.outcome},
+                        {"error", l.error}}}};
+  return n.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<Job> JobFromNote(const json& n, std::int64_t run_id) {
+  try {
+    Job j;
+    j.parent_id = n.at("parent_id").get<std::int64_t>();
+    j.island = n.at("island").get<int>();
+    j.generation = n.at("generation").get<int>();
+    j.hash = n.at("hash").get<std::string>();
+    j.source = n.at("source").get<std::string>();
+    j.reply.text = n.at("reply").get<std::string>();
+    j.reply.intent = n.at("intent").get<std::string>();
+    const json& l = n.at("ledger");
+    j.ledger.run_id = run_id;
+    j.ledger.id = l.at("id").get<std::int64_t>();
+    j.ledger.model = l.at("model").get<std::string>();
+    j.ledger.tokens_in = l.at("tokens_in").get<std::int64_t>();
+    j.ledger.tokens_out = l.at("tokens_out").get<std::int64_t>();
+    j.ledger.cost_usd = l.at("cost_usd").get<double>();
+    j.ledger.latency_s = l.at("latency_s").get<double>();
+    j.ledger.outcome = l.at("outcome").get<std::string>();
+    j.ledger.error = l.at("error").get<std::string>();
+    return j;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string WhereMeasured(const std::string& suite, const evaluators::Measurement& m) {
+  return fmt::format("{}: {} on {}", suite, m.job, m.node.empty() ? "?" : m.node);
+}
+
+}  // namespace
+
+std::string Search::KeyOf(const std::string& hash, const std::string& suite) {
+  return hash.substr(0, 24) + "-" + suite;
+}
+
+evaluators::Measurement Search::Measure(const std::string& hash, const std::string& suite, const std::string& source,
+                                        const std::string& note) {
+  return executor_->Measure(*task_, KeyOf(hash, suite), Request(source, suite), note);
+}
+
+int Search::StartExecutor() {
+  if (o_.executor == "local") {
+    executor_ = MakeLocalExecutor(&*sandbox_);
+    return 0;
+  }
+  SlurmOptions so;
+  so.spool = o_.spool;
+  so.partition = o_.slurm_partition;
+  so.gres = o_.slurm_gres;
+  // A GPU meter needs a GPU on the node: ask for one unless told otherwise.
+  if (so.gres.empty() && (o_.meter.empty() ? task_->spec().meter : o_.meter) == "nvml") so.gres = "gpu:1";
+  so.extra_args = o_.slurm_args;
+  so.home = o_.home;
+  for (const auto& d : o_.tasks_dirs) so.tasks_dirs.push_back(std::filesystem::absolute(d).string());
+  so.run_id = s_.run_id;
+  so.max_submissions = o_.slurm_submissions;
+  auto made = MakeSlurmExecutor(so);
+  if (!made) {
+    fmt::print(stderr, "ergon run: {}\n", made.error());
+    return 1;
+  }
+  executor_ = std::move(*made);
+  return 0;
+}
+
+void Search::CollectOrphans() {
+  int requeued = 0;
+  for (const Unfinished& o : executor_->Orphans()) {
+    const json n = json::parse(o.note, nullptr, false);
+    const std::string kind = n.is_object() ? n.value("kind", "") : "";
+    std::lock_guard<std::mutex> l(s_.mu);
+    if (kind == "dev") {
+      auto job = JobFromNote(n, s_.run_id);
+      auto dup = job ? s_.archive->FindByHash(o_.task, job->hash) : std::nullopt;
+      if (job && dup && !*dup) {
+        s_.queue.push_back(std::move(*job));
+        ++s_.in_flight;  // holds its place against the budget until recorded
+        ++requeued;
+        continue;
+      }
+    } else if (kind == "fresh") {
+      // FinishPending asks again for a pending candidate's verdict, and so
+      // collects this job; any other is already judged.
+      auto row = s_.archive->Get(n.value("candidate", std::int64_t{0}), 0);
+      if (row && *row && (*row)->candidate.status == "pending") continue;
+    }
+    executor_->Recorded(o.key);  // recorded before the stop, or unreadable
+  }
+  if (requeued > 0)
+    fmt::print(stderr, "ergon run: collecting {} evaluation(s) the previous process left with the executor\n", requeued);
+}
 
 void Search::Evaluator() {
   for (;;) {
@@ -28,9 +143,9 @@ void Search::Evaluator() {
 
 void Search::EvaluateJob(const Job& job) {
   // 6. Measure on the task's fixed suite.
-  const evaluators::TaskEvalRequest dev = Request(job.source, "dev");
   const auto e0 = Clock::now();
-  const evaluators::Measurement m = Evaluate(*task_, dev, &*sandbox_).m;
+  const evaluators::Measurement m = Measure(job.hash, "dev", job.source, JobNote(job));
+  const std::string key = KeyOf(job.hash, "dev");
   {
     std::lock_guard<std::mutex> l(s_.mu);
     s_.eval_s += std::chrono::duration<double>(Clock::now() - e0).count();
@@ -41,6 +156,23 @@ void Search::EvaluateJob(const Job& job) {
     RecordFailure(job.parent_id, "cut_off", "the run stopped during its evaluation: " + m.error, job.reply.text,
                   &job.ledger);
     ++s_.cut_off;
+    executor_->Recorded(key);
+    return;
+  }
+  // Nor does one the infrastructure lost: kept as an attempt, never as an
+  // invalid candidate, never against --max-candidates.
+  if (m.infrastructure_error) {
+    std::lock_guard<std::mutex> l(s_.mu);
+    RecordFailure(job.parent_id, "infrastructure", m.error, job.reply.text, &job.ledger);
+    ++s_.infrastructure;
+    executor_->Recorded(key);
+    if (++s_.infrastructure_in_a_row >= kInfrastructureFailuresToStop && !s_.fatal) {
+      s_.fatal = true;
+      s_.stop_reason = fmt::format("{} evaluations in a row lost to the infrastructure; the last: {}",
+                                   s_.infrastructure_in_a_row, m.error.substr(0, 1000));
+      s_.cv.notify_all();
+    }
+    Progress();
     return;
   }
   // 7. Record candidate, evaluation, ledger and events in one transaction.
@@ -52,6 +184,8 @@ void Search::EvaluateJob(const Job& job) {
 
 std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators::Measurement& m, bool& new_best) {
   std::lock_guard<std::mutex> l(s_.mu);
+  s_.infrastructure_in_a_row = 0;
+  const std::string key = KeyOf(job.hash, "dev");
   const auto r0 = Clock::now();
   struct Timed {
     double& acc;
@@ -62,6 +196,7 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
     // The task's own harness broke: not the candidate's fault, and every
     // later evaluation would break alike. Record why and stop.
     RecordFailure(job.parent_id, "harness", m.error, job.reply.text, &job.ledger);
+    executor_->Recorded(key);
     if (!s_.fatal) {
       s_.fatal = true;
       s_.stop_reason = "the task's harness failed (not the candidate): " + m.error.substr(0, 2000);
@@ -74,6 +209,7 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
     RecordFailure(job.parent_id, "duplicate", fmt::format("same source as candidate {}", **dup), job.reply.text,
                   &job.ledger);
     ++s_.duplicates;
+    executor_->Recorded(key);
     return std::nullopt;
   }
   archive::Attempt at;
@@ -98,6 +234,7 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   at.cell = m.cell;
   at.ledger = job.ledger;
   if (!m.ran) at.events.push_back({s_.run_id, "failure", std::nullopt, m.stage + ": " + m.error.substr(0, 300)});
+  if (!m.job.empty()) at.events.push_back({s_.run_id, "measured", std::nullopt, WhereMeasured("dev", m)});
   auto id = s_.archive->Record(at);
   if (!id) {
     fmt::print(stderr, "\nergon run: could not record a candidate: {}\n", id.error());
@@ -106,6 +243,7 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
     s_.cv.notify_all();
     return std::nullopt;
   }
+  executor_->Recorded(key);
   ++s_.new_candidates;
   if (!m.ran) ++s_.invalid;
   s_.recent.push_back(m.ran);
@@ -120,11 +258,25 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
 
 void Search::Adjudicate(std::int64_t child_id, const std::string& source, const archive::Evaluation& dev) {
   const auto f0 = Clock::now();
-  const evaluators::Measurement fresh = Evaluate(*task_, Request(source, "fresh"), &*sandbox_).m;
+  const std::string hash = genome::ContentHash(source);
+  const evaluators::Measurement fresh =
+      Measure(hash, "fresh", source, json({{"kind", "fresh"}, {"candidate", child_id}}).dump());
+  const std::string key = KeyOf(hash, "fresh");
   std::lock_guard<std::mutex> l(s_.mu);
   s_.eval_s += std::chrono::duration<double>(Clock::now() - f0).count();
-  if (!fresh.ran && CuttingOff()) return;  // still pending: --resume judges it
+  if (!fresh.ran && CuttingOff()) {  // still pending: --resume judges it
+    executor_->Recorded(key);
+    return;
+  }
+  if (fresh.infrastructure_error) {  // no verdict either way: still pending, --resume judges it
+    fmt::print(stderr, "\nergon run: candidate {}'s fresh-suite verdict was lost to the infrastructure (it stays "
+               "pending; --resume judges it): {}\n", child_id, fresh.error.substr(0, 500));
+    ++s_.infrastructure;
+    executor_->Recorded(key);
+    return;
+  }
   if (fresh.harness_error) {  // the harness's fault: no verdict on the candidate
+    executor_->Recorded(key);
     if (!s_.fatal) {
       s_.fatal = true;
       s_.stop_reason = "the task's harness failed on the fresh suite (not the candidate): " + fresh.error.substr(0, 2000);
@@ -138,6 +290,7 @@ void Search::Adjudicate(std::int64_t child_id, const std::string& source, const 
   const archive::Evaluation fresh_ev = ToEvaluation(fresh);
   at.evaluations.push_back(fresh_ev);
   const bool holds = fresh.ran && fresh.gate_passed;
+  if (!fresh.job.empty()) at.events.push_back({s_.run_id, "measured", child_id, WhereMeasured("fresh", fresh)});
   // The verdict, the fresh evaluation and the event land together.
   at.set_status = holds ? "evaluated" : "overfit";
   if (holds) {
@@ -156,6 +309,7 @@ void Search::Adjudicate(std::int64_t child_id, const std::string& source, const 
     s_.cv.notify_all();
     return;
   }
+  executor_->Recorded(key);
   if (!tty_) Progress();
 }
 

@@ -24,6 +24,7 @@
 
 #include "archive/archive.h"
 #include "engine/agents/agent.h"
+#include "engine/executor/executor.h"
 #include "engine/search.h"
 #include "engine/thread_annotations.h"
 #include "evaluators/task.h"
@@ -88,6 +89,8 @@ struct Shared {
   std::string stop_reason GUARDED_BY(mu);
   int agent_errors_in_a_row GUARDED_BY(mu) = 0;  // calls that reached no usable answer
   std::int64_t cut_off GUARDED_BY(mu) = 0;       // attempts cut off by a stop or the deadline
+  std::int64_t infrastructure GUARDED_BY(mu) = 0;  // evaluations the cluster lost (not the candidates')
+  int infrastructure_in_a_row GUARDED_BY(mu) = 0;
   Clock::time_point last_news GUARDED_BY(mu);    // last progress line (for the heartbeat)
   std::mt19937_64 rng GUARDED_BY(mu);
   int next_island GUARDED_BY(mu) = 0;
@@ -155,6 +158,15 @@ class Search {
   void Adjudicate(std::int64_t child_id, const std::string& source, const archive::Evaluation& dev);
   // --resume: new bests whose verdict a stop cut off get it now.
   void FinishPending();
+  // --resume: evaluations the previous process left with the executor
+  // (cluster jobs still running or finished) go back on the queue.
+  void CollectOrphans();
+  int StartExecutor();
+  // Measures through the executor; the key names the evaluation (the same
+  // key collects a job already submitted).
+  evaluators::Measurement Measure(const std::string& hash, const std::string& suite, const std::string& source,
+                                  const std::string& note);
+  static std::string KeyOf(const std::string& hash, const std::string& suite);
 
   // Shared helpers (search.cpp).
   bool BudgetLeft();  // with s_.mu held
@@ -173,6 +185,7 @@ class Search {
   Shared s_;
   std::unique_ptr<Agent> agent_, offline_;
   std::optional<sandbox::Sandbox> sandbox_;  // one for the whole run
+  std::unique_ptr<Executor> executor_;       // set in StartExecutor, then used by every thread
   std::optional<archive::Row> baseline_;
   std::atomic<bool> cancel_{false};  // set once: everything in flight is cut off
   bool monitor_done_ = false;        // GUARDED_BY(s_.mu)

@@ -47,6 +47,12 @@ struct Measurement {
   std::string evaluator_version, meter, device, suite;
   std::string text;            // one or two lines for people
   std::string json;            // the `--json` object
+  // Where it was measured: the host, and the scheduler's job ("slurm 123")
+  // when one ran it; empty job = in this process.
+  std::string node, job;
+  // The infrastructure failed (a cluster job lost, cancelled, never started,
+  // after bounded resubmission): says nothing about the candidate.
+  bool infrastructure_error = false;
 };
 
 // A task's own deterministic transformation of a candidate (for the offline
