@@ -11,7 +11,8 @@ endif
 PACKAGES := cmake make g++ pkg-config git \
   libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev \
   libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev doctest-dev \
-  libboost-dev libboost-filesystem-dev bubblewrap valgrind python3 fortunes chromium
+  libboost-dev libboost-filesystem-dev bubblewrap valgrind python3 fortunes chromium \
+  slurm-wlm munge
 
 .PHONY: all deps configure build test run bench clean
 

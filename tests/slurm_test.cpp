@@ -258,3 +258,26 @@ TEST_CASE("slurm: --executor slurm without a controller fails at once and says w
   CHECK(flag.code == 2);
   CHECK(flag.out.find("--slurm-gres needs --executor slurm") != std::string::npos);
 }
+
+TEST_CASE("slurm: the deadline cancels the run's own jobs, and only those") {
+  Cluster c("cancel");
+  if (!c.up()) return;
+  // Someone else's work on the same cluster, under the same user.
+  Ran other = c.Slurm("sbatch --parsable -o /dev/null --wrap 'sleep 300'");
+  REQUIRE(other.code == 0);
+  const std::string other_id = other.out.substr(0, other.out.find_first_of(";\n"));
+  Sleepy t("slurm-cancel", 8);
+  Ran r = Ergon(t.Args("--max-candidates 10 --evaluators 2 --executor slurm --max-time 14s"), c.Env());
+  INFO(r.out);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("--max-time 14s reached") != std::string::npos);
+  CHECK(Count(t.db, "SELECT count(*) FROM attempts WHERE stage='cut_off'") >= 1);
+  CHECK(Count(t.db, "SELECT count(*) FROM attempts WHERE stage='infrastructure'") == 0);
+  // Nothing of the run's is left queued or running; the other job runs on.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto running = c.Jobs("RUNNING"), pending = c.Jobs("PENDING");
+  CHECK(running.size() == 1);
+  CHECK(pending.empty());
+  if (!running.empty()) CHECK(running.front() == other_id);
+  CHECK(!c.Jobs("CANCELLED").empty());
+}

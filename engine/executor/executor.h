@@ -67,7 +67,8 @@ struct SlurmOptions {
   std::vector<std::string> tasks_dirs;
   std::int64_t run_id = 0;
   int max_submissions = 3;  // per evaluation: the first, and resubmissions after infrastructure failures
-  double poll_s = 0.5;      // squeue and the spool, this often
+  double poll_s = 0.1;        // the spool's result files, this often
+  double queue_poll_s = 2.0;  // squeue (lost jobs), this often: it costs the controller
 };
 
 // Why this machine cannot submit Slurm jobs ("" when squeue answers).

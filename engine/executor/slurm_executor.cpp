@@ -298,8 +298,11 @@ class SlurmExecutor final : public Executor {
     return q;
   }
 
+  // Results are looked for often (a stat per job in flight); squeue, which
+  // costs the controller, is asked less often, only to find lost jobs.
   void PollLoop() {
     int silent_polls = 0;
+    auto next_queue = Clock::now();
     for (;;) {
       std::vector<std::shared_ptr<Entry>> open;
       {
@@ -311,15 +314,30 @@ class SlurmExecutor final : public Executor {
           if (!e->done && e->submissions > 0) open.push_back(e);
       }
       if (open.empty()) continue;
+      if (Clock::now() < next_queue) {
+        for (const auto& e : open) CollectResult(*e);
+        continue;
+      }
+      next_queue = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.queue_poll_s));
       const auto queue = Queue();
       if (!queue) {
-        if (++silent_polls % 120 == 1)
+        if (++silent_polls % 60 == 1)
           fmt::print(stderr, "\nergon run: squeue does not answer; waiting for the Slurm controller\n");
         continue;
       }
       silent_polls = 0;
       for (const auto& e : open) Judge(*e, *queue);
     }
+  }
+
+  void CollectResult(Entry& e) {
+    std::string job_id, version;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      job_id = e.job_id;
+      version = e.version;
+    }
+    if (auto m = ReadResult(e, job_id, version)) Finish(e, std::move(*m));
   }
 
   // One evaluation after a poll: finished, still going, or lost.

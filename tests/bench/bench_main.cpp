@@ -9,6 +9,8 @@
 //     candidate compile (each task's baseline) against plain g++.
 //  3. Archive of 100,000 candidates: insert, sample, search (see Archive()).
 //  4. `ergon serve` over that archive: every API call and view (serve_bench.cpp).
+//  5. `ergon run --executor slurm` on a one-node cluster against the local
+//     executor: the overhead per evaluation (slurm_bench.cpp).
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -322,9 +324,10 @@ int Archive(bool keep_for_serve = false) {
 }  // namespace
 
 int ServeBench(const std::string& db, const std::string& ergon);
+int SlurmBench(const std::string& ergon, const std::string& source_dir);
 
 int main(int argc, char** argv) {
-  // `ergon_bench [dally|optimize|sandbox|compile|archive|serve]...`; all by default.
+  // `ergon_bench [dally|optimize|sandbox|compile|archive|serve|slurm]...`; all by default.
   std::vector<std::string> which(argv + 1, argv + argc);
   auto want = [&](const char* n) { return which.empty() || std::find(which.begin(), which.end(), n) != which.end(); };
   int rc = 0;
@@ -341,5 +344,6 @@ int main(int argc, char** argv) {
   } else if (want("archive")) {
     rc |= Archive();
   }
+  if (want("slurm")) rc |= SlurmBench(ERGON_BINARY, ERGON_SOURCE_DIR);
   return rc;
 }
