@@ -130,7 +130,7 @@ CREATE INDEX ledger_summary ON ledger(run_id, model, outcome, created_at, tokens
     // Version 4: a candidate's events (where each evaluation was measured, by
     // which cluster job) for `archive show`.
     R"sql(
-CREATE INDEX events_by_candidate ON events(candidate_id, kind);
+CREATE INDEX IF NOT EXISTS events_by_candidate ON events(candidate_id, kind);
 )sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);

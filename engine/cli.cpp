@@ -260,7 +260,6 @@ int Main(int argc, char** argv) {
     }
     so.home = *home;
     so.tasks_dirs = tasks_dirs;
-    if (so.executor == "slurm" && so.spool.empty()) so.spool = so.db + ".spool";
     if (so.executor != "slurm")
       for (const char* flag : {"--spool", "--slurm-partition", "--slurm-gres", "--slurm-args", "--slurm-submissions"})
         if (run->count(flag) > 0) {
@@ -268,7 +267,8 @@ int Main(int argc, char** argv) {
           return kUsage;
         }
     so.seed = static_cast<std::uint64_t>(seed);
-    for (const char* flag : {"--max-candidates", "--max-time", "--max-cost", "--max-tokens"})
+    for (const char* flag : {"--max-candidates", "--max-time", "--max-cost", "--max-tokens", "--executor", "--spool",
+                             "--slurm-partition", "--slurm-gres", "--slurm-args", "--slurm-submissions"})
       if (run->count(flag) > 0) so.given.push_back(flag);
     return RunSearch(so);
   }

@@ -199,6 +199,7 @@ int Search::OpenRun() {
     }
     s_.run_id = *o_.resume;
     KeepStoredBudgets((*run)->settings);
+    KeepStoredExecutor((*run)->settings);
     if (auto why = PriceProblem(); !why.empty()) {
       fmt::print(stderr, "ergon run: {}\n", why);
       return 2;
@@ -215,6 +216,7 @@ int Search::OpenRun() {
     fmt::print(stderr, "ergon run: resuming run {}: {} candidates, {} failed attempts, ${:.4f}, {:.0f}s so far\n",
                s_.run_id, t->candidates, t->attempts, t->cost_usd, t->elapsed_s);
   } else {
+    if (o_.executor == "slurm" && o_.spool.empty()) o_.spool = o_.db + ".spool";
     json settings = {{"agent", o_.agent}, {"model", agent_->model()}, {"max_candidates", o_.max_candidates},
                      {"max_time_s", o_.max_time_s}, {"max_cost_usd", o_.max_cost_usd}, {"max_tokens", o_.max_tokens},
                      {"islands", o_.islands}, {"seed", o_.seed}, {"meter", o_.meter}, {"evaluators", o_.evaluators},
@@ -271,6 +273,31 @@ void Search::KeepStoredBudgets(const std::string& settings) {
              o_.max_time_s > 0 ? fmt::format(", {:.0f} s", o_.max_time_s) : "",
              o_.max_cost_usd > 0 ? fmt::format(", ${:.4f}", o_.max_cost_usd) : "",
              o_.max_tokens > 0 ? fmt::format(", {} tokens", o_.max_tokens) : "");
+}
+
+// --resume: the run's executor and its options hold unless given again, so
+// that a cluster run finds its spool (and the jobs a crash left there).
+void Search::KeepStoredExecutor(const std::string& settings) {
+  const json st = json::parse(settings, nullptr, false);
+  if (!st.is_object() || st.value("executor", "local") != "slurm") return;
+  auto given = [&](const char* flag) { return std::find(o_.given.begin(), o_.given.end(), flag) != o_.given.end(); };
+  if (given("--executor") && o_.executor != "slurm") {
+    fmt::print(stderr, "ergon run: run {} was started with --executor slurm; resumed locally, so jobs its last "
+               "process left in the spool are not collected\n", s_.run_id);
+    return;
+  }
+  o_.executor = "slurm";
+  const json sl = st.value("slurm", json::object());
+  auto keep = [&](const char* flag, const char* key, std::string& field) {
+    if (!given(flag) && sl.contains(key) && sl[key].is_string()) field = sl[key].get<std::string>();
+  };
+  keep("--spool", "spool", o_.spool);
+  keep("--slurm-partition", "partition", o_.slurm_partition);
+  keep("--slurm-gres", "gres", o_.slurm_gres);
+  keep("--slurm-args", "args", o_.slurm_args);
+  if (!given("--slurm-submissions") && sl.contains("submissions") && sl["submissions"].is_number_integer())
+    o_.slurm_submissions = sl["submissions"].get<int>();
+  fmt::print(stderr, "ergon run: run {} evaluates through Slurm (spool {}), as it was started\n", s_.run_id, o_.spool);
 }
 
 // Every template renders before anything is spent: a broken repair.txt must

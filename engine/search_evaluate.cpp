@@ -76,7 +76,7 @@ int Search::StartExecutor() {
     return 0;
   }
   SlurmOptions so;
-  so.spool = o_.spool;
+  so.spool = o_.spool.empty() ? o_.db + ".spool" : o_.spool;
   so.partition = o_.slurm_partition;
   so.gres = o_.slurm_gres;
   // A GPU meter needs a GPU on the node: ask for one unless told otherwise.

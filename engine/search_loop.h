@@ -127,6 +127,7 @@ class Search {
   int StartAgents();
   int OpenRun();
   void KeepStoredBudgets(const std::string& settings);
+  void KeepStoredExecutor(const std::string& settings);
   std::string PriceProblem() const;
   int EnsureBaseline();
   int CheckTemplates();

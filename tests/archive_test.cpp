@@ -572,7 +572,7 @@ TEST_CASE("dashboard aggregates: run stats, progress, best of a run, scatter, ch
   CHECK(a->LedgerRows(0, c2, 10).value().size() == 1);
 }
 
-TEST_CASE("a schema-2 file (no dashboard index) is read as it is, and a writer adds the index") {
+TEST_CASE("a schema-2 file (no dashboard or events index) is read as it is, and a writer adds the indexes") {
   TempDb t("schema2");
   {
     auto a = MustOpen(t.path);
@@ -580,7 +580,8 @@ TEST_CASE("a schema-2 file (no dashboard index) is read as it is, and a writer a
   }
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(t.path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "DROP INDEX candidates_by_run; DROP INDEX ledger_summary; PRAGMA user_version=2", nullptr,
+  REQUIRE(sqlite3_exec(db, "DROP INDEX candidates_by_run; DROP INDEX ledger_summary; DROP INDEX events_by_candidate; "
+                           "PRAGMA user_version=2", nullptr,
                        nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   const std::string before = FileBytes(t.path);
@@ -595,10 +596,11 @@ TEST_CASE("a schema-2 file (no dashboard index) is read as it is, and a writer a
   CHECK(a->schema_version() == kSchemaVersion);
   sqlite3_open(t.path.c_str(), &db);
   sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('candidates_by_run', 'ledger_summary')", -1,
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('candidates_by_run', 'ledger_summary', "
+                         "'events_by_candidate')", -1,
                      &s, nullptr);
   REQUIRE(sqlite3_step(s) == SQLITE_ROW);
-  CHECK(sqlite3_column_int(s, 0) == 2);
+  CHECK(sqlite3_column_int(s, 0) == 3);
   sqlite3_finalize(s);
   sqlite3_close(db);
 }

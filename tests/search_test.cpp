@@ -51,7 +51,7 @@ struct Db {
 };
 
 // Scripted replies, one per request, in order; the last repeats.
-enum class Act { kEdit, kWholeFile, kProse, kBadJson, kTruncated, k429, k500, kSlow, kNoUsage, k401 };
+enum class Act { kEdit, kEditCoef, kWholeFile, kProse, kBadJson, kTruncated, k429, k500, kSlow, kNoUsage, k401 };
 
 class MockLlm {
  public:
@@ -60,6 +60,10 @@ class MockLlm {
     edit_ = "I will use 15 slots: enough for rank 17, and fewer subsets to search.\n"
             "<<<<<<< SEARCH\n// KNOB slots 16 range 14 20 int\nconstexpr int kSlots = 16;\n=======\n"
             "// KNOB slots 15 range 14 20 int\nconstexpr int kSlots = 15;\n>>>>>>> REPLACE\n";
+    // Applies to every parent so far (none changes coef_bits): a script that
+    // ends with it makes a new candidate whichever parent is sampled.
+    edit_coef_ = "Fewer coefficient bits.\n<<<<<<< SEARCH\n// KNOB coef_bits 7 range 6 7 int\nconstexpr int kCoefBits = 7;\n"
+                 "=======\n// KNOB coef_bits 6 range 6 7 int\nconstexpr int kCoefBits = 6;\n>>>>>>> REPLACE\n";
     std::string whole = baseline;
     whole.replace(whole.find("constexpr long kInputBase = 2000;"), 33, "constexpr long kInputBase = 1000;");
     whole.replace(whole.find("// KNOB input_base 2000"), 23, "// KNOB input_base 1000");
@@ -107,6 +111,7 @@ class MockLlm {
     };
     switch (act) {
       case Act::kEdit: reply(edit_, true); break;
+      case Act::kEditCoef: reply(edit_coef_, true); break;
       case Act::kWholeFile: reply(whole_, true); break;
       case Act::kProse: reply("I think fewer slots might help, maybe try 15.", true); break;
       case Act::kNoUsage: reply(edit_, false); break;
@@ -139,7 +144,7 @@ class MockLlm {
   std::deque<Act> script_;
   std::vector<std::pair<std::string, json>> requests_;
   std::vector<std::chrono::steady_clock::time_point> times_;
-  std::string edit_, whole_;
+  std::string edit_, edit_coef_, whole_;
 
  public:
   std::string retry_after_ = "1";
@@ -155,7 +160,7 @@ std::string fmt_args(int port, const std::string& db) {
 
 TEST_CASE("openai wire format: the run survives every failure and records each call") {
   MockLlm llm({Act::k429, Act::kEdit, Act::kProse, Act::kWholeFile, Act::kBadJson, Act::kTruncated, Act::k500,
-               Act::kSlow, Act::kNoUsage, Act::kEdit});
+               Act::kSlow, Act::kNoUsage, Act::kEdit, Act::kEditCoef});
   Db db("openai");
   Ran r = Ergon(fmt_args(llm.port(), db.path.string()), "OPENAI_API_KEY=sk-test");
   INFO(r.out);

@@ -223,9 +223,11 @@ TEST_CASE("slurm: kill -9 of ergon mid-run, then --resume collects the orphaned 
   waitpid(pid, nullptr, 0);
   const auto before = Count(t.db, "SELECT count(*) FROM candidates");
 
-  Ran r = Ergon(t.Args("--executor slurm --resume 1"), c.Env());
+  // No --executor: the run resumes the way it was started, spool and all.
+  Ran r = Ergon(t.Args("--resume 1"), c.Env());
   INFO(r.out);
   CHECK(r.code == 0);
+  CHECK(r.out.find("evaluates through Slurm") != std::string::npos);
   CHECK(r.out.find("collecting 2 evaluation(s) the previous process left") != std::string::npos);
   // The orphaned jobs' own measurements were recorded: their ids are in the
   // archive, and they were never submitted again.
