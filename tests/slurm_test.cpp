@@ -283,3 +283,17 @@ TEST_CASE("slurm: the deadline cancels the run's own jobs, and only those") {
   if (!running.empty()) CHECK(running.front() == other_id);
   CHECK(!c.Jobs("CANCELLED").empty());
 }
+
+TEST_CASE("slurm: a job sbatch refuses is an infrastructure failure in sbatch's words, and --slurm-gres reaches it") {
+  Cluster c("refused");
+  if (!c.up()) return;
+  Sleepy t("slurm-refused", 1);
+  // This cluster has no GPUs: a job that asks for one is refused at submission.
+  Ran r = Ergon(t.Args("--executor slurm --slurm-gres gpu:1 --max-candidates 2"), c.Env());
+  INFO(r.out);
+  CHECK(r.code == 1);
+  CHECK(r.out.find("the baseline could not be measured on the cluster: gave up after 3 submissions") != std::string::npos);
+  CHECK(r.out.find("sbatch failed") != std::string::npos);
+  CHECK(r.out.find("gres") != std::string::npos);  // sbatch's own reason
+  CHECK(Count(t.db, "SELECT count(*) FROM candidates") == 0);
+}

@@ -187,7 +187,10 @@ class Handler {
     if (!evals || !lin || !ledger)
       return Error(500, !evals ? evals.error() : !lin ? lin.error() : ledger.error());
     const auto& c = (*row)->candidate;
-    json j = ShowJson(**row, *evals, *lin);
+    std::vector<std::string> measured;
+    if (auto ev = a_.CandidateEvents(id, "measured"))
+      for (const auto& e : *ev) measured.push_back(e.message);
+    json j = ShowJson(**row, *evals, *lin, measured);
     const auto& spec = specs_.For(c.task);
     j["spec"] = SpecJson(spec);
     if ((*row)->best) j["main_metric"] = MainMetric(spec, *(*row)->best);
