@@ -335,6 +335,7 @@ int Search::EnsureBaseline() {
     const evaluators::Measurement out = Measure(hash, "dev", src, R"({"kind": "baseline"})");
     if (out.infrastructure_error) {
       fmt::print(stderr, "ergon run: the baseline could not be measured on the cluster: {}\n", out.error);
+      executor_->Recorded(KeyOf(hash, "dev"));
       return 1;
     }
     if (!out.ran) {

@@ -255,8 +255,9 @@ class SlurmExecutor final : public Executor {
       e.job_id = id;
       return;
     }
-    e.history += fmt::format("{}sbatch failed: {}", e.history.empty() ? "" : "; ",
-                             r.timed_out ? "timed out" : r.output.substr(0, 300));
+    std::string said = r.timed_out ? "timed out" : r.output.substr(0, 300);
+    while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
+    e.history += fmt::format("{}sbatch failed: {}", e.history.empty() ? "" : "; ", said);
     e.job_id.clear();
   }
 
@@ -374,14 +375,16 @@ class SlurmExecutor final : public Executor {
       while (!error.empty() && error.back() == '\n') error.pop_back();
     }
     if (!job_id.empty() && Active(seen.state)) (void)RunCommand({"scancel", job_id}, kSlurmCommandTimeoutS);
-    std::string ending = job_id.empty() ? "not submitted"
+    // Without a job id, sbatch refused it (and history says why).
+    std::string ending = job_id.empty() ? ""
                        : fmt::format("job {} {}{}", job_id, seen.state.empty() ? "vanished" : seen.state,
                                      Active(seen.state) ? " (" + seen.reason + ")" : " without a result");
     if (!error.empty()) ending += ": " + error.substr(0, 300);
     int submissions = 0;
     {
       std::lock_guard<std::mutex> l(mu_);
-      e.history += (e.history.empty() ? "" : "; ") + ending;
+      if (!ending.empty()) e.history += (e.history.empty() ? "" : "; ") + ending;
+      if (ending.empty()) ending = "sbatch refused the job";
       submissions = e.submissions;
       if (cancelled_) return;
     }
