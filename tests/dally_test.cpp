@@ -37,6 +37,12 @@ IrProgram MustCompile(const std::string& file, std::size_t cap = kMask32LineCap)
   return *p;
 }
 
+IrProgram MustCompileText(const std::string& text) {
+  auto p = CompileIr(text, kSmallMediumLineCap);
+  REQUIRE_MESSAGE(p.has_value(), (p ? "" : p.error().Describe()));
+  return *p;
+}
+
 const MaskSuite& DevSuite() {
   static const MaskSuite s = [] {
     auto d = LoadMaskSuite(std::string(ERGON_DEV_SUITE) + "/mask32_dev_inputs.txt",
@@ -272,6 +278,42 @@ TEST_CASE("the rank-deficient instance is missed by the record IR as upstream sa
   CHECK(got != rows[1]);
 }
 
+TEST_CASE("optimiser: the MASK32 record goes to at most 320,000 (issue 16's target), outputs identical") {
+  IrProgram record = MustCompile("packedscan_beat382794_mask32.ir", kMask32LineCap);
+  REQUIRE(record.cost == 382794);
+  OptimizeStats st;
+  auto after = CompileIr(OptimizeIr(record, &st), kMask32LineCap);
+  REQUIRE(after.has_value());
+  CHECK(after->cost == st.cost_after);
+  CHECK(after->cost <= 320000);
+  auto a = SimulateBatch(record, DevSuite().inputs, DevSuite().instances);
+  auto b = SimulateBatch(*after, DevSuite().inputs, DevSuite().instances);
+  REQUIRE(a.has_value());
+  REQUIRE(b.has_value());
+  CHECK(*a == *b);
+}
+
+TEST_CASE("optimiser: a constant read far from its set is set again next to its reads, and that lowers the cost") {
+  // A constant read at the start and again at the end, while six hot values
+  // fill the cheap addresses: kept alive, it sits at address 7 (cost 3) for
+  // both reads; set again at the end, it takes an input's freed address.
+  std::string ir = "1,2,3,4,5\nset 6,5\nadd 7,1,6\n";
+  for (int i = 0; i < 40; ++i)
+    for (int in = 1; in <= 5; ++in) ir += "xor 7,7," + std::to_string(in) + "\n";
+  ir += "add 8,7,6\n8\n";
+  IrProgram p = MustCompileText(ir);
+  OptimizeStats st;
+  const std::string text = OptimizeIr(p, &st);
+  auto after = CompileIr(text, kSmallMediumLineCap);
+  REQUIRE(after.has_value());
+  CHECK(after->cost < p.cost);
+  std::size_t sets = 0;
+  for (std::size_t at = 0; (at = text.find("set ", at)) != std::string::npos; ++at) ++sets;
+  CHECK(sets == 2);  // set again before its second reader
+  for (std::int64_t x : {0, 1, -3, 100})
+    CHECK(SimulateOne(p, {x, 1, 2, 3, 4}).value() == SimulateOne(*after, {x, 1, 2, 3, 4}).value());
+}
+
 TEST_CASE("optimiser: every conformance IR keeps its outputs and never costs more") {
   struct F { const char* file; const TierSpec* tier; };
   const F files[] = {{"baseline_small.ir", &kSmall}, {"ge_small.ir", &kSmall}, {"small_pack_best.ir", &kSmall},
@@ -288,7 +330,9 @@ TEST_CASE("optimiser: every conformance IR keeps its outputs and never costs mor
     REQUIRE_MESSAGE(after.has_value(), (after ? "" : after.error().Describe()));
     CHECK(after->cost == st.cost_after);
     CHECK(after->cost < before.cost);  // every shipped file improves
-    CHECK(after->lines <= before.lines);
+    // Rematerialised constants add `set` lines (free in the model); the tier's
+    // line cap still holds.
+    CHECK(after->lines <= (f.tier ? kSmallMediumLineCap : kMask32LineCap));
     std::vector<std::int8_t> in;
     std::size_t n = 0;
     if (f.tier) {

@@ -1,6 +1,9 @@
 // An IR optimiser that keeps a program's function exactly and lowers its
 // static cost (SPEC.md §4: reading address a costs ceil(sqrt(a))).
 //
+//  0. Rematerialisation (tried as an alternative trace): `set` is free, so a
+//     constant is set again right before each instruction that reads it,
+//     and the long-lived original dies.
 //  1. Dead code: an op whose value is never read (nor output) goes, and so,
 //     transitively, does the work only it needed.
 //  2. Slot reuse by liveness: values get addresses in program order, each the
