@@ -1,6 +1,7 @@
 // `ergon archive ...` and `ergon replay`: reading the archive for people and
 // scripts, exporting a candidate, and re-evaluating one.
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,6 +17,7 @@
 #include "engine/home.h"
 #include "engine/tasks.h"
 #include "genome/diff.h"
+#include "sandbox/sandbox.h"
 
 namespace ergon::engine {
 namespace {
@@ -106,6 +108,40 @@ int Emit(archive::Archive& a, const Row& row, const std::string& dir, Specs& spe
     }
   readme += fmt::format("\nSource hash (normalised SHA-256): {}\n", c.hash);
   std::ofstream(fs::path(dir) / "README.md") << readme;
+  // The task's submission kit, computed now (dally_parity: the IR and a
+  // report in the group's form).
+  if ((*task)->HasSubmissionKit()) {
+    auto sb = sandbox::Sandbox::Create();
+    if (!sb) {
+      fmt::print(stderr, "ergon: the submission kit needs a sandbox: {}\n", sb.error());
+      return 1;
+    }
+    evaluators::Task::SubmissionAbout about;
+    about.title = fmt::format("ergon candidate {}", c.id);
+    about.method = c.intent;
+    for (const auto& [name, text] : files)
+      if (text == c.source) about.generator_file = name;
+    if (auto lin = a.Lineage(c.id))
+      for (const auto& r : *lin) {
+        const std::string name = r.best ? MainMetric(spec, *r.best) : "-";
+        about.lineage.push_back(fmt::format("candidate {} ({} {}): {}", r.candidate.id, name,
+                                            r.best ? Fmt(r.best->metrics.Get(name), name) : "-",
+                                            r.candidate.intent.empty() ? "-" : Short(r.candidate.intent, 200)));
+      }
+    const std::time_t now = std::time(nullptr);
+    char day[16];
+    std::strftime(day, sizeof day, "%Y-%m-%d", std::gmtime(&now));
+    about.date = day;
+    auto kit = (*task)->SubmissionFiles(*sb, c.source, about);
+    if (!kit) {
+      fmt::print(stderr, "ergon: candidate {} cannot be exported as a submission: {}\n", c.id, kit.error());
+      return 1;
+    }
+    for (const auto& [name, text] : *kit) {
+      std::ofstream(fs::path(dir) / name, std::ios::binary) << text;
+      names += name + ", ";
+    }
+  }
   fmt::print("wrote {}/{{{}task.json, README.md}}\n", dir, names);
   return 0;
 }

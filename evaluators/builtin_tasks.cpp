@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "evaluators/char_lm_task.h"
+#include "evaluators/dally_parity_submission.h"
 #include "evaluators/dally_parity_task.h"
 #include "evaluators/dally_parity_transform.h"
 #include "evaluators/sparse_parity_task.h"
@@ -81,6 +82,20 @@ class DallyParityTask : public Task {
         "./candidate > program.ir prints the IR program; score it with the Sutro group's scorer or\n"
         "ergon score program.ir --tier mask32 --suite dev\n";
     return files;
+  }
+
+  bool HasSubmissionKit() const override { return true; }
+  tl::expected<std::map<std::string, std::string>, std::string> SubmissionFiles(
+      const sandbox::Sandbox& sb, const std::string& source, const SubmissionAbout& about) const override {
+    DallySubmissionRequest q;
+    q.generator = source;
+    q.generator_file = about.generator_file;
+    q.suites_dir = spec().dir + "/suites";
+    q.title = about.title;
+    q.method = about.method;
+    q.lineage = about.lineage;
+    q.date = about.date;
+    return DallySubmission(sb, q);
   }
 };
 

@@ -79,6 +79,18 @@ class Task {
   virtual std::optional<std::string> OriginOf(const std::string& /*source*/) const { return std::nullopt; }
   // What `archive export` writes for a candidate: file name -> content.
   virtual std::map<std::string, std::string> ExportFiles(const std::string& source, const std::string& language) const;
+  // What a person submits to the task's community, computed now (the task's
+  // own kit: dally_parity's IR and report); empty when the task has none.
+  // `about` says where the candidate came from (its intent, its lineage).
+  struct SubmissionAbout {
+    std::string title, method, generator_file, date;
+    std::vector<std::string> lineage;
+  };
+  virtual bool HasSubmissionKit() const { return false; }
+  virtual tl::expected<std::map<std::string, std::string>, std::string> SubmissionFiles(
+      const sandbox::Sandbox& /*sandbox*/, const std::string& /*source*/, const SubmissionAbout& /*about*/) const {
+    return std::map<std::string, std::string>{};
+  }
 
  protected:
   // Fills gate, fitness, objectives and (if empty) cell from the metrics and

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -358,4 +360,49 @@ TEST_CASE("Retry-After is a floor: the next try waits at least what the server a
   auto t = llm.times();
   REQUIRE(t.size() >= 2);
   CHECK(std::chrono::duration<double>(t[1] - t[0]).count() >= 2.0);
+}
+
+TEST_CASE("archive export of a short offline dally_parity run's best is a complete submission, its numbers computed") {
+  Db db("submission");
+  Ran run = Ergon("run --task dally_parity --max-candidates 2 --evaluators 1 --seed 5 --db '" + db.path.string() + "'");
+  INFO(run.out);
+  REQUIRE(run.code == 0);
+  Ran top = Ergon("archive --db '" + db.path.string() + "' top --by cost --limit 1 --json");
+  const json best = json::parse(top.out, nullptr, false);
+  REQUIRE((best.is_array() && best.size() == 1));
+  const std::int64_t id = best[0]["id"].get<std::int64_t>();
+  const fs::path kit = fs::temp_directory_path() / ("ergon-submission-kit-" + std::to_string(::getpid()));
+  fs::remove_all(kit);
+  Ran ex = Ergon("archive --db '" + db.path.string() + "' export " + std::to_string(id) + " -o '" + kit.string() + "'");
+  INFO(ex.out);
+  REQUIRE(ex.code == 0);
+  for (const char* f : {"program.ir", "candidate.cpp", "REPORT.md", "README.md"}) CHECK_MESSAGE(fs::exists(kit / f), f);
+  const std::string report = Slurp(kit / "REPORT.md");
+  INFO(report);
+  // The report's numbers are the scorer's, on the IR the kit holds.
+  Ran dev = Ergon("score '" + (kit / "program.ir").string() + "' --suite dev --json");
+  const json d = json::parse(dev.out, nullptr, false);
+  REQUIRE(d.is_object());
+  char cost[32];
+  std::snprintf(cost, sizeof cost, "%llu", static_cast<unsigned long long>(d["cost"].get<std::uint64_t>()));
+  std::string with_commas;
+  for (std::size_t i = 0, n = std::strlen(cost); i < n; ++i) {
+    if (i && (n - i) % 3 == 0) with_commas += ',';
+    with_commas += cost[i];
+  }
+  CHECK(report.find("**Cost:** " + with_commas + "\n") != std::string::npos);
+  CHECK(report.find("| `dev` | 1024 | " + std::to_string(d["correct"].get<int>()) + " |") != std::string::npos);
+  // Two audit suites, keyed by the IR's own hash; the hash is the file's.
+  FILE* p = popen(("sha256sum '" + (kit / "program.ir").string() + "'").c_str(), "r");
+  REQUIRE(p);
+  char sha[65] = {};
+  REQUIRE(std::fread(sha, 1, 64, p) == 64);
+  pclose(p);
+  CHECK(report.find(std::string("`") + sha + "`") != std::string::npos);
+  CHECK(report.find("| `audit-" + std::string(sha, 16) + "` | 2048 |") != std::string::npos);
+  CHECK(report.find("| `audit-" + std::string(sha + 16, 16) + "` | 2048 |") != std::string::npos);
+  CHECK(report.find("## Opcode counts") != std::string::npos);
+  CHECK(report.find("- candidate " + std::to_string(id) + " ") != std::string::npos);  // the lineage starts at it
+  CHECK(report.find("the task's baseline") != std::string::npos);                    // and ends at the baseline
+  fs::remove_all(kit);
 }
