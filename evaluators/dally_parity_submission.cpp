@@ -6,37 +6,14 @@
 
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
+#include "evaluators/dally_parity_task.h"
 #include "genome/genome.h"
-#include "sandbox/compiler.h"
 
 namespace ergon::evaluators {
 namespace {
 
 constexpr std::array<const char*, 13> kOpNames = {"set", "copy", "not", "abs", "add", "sub", "mul",
                                                    "div", "and", "or",  "xor", "cmp", "select"};
-
-// The generator's output, run as an evaluation would run it.
-tl::expected<std::string, std::string> RunGenerator(const sandbox::Sandbox& sb, const std::string& source) {
-  auto dir = sandbox::ScratchDir::Create(sb, "ergon-submission-");
-  if (!dir) return tl::unexpected(dir.error());
-  sandbox::CompileRequest c;
-  c.source = source;
-  c.output_dir = dir->path();
-  auto built = sandbox::Compile(sb, c);
-  if (!built) return tl::unexpected(built.error());
-  if (!built->ok) return tl::unexpected("the generator does not compile:\n" + built->diagnostics.substr(0, 2000));
-  sandbox::RunSpec run;
-  run.argv = {built->executable};
-  run.work_dir = dir->path();
-  run.limits.wall_s = 120;
-  run.limits.cpu_s = 60;
-  run.limits.address_space = 2ull << 30;
-  run.limits.stdout_cap = 96ull << 20;
-  auto ran = sb.Run(run);
-  if (!ran) return tl::unexpected(ran.error());
-  if (!ran->ok()) return tl::unexpected("the generator failed: " + ran->Describe());
-  return ran->stdout_text;
-}
 
 struct SuiteResult {
   std::string key;
@@ -58,7 +35,7 @@ std::string Percent(double r) { return fmt::format("{:.4f}%", 100 * r); }
 
 tl::expected<std::map<std::string, std::string>, std::string> DallySubmission(const sandbox::Sandbox& sb,
                                                                              const DallySubmissionRequest& q) {
-  auto ir = RunGenerator(sb, q.generator);
+  auto ir = RunDallyGenerator(sb, q.generator);
   if (!ir) return tl::unexpected(ir.error());
   auto prog = dally::CompileIr(*ir, dally::kMask32LineCap);
   if (!prog) return tl::unexpected("the generator prints invalid IR: " + prog.error().Describe());

@@ -90,6 +90,28 @@ DallyEvalReport EvaluateDallyParity(const sandbox::Sandbox& sb, const DallyEvalR
   return r;
 }
 
+tl::expected<std::string, std::string> RunDallyGenerator(const sandbox::Sandbox& sb, const std::string& source) {
+  auto dir = sandbox::ScratchDir::Create(sb, "ergon-generator-");
+  if (!dir) return tl::unexpected(dir.error());
+  sandbox::CompileRequest c;
+  c.source = source;
+  c.output_dir = dir->path();
+  auto built = sandbox::Compile(sb, c);
+  if (!built) return tl::unexpected(built.error());
+  if (!built->ok) return tl::unexpected("the generator does not compile:\n" + built->diagnostics.substr(0, 2000));
+  sandbox::RunSpec run;
+  run.argv = {built->executable};
+  run.work_dir = dir->path();
+  run.limits.wall_s = 120;
+  run.limits.cpu_s = 60;
+  run.limits.address_space = 2ull << 30;
+  run.limits.stdout_cap = 96ull << 20;
+  auto ran = sb.Run(run);
+  if (!ran) return tl::unexpected(ran.error());
+  if (!ran->ok()) return tl::unexpected("the generator failed: " + ran->Describe());
+  return ran->stdout_text;
+}
+
 std::string DallyReportJson(const DallyEvalReport& r) {
   nlohmann::json j;
   j["status"] = r.ran ? "ok" : r.status;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include <tl/expected.hpp>
+
 #include "sandbox/sandbox.h"
 
 namespace ergon::evaluators {
@@ -33,6 +35,11 @@ struct DallyEvalReport {
 };
 
 DallyEvalReport EvaluateDallyParity(const sandbox::Sandbox& sandbox, const DallyEvalRequest& request);
+
+// Compiles and runs a generator in the sandbox (120 s wall, 60 s CPU, 2 GiB):
+// what it prints, or why it did not. For the offline agent's transformation
+// and the submission kit; evaluations use EvaluateDallyParity.
+tl::expected<std::string, std::string> RunDallyGenerator(const sandbox::Sandbox& sandbox, const std::string& source);
 
 std::string DallyReportJson(const DallyEvalReport& r);
 

@@ -7,7 +7,7 @@
 
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/optimize.h"
-#include "sandbox/compiler.h"
+#include "evaluators/dally_parity_task.h"
 #include "sandbox/sandbox.h"
 
 namespace ergon::evaluators {
@@ -51,23 +51,9 @@ constexpr const char* kOriginBegin = "// ergon-origin-base64-begin";
 constexpr const char* kOriginEnd = "// ergon-origin-base64-end";
 
 tl::expected<std::string, std::string> OptimiseGenerator(const sandbox::Sandbox* sb, const std::string& source) {
-  auto dir = sandbox::ScratchDir::Create(*sb, "ergon-transform-");
-  if (!dir) return tl::unexpected(dir.error());
-  sandbox::CompileRequest c;
-  c.source = source;
-  c.output_dir = dir->path();
-  auto built = sandbox::Compile(*sb, c);
-  if (!built || !built->ok) return tl::unexpected(std::string("the generator does not compile"));
-  sandbox::RunSpec run;
-  run.argv = {built->executable};
-  run.work_dir = dir->path();
-  run.limits.wall_s = 120;
-  run.limits.cpu_s = 60;
-  run.limits.address_space = 2ull << 30;
-  run.limits.stdout_cap = 96ull << 20;
-  auto ran = sb->Run(run);
-  if (!ran || !ran->ok()) return tl::unexpected(std::string("the generator failed: ") + (ran ? ran->Describe() : ran.error()));
-  auto prog = evaluators::dally::CompileIr(ran->stdout_text, evaluators::dally::kMask32LineCap);
+  auto printed = RunDallyGenerator(*sb, source);
+  if (!printed) return tl::unexpected(printed.error());
+  auto prog = evaluators::dally::CompileIr(*printed, evaluators::dally::kMask32LineCap);
   if (!prog) return tl::unexpected("invalid IR: " + prog.error().Describe());
   evaluators::dally::OptimizeStats st;
   const std::string ir = evaluators::dally::OptimizeIr(*prog, &st);
