@@ -11,6 +11,10 @@
 #include <cstdlib>
 #include <limits>
 #include <optional>
+#include <set>
+#include <sstream>
+#include <vector>
+#include <algorithm>
 
 #include "engine/commands.h"
 #include "engine/doctor.h"
@@ -45,6 +49,11 @@ int Main(int argc, char** argv) {
   CLI::App app{"ergon: agent-driven search for energy-efficient learning algorithms", "ergon"};
   app.set_version_flag("--version", std::string("ergon ") + ERGON_VERSION);
   app.require_subcommand(1);
+  // `ergon run --config FILE`: CLI11 reads config files at the top level, so
+  // the option is the app's, and argv is reordered to put it there.
+  std::string config_file;
+  app.set_config("--config", "", "a run file for `ergon run` (see `ergon run --help`)");
+  app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is an error, not ignored
   app.fallthrough(false);
 
   bool json = false;
@@ -68,6 +77,13 @@ int Main(int argc, char** argv) {
   SearchOptions so;
   std::string max_time;
   auto* run = app.add_subcommand("run", "search: sample, prompt, propose, evaluate, record, within budgets");
+  // Every value is known, given or default: the resolved configuration is
+  // stored with the run as a run file (see --config).
+  run->option_defaults()->always_capture_default();
+  run->footer("A run file: `ergon run --config FILE` reads flags from FILE, a [run] section of `key = value` lines "
+              "(the flag without its dashes: max-candidates = 30, task = \"sparse_parity\", tasks = [\"a\", \"b\"]); "
+              "flags on the command line override it. `ergon archive runs --json` shows each run's resolved "
+              "configuration in this form (\"config\"), so a run can be launched again from it.");
   run->add_option("--task", so.task, "task name (see `ergon tasks`)")->required();
   run->add_option("--agent", so.agent, "offline (default, no network) | openai | anthropic | cli")
       ->check(CLI::IsMember({"offline", "openai", "anthropic", "cli"}));
@@ -219,8 +235,25 @@ int Main(int argc, char** argv) {
                                                   "DIR/request.json, write DIR/result.json");
   eval_job->add_option("dir", job_dir, "the evaluation's spool folder")->required();
 
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "run")
+    for (std::size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--config" && i + 1 < args.size()) {
+        std::vector<std::string> moved = {args[i], args[i + 1]};
+        args.erase(args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+        args.insert(args.begin(), moved.begin(), moved.end());
+        break;
+      }
+      if (args[i].rfind("--config=", 0) == 0) {
+        std::string moved = args[i];
+        args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
+        args.insert(args.begin(), moved);
+        break;
+      }
+    }
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp&) {
     std::fputs(app.help().c_str(), stdout);
     return 0;
@@ -232,6 +265,9 @@ int Main(int argc, char** argv) {
     return 0;
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();
+    if (const auto at = msg.find("INI was not able to parse "); at != std::string::npos)
+      msg = "the run file has a key `ergon run` does not know: " + msg.substr(at + 26) +
+            " (keys are run's flags without their dashes, under [run])";
     auto* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
     if (!sub && argc > 1 && argv[1][0] != '-') msg = fmt::format("unknown command '{}'", argv[1]);
     if (sub)
@@ -267,6 +303,25 @@ int Main(int argc, char** argv) {
           return kUsage;
         }
     so.seed = static_cast<std::uint64_t>(seed);
+    // The run as launched, as a run file: every flag's value, given or
+    // default (--resume names a run, so it is left out).
+    // Flags given (on the command line or in a run file) as `key=value`;
+    // the others as comments with their default, so the file says all and
+    // reads back as exactly this launch.
+    so.config = fmt::format("# ergon {} run file: flags as given; commented lines are defaults\n[run]\n", ERGON_VERSION);
+    std::set<std::string> given_keys;
+    {
+      std::istringstream lines(run->config_to_str(false, false));
+      for (std::string line; std::getline(lines, line);)
+        if (line.rfind("resume=", 0) != 0) {
+          given_keys.insert(line.substr(0, line.find('=')));
+          so.config += line + "\n";
+        }
+    }
+    std::istringstream lines(run->config_to_str(true, false));
+    for (std::string line; std::getline(lines, line);)
+      if (!given_keys.count(line.substr(0, line.find('='))) && line.rfind("resume=", 0) != 0)
+        so.config += "# " + line + "\n";
     for (const char* flag : {"--max-candidates", "--max-time", "--max-cost", "--max-tokens", "--executor", "--spool",
                              "--slurm-partition", "--slurm-gres", "--slurm-args", "--slurm-submissions"})
       if (run->count(flag) > 0) so.given.push_back(flag);

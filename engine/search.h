@@ -48,6 +48,9 @@ struct SearchOptions {
   std::string spool;              // slurm: a folder the nodes share (default: next to the archive)
   std::string slurm_partition, slurm_gres, slurm_args;
   int slurm_submissions = 3;      // per evaluation, before an infrastructure failure
+  // The run file that reproduces this launch (`[run]` and every flag's
+  // value); stored with a new run's settings as "config".
+  std::string config;
   // Budget flags given on the command line (with --resume they replace the
   // stored ones; otherwise the run's stored budgets hold).
   std::vector<std::string> given;

@@ -418,3 +418,44 @@ TEST_CASE("doctor names the tasks and the HTTP library - and a broken task folde
         std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("run file: --config FILE with command-line overrides - stored resolved - launches the same run again") {
+  const fs::path dir = fs::temp_directory_path() / ("ergon-runfile-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "night.toml") << "# a night's run\n[run]\ntask = \"linear_regression\"\nmeter = \"wall\"\n"
+                                       "max-candidates = 5\nevaluators = 1\nislands = 1\n";
+  const std::string db1 = (dir / "one.db").string(), db2 = (dir / "two.db").string();
+  // The command line wins over the file (1 candidate, not 5).
+  Ran r = Ergon("run --config '" + (dir / "night.toml").string() + "' --max-candidates 1 --db '" + db1 + "'");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("--max-candidates 1 reached") != std::string::npos);
+  auto stored = [](const std::string& db) {
+    Ran runs = Ergon("archive --db '" + db + "' runs --json");
+    const auto j = nlohmann::json::parse(runs.out, nullptr, false);
+    REQUIRE((j.is_array() && j.size() == 1 && j[0].contains("config")));
+    return j[0]["config"].get<std::string>();
+  };
+  const std::string config = stored(db1);
+  INFO(config);
+  for (const char* line : {"\n[run]\n", "\ntask=\"linear_regression\"\n", "\nmax-candidates=1\n", "\nmeter=\"wall\"\n",
+                           "\nislands=1\n", "\n# agent=\"offline\"\n", "\n# seed=1\n"})
+    CHECK_MESSAGE(config.find(line) != std::string::npos, line);
+  CHECK(config.find("resume") == std::string::npos);
+  // Launched again from what was stored: the same configuration.
+  std::ofstream(dir / "again.toml") << config;
+  Ran again = Ergon("run --config '" + (dir / "again.toml").string() + "' --db '" + db2 + "'");
+  INFO(again.out);
+  REQUIRE(again.code == 0);
+  std::string expected = config;
+  expected.replace(expected.find(db1), db1.size(), db2);
+  CHECK(stored(db2) == expected);
+  // A misspelt key is an error that names it; nothing runs.
+  std::ofstream(dir / "bad.toml") << "[run]\ntask = \"linear_regression\"\nmax-candidatez = 5\n";
+  Ran bad = Ergon("run --config '" + (dir / "bad.toml").string() + "' --db '" + (dir / "bad.db").string() + "'");
+  CHECK(bad.code == 2);
+  CHECK(bad.out.find("max-candidatez") != std::string::npos);
+  CHECK(!fs::exists(dir / "bad.db"));
+  fs::remove_all(dir);
+}
