@@ -241,24 +241,35 @@ class SlurmExecutor final : public Executor {
     if (!o_.gres.empty()) argv.push_back("--gres=" + o_.gres);
     for (auto& a : SplitSpaces(o_.extra_args)) argv.push_back(a);
     argv.push_back((e.dir / "job.sh").string());
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (cancelled_) return;  // the run stopped first: nothing new goes out
+    }
     const CommandResult r = RunCommand(argv, kSlurmCommandTimeoutS);
     std::string id = r.output.substr(0, r.output.find_first_of(";\n"));
     const bool ok = r.status == 0 && !id.empty() && id.find_first_not_of("0123456789") == std::string::npos;
     if (ok) {
       std::ofstream(e.dir / "jobs", std::ios::app) << id << "\n";
     }
-    std::lock_guard<std::mutex> l(mu_);
-    ++e.submissions;
-    e.submitted = Clock::now();
-    e.state.clear();
-    if (ok) {
-      e.job_id = id;
-      return;
+    // The id lands under the lock that Cancel() reads ids under: either
+    // Cancel sees it, or this sees the cancel and scancels it itself.
+    bool late = false;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ++e.submissions;
+      e.submitted = Clock::now();
+      e.state.clear();
+      if (ok) {
+        e.job_id = id;
+        late = cancelled_;
+      } else {
+        std::string said = r.timed_out ? "timed out" : r.output.substr(0, 300);
+        while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
+        e.history += fmt::format("{}sbatch failed: {}", e.history.empty() ? "" : "; ", said);
+        e.job_id.clear();
+      }
     }
-    std::string said = r.timed_out ? "timed out" : r.output.substr(0, 300);
-    while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
-    e.history += fmt::format("{}sbatch failed: {}", e.history.empty() ? "" : "; ", said);
-    e.job_id.clear();
+    if (late) (void)RunCommand({"scancel", id}, kSlurmCommandTimeoutS);
   }
 
   static evaluators::Measurement Infrastructure(const std::string& why) {
