@@ -39,6 +39,7 @@
 #include "engine/executor/executor.h"
 #include "engine/executor/job_files.h"
 #include "engine/home.h"
+#include "engine/shell_quote.h"
 #include "engine/thread_annotations.h"
 
 namespace ergon::engine {
@@ -72,12 +73,6 @@ std::vector<std::string> SplitSpaces(const std::string& s) {
   std::istringstream in(s);
   for (std::string w; in >> w;) out.push_back(w);
   return out;
-}
-
-std::string Shell(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
 }
 
 struct JobState {
@@ -222,7 +217,7 @@ class SlurmExecutor final : public Executor {
       why = WriteWhole((e.dir / "job.sh").string(),
                        fmt::format("#!/bin/sh\n# an ergon evaluation (ergon run --executor slurm); the head node reads "
                                    "result.json\nERGON_HOME={}\nexport ERGON_HOME\nexec {} eval-job {}\n",
-                                   Shell(o_.home), Shell(o_.ergon), Shell(e.dir.string())));
+                                   ShellQuote(o_.home), ShellQuote(o_.ergon), ShellQuote(e.dir.string())));
     }
     if (!why.empty()) {
       Finish(e, Infrastructure("the spool: " + why));

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/evaluate.h"
+#include "engine/shell_quote.h"
 #include "genome/diff.h"
 
 namespace ergon::engine::serve {
@@ -367,14 +368,6 @@ class Handler {
     auto row = a_.Get(**id, 0);
     if (!row || !*row || !(*row)->best) return std::nullopt;
     return (*row)->best->metrics.Get(metric);
-  }
-
-  static std::string ShellQuote(const std::string& s) {
-    if (s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./") == std::string::npos)
-      return s;
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
   }
 
   archive::Archive& a_;
