@@ -296,6 +296,9 @@ int Main(int argc, char** argv) {
     }
     so.home = *home;
     so.tasks_dirs = tasks_dirs;
+    // The spool's default, beside the archive. A resumed run keeps its
+    // stored spool unless --spool is given again (Search::KeepStoredExecutor).
+    if (so.spool.empty()) so.spool = so.db + ".spool";
     if (so.executor != "slurm")
       for (const char* flag : {"--spool", "--slurm-partition", "--slurm-gres", "--slurm-args", "--slurm-submissions"})
         if (run->count(flag) > 0) {

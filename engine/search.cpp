@@ -216,7 +216,6 @@ int Search::OpenRun() {
     fmt::print(stderr, "ergon run: resuming run {}: {} candidates, {} failed attempts, ${:.4f}, {:.0f}s so far\n",
                s_.run_id, t->candidates, t->attempts, t->cost_usd, t->elapsed_s);
   } else {
-    if (o_.executor == "slurm" && o_.spool.empty()) o_.spool = o_.db + ".spool";
     json settings = {{"agent", o_.agent}, {"model", agent_->model()}, {"max_candidates", o_.max_candidates},
                      {"max_time_s", o_.max_time_s}, {"max_cost_usd", o_.max_cost_usd}, {"max_tokens", o_.max_tokens},
                      {"islands", o_.islands}, {"seed", o_.seed}, {"meter", o_.meter}, {"evaluators", o_.evaluators},

@@ -45,7 +45,7 @@ struct SearchOptions {
   double heartbeat_s = 30;        // a progress line at least this often while nothing lands
   // Where evaluations run: local (this process) or slurm (a job each).
   std::string executor = "local";
-  std::string spool;              // slurm: a folder the nodes share (default: next to the archive)
+  std::string spool;              // slurm: a folder the nodes share (the CLI's default: DB.spool)
   std::string slurm_partition, slurm_gres, slurm_args;
   int slurm_submissions = 3;      // per evaluation, before an infrastructure failure
   // The run file that reproduces this launch (`[run]` and every flag's

@@ -7,7 +7,6 @@
 
 #include "engine/evaluate.h"
 #include "engine/search_loop.h"
-#include "genome/genome.h"
 
 namespace ergon::engine::search {
 namespace {
@@ -76,7 +75,7 @@ int Search::StartExecutor() {
     return 0;
   }
   SlurmOptions so;
-  so.spool = o_.spool.empty() ? o_.db + ".spool" : o_.spool;
+  so.spool = o_.spool;
   so.partition = o_.slurm_partition;
   so.gres = o_.slurm_gres;
   // A GPU meter needs a GPU on the node: ask for one unless told otherwise.
@@ -179,7 +178,7 @@ void Search::EvaluateJob(const Job& job) {
   bool new_best = false;
   const auto child = RecordChild(job, m, new_best);
   // 8. A new best is adjudicated on a fresh suite (new secret seeds).
-  if (child && new_best) Adjudicate(*child, job.source, ToEvaluation(m));
+  if (child && new_best) Adjudicate(*child, job.source, job.hash, ToEvaluation(m));
 }
 
 std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators::Measurement& m, bool& new_best) {
@@ -256,9 +255,9 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   return *id;
 }
 
-void Search::Adjudicate(std::int64_t child_id, const std::string& source, const archive::Evaluation& dev) {
+void Search::Adjudicate(std::int64_t child_id, const std::string& source, const std::string& hash,
+                        const archive::Evaluation& dev) {
   const auto f0 = Clock::now();
-  const std::string hash = genome::ContentHash(source);
   const evaluators::Measurement fresh =
       Measure(hash, "fresh", source, json({{"kind", "fresh"}, {"candidate", child_id}}).dump());
   const std::string key = KeyOf(hash, "fresh");
@@ -327,7 +326,7 @@ void Search::FinishPending() {
     }
     if (!row || !row->best) continue;
     fmt::print(stderr, "ergon run: candidate {} was a new best awaiting its fresh-suite verdict: judging it now\n", id);
-    Adjudicate(id, row->candidate.source, *row->best);
+    Adjudicate(id, row->candidate.source, row->candidate.hash, *row->best);
   }
 }
 

@@ -28,7 +28,6 @@
 #include "engine/search.h"
 #include "engine/thread_annotations.h"
 #include "evaluators/task.h"
-#include "genome/genome.h"
 #include "sandbox/sandbox.h"
 
 namespace ergon::engine::search {
@@ -156,7 +155,8 @@ class Search {
   void Evaluator();
   void EvaluateJob(const Job& job);
   std::optional<std::int64_t> RecordChild(const Job& job, const evaluators::Measurement& m, bool& new_best);
-  void Adjudicate(std::int64_t child_id, const std::string& source, const archive::Evaluation& dev);
+  void Adjudicate(std::int64_t child_id, const std::string& source, const std::string& hash,
+                  const archive::Evaluation& dev);
   // --resume: new bests whose verdict a stop cut off get it now.
   void FinishPending();
   // --resume: evaluations the previous process left with the executor
