@@ -207,15 +207,11 @@ TEST_CASE("failed attempts are listed and found - the archive reads from a read-
 
   // A read-only medium: the folder mounted read-only for ergon (bubblewrap).
   const std::string cmd = "bwrap --dev-bind / / --ro-bind '" + t.root.string() + "' '" + t.root.string() + "' '" +
-                          ERGON_BINARY + "' archive --db '" + t.db.string() + "' list --json 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
+                          ERGON_BINARY + "' archive --db '" + t.db.string() + "' list --json";
+  const Ran ro = RunShell(cmd);
+  const std::string& out = ro.out;
   INFO(out);
-  CHECK(WEXITSTATUS(st) == 0);
+  CHECK(ro.code == 0);
   CHECK(out.find("\"task\":\"sleepy\"") != std::string::npos);
 }
 

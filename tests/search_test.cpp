@@ -393,14 +393,12 @@ TEST_CASE("archive export of a short offline dally_parity run's best is a comple
   CHECK(report.find("**Cost:** " + with_commas + "\n") != std::string::npos);
   CHECK(report.find("| `dev` | 1024 | " + std::to_string(d["correct"].get<int>()) + " |") != std::string::npos);
   // Two audit suites, keyed by the IR's own hash; the hash is the file's.
-  FILE* p = popen(("sha256sum '" + (kit / "program.ir").string() + "'").c_str(), "r");
-  REQUIRE(p);
-  char sha[65] = {};
-  REQUIRE(std::fread(sha, 1, 64, p) == 64);
-  pclose(p);
-  CHECK(report.find(std::string("`") + sha + "`") != std::string::npos);
-  CHECK(report.find("| `audit-" + std::string(sha, 16) + "` | 2048 |") != std::string::npos);
-  CHECK(report.find("| `audit-" + std::string(sha + 16, 16) + "` | 2048 |") != std::string::npos);
+  const Ran sum = RunShell("sha256sum '" + (kit / "program.ir").string() + "'");
+  REQUIRE(sum.out.size() >= 64);
+  const std::string hex = sum.out.substr(0, 64);
+  CHECK(report.find("`" + hex + "`") != std::string::npos);
+  CHECK(report.find("| `audit-" + hex.substr(0, 16) + "` | 2048 |") != std::string::npos);
+  CHECK(report.find("| `audit-" + hex.substr(16, 16) + "` | 2048 |") != std::string::npos);
   CHECK(report.find("## Opcode counts") != std::string::npos);
   CHECK(report.find("- candidate " + std::to_string(id) + " ") != std::string::npos);  // the lineage starts at it
   CHECK(report.find("the task's baseline") != std::string::npos);                    // and ends at the baseline

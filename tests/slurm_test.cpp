@@ -31,17 +31,6 @@ namespace {
 
 const std::string kClusterScript = std::string(ERGON_SOURCE_DIR) + "/tests/slurm/cluster.sh";
 
-// Output and exit code of a shell command.
-Ran Shell(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
 // A one-node cluster for one test.
 struct Cluster {
   fs::path dir;
@@ -49,7 +38,7 @@ struct Cluster {
   explicit Cluster(const std::string& name) {
     dir = fs::path("/var/tmp") / ("ergon-slurm-" + name + "-" + std::to_string(::getpid()));
     fs::remove_all(dir);
-    Ran r = Shell("'" + kClusterScript + "' start '" + dir.string() + "'");
+    Ran r = RunShell("'" + kClusterScript + "' start '" + dir.string() + "'");
     if (r.code == 0) {
       conf = r.out.substr(0, r.out.find('\n'));
     } else {
@@ -57,7 +46,7 @@ struct Cluster {
     }
   }
   ~Cluster() {
-    Shell("'" + kClusterScript + "' stop '" + dir.string() + "'");
+    RunShell("'" + kClusterScript + "' stop '" + dir.string() + "'");
     fs::remove_all(dir);
   }
   bool up() const {
@@ -65,7 +54,7 @@ struct Cluster {
     return !conf.empty();
   }
   std::string Env() const { return "SLURM_CONF='" + conf + "'"; }
-  Ran Slurm(const std::string& cmd) const { return Shell(Env() + " " + cmd); }
+  Ran Slurm(const std::string& cmd) const { return RunShell(Env() + " " + cmd); }
   // Ids of our jobs in `state` (RUNNING, PENDING, ...).
   std::vector<std::string> Jobs(const std::string& state) const {
     Ran r = Slurm("squeue -h --states=all -o '%i %T'");
@@ -178,12 +167,12 @@ TEST_CASE("slurm: a job cancelled with scancel, and a node whose slurmd dies wit
   // controller notices (NODE_FAIL, tens of seconds), then slurmd comes back.
   running = c.WaitRunning(1, 60);
   REQUIRE(!running.empty());
-  Shell("'" + kClusterScript + "' slurmd-stop '" + c.dir.string() + "'");
+  RunShell("'" + kClusterScript + "' slurmd-stop '" + c.dir.string() + "'");
   // '[s]': the pattern must not match the shell that runs pkill.
-  Shell("pkill -9 -f '[s]lurmstepd'; pkill -9 -f '[e]val-job " + t.root.string() + "'");
+  RunShell("pkill -9 -f '[s]lurmstepd'; pkill -9 -f '[e]val-job " + t.root.string() + "'");
   const auto down_by = Clock::now() + std::chrono::seconds(120);
   while (c.Jobs("NODE_FAIL").empty() && Clock::now() < down_by) std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  Shell("'" + kClusterScript + "' slurmd-start '" + c.dir.string() + "'");
+  RunShell("'" + kClusterScript + "' slurmd-start '" + c.dir.string() + "'");
   const auto lost = c.Jobs("NODE_FAIL");
   REQUIRE(!lost.empty());
   CHECK(WaitFor(log, "job " + lost.front() + " NODE_FAIL without a result", 30));
