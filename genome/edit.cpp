@@ -214,6 +214,9 @@ tl::expected<Genome, EditError> ApplyProposal(const Genome& parent, const Propos
     result = internal::JoinLines(lines);
   }
   auto child = Genome::Parse(result);
+  if (!child)
+    if (auto followed = FollowKnobLiterals(result); followed != result)
+      if (auto again = Genome::Parse(followed)) child = std::move(again);
   if (child && child->Hash() == parent.Hash())
     return tl::unexpected(Err(EditErrorKind::kNoChange, "the proposal changes nothing (same source as the parent)"));
   if (!child)  // (a source equal to the valid parent always parses)

@@ -1,5 +1,6 @@
 #include "genome/genome.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -102,6 +103,80 @@ std::string FormatKnobValue(double value, bool integer) {
   std::string s = fmt::format("{}", value);
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
   return s;
+}
+
+namespace {
+
+// The numeric literals standing as whole tokens in `code` (text as written,
+// without a C++ suffix).
+std::vector<std::string> NumericLiterals(const std::string& code) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < code.size();) {
+    const auto c = static_cast<unsigned char>(code[i]);
+    const bool starts = std::isdigit(c) || (code[i] == '.' && i + 1 < code.size() &&
+                                            std::isdigit(static_cast<unsigned char>(code[i + 1])));
+    const bool glued = i > 0 && (std::isalnum(static_cast<unsigned char>(code[i - 1])) || code[i - 1] == '_' ||
+                                 code[i - 1] == '.');
+    if (!starts || glued) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < code.size()) {
+      const char d = code[j];
+      if (std::isdigit(static_cast<unsigned char>(d)) || d == '.' || d == '\'') ++j;
+      else if ((d == 'e' || d == 'E') && j + 1 < code.size()) {
+        ++j;
+        if (code[j] == '+' || code[j] == '-') ++j;
+      } else break;
+    }
+    std::string lit = code.substr(i, j - i);
+    while (j < code.size() && std::isalpha(static_cast<unsigned char>(code[j]))) ++j;  // 1.5f, 10u, 0x...
+    out.push_back(lit);
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FollowKnobLiterals(const std::string& source) {
+  auto lines = SplitLines(internal::NormaliseNewlines(source));
+  bool changed = false;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    const auto slash = line.find("//");
+    if (slash == std::string::npos) continue;
+    const auto kpos = line.find("KNOB", slash);
+    if (kpos == std::string::npos || internal::Trim(std::string_view(line).substr(slash + 2, kpos - slash - 2)) != "")
+      continue;
+    auto ks = ParseKnobComment(line.substr(kpos + 4), static_cast<int>(i) + 1);
+    if (!ks) continue;
+    std::size_t code_idx = i;
+    std::string code = line.substr(0, slash);
+    if (internal::Trim(code).empty()) {
+      code_idx = i + 1;
+      while (code_idx < lines.size() && internal::Trim(lines[code_idx]).empty()) ++code_idx;
+      if (code_idx >= lines.size()) continue;
+      const auto s2 = lines[code_idx].find("//");
+      code = s2 == std::string::npos ? lines[code_idx] : lines[code_idx].substr(0, s2);
+    }
+    if (FindLiteral(code, ks->value_text).size() == 1) continue;
+    const auto lits = NumericLiterals(code);
+    double v = 0;
+    if (lits.size() != 1 || !ParseNumber(lits[0], v)) continue;
+    const Knob& k = ks->knob;
+    if ((k.integer && v != std::floor(v)) || (k.log_scale && v <= 0)) continue;
+    const double lo = std::min(k.lo, v), hi = std::max(k.hi, v);
+    std::string flags;
+    if (k.log_scale) flags += " log";
+    if (k.integer) flags += " int";
+    if (k.prefer_lower) flags += " down";
+    lines[i] = line.substr(0, kpos) + fmt::format("KNOB {} {} range {} {}{}", k.name, lits[0],
+                                                  FormatKnobValue(lo, k.integer), FormatKnobValue(hi, k.integer), flags);
+    changed = true;
+  }
+  return changed ? internal::JoinLines(lines) : source;
 }
 
 Result<Genome> Genome::Parse(std::string source) {

@@ -70,6 +70,13 @@ class Genome {
   std::vector<Knob> knobs_;
 };
 
+// A model that edits a knob's literal (`kRows = 1000` to `500`) rarely edits
+// its KNOB comment too. For each KNOB whose value no longer stands in its code
+// line, where that line now holds exactly one numeric literal, the comment
+// takes that literal as its value (its range widened to hold it). Returns the
+// source unchanged when there is nothing to follow.
+std::string FollowKnobLiterals(const std::string& source);
+
 // Normalises line ends and trailing whitespace, then SHA-256, as 64 hex
 // digits. Sources that differ only in CRLF/LF, trailing blanks or trailing
 // empty lines hash the same.

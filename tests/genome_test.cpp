@@ -346,3 +346,31 @@ TEST_CASE("the down flag is parsed and kept by WithKnob") {
   CHECK(g2->FindKnob("hidden")->prefer_lower);
   CHECK(g2->source() == "int h = 120;  // KNOB hidden 120 range 8 512 int log down\n");
 }
+
+TEST_CASE("an edit of a knob's literal that leaves its comment alone carries the comment along") {
+  // The edit a new user's model made (issue 14): the literal changes, the
+  // KNOB comment does not. It used to fail with "must appear exactly once".
+  auto g = Genome::Parse("constexpr int kMaxRows = 1000;  // KNOB rows 1000 range 20 1000 int log down\n"
+                         "constexpr double kLr = 0.1;  // KNOB lr 0.1 range 0.01 1.0 log\n"
+                         "int main() { return kMaxRows > 0 ? 0 : 1; }\n");
+  REQUIRE(g.has_value());
+  auto child = ApplyProposal(*g, "<<<<<<< SEARCH\nconstexpr int kMaxRows = 1000;  // KNOB rows 1000 range 20 1000 int log down\n"
+                                 "=======\nconstexpr int kMaxRows = 500;  // KNOB rows 1000 range 20 1000 int log down\n"
+                                 ">>>>>>> REPLACE\n");
+  REQUIRE_MESSAGE(child.has_value(), (child ? "" : child.error().message));
+  REQUIRE(child->FindKnob("rows") != nullptr);
+  CHECK(child->FindKnob("rows")->value == 500);
+  CHECK(child->FindKnob("rows")->prefer_lower);
+  // Outside the declared range: the range widens to hold the model's value.
+  const std::string lr = "  // KNOB lr 0.1 range 0.01 1.0 log\n";
+  auto wide = ApplyProposal(*g, "<<<<<<< SEARCH\nconstexpr double kLr = 0.1;" + lr + "=======\nconstexpr double kLr = 2.5;" +
+                                    lr + ">>>>>>> REPLACE\n");
+  REQUIRE_MESSAGE(wide.has_value(), (wide ? "" : wide.error().message));
+  CHECK(wide->FindKnob("lr")->value == 2.5);
+  CHECK(wide->FindKnob("lr")->hi == 2.5);
+  // Nothing to follow when the line holds two literals: the error stays.
+  auto two = ApplyProposal(*g, "<<<<<<< SEARCH\nconstexpr double kLr = 0.1;" + lr +
+                                   "=======\nconstexpr double kLr = 0.2 * 3;" + lr + ">>>>>>> REPLACE\n");
+  REQUIRE_FALSE(two.has_value());
+  CHECK(two.error().message.find("exactly once") != std::string::npos);
+}
