@@ -1,6 +1,7 @@
 // Sampling parents and inspirations, and island migration. Seeded: choices
 // depend only on the archive's contents and the rng state.
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include <fmt/core.h>
@@ -64,14 +65,21 @@ Result<std::optional<std::int64_t>> Archive::SampleParent(const std::string& tas
     if (s.failed()) return tl::unexpected(s.error());
     return std::optional<std::int64_t>();
   }
-  // Rank-weighted (fitness order), divided by 1 + children: good parents are
-  // preferred, over-explored ones less so.
+  // The policy (archive.h): 85% by rank, halving per place and damped
+  // mildly by children; 15% spread evenly, so every member stays reachable.
+  constexpr double kExplore = 0.15;
+  std::vector<double> rank_w;
+  double rank_total = 0;
+  for (std::size_t r = 0; r < members->size(); ++r) {
+    const double x = std::ldexp(1.0, -static_cast<int>(r)) / std::sqrt(1.0 + (*members)[r].children / 8.0);
+    rank_w.push_back(x);
+    rank_total += x;
+  }
   std::vector<double> w;
   double total = 0;
-  for (std::size_t r = 0; r < members->size(); ++r) {
-    double x = 1.0 / (1.0 + static_cast<double>(r)) / (1.0 + (*members)[r].children);
-    w.push_back(x);
-    total += x;
+  for (double x : rank_w) {
+    w.push_back((1 - kExplore) * x / rank_total + kExplore / static_cast<double>(rank_w.size()));
+    total += w.back();
   }
   double u = Unit(rng) * total;
   for (std::size_t r = 0; r < w.size(); ++r) {

@@ -312,7 +312,7 @@ TEST_CASE("invariant: migration copies to the next island and never loses") {
   CHECK(std::count(members1.begin(), members1.end(), best0) == 1);
 }
 
-TEST_CASE("sampling is seeded - and favours good parents with few children") {
+TEST_CASE("sampling is seeded - favours the front-runner - starves nothing") {
   TempDb t("sample");
   auto a = MustOpen(t.path);
   std::vector<std::int64_t> ids;
@@ -330,13 +330,25 @@ TEST_CASE("sampling is seeded - and favours good parents with few children") {
   std::mt19937_64 rng(3);
   std::map<std::int64_t, int> count;
   for (int i = 0; i < 2000; ++i) ++count[a->SampleParent("toy", 0, rng).value().value()];
-  CHECK(count[ids[9]] > count[ids[0]]);  // the fittest is drawn more often
-  // Give the fittest many children: it is drawn less often than before.
+  // The stated policy (archive.h), as a distribution over 2,000 draws: the
+  // front-runner about 0.85/2 + 0.015 = 44%, the second 23%, the worst only
+  // its floor of 1.5%; nothing is starved.
+  CHECK(count[ids[9]] > 800);
+  CHECK(count[ids[9]] < 980);
+  CHECK(count[ids[8]] > 380);
+  CHECK(count[ids[8]] < count[ids[9]]);
+  for (int i = 0; i < 8; ++i) CHECK(count[ids[static_cast<std::size_t>(i)]] < count[ids[8]]);
+  for (auto id : ids) CHECK(count[id] >= 10);
+  CHECK(count[ids[0]] < 70);
+  // Give the fittest many children: it is drawn less often, but stays the
+  // favourite (a candidate 160x better than the baseline must not lose its
+  // place to the baseline because it was explored: issue 14).
   for (int i = 0; i < 20; ++i) a->Record(MakeAttempt("toy", "child" + std::to_string(i), ids[9], 0, -100, false)).value();
   std::mt19937_64 rng2(3);
   std::map<std::int64_t, int> after;
   for (int i = 0; i < 2000; ++i) ++after[a->SampleParent("toy", 0, rng2).value().value()];
-  CHECK(after[ids[9]] < count[ids[9]] / 4);
+  CHECK(after[ids[9]] < count[ids[9]]);
+  for (int i = 0; i < 9; ++i) CHECK(after[ids[static_cast<std::size_t>(i)]] < after[ids[9]]);
   // Inspirations never include the parent and come from the front or grid.
   std::mt19937_64 rng3(5);
   for (int i = 0; i < 20; ++i) {
