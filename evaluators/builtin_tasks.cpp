@@ -11,6 +11,7 @@
 #include "evaluators/dally_parity_submission.h"
 #include "evaluators/dally_parity_task.h"
 #include "evaluators/dally_parity_transform.h"
+#include "evaluators/dally/ir.h"
 #include "evaluators/sparse_parity_task.h"
 #include "evaluators/versions.h"
 
@@ -73,6 +74,19 @@ class DallyParityTask : public Task {
     return m;
   }
 
+  std::string AgentFacts(const std::string& /*meter*/) const override {
+    return fmt::format(
+        "How it is built: g++ -O2 -std=c++20 generator.cpp (one file, the standard library only). The generator "
+        "runs in a sandbox (no network, at most {:g} s and 2 GiB) and prints the IR on stdout; the IR may have at most "
+        "{} lines. It is then simulated on the 1,024 instances of the dev suite (a new best is checked again on 2,048 "
+        "fresh instances).\n"
+        "Cost model (dally, v3 ISA): the cost is the sum over every read of ceil(sqrt(address)): reading address 1 "
+        "costs 1, address 100 costs 10, address 10,000 costs 100. Writes and arithmetic are free. So put the values "
+        "read most often at the lowest addresses, reuse addresses whose values are dead, and read each input as "
+        "few times as possible.\n",
+        spec().timeout_s, dally::kMask32LineCap);
+  }
+
   SourceTransform MakeTransform(const sandbox::Sandbox* sb) const override { return DallyLayoutTransform(sb); }
   std::optional<std::string> OriginOf(const std::string& source) const override { return DallyOriginOf(source); }
 
@@ -101,11 +115,13 @@ class DallyParityTask : public Task {
 
 // Learners' energy and accuracy, for tasks that run them under a LearnerMeter.
 std::string LearnerComponents(const std::string& meter, std::size_t instances, const learning::EnergyBreakdown& c,
-                              const learning::CacheCounts& counts) {
+                              const learning::CacheCounts& counts, const learning::EnergyProfile& profile) {
   if (meter != "cachemodel") return fmt::format("{{\"instances\":{}}}", instances);
+  // The profile's top 8 functions and lines: enough for a prompt, a few
+  // hundred bytes in the row.
   return fmt::format("{{\"instances\":{},\"instructions_j\":{:.17g},\"l1_j\":{:.17g},\"ll_j\":{:.17g},"
-                     "\"dram_j\":{:.17g},\"Ir\":{}}}",
-                     instances, c.instructions_j, c.l1_j, c.ll_j, c.dram_j, counts.ir);
+                     "\"dram_j\":{:.17g},\"Ir\":{},\"profile\":{}}}",
+                     instances, c.instructions_j, c.l1_j, c.ll_j, c.dram_j, counts.ir, profile.TopJson(8));
 }
 
 // The cachemodel's breakdown, as the second line of a learner's text.
@@ -137,7 +153,7 @@ class SparseParityTask : public Task {
     if (r.ran) {
       m.metrics = {{"accuracy", r.accuracy}, {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s}};
       if (r.energy_j) m.metrics["energy_j"] = *r.energy_j;
-      m.components = LearnerComponents(r.meter, r.per_instance.size(), r.components, r.counts);
+      m.components = LearnerComponents(r.meter, r.per_instance.size(), r.components, r.counts, r.profile);
       m.cell = fmt::format("acc:{}|cpu:2^{}", static_cast<int>(r.accuracy * 20),
                            static_cast<int>(std::floor(std::log2(std::max(r.cpu_s, 1e-4) * 1e3))));
       m.text = fmt::format("accuracy {:.4f} ({})  energy {}  wall {:.2f} s  cpu {:.2f} s per instance  meter {}  suite {}",
@@ -187,7 +203,7 @@ class CharLmTask : public Task {
       }
       m.metrics = {{"accuracy", r.accuracy}, {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s}};
       if (r.energy_j) m.metrics["energy_j"] = *r.energy_j;
-      m.components = LearnerComponents(r.meter, r.per_instance.size(), r.components, r.counts);
+      m.components = LearnerComponents(r.meter, r.per_instance.size(), r.components, r.counts, r.profile);
       m.cell = fmt::format("acc:{}|cpu:2^{}", static_cast<int>(r.accuracy * 50),
                            static_cast<int>(std::floor(std::log2(std::max(r.cpu_s, 1e-4) * 1e3))));
       m.text = fmt::format("accuracy {:.4f} ({}; {} of {} characters predicted{})  energy {}  wall {:.2f} s  "

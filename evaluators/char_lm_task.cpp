@@ -31,6 +31,7 @@ void Summarise(CharLmReport& r) {
     if (o.energy_j) energy += *o.energy_j / n;
     else every_energy = false;
     r.components.AddMean(o.components, n);
+    r.profile.AddMean(o.profile, n);
     r.counts += o.counts;
   }
   if (r.meter != "wall" && every_energy) r.energy_j = energy;
@@ -107,6 +108,7 @@ CharLmReport EvaluateCharLm(const sandbox::Sandbox& sb, const CharLmRequest& q) 
       if (!ran->meter_error.empty()) return fail("meter", fmt::format("instance {}: {}", i + 1, ran->meter_error));
       out.energy_j = ran->energy_j;
       out.components = ran->components;
+      out.profile = std::move(ran->profile);
       out.counts = ran->counts;
     } else {
       r.feedback += fmt::format("\n[ergon] instance {}: cut off at the time limit ({:.0f} s) after {} of {} predictions",

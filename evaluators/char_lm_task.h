@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "evaluators/learning/cachegrind_meter.h"
+#include "evaluators/learning/energy_profile.h"
 #include "evaluators/learning/text_corpus.h"
 #include "sandbox/sandbox.h"
 
@@ -40,6 +41,7 @@ struct CharLmInstance {
   double wall_s = 0, cpu_s = 0;
   std::optional<double> energy_j;
   learning::EnergyBreakdown components;
+  learning::EnergyProfile profile;
   learning::CacheCounts counts;
 };
 
@@ -50,6 +52,7 @@ struct CharLmReport {
   std::optional<double> energy_j;    // mean; none under the wall meter or when cut off
   double wall_s = 0, cpu_s = 0;
   learning::EnergyBreakdown components;
+  learning::EnergyProfile profile;
   learning::CacheCounts counts;
   std::vector<CharLmInstance> per_instance;
   std::string meter, suite, feedback, isolation;

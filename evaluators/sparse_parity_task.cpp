@@ -94,6 +94,7 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
     out.energy_j = ran->energy_j;
     out.counts = ran->counts;
     out.components = ran->components;
+    out.profile = std::move(ran->profile);
     out.idle_w = ran->nvml.idle_w;
     out.idle_subtracted_j = ran->nvml.idle_subtracted_j;
     out.update_period_s = ran->nvml.update_period_s;
@@ -115,6 +116,7 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
     r.cpu_s += o.cpu_s / n;
     if (o.energy_j) energy += *o.energy_j / n;
     r.components.AddMean(o.components, n);
+    r.profile.AddMean(o.profile, n);
     r.counts += o.counts;
   }
   if (q.meter != "wall") r.energy_j = energy;

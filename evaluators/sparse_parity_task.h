@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "evaluators/learning/cachegrind_meter.h"
+#include "evaluators/learning/energy_profile.h"
 #include "evaluators/learning/parity_instance.h"
 #include "sandbox/sandbox.h"
 
@@ -36,6 +37,7 @@ struct InstanceOutcome {
   std::optional<double> energy_j;
   learning::EnergyBreakdown components;  // cachemodel
   learning::CacheCounts counts;          // cachemodel
+  learning::EnergyProfile profile;       // cachemodel
   double idle_w = 0, idle_subtracted_j = 0, update_period_s = 0, window_s = 0, slack_s = 0;  // nvml
 };
 
@@ -49,6 +51,7 @@ struct LearnEvalReport {
   double wall_s = 0, cpu_s = 0;    // mean per instance
   learning::EnergyBreakdown components;  // mean per instance
   learning::CacheCounts counts;          // summed over instances
+  learning::EnergyProfile profile;       // mean per instance
   std::vector<InstanceOutcome> per_instance;
   std::string meter, suite, feedback, isolation;
   double compile_s = 0;

@@ -11,6 +11,7 @@
 
 #include "evaluators/builtin_tasks.h"
 #include "evaluators/external_task.h"
+#include "evaluators/learning/cachegrind_meter.h"
 #include "evaluators/versions.h"
 
 namespace ergon::evaluators {
@@ -34,6 +35,44 @@ std::map<std::string, std::string> Task::ExportFiles(const std::string& source, 
   const std::string build = cuda ? "nvcc -O2 -std=c++17 -o candidate candidate.cu"
                                  : "g++ -O2 -std=c++20 -o candidate candidate.cpp";
   return {{file, source}, {"build.sh", "#!/bin/sh\nset -e\ncd \"$(dirname \"$0\")\"\n" + build + "\n"}};
+}
+
+std::string Task::AgentFacts(const std::string& meter) const {
+  const TaskSpec& s = spec_;
+  std::string f;
+  if (s.external())
+    f += "How it runs: the task's own trusted harness builds and runs the candidate.\n";
+  else if (s.language == "cuda")
+    f += "How it is built: nvcc -O2 -std=c++17 candidate.cu (one file; the CUDA runtime and the C++ standard library).\n";
+  else
+    f += "How it is built: g++ -O2 -g1 -std=c++20 candidate.cpp (one file, C++20, the standard library only).\n";
+  f += fmt::format("How it runs: in a sandbox with no network, reading and writing only its working directory; "
+                   "at most {:g} s and 8 GiB of memory per instance; {} instance{} of the dev suite (a new best is "
+                   "checked again on fresh instances it has never seen).\n",
+                   s.timeout_s, s.instances, s.instances == 1 ? "" : "s");
+  if (!s.params.empty()) {
+    std::string p;
+    for (const auto& [k, v] : s.params) p += fmt::format("{}{}={:g}", p.empty() ? "" : ", ", k, v);
+    f += "Parameters: " + p + ".\n";
+  }
+  if (meter == "cachemodel") {
+    const learning::EnergyModel e;
+    const learning::CacheGeometry g;
+    f += fmt::format(
+        "Energy model (cachemodel): every instruction the learner executes, its children's included, is counted by a "
+        "simulated cache (valgrind cachegrind; I1 {}, D1 {}, LL {}: size, ways, line bytes) and priced: "
+        "{:g} pJ per instruction, {:g} pJ per L1 data access (read or write), {:g} pJ per L1 miss (a 64-byte line "
+        "from the last level), {:g} pJ per last-level miss (a line from DRAM). So a DRAM miss costs {:g} "
+        "instructions and an L1 access {:g}: touch less data, keep it small and close, and read fewer rows.\n",
+        g.i1, g.d1, g.ll, e.instruction_pj, e.l1_access_pj, e.ll_line_pj, e.dram_line_pj,
+        e.dram_line_pj / e.instruction_pj, e.l1_access_pj / e.instruction_pj);
+  } else if (meter == "nvml") {
+    f += "Energy model (nvml): the GPU's own energy counter, read around the run, less the idle power over the same "
+         "window: joules as the board measures them.\n";
+  } else if (meter == "wall") {
+    f += "Meter (wall): wall-clock time only; no energy is measured.\n";
+  }
+  return f;
 }
 
 void Task::Judge(Measurement& m) const {

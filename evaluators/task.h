@@ -73,6 +73,10 @@ class Task {
   virtual Measurement Evaluate(const sandbox::Sandbox& sandbox, const TaskEvalRequest& request) const = 0;
   // Changes whenever a change could move a number (stored with evaluations).
   virtual std::string Version() const = 0;
+  // What an agent must know to write a candidate, for its prompt: how the
+  // candidate is built and run (command, limits, the task's parameters) and
+  // how `meter` prices its work, with the constants.
+  virtual std::string AgentFacts(const std::string& meter) const;
   // The offline agent's transformation; null when the task has none.
   virtual SourceTransform MakeTransform(const sandbox::Sandbox* /*sandbox*/) const { return nullptr; }
   // The source a transformed candidate was made from, if it carries one.

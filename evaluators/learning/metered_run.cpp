@@ -3,6 +3,10 @@
 #include <fmt/core.h>
 
 namespace ergon::evaluators::learning {
+namespace {
+// The candidate's file as the compiler saw it (sandbox/compiler.cpp).
+constexpr const char* kOwnFile = "/candidate.cpp";
+}  // namespace
 
 tl::expected<LearnerMeter, std::string> LearnerMeter::Open(const std::string& meter) {
   LearnerMeter m;
@@ -45,6 +49,9 @@ tl::expected<MeteredRun, std::string> LearnerMeter::Run(const sandbox::Sandbox& 
       out.counts = *counts;
       out.components = cachegrind_.Energy(*counts);
       out.energy_j = out.components.total_j();
+      // The profile is advice for the next proposal, never part of the score:
+      // a profile that cannot be read leaves it empty.
+      if (auto p = ReadEnergyProfile(spec.work_dir, cachegrind_.model(), kOwnFile)) out.profile = std::move(*p);
     }
   }
   return out;

@@ -10,6 +10,7 @@
 #include <tl/expected.hpp>
 
 #include "evaluators/learning/cachegrind_meter.h"
+#include "evaluators/learning/energy_profile.h"
 #include "evaluators/learning/nvml_meter.h"
 #include "sandbox/sandbox.h"
 
@@ -20,6 +21,7 @@ struct MeteredRun {
   std::optional<double> energy_j;  // none under the wall meter
   EnergyBreakdown components;      // cachemodel
   CacheCounts counts;              // cachemodel
+  EnergyProfile profile;           // cachemodel: by function and by line of the candidate's file
   NvmlReading nvml;                // nvml
   // When the run succeeded but could not be measured (a traced process left
   // no counts, the GPU counter failed): what went wrong. The run then counts
