@@ -374,3 +374,34 @@ TEST_CASE("an edit of a knob's literal that leaves its comment alone carries the
   REQUIRE_FALSE(two.has_value());
   CHECK(two.error().message.find("exactly once") != std::string::npos);
 }
+
+#include <random>
+
+#include "genome/similarity.h"
+
+TEST_CASE("token similarity: comments and layout do not count - a changed constant does - LCS is exact") {
+  using ergon::genome::NormalisedTokens;
+  using ergon::genome::TokenSimilarity;
+  const std::string a = "int main() {\n  int x = 1000; // rows\n  return x * 2;\n}\n";
+  const std::string reformatted = "/* the same */ int main(){ int x=1000;\n\n\treturn x*2; }  // nothing new\n";
+  const std::string knob = "int main() {\n  int x = 500; // rows\n  return x * 2;\n}\n";
+  CHECK(TokenSimilarity(NormalisedTokens(a), NormalisedTokens(reformatted)) == 1.0);
+  const double s = TokenSimilarity(NormalisedTokens(a), NormalisedTokens(knob));
+  CHECK(s < 1.0);
+  CHECK(s > 0.9);
+  CHECK(NormalisedTokens("x = 1.5e-3f;").size() == 4);  // x, =, 1.5e-3f, ;
+  CHECK(NormalisedTokens("s = \"a // not a comment\";").size() == 4);
+  // The bit-parallel LCS against the textbook table, across word boundaries.
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 40; ++round) {
+    std::vector<std::uint64_t> x(rng() % 200), y(rng() % 200);
+    for (auto& t : x) t = rng() % 5;
+    for (auto& t : y) t = rng() % 5;
+    std::vector<std::vector<int>> d(x.size() + 1, std::vector<int>(y.size() + 1, 0));
+    for (std::size_t i = 1; i <= x.size(); ++i)
+      for (std::size_t j = 1; j <= y.size(); ++j)
+        d[i][j] = x[i - 1] == y[j - 1] ? d[i - 1][j - 1] + 1 : std::max(d[i - 1][j], d[i][j - 1]);
+    const double want = x.empty() && y.empty() ? 1.0 : 2.0 * d[x.size()][y.size()] / static_cast<double>(x.size() + y.size());
+    CHECK(TokenSimilarity(x, y) == doctest::Approx(want));
+  }
+}
