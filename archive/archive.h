@@ -149,6 +149,9 @@ struct LedgerSummary {
   std::int64_t run_id = 0;
   std::string model;
   std::int64_t calls = 0, tokens_in = 0, tokens_out = 0, failures = 0;
+  // Calls whose candidate passed the gate and beat its parent (or passed
+  // where the parent did not): the model bandit's reward.
+  std::int64_t wins = 0;
   double cost_usd = 0, latency_s = 0;
 };
 
@@ -225,6 +228,10 @@ class Archive {
   Result<std::vector<AttemptRow>> SearchAttempts(const std::string& text, int limit);
   // A candidate's events of one kind (e.g. "measured"), oldest first.
   Result<std::vector<Event>> CandidateEvents(std::int64_t candidate_id, const std::string& kind);
+  // The newest `limit` candidates of a task with sources of at most
+  // max_bytes, oldest first: (id, source).
+  Result<std::vector<std::pair<std::int64_t, std::string>>> Sources(const std::string& task, std::size_t max_bytes,
+                                                                     int limit);
   // Candidates of a run still awaiting their fresh-suite verdict.
   Result<std::vector<std::int64_t>> Pending(std::int64_t run_id);
   // The candidate and its ancestors, newest first.
@@ -234,8 +241,14 @@ class Archive {
   Result<void> MarkStatus(std::int64_t candidate_id, const std::string& status);
 
   // Sampling (seeded: the same archive and rng state give the same choices).
-  // A parent from `island`: fitness-weighted among its top candidates that
-  // passed the gate, favouring few children. nullopt when the island is empty.
+  // A parent from `island`, among its 32 fittest members that passed the gate
+  // (migrants included), ranked by fitness. With probability 0.85 a draw is
+  // by rank: weight 2^-rank / sqrt(1 + children/8), so the front-runner is
+  // favoured, and only after 24 children is it drawn as rarely as the
+  // runner-up with none; with 0.15 it is
+  // uniform over the members, so nothing is starved. Nothing passed the
+  // gate: the island's fittest evaluated candidate. nullopt when the island
+  // is empty.
   Result<std::optional<std::int64_t>> SampleParent(const std::string& task, int island, std::mt19937_64& rng);
   // Up to n inspirations: Pareto-front members and MAP-Elites elites, never
   // the parent itself.
@@ -258,8 +271,9 @@ class Archive {
   Result<RunTotals> Totals(std::int64_t run_id);
   // Makes a candidate a member of another island (as migration does).
   Result<void> Share(std::int64_t candidate_id, int island);
-  // The most recent failed attempts made from `parent`: (stage, error).
-  Result<std::vector<std::pair<std::string, std::string>>> RecentFailures(std::int64_t parent, int n);
+  // The most recent failed attempts made from `parent`, each proposal cut to
+  // its first 4,000 bytes.
+  Result<std::vector<AttemptRow>> RecentFailures(std::int64_t parent, int n);
   Result<std::optional<Run>> GetRun(std::int64_t run_id);
   // An agent call about to start: a ledger row marked in_flight, committed
   // now, so a process killed during the call leaves a trace. Record() of an

@@ -351,8 +351,12 @@ Result<std::vector<Row>> Archive::Pareto(const std::string& task) {
 
 Result<std::vector<LedgerSummary>> Archive::Ledger() {
   Stmt s(impl_->db,
-         "SELECT coalesce(run_id, 0), model, count(*), sum(tokens_in), sum(tokens_out), sum(cost_usd), sum(latency_s), "
-         "sum(outcome <> 'ok') FROM ledger GROUP BY run_id, model ORDER BY run_id, model");
+         "SELECT coalesce(l.run_id, 0), l.model, count(*), sum(l.tokens_in), sum(l.tokens_out), sum(l.cost_usd), "
+         "sum(l.latency_s), sum(l.outcome <> 'ok'), "
+         "sum(c.id IS NOT NULL AND c.gate_passed = 1 AND c.status <> 'overfit' AND p.id IS NOT NULL AND "
+         "(p.gate_passed = 0 OR c.best_fitness > p.best_fitness)) "
+         "FROM ledger l LEFT JOIN candidates c ON c.id = l.candidate_id LEFT JOIN candidates p ON p.id = c.parent_id "
+         "GROUP BY l.run_id, l.model ORDER BY l.run_id, l.model");
   std::vector<LedgerSummary> out;
   while (s.Step()) {
     LedgerSummary l;
@@ -364,6 +368,7 @@ Result<std::vector<LedgerSummary>> Archive::Ledger() {
     l.cost_usd = s.Real(5);
     l.latency_s = s.Real(6);
     l.failures = s.Int(7);
+    l.wins = s.Int(8);
     out.push_back(l);
   }
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
@@ -402,11 +407,36 @@ Result<void> Archive::Share(std::int64_t candidate_id, int island) {
   return {};
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> Archive::RecentFailures(std::int64_t parent, int n) {
-  Stmt s(impl_->db, "SELECT stage, error FROM attempts WHERE parent_id=? ORDER BY id DESC LIMIT ?");
+Result<std::vector<AttemptRow>> Archive::RecentFailures(std::int64_t parent, int n) {
+  // The proposal's head only: a prompt quotes its start, never megabytes.
+  Stmt s(impl_->db,
+         "SELECT id, run_id, stage, error, substr(proposal, 1, 4000), created_at FROM attempts WHERE parent_id=? "
+         "ORDER BY id DESC LIMIT ?");
   s.Bind(1, parent).Bind(2, n);
-  std::vector<std::pair<std::string, std::string>> out;
-  while (s.Step()) out.emplace_back(s.Text(0), s.Text(1));
+  std::vector<AttemptRow> out;
+  while (s.Step()) {
+    AttemptRow a;
+    a.id = s.Int(0);
+    a.run_id = s.Int(1);
+    a.parent = parent;
+    a.stage = s.Text(2);
+    a.error = s.Text(3);
+    a.proposal = s.Text(4);
+    a.created_at = s.Real(5);
+    out.push_back(std::move(a));
+  }
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
+}
+
+Result<std::vector<std::pair<std::int64_t, std::string>>> Archive::Sources(const std::string& task,
+                                                                            std::size_t max_bytes, int limit) {
+  Stmt s(impl_->db,
+         "SELECT id, source FROM (SELECT id, source FROM candidates WHERE task=? AND source_bytes <= ? ORDER BY id DESC "
+         "LIMIT ?) ORDER BY id");
+  s.Bind(1, task).Bind(2, static_cast<std::int64_t>(max_bytes)).Bind(3, limit);
+  std::vector<std::pair<std::int64_t, std::string>> out;
+  while (s.Step()) out.emplace_back(s.Int(0), s.Text(1));
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
   return out;
 }

@@ -12,6 +12,7 @@
 
 #include "archive/archive.h"
 #include "engine/archive_json.h"
+#include "engine/hot_spots.h"
 #include "engine/commands.h"
 #include "engine/evaluate.h"
 #include "engine/home.h"
@@ -285,9 +286,13 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     for (const auto& e : *evals) {
       json x;
       PutMetrics(x, e);
+      if (x.contains("components") && x["components"].is_object()) x["components"].erase("profile");  // printed below
       fmt::print("  {}\n", x.dump());
     }
     for (const auto& m : measured) fmt::print("measured on: {}\n", m);
+    // The best evaluation's profile (the cachemodel's), with its lines quoted.
+    if (const auto& b = (*row)->best)
+      if (auto hot = HotSpotsText(b->metrics.components, c.source, 8); !hot.empty()) fmt::print("\n{}", hot);
     fmt::print("\nlineage: ");
     for (std::size_t i = 0; i < lin->size(); ++i) fmt::print("{}{}", i ? " <- " : "", (*lin)[i].candidate.id);
     // A generated source runs to megabytes: the head, unless --full.
@@ -345,11 +350,11 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
       fmt::print("{}\n", arr.dump());
       return 0;
     }
-    fmt::print("{:>4} {:<24} {:>6} {:>10} {:>10} {:>10} {:>9}\n", "run", "model", "calls", "tokens_in", "tokens_out",
-               "cost_usd", "failures");
+    fmt::print("{:>4} {:<24} {:>6} {:>10} {:>10} {:>10} {:>9} {:>5}\n", "run", "model", "calls", "tokens_in",
+               "tokens_out", "cost_usd", "failures", "wins");
     for (const auto& l : *led)
-      fmt::print("{:>4} {:<24} {:>6} {:>10} {:>10} {:>10.4f} {:>9}\n", l.run_id, l.model, l.calls, l.tokens_in,
-                 l.tokens_out, l.cost_usd, l.failures);
+      fmt::print("{:>4} {:<24} {:>6} {:>10} {:>10} {:>10.4f} {:>9} {:>5}\n", l.run_id, l.model, l.calls, l.tokens_in,
+                 l.tokens_out, l.cost_usd, l.failures, l.wins);
     return 0;
   }
   return fail("unknown subcommand");

@@ -88,7 +88,12 @@ int Main(int argc, char** argv) {
   run->add_option("--agent", so.agent, "offline (default, no network) | openai | anthropic | cli")
       ->check(CLI::IsMember({"offline", "openai", "anthropic", "cli"}));
   run->add_option("--command", so.command, "the cli agent's command line, e.g. \"claude -p\" (prompt on stdin)");
-  run->add_option("--model", so.model, "model name (openai default gpt-4o-mini; anthropic claude-3-5-haiku-latest)");
+  run->add_option("--model", so.models,
+                  "model name (openai default gpt-4o-mini; anthropic claude-3-5-haiku-latest). Repeat it for "
+                  "several: a cost-aware bandit then picks the model of each proposal. openai:NAME or "
+                  "anthropic:NAME names another agent, NAME@URL another base URL")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("--base-url", so.base_url,
                   "API base URL: OpenAI-style includes /v1 (requests go to BASE/chat/completions); Anthropic's does "
                   "not (BASE/v1/messages)");
@@ -115,6 +120,17 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(static_cast<std::int64_t>(0), std::numeric_limits<std::int64_t>::max()));
   run->add_option("--db", so.db, "archive file (default ergon.db)");
   run->add_option("--resume", so.resume, "continue run RUN of this archive");
+  run->add_option("--repair-turns", so.repair_turns,
+                  "times an edit that cannot be used (or is not novel) goes back to the agent, in the same "
+                  "conversation, before the proposal counts as failed (default 2)")
+      ->check(CLI::Range(0, 10));
+  run->add_flag("!--no-cascade", so.cascade,
+               "skip the cascade: by default, under a slow meter (cachemodel, nvml) each candidate is first run on "
+               "one instance under the wall meter, and one that fails there never reaches the slow meter");
+  run->add_option("--novelty", so.novelty,
+                  "refuse, before evaluation, a proposal whose normalised-token similarity to an archived candidate "
+                  "is at least this (default 1.0: it differs only in comments and layout; 0 turns it off)")
+      ->check(CLI::Range(0.0, 1.0));
   run->add_option("--meter", so.meter, "learners: cachemodel | nvml | wall (default: the task's, from task.json)");
   add_tasks(run);
   run->add_option("--instances", so.instances, "instances per evaluation (default: the task's)")->check(CLI::Range(1, 1 << 20));

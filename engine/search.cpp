@@ -19,6 +19,7 @@
 #include "engine/agents/curl_api.h"
 #include "engine/evaluate.h"
 #include "engine/home.h"
+#include "engine/prompt_parts.h"
 #include "engine/search_loop.h"
 #include "engine/tasks.h"
 #include "genome/genome.h"
@@ -65,17 +66,6 @@ std::string Trunc(const std::string& s, std::size_t n) {
   return s.size() <= n ? s : s.substr(0, n) + "\n[... truncated ...]\n";
 }
 
-PromptTask DescribeTask(const evaluators::TaskSpec& spec) {
-  PromptTask t;
-  t.description = spec.description;
-  t.objective = fmt::format("keep {} >= {} (the gate), then minimise {}", spec.gate_metric, spec.gate_min, spec.minimise);
-  t.edit_rules = spec.whole_file ? "You may instead answer with one complete new program in a ```cpp fence: the whole "
-                                   "algorithm is yours to change."
-                                 : "Only code between EVOLVE-BLOCK-START and EVOLVE-BLOCK-END may change, where the "
-                                   "program has such markers.";
-  return t;
-}
-
 int Search::Run() {
   tty_ = ::isatty(2) && !std::getenv("NO_COLOR") && std::string(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
   if (int rc = OpenTask()) return rc;
@@ -89,8 +79,10 @@ int Search::Run() {
       return 1;
     }
   if (int rc = OpenRun()) return rc;
+  RestoreBandit();
   if (int rc = StartExecutor()) return rc;
   if (int rc = EnsureBaseline()) return rc;
+  LoadNoveltyIndex();
   CollectOrphans();
   FinishPending();
   RunWorkers();
@@ -107,7 +99,7 @@ int Search::OpenTask() {
     return 2;
   }
   task_ = std::move(*task);
-  prompt_task_ = DescribeTask(task_->spec());
+  task_facts_ = task_->AgentFacts(o_.meter.empty() ? task_->spec().meter : o_.meter);
   if (auto why = task_->CheckRequest(Request("", "dev")); !why.empty()) {
     fmt::print(stderr, "ergon run: {}\n", why);
     return 2;
@@ -125,6 +117,35 @@ int Search::OpenTask() {
 }
 
 // The agent asked for, and the offline agent the circuit breaker falls back to.
+// One HTTP agent for a --model value: [openai:|anthropic:]NAME[@BASE_URL].
+tl::expected<std::unique_ptr<Agent>, std::string> Search::MakeModelAgent(const std::string& spec) const {
+  std::string kind = o_.agent, name = spec, base = o_.base_url;
+  for (const char* k : {"openai", "anthropic"})
+    if (name.rfind(std::string(k) + ":", 0) == 0) {
+      kind = k;
+      name = name.substr(std::string(k).size() + 1);
+    }
+  if (const auto at = name.find("@http"); at != std::string::npos) {
+    base = name.substr(at + 1);
+    name = name.substr(0, at);
+  }
+  HttpAgentOptions h;
+  h.kind = kind;
+  const bool openai = kind == "openai";
+  h.base_url = !base.empty() ? base : (openai ? "https://api.openai.com/v1" : "https://api.anthropic.com");
+  h.model = !name.empty() ? name : (openai ? "gpt-4o-mini" : "claude-3-5-haiku-latest");
+  const char* key = std::getenv(openai ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY");
+  h.api_key = key ? key : "";
+  if (h.api_key.empty() && base.empty())
+    return tl::unexpected(fmt::format("set {} (or point --base-url at a local server)",
+                                      openai ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY"));
+  h.timeout_s = o_.agent_timeout_s;
+  h.backoff_s = o_.agent_backoff_s;
+  h.price_in = o_.price_in;
+  h.price_out = o_.price_out;
+  return MakeHttpAgent(h);
+}
+
 int Search::StartAgents() {
   const evaluators::Task* t = task_.get();
   auto hooks = [&] {
@@ -132,7 +153,7 @@ int Search::StartAgents() {
   };
   offline_ = MakeOfflineAgent(hooks());
   if (o_.agent == "offline") {
-    agent_ = MakeOfflineAgent(hooks());
+    agents_.push_back(MakeOfflineAgent(hooks()));
   } else if (o_.agent == "openai" || o_.agent == "anthropic") {
     // libcurl is loaded (and initialised) here, before any thread uses it:
     // only runs that talk HTTP pay for it.
@@ -140,29 +161,22 @@ int Search::StartAgents() {
       fmt::print(stderr, "ergon run: {}\n", curl.error());
       return 1;
     }
-    HttpAgentOptions h;
-    h.kind = o_.agent;
-    const bool openai = o_.agent == "openai";
-    h.base_url = !o_.base_url.empty() ? o_.base_url : (openai ? "https://api.openai.com/v1" : "https://api.anthropic.com");
-    h.model = !o_.model.empty() ? o_.model : (openai ? "gpt-4o-mini" : "claude-3-5-haiku-latest");
-    const char* key = std::getenv(openai ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY");
-    h.api_key = key ? key : "";
-    if (h.api_key.empty() && o_.base_url.empty()) {
-      fmt::print(stderr, "ergon run: set {} (or point --base-url at a local server)\n",
-                 openai ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY");
-      return 2;
+    std::vector<std::string> specs = o_.models;
+    if (specs.empty()) specs.push_back("");
+    for (const auto& spec : specs) {
+      auto agent = MakeModelAgent(spec);
+      if (!agent) {
+        fmt::print(stderr, "ergon run: {}\n", agent.error());
+        return 2;
+      }
+      agents_.push_back(std::move(*agent));
     }
-    h.timeout_s = o_.agent_timeout_s;
-    h.backoff_s = o_.agent_backoff_s;
-    h.price_in = o_.price_in;
-    h.price_out = o_.price_out;
-    agent_ = MakeHttpAgent(h);
   } else if (o_.agent == "cli") {
     if (o_.command.empty()) {
       fmt::print(stderr, "ergon run: --agent cli needs --command, e.g. --command \"claude -p\"\n");
       return 2;
     }
-    agent_ = MakeCliAgent(o_.command, o_.agent_timeout_s);
+    agents_.push_back(MakeCliAgent(o_.command, o_.agent_timeout_s));
   } else {
     fmt::print(stderr, "ergon run: unknown agent '{}' (offline | openai | anthropic | cli)\n", o_.agent);
     return 2;
@@ -216,14 +230,14 @@ int Search::OpenRun() {
     fmt::print(stderr, "ergon run: resuming run {}: {} candidates, {} failed attempts, ${:.4f}, {:.0f}s so far\n",
                s_.run_id, t->candidates, t->attempts, t->cost_usd, t->elapsed_s);
   } else {
-    json settings = {{"agent", o_.agent}, {"model", agent_->model()}, {"max_candidates", o_.max_candidates},
+    json settings = {{"agent", o_.agent}, {"model", ModelNames()}, {"max_candidates", o_.max_candidates},
                      {"max_time_s", o_.max_time_s}, {"max_cost_usd", o_.max_cost_usd}, {"max_tokens", o_.max_tokens},
                      {"islands", o_.islands}, {"seed", o_.seed}, {"meter", o_.meter}, {"evaluators", o_.evaluators},
                      {"executor", o_.executor}, {"config", o_.config}};
     if (o_.executor == "slurm")
       settings["slurm"] = {{"partition", o_.slurm_partition}, {"gres", o_.slurm_gres}, {"args", o_.slurm_args},
                            {"spool", o_.spool}, {"submissions", o_.slurm_submissions}};
-    auto id = s_.archive->BeginRun({0, o_.task, o_.agent, agent_->model(), settings.dump(), 0, 0, "running"});
+    auto id = s_.archive->BeginRun({0, o_.task, o_.agent, ModelNames(), settings.dump(), 0, 0, "running"});
     if (!id) {
       fmt::print(stderr, "ergon run: {}\n", id.error());
       return 1;
@@ -241,10 +255,44 @@ int Search::OpenRun() {
 // A spend budget is only a budget when the price is known.
 std::string Search::PriceProblem() const {
   if (o_.max_cost_usd <= 0 || (o_.agent != "openai" && o_.agent != "anthropic")) return {};
-  const ModelInfo info = LookupModel(agent_->model());
-  if (info.known || (o_.price_in >= 0 && o_.price_out >= 0)) return {};
-  return fmt::format("--max-cost needs prices, and ergon's table has none for model '{}': give --price-in and "
-                     "--price-out (USD per million tokens)", agent_->model());
+  if (o_.price_in >= 0 && o_.price_out >= 0) return {};
+  for (const auto& a : agents_)
+    if (!LookupModel(a->model()).known)
+      return fmt::format("--max-cost needs prices, and ergon's table has none for model '{}': give --price-in and "
+                         "--price-out (USD per million tokens)", a->model());
+  return {};
+}
+
+void Search::LoadNoveltyIndex() {
+  if (o_.novelty <= 0) return;
+  novelty_.emplace(o_.novelty);
+  std::lock_guard<std::mutex> l(s_.mu);
+  if (auto src = s_.archive->Sources(o_.task, kBigSource, 5000))
+    for (const auto& [id, text] : *src) novelty_->Add(id, text);
+}
+
+void Search::RestoreBandit() {
+  if (agents_.size() < 2) return;
+  std::vector<std::string> names;
+  for (const auto& a : agents_) names.push_back(a->name() + "/" + a->model());
+  std::lock_guard<std::mutex> l(s_.mu);
+  bandit_.emplace(names);
+  auto led = s_.archive->Ledger();
+  if (!led) return;
+  std::string told;
+  for (const auto& e : *led)
+    if (e.run_id == s_.run_id && bandit_->Find(e.model) < names.size()) {
+      bandit_->Restore(e.model, e.calls, e.wins, e.cost_usd);
+      told += fmt::format("{}{} {} calls {} wins ${:.4f}", told.empty() ? "" : "; ", e.model, e.calls, e.wins,
+                          e.cost_usd);
+    }
+  if (!told.empty()) fmt::print(stderr, "ergon run: model bandit, from the archive: {}\n", told);
+}
+
+std::string Search::ModelNames() const {
+  std::string s;
+  for (const auto& a : agents_) s += (s.empty() ? "" : ",") + a->model();
+  return s;
 }
 
 // --resume: the run's stored budgets hold, except those given again now
@@ -302,10 +350,8 @@ void Search::KeepStoredExecutor(const std::string& settings) {
 // Every template renders before anything is spent: a broken repair.txt must
 // not end repair silently half-way through a night.
 int Search::CheckTemplates() {
-  const std::map<std::string, std::string> vars = {
-      {"task_name", "t"},   {"task_description", "d"}, {"objective", "o"},   {"edit_rules", "e"},
-      {"parent_id", "1"},   {"parent_metrics", "m"},   {"parent_source", "s"}, {"inspirations", "i"},
-      {"failures", "f"},    {"error", "x"}};
+  std::map<std::string, std::string> vars;
+  for (const auto& name : PromptVarNames()) vars[name] = "x";
   for (const char* file : {"system.txt", "mutate.txt", "repair.txt"}) {
     auto r = Prompt(file, vars);
     if (!r) {
@@ -402,7 +448,7 @@ void Search::RunWorkers() {
   const int proposers = o_.proposals > 0 ? o_.proposals : workers;
   fmt::print(stderr, "ergon run: run {} on {} with the {} agent ({}): {} proposal(s) in flight, {} evaluation slot(s), "
              "{} island(s); archive {}{}\n",
-             s_.run_id, o_.task, o_.agent, agent_->model(), proposers, workers, o_.islands, o_.db,
+             s_.run_id, o_.task, o_.agent, ModelNames(), proposers, workers, o_.islands, o_.db,
              o_.executor == "slurm" ? fmt::format("; evaluations are Slurm jobs (spool {})", o_.spool) : "");
   s_.proposers_alive = proposers;
   std::vector<std::thread> pool;
@@ -480,10 +526,10 @@ int Search::Summarise() {
   Progress(true);
   fmt::print(stderr, "\nergon run: {}: {}\n", s_.fatal ? "FAILED" : "stopped",
              s_.stop_reason.empty() ? "budget reached" : s_.stop_reason);
-  fmt::print("run {} ({}, agent {}): {} new candidates, {} invalid attempts, {} duplicates, {} cut off, {} agent calls, "
-             "${:.4f}, wall {:.1f}s\n",
-             s_.run_id, o_.task, o_.agent, s_.new_candidates, s_.invalid, s_.duplicates, s_.cut_off, s_.calls, s_.cost,
-             wall);
+  fmt::print("run {} ({}, agent {}): {} new candidates, {} invalid attempts, {} duplicates, {} not novel, {} cut off, "
+             "{} agent calls, ${:.4f}, wall {:.1f}s\n",
+             s_.run_id, o_.task, o_.agent, s_.new_candidates, s_.invalid, s_.duplicates, s_.not_novel, s_.cut_off,
+             s_.calls, s_.cost, wall);
   if (o_.executor == "slurm") {
     const ExecutorCounts c = executor_->Counts();
     fmt::print("slurm: {} job(s) done, {} resubmitted after infrastructure failures, {} evaluation(s) lost to the "
@@ -502,8 +548,8 @@ int Search::Summarise() {
   if (auto led = s_.archive->Ledger())
     for (const auto& l : *led)
       if (l.run_id == s_.run_id)
-        fmt::print("spend: {}  {} calls  {} tokens in  {} out  ${:.4f}  {} failed\n", l.model, l.calls, l.tokens_in,
-                   l.tokens_out, l.cost_usd, l.failures);
+        fmt::print("spend: {}  {} calls  {} tokens in  {} out  ${:.4f}  {} failed  {} wins\n", l.model, l.calls,
+                   l.tokens_in, l.tokens_out, l.cost_usd, l.failures, l.wins);
   const std::string db = o_.db == "ergon.db" ? "" : " --db " + o_.db;
   fmt::print("inspect: ergon archive top --task {}{}   |   ergon archive lineage ID{}   |   ergon replay ID{}\n", o_.task,
              db, db, db);

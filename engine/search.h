@@ -19,7 +19,12 @@ struct SearchOptions {
   std::string task;
   std::string agent = "offline";  // offline | openai | anthropic | cli
   std::string command;            // the cli agent's command line
-  std::string model, base_url;
+  // Models to propose with (repeat --model). Each is NAME, optionally
+  // prefixed by its agent (openai:NAME, anthropic:NAME) and followed by its
+  // own base URL (NAME@http://host/v1). With several, a cost-aware bandit
+  // picks the model of each proposal (engine/model_bandit.h).
+  std::vector<std::string> models;
+  std::string base_url;
   std::string db = "ergon.db";
   std::string prompts_dir;        // empty: <home>/prompts
   std::string meter;              // empty: the task's default
@@ -33,6 +38,12 @@ struct SearchOptions {
   std::uint64_t seed = 1;
   std::optional<std::int64_t> resume;
   double eval_timeout_s = 0;      // per instance; 0 = the task's
+  // A proposal whose normalised-token similarity to a candidate is at least
+  // this is refused as not novel (engine/novelty_index.h); 0 turns it off.
+  double novelty = 1.0;
+  // Under a slow meter (cachemodel, nvml), check each candidate first on one
+  // instance under the wall meter; a failure there never reaches the meter.
+  bool cascade = true;
   double agent_timeout_s = 120;
   double agent_backoff_s = 1.0;   // first retry wait (doubles, with jitter)
   int instances = 0;              // 0 = the task's default

@@ -140,10 +140,30 @@ void Search::Evaluator() {
   }
 }
 
+std::optional<evaluators::Measurement> Search::Cascade(const Job& job) {
+  const std::string meter = o_.meter.empty() ? task_->spec().meter : o_.meter;
+  const auto& meters = task_->spec().meters;
+  if (!o_.cascade || o_.executor != "local" || (meter != "cachemodel" && meter != "nvml") ||
+      std::find(meters.begin(), meters.end(), "wall") == meters.end())
+    return std::nullopt;
+  evaluators::TaskEvalRequest q = Request(job.source, "dev");
+  if (q.language == "cuda") return std::nullopt;  // a CUDA learner's check would need the GPU it is queued for
+  q.meter = "wall";
+  q.instances = 1;
+  evaluators::Measurement m = executor_->Measure(*task_, KeyOf(job.hash, "cascade"), q, JobNote(job));
+  if (m.ran || m.harness_error || m.infrastructure_error || CuttingOff()) return std::nullopt;
+  m.error = fmt::format("stopped by the cascade's check (one instance under the wall meter, before the {} meter) at "
+                        "its {} stage: {}", meter, m.stage, m.error);
+  m.stage = "cascade/" + m.stage;
+  return m;
+}
+
 void Search::EvaluateJob(const Job& job) {
-  // 6. Measure on the task's fixed suite.
+  // 6. Measure on the task's fixed suite, after the cascade's cheap check
+  // (compile, one instance natively) when the meter is slow.
   const auto e0 = Clock::now();
-  const evaluators::Measurement m = Measure(job.hash, "dev", job.source, JobNote(job));
+  auto stopped = Cascade(job);
+  const evaluators::Measurement m = stopped ? std::move(*stopped) : Measure(job.hash, "dev", job.source, JobNote(job));
   const std::string key = KeyOf(job.hash, "dev");
   {
     std::lock_guard<std::mutex> l(s_.mu);
@@ -242,6 +262,10 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
     s_.cv.notify_all();
     return std::nullopt;
   }
+  if (novelty_ && job.source.size() <= kBigSource) novelty_->Add(*id, job.source);
+  // The archive's definition of a win (Archive::Ledger), kept in step.
+  if (bandit_ && m.ran && ev.gate_passed && (!job.parent_gate || ev.fitness > job.parent_fitness))
+    if (auto arm = bandit_->Find(job.ledger.model); arm < bandit_->arms().size()) bandit_->AddWin(arm);
   executor_->Recorded(key);
   ++s_.new_candidates;
   if (!m.ran) ++s_.invalid;

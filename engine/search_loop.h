@@ -25,6 +25,8 @@
 #include "archive/archive.h"
 #include "engine/agents/agent.h"
 #include "engine/executor/executor.h"
+#include "engine/model_bandit.h"
+#include "engine/novelty_index.h"
 #include "engine/search.h"
 #include "engine/thread_annotations.h"
 #include "evaluators/task.h"
@@ -46,12 +48,6 @@ constexpr std::size_t kBigSource = 200000;
 
 std::string Trunc(const std::string& s, std::size_t n);
 
-// What the prompts say of the task, from its spec.
-struct PromptTask {
-  std::string description, objective, edit_rules;
-};
-PromptTask DescribeTask(const evaluators::TaskSpec& spec);
-
 // A proposal that applied cleanly, waiting for an evaluation slot.
 struct Job {
   std::int64_t parent_id = 0;
@@ -59,6 +55,10 @@ struct Job {
   std::string source, hash;
   AgentReply reply;
   archive::LedgerEntry ledger;
+  // The parent as sampled: a child that passes the gate and beats it is a
+  // win for the model that proposed it.
+  bool parent_gate = false;
+  double parent_fitness = 0;
 };
 
 // What proposers and evaluation slots share. One mutex guards all of it and
@@ -74,6 +74,7 @@ struct Shared {
   std::int64_t new_candidates GUARDED_BY(mu) = 0;
   std::int64_t invalid GUARDED_BY(mu) = 0;
   std::int64_t duplicates GUARDED_BY(mu) = 0;
+  std::int64_t not_novel GUARDED_BY(mu) = 0;  // near-copies refused before evaluation
   std::int64_t tokens GUARDED_BY(mu) = 0;
   std::int64_t calls GUARDED_BY(mu) = 0;
   int in_flight GUARDED_BY(mu) = 0;  // attempts between sampling and recording
@@ -104,8 +105,9 @@ struct Pick {
   int island = 0;
   archive::Row parent;
   std::vector<archive::Row> inspirations;
-  std::vector<std::pair<std::string, std::string>> failures;  // (stage, error)
+  std::vector<archive::AttemptRow> failures;
   bool use_offline = false;
+  std::size_t agent = 0;  // index into agents_
 };
 
 // Step 3's result: the child that applied, with the reply and call it came from.
@@ -124,6 +126,12 @@ class Search {
   // Set-up and summary (search.cpp). Each returns 0 or an exit code.
   int OpenTask();
   int StartAgents();
+  tl::expected<std::unique_ptr<Agent>, std::string> MakeModelAgent(const std::string& spec) const;
+  std::string ModelNames() const;  // the models, comma-separated
+  // With s_.mu held: the bandit's state from the run's ledger (start, resume).
+  void RestoreBandit();
+  // The agent for the next proposal (with s_.mu held).
+  std::size_t ChooseAgent();
   int OpenRun();
   void KeepStoredBudgets(const std::string& settings);
   void KeepStoredExecutor(const std::string& settings);
@@ -138,12 +146,13 @@ class Search {
   void Proposer(int index);
   enum class Sampled { kGot, kWait, kDone };
   Sampled SampleParent(Pick& pick);
-  tl::expected<std::vector<Message>, std::string> RenderPrompt(const Pick& pick);
+  tl::expected<std::vector<Message>, std::string> RenderPrompt(const Pick& pick, bool has_knobs);
   std::optional<Proposed> ProposeChild(const Pick& pick, const genome::Genome& parent,
                                       const std::vector<genome::Genome>& inspirations, std::vector<Message> conversation,
                                       std::mt19937_64& rng, double& agent_time);
   void BackOffIfFailing(bool used_offline);
   bool IsDuplicate(const Pick& pick, const Proposed& p);
+  bool IsExactCopy(std::int64_t id, const std::string& hash);
   bool Enqueue(const Pick& pick, Proposed p);
 
   // Watches the deadline, STOP, Ctrl-C and the grace period; cuts off what
@@ -154,6 +163,10 @@ class Search {
   // An evaluation slot (search_evaluate.cpp).
   void Evaluator();
   void EvaluateJob(const Job& job);
+  // The cheap first stage: under a slow meter, a check on one instance with
+  // the wall meter. Its measurement when the candidate failed it (stage
+  // "cascade/<where>"), so the slow meter never runs it; nullopt to go on.
+  std::optional<evaluators::Measurement> Cascade(const Job& job);
   std::optional<std::int64_t> RecordChild(const Job& job, const evaluators::Measurement& m, bool& new_best);
   void Adjudicate(std::int64_t child_id, const std::string& source, const std::string& hash,
                   const archive::Evaluation& dev);
@@ -162,6 +175,8 @@ class Search {
   // --resume: evaluations the previous process left with the executor
   // (cluster jobs still running or finished) go back on the queue.
   void CollectOrphans();
+  // The task's candidates into the novelty index (before the threads start).
+  void LoadNoveltyIndex();
   int StartExecutor();
   // Measures through the executor; the key names the evaluation (the same
   // key collects a job already submitted).
@@ -182,9 +197,13 @@ class Search {
 
   SearchOptions o_;
   std::unique_ptr<evaluators::Task> task_;  // set in OpenTask, then read-only
-  PromptTask prompt_task_;
+  std::string task_facts_;  // Task::AgentFacts under the run's meter; set in OpenTask
   Shared s_;
-  std::unique_ptr<Agent> agent_, offline_;
+  std::vector<std::unique_ptr<Agent>> agents_;  // one per --model; set in StartAgents, then read-only
+  std::unique_ptr<Agent> offline_;
+  // With several models: which one proposes next (its counts are the ledger's).
+  std::optional<ModelBandit> bandit_;  // GUARDED_BY(s_.mu)
+  std::optional<NoveltyIndex> novelty_;  // set before the threads start; thread-safe itself
   std::optional<sandbox::Sandbox> sandbox_;  // one for the whole run
   std::unique_ptr<Executor> executor_;       // set in StartExecutor, then used by every thread
   std::optional<archive::Row> baseline_;

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "engine/evaluate.h"
+#include "engine/prompt_parts.h"
 #include "engine/search_loop.h"
 #include "genome/diff.h"
 #include "genome/edit.h"
@@ -64,7 +65,7 @@ void Search::Proposer(int index) {
         if (auto g = genome::Genome::Parse(r.candidate.source)) inspirations.push_back(*g);
 
     // 2. Render the prompt.
-    auto conversation = RenderPrompt(pick);
+    auto conversation = RenderPrompt(pick, !parent->knobs().empty());
     if (!conversation) {
       std::lock_guard<std::mutex> l(s_.mu);
       s_.fatal = true;
@@ -102,10 +103,15 @@ Search::Sampled Search::SampleParent(Pick& pick) {
   pick.island = s_.next_island++ % std::max(o_.islands, 1);
   auto p = s_.archive->SampleParent(o_.task, pick.island, s_.rng);
   if (!p || !*p) {
-    auto b = s_.archive->Get(baseline_id_, 0);
+    // An island with nothing in it yet starts from the task's best so far
+    // (the baseline only while nothing better passed the gate), and its
+    // child lands in this island.
+    std::int64_t from = baseline_id_;
+    if (auto top = s_.archive->Top(o_.task, "fitness", 1); top && !top->empty() && top->front().candidate.status != "overfit")
+      from = top->front().candidate.id;
+    auto b = s_.archive->Get(from, 0);
     if (!b || !*b) return Sampled::kDone;
     pick.parent_id = (*b)->candidate.id;
-    pick.island = (*b)->candidate.island;
   } else {
     pick.parent_id = **p;
   }
@@ -120,44 +126,40 @@ Search::Sampled Search::SampleParent(Pick& pick) {
     --s_.offline_fallback;
     pick.use_offline = true;
   }
+  pick.agent = ChooseAgent();
   // Children of a migrant land in this island: make sure it is a member.
   if (pick.parent.candidate.island != pick.island) (void)s_.archive->Share(pick.parent_id, pick.island);
   ++s_.in_flight;
   return Sampled::kGot;
 }
 
-tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(const Pick& pick) {
+tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(const Pick& pick, bool has_knobs) {
   const evaluators::TaskSpec& spec = task_->spec();
-  std::string insp_text;
-  for (const auto& r : pick.inspirations) {
-    std::string diff = "(root)", change;
-    if (r.candidate.parent) {
-      std::lock_guard<std::mutex> l(s_.mu);
-      if (auto pr = s_.archive->Get(*r.candidate.parent, kBigSource); pr && *pr) {
-        genome::DiffOptions d;
-        d.from_name = fmt::format("candidate {}", *r.candidate.parent);
-        d.to_name = fmt::format("candidate {}", r.candidate.id);
-        const bool huge = (*pr)->candidate.source_bytes > kBigSource || r.candidate.source_bytes > kBigSource;
-        diff = huge ? std::string("(a generated source too large to diff)\n")
-                    : Trunc(genome::UnifiedDiff((*pr)->candidate.source, r.candidate.source, d), 3000);
-        if ((*pr)->best && r.best)
-          change = fmt::format(" ({} -> {})", DescribeMetrics(spec, (*pr)->best), DescribeMetrics(spec, r.best));
-      }
+  PromptInput in;
+  in.spec = &spec;
+  in.task_facts = task_facts_;
+  if (has_knobs)
+    in.knob_rule = "Lines commented `// KNOB name value range lo hi` declare a tunable number whose value is the "
+                   "literal in the code: change the literal freely, and ergon updates the comment to match.";
+  in.parent = pick.parent;
+  in.failures = pick.failures;
+  if (baseline_ && baseline_->best)
+    if (auto v = baseline_->best->metrics.Get(spec.minimise)) in.baseline = Landmark{baseline_->candidate.id, *v};
+  {
+    std::lock_guard<std::mutex> l(s_.mu);
+    if (auto top = s_.archive->Top(o_.task, spec.minimise, 1); top && !top->empty() && top->front().best)
+      if (auto v = top->front().best->metrics.Get(spec.minimise)) in.best = Landmark{top->front().candidate.id, *v};
+    for (const auto& r : pick.inspirations) {
+      PromptInput::Inspiration i;
+      i.child = r;
+      if (r.candidate.parent)
+        if (auto pr = s_.archive->Get(*r.candidate.parent, kBigSource); pr && *pr) i.parent = **pr;
+      i.too_big = r.candidate.source_bytes > kBigSource || (i.parent && i.parent->candidate.source_bytes > kBigSource);
+      in.inspirations.push_back(std::move(i));
     }
-    insp_text += fmt::format("- candidate {}: \"{}\"{}\n{}\n", r.candidate.id, Trunc(r.candidate.intent, 200), change, diff);
   }
-  std::string fail_text;
-  for (const auto& [stage, err] : pick.failures) fail_text += fmt::format("- {}: {}\n", stage, Trunc(err, 600));
-  const std::map<std::string, std::string> vars = {
-      {"task_name", o_.task},
-      {"task_description", prompt_task_.description},
-      {"objective", prompt_task_.objective},
-      {"edit_rules", prompt_task_.edit_rules},
-      {"parent_id", std::to_string(pick.parent_id)},
-      {"parent_metrics", DescribeMetrics(spec, pick.parent.best)},
-      {"parent_source", Trunc(pick.parent.candidate.source, 60000)},
-      {"inspirations", insp_text.empty() ? "(none yet)\n" : insp_text},
-      {"failures", fail_text.empty() ? "(none)\n" : fail_text}};
+  // Diffs and formatting run outside the lock.
+  const auto vars = PromptVars(in);
   auto system = Prompt("system.txt", vars);
   if (!system) return tl::unexpected(system.error());
   auto user = Prompt("mutate.txt", vars);
@@ -175,7 +177,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
   for (const auto& g : inspirations) req.inspirations.push_back(&g);
   req.conversation = std::move(conversation);
   req.seed = rng();
-  Agent& agent = pick.use_offline ? *offline_ : *agent_;
+  Agent& agent = pick.use_offline ? *offline_ : *agents_[pick.agent];
   genome::EditPolicy policy;
   policy.allow_whole_file = task_->spec().whole_file;
   req.cancel = &cancel_;
@@ -184,6 +186,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
     {
       std::lock_guard<std::mutex> l(s_.mu);
       if (auto id = s_.archive->BeginCall(s_.run_id, agent.name() + "/" + agent.model())) call_id = *id;
+      if (bandit_ && !pick.use_offline) bandit_->AddCall(pick.agent);
     }
     const auto a0 = Clock::now();
     auto reply = agent.Propose(req);
@@ -197,6 +200,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
       ++s_.calls;
       s_.tokens += led.tokens_in + led.tokens_out;
       s_.cost += led.cost_usd;
+      if (bandit_ && !pick.use_offline) bandit_->AddCost(pick.agent, led.cost_usd);
       if (!reply) {
         if (CuttingOff()) {  // the stop cut the call off: not the agent's failure
           RecordFailure(pick.parent_id, "cut_off", reply.error().message, "", &led);
@@ -226,13 +230,29 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
     }
     // The edit (with its closest-match search) runs outside the lock.
     auto applied = genome::ApplyProposal(parent, reply->text, policy);
-    if (applied) return Proposed{*applied, *reply, led};
-    auto repair = Prompt("repair.txt", {{"error", applied.error().message}});
+    std::string stage, why;
+    if (applied) {
+      // 3b. A near-copy of an archived candidate is refused unevaluated, and
+      // the agent hears which one it resembles. (An exact copy is step 4's.)
+      const auto near = novelty_ && applied->source().size() <= kBigSource ? novelty_->NearCopy(applied->source())
+                                                                            : std::nullopt;
+      if (!near || IsExactCopy(near->id, applied->Hash())) return Proposed{*applied, *reply, led};
+      stage = "novelty";
+      why = fmt::format("not novel: the edited program is a near-copy of candidate {} (normalised-token similarity "
+                        "{:.4f}, at least the threshold {:g}: {}). Propose a change to what the program computes.",
+                        near->id, near->similarity, novelty_->threshold(),
+                        near->similarity >= 1 ? "it differs only in comments, spacing or layout"
+                                              : "it differs in very few tokens");
+    } else {
+      stage = std::string("edit/") + genome::EditErrorName(applied.error().kind);
+      why = applied.error().message;
+    }
+    auto repair = Prompt("repair.txt", {{"error", why}});
     {
       std::lock_guard<std::mutex> l(s_.mu);
-      RecordFailure(pick.parent_id, std::string("edit/") + genome::EditErrorName(applied.error().kind),
-                    applied.error().message, reply->text, &led);
-      ++s_.invalid;
+      RecordFailure(pick.parent_id, stage, why, reply->text, &led);
+      if (stage == "novelty") ++s_.not_novel;
+      else ++s_.invalid;
       s_.recent.push_back(false);
       if (!repair) {  // checked at the start; a template changed under a running night
         s_.fatal = true;
@@ -248,6 +268,11 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
   return std::nullopt;
 }
 
+std::size_t Search::ChooseAgent() {
+  if (!bandit_) return 0;
+  return bandit_->Choose(s_.rng);
+}
+
 void Search::BackOffIfFailing(bool used_offline) {
   std::lock_guard<std::mutex> l(s_.mu);
   while (s_.recent.size() > 10) s_.recent.pop_front();
@@ -259,6 +284,12 @@ void Search::BackOffIfFailing(bool used_offline) {
     s_.offline_fallback = 5;
     ++fallbacks_;
   }
+}
+
+bool Search::IsExactCopy(std::int64_t id, const std::string& hash) {
+  std::lock_guard<std::mutex> l(s_.mu);
+  auto row = s_.archive->Get(id, 0);
+  return row && *row && (*row)->candidate.hash == hash;
 }
 
 bool Search::IsDuplicate(const Pick& pick, const Proposed& p) {
@@ -290,6 +321,8 @@ bool Search::Enqueue(const Pick& pick, Proposed p) {
   job.hash = p.child.Hash();
   job.reply = std::move(p.reply);
   job.ledger = p.ledger;
+  job.parent_gate = pick.parent.best && pick.parent.best->gate_passed;
+  job.parent_fitness = pick.parent.best ? pick.parent.best->fitness : 0;
   s_.queue.push_back(std::move(job));
   s_.cv.notify_all();
   return true;

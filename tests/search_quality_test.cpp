@@ -1,0 +1,312 @@
+// Search quality (issue 14), end to end through `ergon run` against a real
+// HTTP server on 127.0.0.1 that answers as the model each request names:
+// the prompt carries the parent's energy profile and the energy model; the
+// model bandit sends calls to the model whose proposals win, and keeps its
+// state across kill -9 and --resume; a near-copy is refused before it is
+// evaluated; a candidate that fails the cascade never reaches the slow meter.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "run_ergon.h"
+#include "sleepy_task.h"
+#include "slurp.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// A toy external task whose evaluations take a fraction of a second: the
+// candidate writes a number, and the number is its cost. Lower is better;
+// any number passes the gate. Made fresh in a temporary folder per test.
+struct Countdown {
+  fs::path root, db;
+  explicit Countdown(const std::string& name, const std::string& meter = "wall") {
+    root = fs::temp_directory_path() / ("ergon-quality-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    const fs::path dir = root / "countdown";
+    fs::create_directories(dir);
+    std::ofstream(dir / "task.json") << R"({
+  "summary": "write the smallest number you can",
+  "description": "Write a program that writes one decimal number to answer.txt. The number is the cost.",
+  "language": "cpp",
+  "objectives": {"gate": {"metric": "ok", "min": 1}, "minimise": "cost"},
+  "metrics": ["ok", "cost"],
+  "meter": ")" + meter + R"(",
+  "instances": 1,
+  "timeout_s": 20,
+  "params": {"start": 1000},
+  "edits": {"whole_file": true},
+  "harness": {"prepare": ["sh", "prepare.sh"], "score": ["sh", "score.sh"], "timeout_s": 20}
+})";
+    std::ofstream(dir / "prepare.sh") << "mkdir -p \"$2\" \"$3\"\necho go > \"$2/input.txt\"\n";
+    std::ofstream(dir / "score.sh") << "v=$(cat \"$1/answer.txt\" 2>/dev/null)\n"
+                                       "case \"$v\" in ''|*[!0-9]*) echo '{\"ok\": 0, \"cost\": 1e9}';;\n"
+                                       "*) echo \"{\\\"ok\\\": 1, \\\"cost\\\": $v}\";; esac\n";
+    std::ofstream(dir / "baseline.cpp") << Source(1000);
+    db = root / "night.db";
+  }
+  ~Countdown() { fs::remove_all(root); }
+  static std::string Source(int cost) {
+    return "#include <cstdio>\n\n"
+           "constexpr int kCost = " + std::to_string(cost) + ";  // KNOB cost " + std::to_string(cost) +
+           " range 1 100000 int down\n\n"
+           "int main() {\n  std::FILE* f = std::fopen(\"answer.txt\", \"w\");\n  if (!f) return 1;\n"
+           "  std::fprintf(f, \"%d\\n\", kCost);\n  std::fclose(f);\n  return 0;\n}\n";
+  }
+  std::string Args(const std::string& more) const {
+    return "run --task countdown --tasks '" + root.string() + "' --db '" + db.string() + "' " + more;
+  }
+};
+
+// The parent's number, from the program the prompt shows.
+int CostInPrompt(const std::string& prompt) {
+  std::smatch m;
+  static const std::regex re("constexpr int kCost = ([0-9]+);");
+  return std::regex_search(prompt, m, re) ? std::stoi(m[1]) : 1000;
+}
+
+// An OpenAI-style server whose answer depends on the request's model:
+//   good      the whole program with the parent's number 37 lower (a win)
+//   broken    prose without an edit (an edit failure)
+//   copycat   the parent again with a comment and new spacing (a near-copy),
+//             then, told so, a real change
+//   crasher   a program that aborts
+//   profiled  lowers kMaxRows (sparse_parity), leaving its KNOB comment alone
+class ModelServer {
+ public:
+  ModelServer() {
+    server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      const json body = json::parse(req.body, nullptr, false);
+      const std::string model = body.value("model", "");
+      std::string user, last;
+      if (body.contains("messages"))
+        for (const auto& m : body["messages"]) {
+          if (m.value("role", "") == "user" && user.empty()) user = m.value("content", "");
+          last = m.value("content", "");
+        }
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        calls_.push_back({model, body});
+      }
+      std::string text;
+      const int cost = CostInPrompt(user);
+      if (model == "good") {
+        text = "Write a smaller number.\n```cpp\n" + Countdown::Source(cost - 37) + "```\n";
+      } else if (model == "broken") {
+        text = "Perhaps a smaller number would help; I am not sure which.";
+      } else if (model == "copycat") {
+        if (last.find("not novel") != std::string::npos) {
+          text = "A real change this time.\n```cpp\n" + Countdown::Source(cost - 1) + "```\n";
+        } else {
+          std::string same = Countdown::Source(cost);
+          same.replace(same.find("int main() {"), 12, "// the entry point\nint   main()\n{");
+          text = "Tidy the layout.\n```cpp\n" + same + "```\n";
+        }
+      } else if (model == "crasher") {
+        text = "Crash.\n```cpp\n#include <cstdlib>\nint main() { std::abort(); }\n```\n";
+      } else if (model == "profiled") {
+        text = "Read half the rows.\n<<<<<<< SEARCH\n"
+               "constexpr int kMaxRows = 1000;        // KNOB rows 1000 range 20 1000 int log down\n=======\n"
+               "constexpr int kMaxRows = 500;        // KNOB rows 1000 range 20 1000 int log down\n>>>>>>> REPLACE\n";
+      }
+      json j = {{"choices", json::array({{{"message", {{"role", "assistant"}, {"content", text}}}}})},
+                {"usage", {{"prompt_tokens", 1000}, {"completion_tokens", 100}}}};
+      res.set_content(j.dump(), "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    for (int i = 0; i < 100 && !server_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ~ModelServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  std::vector<std::pair<std::string, json>> calls() {
+    std::lock_guard<std::mutex> l(mu_);
+    return calls_;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::vector<std::pair<std::string, json>> calls_;
+};
+
+std::string Agent(const ModelServer& s) {
+  return "--agent openai --base-url " + s.Url() + " --price-in 1 --price-out 2 --agent-timeout 20 --agent-backoff 0.1 ";
+}
+
+std::map<std::string, json> LedgerByModel(const fs::path& db) {
+  Ran r = Ergon("archive ledger --json --db '" + db.string() + "'");
+  REQUIRE(r.code == 0);
+  std::map<std::string, json> out;
+  for (const auto& l : json::parse(r.out)) out[l["model"].get<std::string>()] = l;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the prompt for a sparse_parity parent names its hot spots with their shares, and the energy model") {
+  ModelServer server;
+  const fs::path db = fs::temp_directory_path() / ("ergon-quality-prompt-" + std::to_string(::getpid()) + ".db");
+  for (const char* e : {"", "-wal", "-shm"}) fs::remove(db.string() + e);
+  Ran r = Ergon("run --task sparse_parity --model profiled " + Agent(server) +
+                "--instances 1 --max-candidates 1 --evaluators 1 --islands 1 --repair-turns 0 --db '" + db.string() + "'",
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  auto calls = server.calls();
+  REQUIRE(!calls.empty());
+  const json& msgs = calls.front().second["messages"];
+  const std::string system = msgs[0]["content"], user = msgs[1]["content"];
+  // The energy model, with its constants, and how the candidate is built and run.
+  CHECK(system.find("5 pJ per instruction") != std::string::npos);
+  CHECK(system.find("1600 pJ per L1 miss") != std::string::npos);
+  CHECK(system.find("10240 pJ per last-level miss") != std::string::npos);
+  CHECK(system.find("g++ -O2 -g1 -std=c++20") != std::string::npos);
+  CHECK(system.find("n=20") != std::string::npos);
+  CHECK(system.find("KNOB") != std::string::npos);
+  // The parent's standing and its hot spots: the function and lines, with shares.
+  CHECK(user.find("This program is the baseline") != std::string::npos);
+  CHECK(user.find("where the energy goes") != std::string::npos);
+  std::smatch m;
+  const std::string u = user;
+  REQUIRE(std::regex_search(u, m, std::regex("function main: ([0-9.]+)%")));
+  CHECK(std::stod(m[1]) > 50);  // the learner's own loop is most of it
+  CHECK(std::regex_search(u, std::regex("line [0-9]+: [0-9.]+% \\(instructions [0-9]+%, L1 [0-9]+%")));
+  // The edit left the KNOB comment alone, and landed: one new candidate.
+  CHECK(r.out.find("1 new candidates") != std::string::npos);
+  // `archive show` prints the same profile.
+  Ran show = Ergon("archive show 1 --db '" + db.string() + "'");
+  CHECK(show.out.find("where the energy goes") != std::string::npos);
+  CHECK(show.out.find("function main:") != std::string::npos);
+  for (const char* e : {"", "-wal", "-shm"}) fs::remove(db.string() + e);
+}
+
+TEST_CASE("two models, one winning and one broken: the bandit sends most later calls to the winner") {
+  ModelServer server;
+  Countdown task("bandit");
+  Ran r = Ergon(task.Args("--model good --model broken " + Agent(server) +
+                          "--max-candidates 8 --evaluators 1 --proposals 1 --islands 1 --repair-turns 0 --seed 3"),
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  auto calls = server.calls();
+  REQUIRE(calls.size() >= 10);
+  int good_later = 0, later = 0;
+  for (std::size_t i = 4; i < calls.size(); ++i) {
+    ++later;
+    good_later += calls[i].first == "good";
+  }
+  CHECK(good_later * 10 >= later * 7);  // at least 70% of the calls after the first four
+  auto led = LedgerByModel(task.db);
+  REQUIRE(led.count("openai/good"));
+  REQUIRE(led.count("openai/broken"));
+  CHECK(led["openai/good"]["wins"].get<int>() >= 6);
+  CHECK(led["openai/broken"]["wins"].get<int>() == 0);
+  CHECK(led["openai/good"]["calls"].get<int>() > led["openai/broken"]["calls"].get<int>());
+  // The summary names calls, spend and wins per model.
+  CHECK(r.out.find("spend: openai/good") != std::string::npos);
+  CHECK(std::regex_search(r.out, std::regex("spend: openai/broken +[0-9]+ calls.* 0 wins")));
+}
+
+TEST_CASE("the bandit's state survives kill -9 and --resume: it is the archive's ledger") {
+  ModelServer server;
+  Countdown task("bandit-resume");
+  const fs::path log = task.root / "first.log";
+  const std::string common = "--model good --model broken " + Agent(server) +
+                             "--evaluators 1 --proposals 1 --islands 1 --repair-turns 0 --seed 4 ";
+  pid_t pid = Start(task.Args(common + "--max-candidates 14"), log, "OPENAI_API_KEY=sk-test");
+  // Let it make a few candidates, then kill it without warning.
+  bool some = false;
+  for (int i = 0; i < 600 && !some; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (fs::exists(task.db)) some = Count(task.db, "SELECT count(*) FROM candidates WHERE parent_id IS NOT NULL") >= 4;
+  }
+  REQUIRE(some);
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  const auto before = LedgerByModel(task.db);
+  REQUIRE(before.count("openai/good"));
+  const std::size_t calls_before = server.calls().size();
+  Ran r = Ergon(task.Args(common + "--resume 1"), "OPENAI_API_KEY=sk-test");
+  INFO(Slurp(log));
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  // It starts from what the ledger held (in-flight calls became "lost" calls).
+  std::smatch m;
+  REQUIRE(std::regex_search(r.out, m, std::regex("model bandit, from the archive: (.*)")));
+  const std::string state = m[1];
+  auto led_now = LedgerByModel(task.db);
+  CHECK(state.find("openai/good " + std::to_string(before.at("openai/good")["calls"].get<int>()) + " calls") !=
+        std::string::npos);
+  CHECK(state.find(std::to_string(before.at("openai/good")["wins"].get<int>()) + " wins") != std::string::npos);
+  // And keeps sending the resumed run's calls to the winner.
+  auto calls = server.calls();
+  int good = 0, after = 0;
+  for (std::size_t i = calls_before; i < calls.size(); ++i) {
+    ++after;
+    good += calls[i].first == "good";
+  }
+  REQUIRE(after > 0);
+  CHECK(good * 10 >= after * 7);
+  CHECK(Count(task.db, "SELECT count(*) FROM candidates WHERE parent_id IS NOT NULL") == 14);
+}
+
+TEST_CASE("a near-copy is refused before evaluation, and the agent is told which candidate it resembles") {
+  ModelServer server;
+  Countdown task("novelty");
+  Ran r = Ergon(task.Args("--model copycat " + Agent(server) +
+                          "--max-candidates 1 --evaluators 1 --proposals 1 --islands 1 --repair-turns 1"),
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("1 not novel") != std::string::npos);
+  // Recorded as an attempt, at the novelty stage, naming the baseline.
+  CHECK(Count(task.db, "SELECT count(*) FROM attempts WHERE stage='novelty' AND error LIKE '%near-copy of candidate 1 %'") == 1);
+  // Never evaluated: the only evaluations are the baseline's and the real change's.
+  CHECK(Count(task.db, "SELECT count(*) FROM candidates WHERE source LIKE '%the entry point%'") == 0);
+  CHECK(Count(task.db, "SELECT count(*) FROM candidates WHERE parent_id IS NOT NULL") == 1);
+  // The repair turn told the model.
+  auto calls = server.calls();
+  REQUIRE(calls.size() >= 2);
+  const json& msgs = calls[1].second["messages"];
+  CHECK(msgs.back()["content"].get<std::string>().find("near-copy of candidate 1") != std::string::npos);
+}
+
+TEST_CASE("a candidate that fails the cascade never runs under the cache meter, and the stage is recorded") {
+  ModelServer server;
+  Countdown task("cascade", "cachemodel");
+  Ran r = Ergon(task.Args("--model crasher " + Agent(server) +
+                          "--max-candidates 1 --evaluators 1 --proposals 1 --islands 1 --repair-turns 0"),
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  // The baseline ran under the cache meter; the crasher only under the wall meter.
+  CHECK(Count(task.db, "SELECT count(*) FROM evaluations e JOIN candidates c ON c.id=e.candidate_id "
+                       "WHERE c.parent_id IS NULL AND e.meter='cachemodel'") == 1);
+  CHECK(Count(task.db, "SELECT count(*) FROM evaluations e JOIN candidates c ON c.id=e.candidate_id "
+                       "WHERE c.parent_id IS NOT NULL AND e.meter='cachemodel'") == 0);
+  CHECK(Count(task.db, "SELECT count(*) FROM evaluations e JOIN candidates c ON c.id=e.candidate_id "
+                       "WHERE c.parent_id IS NOT NULL AND e.meter='wall' AND e.status LIKE '%cascade%'") == 1);
+  CHECK(Count(task.db, "SELECT count(*) FROM events WHERE kind='failure' AND message LIKE 'cascade/run:%'") == 1);
+}
