@@ -484,7 +484,11 @@ void Search::Monitor() {
     if (monitor_done_) break;
     const auto now = Clock::now();
     if (!s_.stop && !s_.fatal && !BudgetLeft()) s_.cv.notify_all();  // wake proposers waiting on the budget
-    if ((s_.stop || s_.fatal) && !cut_at) {
+    // The candidate budget spent: what is still in flight is within it (the
+    // budget counts attempts in flight), chiefly new bests awaiting their
+    // fresh-suite verdicts, so it finishes rather than being left pending.
+    const bool finishing = !s_.fatal && Interrupts() == 0 && s_.stop_reason.rfind("--max-candidates", 0) == 0;
+    if ((s_.stop || s_.fatal) && !cut_at && !finishing) {
       // The deadline and a fatal error cut off at once; other stops give the
       // evaluations already running a grace period.
       deadline = o_.max_time_s > 0 && ElapsedS() >= o_.max_time_s;

@@ -36,7 +36,7 @@ namespace {
 // any number passes the gate. Made fresh in a temporary folder per test.
 struct Countdown {
   fs::path root, db;
-  explicit Countdown(const std::string& name, const std::string& meter = "wall") {
+  explicit Countdown(const std::string& name, const std::string& meter = "wall", int sleep_ms = 0) {
     root = fs::temp_directory_path() / ("ergon-quality-" + name + "-" + std::to_string(::getpid()));
     fs::remove_all(root);
     const fs::path dir = root / "countdown";
@@ -58,15 +58,16 @@ struct Countdown {
     std::ofstream(dir / "score.sh") << "v=$(cat \"$1/answer.txt\" 2>/dev/null)\n"
                                        "case \"$v\" in ''|*[!0-9]*) echo '{\"ok\": 0, \"cost\": 1e9}';;\n"
                                        "*) echo \"{\\\"ok\\\": 1, \\\"cost\\\": $v}\";; esac\n";
-    std::ofstream(dir / "baseline.cpp") << Source(1000);
+    std::ofstream(dir / "baseline.cpp") << Source(1000, sleep_ms);
     db = root / "night.db";
   }
   ~Countdown() { fs::remove_all(root); }
-  static std::string Source(int cost) {
-    return "#include <cstdio>\n\n"
+  static std::string Source(int cost, int sleep_ms = 0) {
+    return "#include <cstdio>\n#include <unistd.h>\n\n"
            "constexpr int kCost = " + std::to_string(cost) + ";  // KNOB cost " + std::to_string(cost) +
            " range 1 100000 int down\n\n"
-           "int main() {\n  std::FILE* f = std::fopen(\"answer.txt\", \"w\");\n  if (!f) return 1;\n"
+           "int main() {\n  ::usleep(" + std::to_string(sleep_ms * 1000) + ");\n"
+           "  std::FILE* f = std::fopen(\"answer.txt\", \"w\");\n  if (!f) return 1;\n"
            "  std::fprintf(f, \"%d\\n\", kCost);\n  std::fclose(f);\n  return 0;\n}\n";
   }
   std::string Args(const std::string& more) const {
@@ -74,11 +75,16 @@ struct Countdown {
   }
 };
 
-// The parent's number, from the program the prompt shows.
+// The parent's number, and its pause, from the program the prompt shows.
 int CostInPrompt(const std::string& prompt) {
   std::smatch m;
   static const std::regex re("constexpr int kCost = ([0-9]+);");
   return std::regex_search(prompt, m, re) ? std::stoi(m[1]) : 1000;
+}
+int SleepInPrompt(const std::string& prompt) {
+  std::smatch m;
+  static const std::regex re("usleep\\(([0-9]+)\\)");
+  return std::regex_search(prompt, m, re) ? std::stoi(m[1]) / 1000 : 0;
 }
 
 // An OpenAI-style server whose answer depends on the request's model:
@@ -87,7 +93,8 @@ int CostInPrompt(const std::string& prompt) {
 //   copycat   the parent again with a comment and new spacing (a near-copy),
 //             then, told so, a real change
 //   crasher   a program that aborts
-//   profiled  lowers kMaxRows (sparse_parity), leaving its KNOB comment alone
+//   profiled  widens kHidden (sparse_parity), leaving its KNOB comment alone:
+//             costlier, so no fresh-suite verdict is needed (a shorter test)
 class ModelServer {
  public:
   ModelServer() {
@@ -107,7 +114,7 @@ class ModelServer {
       std::string text;
       const int cost = CostInPrompt(user);
       if (model == "good") {
-        text = "Write a smaller number.\n```cpp\n" + Countdown::Source(cost - 37) + "```\n";
+        text = "Write a smaller number.\n```cpp\n" + Countdown::Source(cost - 37, SleepInPrompt(user)) + "```\n";
       } else if (model == "broken") {
         text = "Perhaps a smaller number would help; I am not sure which.";
       } else if (model == "copycat") {
@@ -121,9 +128,9 @@ class ModelServer {
       } else if (model == "crasher") {
         text = "Crash.\n```cpp\n#include <cstdlib>\nint main() { std::abort(); }\n```\n";
       } else if (model == "profiled") {
-        text = "Read half the rows.\n<<<<<<< SEARCH\n"
-               "constexpr int kMaxRows = 1000;        // KNOB rows 1000 range 20 1000 int log down\n=======\n"
-               "constexpr int kMaxRows = 500;        // KNOB rows 1000 range 20 1000 int log down\n>>>>>>> REPLACE\n";
+        text = "A wider hidden layer.\n<<<<<<< SEARCH\n"
+               "constexpr int kHidden = 200;          // KNOB hidden 200 range 8 512 int log down\n=======\n"
+               "constexpr int kHidden = 210;          // KNOB hidden 200 range 8 512 int log down\n>>>>>>> REPLACE\n";
       }
       json j = {{"choices", json::array({{{"message", {{"role", "assistant"}, {"content", text}}}}})},
                 {"usage", {{"prompt_tokens", 1000}, {"completion_tokens", 100}}}};
@@ -309,4 +316,19 @@ TEST_CASE("a candidate that fails the cascade never runs under the cache meter, 
   CHECK(Count(task.db, "SELECT count(*) FROM evaluations e JOIN candidates c ON c.id=e.candidate_id "
                        "WHERE c.parent_id IS NOT NULL AND e.meter='wall' AND e.status LIKE '%cascade%'") == 1);
   CHECK(Count(task.db, "SELECT count(*) FROM events WHERE kind='failure' AND message LIKE 'cascade/run:%'") == 1);
+}
+
+TEST_CASE("the candidate budget reached: a new best's fresh-suite verdict finishes, however long past the grace") {
+  // Each evaluation takes 2 s, the grace 0.2 s: the verdict used to be cut
+  // off, leaving the run's best "pending".
+  ModelServer server;
+  Countdown task("verdict", "wall", 2000);
+  Ran r = Ergon(task.Args("--model good " + Agent(server) +
+                          "--max-candidates 1 --evaluators 1 --proposals 1 --islands 1 --grace 0.2"),
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(Count(task.db, "SELECT count(*) FROM candidates WHERE status='pending'") == 0);
+  CHECK(Count(task.db, "SELECT count(*) FROM evaluations WHERE suite='fresh'") == 1);
+  CHECK(r.out.find(" 0 cut off") != std::string::npos);
 }
