@@ -122,6 +122,14 @@ struct Attempt {
   std::optional<std::string> set_status;
 };
 
+// A child against its parent, for the run's digest of what helped.
+struct ChildOutcome {
+  std::int64_t id = 0, parent = 0;
+  std::string intent, status;
+  bool gate_passed = false, parent_gate_passed = false;
+  std::optional<double> fitness, parent_fitness;  // best_fitness (higher is better)
+};
+
 // A failed attempt as stored.
 struct AttemptRow {
   std::int64_t id = 0, run_id = 0;
@@ -232,6 +240,10 @@ class Archive {
   // max_bytes, oldest first: (id, source).
   Result<std::vector<std::pair<std::int64_t, std::string>>> Sources(const std::string& task, std::size_t max_bytes,
                                                                      int limit);
+  // A task's newest `limit` children, newest first, each with its parent's
+  // standing; and how its newest `limit` failed attempts failed: stage -> count.
+  Result<std::vector<ChildOutcome>> RecentOutcomes(const std::string& task, int limit);
+  Result<std::map<std::string, std::int64_t>> RecentFailureStages(const std::string& task, int limit);
   // Candidates of a run still awaiting their fresh-suite verdict.
   Result<std::vector<std::int64_t>> Pending(std::int64_t run_id);
   // The candidate and its ancestors, newest first.

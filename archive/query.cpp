@@ -441,6 +441,39 @@ Result<std::vector<std::pair<std::int64_t, std::string>>> Archive::Sources(const
   return out;
 }
 
+Result<std::vector<ChildOutcome>> Archive::RecentOutcomes(const std::string& task, int limit) {
+  Stmt s(impl_->db,
+         "SELECT c.id, c.parent_id, c.intent, c.status, c.gate_passed, c.best_fitness, p.gate_passed, p.best_fitness "
+         "FROM candidates c JOIN candidates p ON p.id = c.parent_id WHERE c.task=? ORDER BY c.id DESC LIMIT ?");
+  s.Bind(1, task).Bind(2, limit);
+  std::vector<ChildOutcome> out;
+  while (s.Step()) {
+    ChildOutcome o;
+    o.id = s.Int(0);
+    o.parent = s.Int(1);
+    o.intent = s.Text(2);
+    o.status = s.Text(3);
+    o.gate_passed = s.Int(4) != 0;
+    o.fitness = s.OptReal(5);
+    o.parent_gate_passed = s.Int(6) != 0;
+    o.parent_fitness = s.OptReal(7);
+    out.push_back(std::move(o));
+  }
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
+}
+
+Result<std::map<std::string, std::int64_t>> Archive::RecentFailureStages(const std::string& task, int limit) {
+  Stmt s(impl_->db,
+         "SELECT stage, count(*) FROM (SELECT a.stage AS stage FROM attempts a JOIN runs r ON r.id = a.run_id "
+         "WHERE r.task=? ORDER BY a.id DESC LIMIT ?) GROUP BY stage");
+  s.Bind(1, task).Bind(2, limit);
+  std::map<std::string, std::int64_t> out;
+  while (s.Step()) out[s.Text(0)] = s.Int(1);
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
+}
+
 Result<std::optional<Run>> Archive::GetRun(std::int64_t run_id) {
   auto runs = Runs();
   if (!runs) return tl::unexpected(runs.error());

@@ -120,6 +120,10 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(static_cast<std::int64_t>(0), std::numeric_limits<std::int64_t>::max()));
   run->add_option("--db", so.db, "archive file (default ergon.db)");
   run->add_option("--resume", so.resume, "continue run RUN of this archive");
+  run->add_option("--meta-every", so.meta_every,
+                  "every N new candidates, rebuild from the archive a digest of which changes helped and which hurt, "
+                  "carried in later prompts (default 10; 0 turns it off)")
+      ->check(CLI::Range(0, 1000000));
   run->add_option("--repair-turns", so.repair_turns,
                   "times an edit that cannot be used (or is not novel) goes back to the agent, in the same "
                   "conversation, before the proposal counts as failed (default 2)")

@@ -148,13 +148,14 @@ std::map<std::string, std::string> PromptVars(const PromptInput& in) {
           {"parent_source", source},
           {"parent_hot_spots", Cut(hot, 3000)},
           {"inspirations", insp.empty() ? "(none yet)\n" : insp},
-          {"failures", fails.empty() ? "(none)\n" : fails}};
+          {"failures", fails.empty() ? "(none)\n" : fails},
+          {"meta_summary", in.meta.empty() ? "(nothing yet)\n" : Cut(in.meta, 3000)}};
 }
 
 const std::vector<std::string>& PromptVarNames() {
   static const std::vector<std::string> names = {
       "task_name",     "task_description", "objective",        "task_facts",   "edit_rules", "parent_id",
-      "parent_metrics", "parent_standing", "parent_source", "parent_hot_spots", "inspirations", "failures", "error"};
+      "parent_metrics", "parent_standing", "parent_source", "parent_hot_spots", "inspirations", "failures", "meta_summary", "error"};
   return names;
 }
 

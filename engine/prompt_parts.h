@@ -65,6 +65,7 @@ struct PromptInput {
   };
   std::vector<Inspiration> inspirations;
   std::vector<archive::AttemptRow> failures;
+  std::string meta;  // the run's digest of what helped (engine/meta_summary.h)
 };
 
 // The template variables of system.txt and mutate.txt, each within its

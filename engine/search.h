@@ -44,6 +44,9 @@ struct SearchOptions {
   // Under a slow meter (cachemodel, nvml), check each candidate first on one
   // instance under the wall meter; a failure there never reaches the meter.
   bool cascade = true;
+  // Every this many new candidates, the digest of what helped and what hurt
+  // (engine/meta_summary.h) is rebuilt for later prompts; 0 turns it off.
+  int meta_every = 10;
   double agent_timeout_s = 120;
   double agent_backoff_s = 1.0;   // first retry wait (doubles, with jitter)
   int instances = 0;              // 0 = the task's default

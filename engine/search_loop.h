@@ -83,7 +83,9 @@ struct Shared {
   double baseline_metric = 0;  // set before the threads start
   std::string metric_name;     // set before the threads start
   std::deque<bool> recent GUARDED_BY(mu);  // last attempts: valid?
-  int offline_fallback GUARDED_BY(mu) = 0;  // proposals left on the offline agent
+  int offline_fallback GUARDED_BY(mu) = 0;
+  std::string meta GUARDED_BY(mu);            // the digest for prompts (engine/meta_summary.h)
+  std::int64_t meta_built_at GUARDED_BY(mu) = 0;  // candidates when it was built  // proposals left on the offline agent
   bool fatal GUARDED_BY(mu) = false;
   bool stop GUARDED_BY(mu) = false;
   std::string stop_reason GUARDED_BY(mu);
@@ -132,6 +134,9 @@ class Search {
   void RestoreBandit();
   // The agent for the next proposal (with s_.mu held).
   std::size_t ChooseAgent();
+  // The digest for the next prompt, rebuilt every --meta-every candidates
+  // (with s_.mu held).
+  const std::string& MetaDigest();
   int OpenRun();
   void KeepStoredBudgets(const std::string& settings);
   void KeepStoredExecutor(const std::string& settings);

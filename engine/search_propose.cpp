@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "engine/evaluate.h"
+#include "engine/meta_summary.h"
 #include "engine/prompt_parts.h"
 #include "engine/search_loop.h"
 #include "genome/diff.h"
@@ -147,6 +148,7 @@ tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(const Pick&
     if (auto v = baseline_->best->metrics.Get(spec.minimise)) in.baseline = Landmark{baseline_->candidate.id, *v};
   {
     std::lock_guard<std::mutex> l(s_.mu);
+    in.meta = MetaDigest();
     if (auto top = s_.archive->Top(o_.task, spec.minimise, 1); top && !top->empty() && top->front().best)
       if (auto v = top->front().best->metrics.Get(spec.minimise)) in.best = Landmark{top->front().candidate.id, *v};
     for (const auto& r : pick.inspirations) {
@@ -266,6 +268,22 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
     req.seed = rng();
   }
   return std::nullopt;
+}
+
+const std::string& Search::MetaDigest() {
+  const std::int64_t made = s_.start.candidates + s_.new_candidates;
+  if (o_.meta_every <= 0 || made < o_.meta_every || made - s_.meta_built_at < o_.meta_every) return s_.meta;
+  s_.meta_built_at = made - made % o_.meta_every;
+  auto children = s_.archive->RecentOutcomes(o_.task, 50);
+  auto stages = s_.archive->RecentFailureStages(o_.task, 50);
+  if (children && stages) {
+    s_.meta = MetaSummary(*children, *stages, task_->spec().minimise);
+    // Kept with the run, so what the prompts said can be read back.
+    archive::Attempt note;
+    note.events.push_back({s_.run_id, "meta_summary", std::nullopt, s_.meta});
+    (void)s_.archive->Record(note);
+  }
+  return s_.meta;
 }
 
 std::size_t Search::ChooseAgent() {

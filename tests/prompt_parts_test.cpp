@@ -148,3 +148,37 @@ TEST_CASE("hot spots are read from the stored profile and quote the source line"
   CHECK(engine::HotSpotsText(R"({"l1_j": 1})", "", 5).empty());
   CHECK(engine::HotSpotsText("not json", "", 5).empty());
 }
+
+#include "engine/meta_summary.h"
+
+TEST_CASE("the digest: what helped most, what hurt most, and how proposals failed") {
+  std::vector<archive::ChildOutcome> kids;
+  auto kid = [&](std::int64_t id, const std::string& intent, double parent_metric, double metric,
+                 const std::string& status = "evaluated") {
+    archive::ChildOutcome c;
+    c.id = id;
+    c.parent = 1;
+    c.intent = intent;
+    c.status = status;
+    c.gate_passed = c.parent_gate_passed = true;
+    c.fitness = -metric;
+    c.parent_fitness = -parent_metric;
+    kids.push_back(c);
+  };
+  kid(2, "read half the rows", 1.0, 0.5);
+  kid(3, "read half the rows", 1.0, 0.6);  // the same change again: listed once
+  kid(4, "a wider hidden layer", 1.0, 1.3);
+  kid(5, "float instead of double", 1.0, 0.9);
+  kid(6, "broken", 1.0, 1.0, "failed");
+  const std::string d = engine::MetaSummary(kids, {{"edit/no_match", 4}, {"novelty", 1}}, "energy_j");
+  INFO(d);
+  CHECK(d.find("Of the last 5 children: 3 beat their parent, 1 did worse, 0 lost the gate, 1 failed") != std::string::npos);
+  const auto helped = d.find("Changes that helped most:"), hurt = d.find("Changes that hurt most:");
+  REQUIRE(helped != std::string::npos);
+  REQUIRE(hurt != std::string::npos);
+  CHECK(d.find("energy_j -50.0%: \"read half the rows\" (candidate 2)") > helped);
+  CHECK(d.find("(candidate 3)") == std::string::npos);
+  CHECK(d.find("energy_j +30.0%: \"a wider hidden layer\"") > hurt);
+  CHECK(d.find("4 edit/no_match, 1 novelty") != std::string::npos);
+  CHECK(engine::MetaSummary({}, {}, "energy_j").empty());
+}

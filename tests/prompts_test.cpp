@@ -41,7 +41,7 @@ TEST_CASE("the shipped templates: every placeholder is one the engine fills") {
   const std::map<std::string, std::string> engine_vars = {
       {"task_name", "t"}, {"task_description", "d"}, {"objective", "o"}, {"task_facts", "f"}, {"edit_rules", "r"},
       {"parent_id", "1"}, {"parent_metrics", "m"}, {"parent_standing", "p"}, {"parent_source", "s"},
-      {"parent_hot_spots", "h"}, {"inspirations", "i"}, {"failures", "f"}, {"error", "e"}};
+      {"parent_hot_spots", "h"}, {"inspirations", "i"}, {"failures", "f"}, {"meta_summary", "s"}, {"error", "e"}};
   for (const char* name : {"system.txt", "mutate.txt", "repair.txt"}) {
     auto r = Render(Template(name), engine_vars);
     REQUIRE_MESSAGE(r.has_value(), name << ": " << (r ? "" : r.error()));

@@ -332,3 +332,22 @@ TEST_CASE("the candidate budget reached: a new best's fresh-suite verdict finish
   CHECK(Count(task.db, "SELECT count(*) FROM evaluations WHERE suite='fresh'") == 1);
   CHECK(r.out.find(" 0 cut off") != std::string::npos);
 }
+
+TEST_CASE("every --meta-every candidates, later prompts carry the digest of what helped") {
+  ModelServer server;
+  Countdown task("digest");
+  Ran r = Ergon(task.Args("--model good " + Agent(server) +
+                          "--max-candidates 5 --meta-every 3 --evaluators 1 --proposals 1 --islands 1"),
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  auto calls = server.calls();
+  REQUIRE(calls.size() >= 5);
+  const std::string first = calls.front().second["messages"][1]["content"];
+  const std::string last = calls.back().second["messages"][1]["content"];
+  CHECK(first.find("What the search has learned so far:\n(nothing yet)") != std::string::npos);
+  CHECK(last.find("Of the last 3 children: 3 beat their parent") != std::string::npos);
+  CHECK(last.find("Changes that helped most:") != std::string::npos);
+  CHECK(last.find("cost -") != std::string::npos);
+  CHECK(Count(task.db, "SELECT count(*) FROM events WHERE kind='meta_summary'") == 1);
+}
