@@ -286,7 +286,8 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     for (const auto& e : *evals) {
       json x;
       PutMetrics(x, e);
-      if (x.contains("components") && x["components"].is_object()) x["components"].erase("profile");  // printed below
+      if (x.contains("components") && x["components"].is_object())  // the profiles are printed below
+        for (const char* k : {"profile", "ir_profile"}) x["components"].erase(k);
       fmt::print("  {}\n", x.dump());
     }
     for (const auto& m : measured) fmt::print("measured on: {}\n", m);

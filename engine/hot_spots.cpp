@@ -59,8 +59,40 @@ std::string SourceLine(const std::string& source, long line) {
 
 }  // namespace
 
+// dally_parity's static cost profile (dally::IrCostProfile::Json).
+std::string IrCostText(const json& p, std::size_t n) {
+  const double total = Num(p, "total");
+  if (total <= 0) return "";
+  auto pct = [&](double x) { return fmt::format("{:.1f}%", 100 * x / total); };
+  std::string out = fmt::format("where the cost goes ({:.0f} in all):\n  by operation:", total);
+  std::vector<std::pair<double, std::string>> ops;
+  if (p.contains("by_op") && p["by_op"].is_object())
+    for (const auto& [name, v] : p["by_op"].items())
+      if (v.is_number()) ops.push_back({v.get<double>(), name});
+  ops.push_back({Num(p, "outputs"), "output line"});
+  std::sort(ops.rbegin(), ops.rend());
+  for (std::size_t i = 0; i < ops.size() && i < n; ++i)
+    if (ops[i].first > 0) out += fmt::format("{} {} {}", i ? "," : "", ops[i].second, pct(ops[i].first));
+  out += "\n  by address band (reads, share of cost):";
+  if (p.contains("bands") && p["bands"].is_array())
+    for (const auto& b : p["bands"])
+      if (b.is_object())
+        out += fmt::format(" {}-{}: {:.0f}, {};", static_cast<long long>(Num(b, "from")), static_cast<long long>(Num(b, "to")),
+                           Num(b, "reads"), pct(Num(b, "cost")));
+  out += "\n  hottest addresses (reads, share of cost):";
+  std::size_t shown = 0;
+  if (p.contains("hottest") && p["hottest"].is_array())
+    for (const auto& h : p["hottest"]) {
+      if (shown++ >= n || !h.is_object()) break;
+      out += fmt::format(" {} ({:.0f} reads, {});", static_cast<long long>(Num(h, "address")), Num(h, "reads"),
+                         pct(Num(h, "cost")));
+    }
+  return out + "\n";
+}
+
 std::string HotSpotsText(const std::string& components_json, const std::string& source, std::size_t n) {
   const json c = ParseOrNull(components_json);
+  if (c.is_object() && c.contains("ir_profile") && c["ir_profile"].is_object()) return IrCostText(c["ir_profile"], n);
   if (!c.is_object() || !c.contains("profile") || !c["profile"].is_object()) return "";
   const json& p = c["profile"];
   std::string out = fmt::format("where the energy goes (per instance, {:.3e} J counted in all):\n", Num(p, "total_j"));

@@ -63,7 +63,8 @@ class DallyParityTask : public Task {
     Measurement m = Outline(r, Version(), "dally", DallyReportJson(r));
     if (r.ran) {
       m.metrics = {{"cost", static_cast<double>(r.cost)}, {"recovery", r.recovery}, {"wall_s", r.wall_s}};
-      m.components = fmt::format("{{\"lines\":{},\"instances\":{},\"correct\":{}}}", r.lines, r.instances, r.correct);
+      m.components = fmt::format("{{\"lines\":{},\"instances\":{},\"correct\":{},\"ir_profile\":{}}}", r.lines,
+                                 r.instances, r.correct, r.profile.empty() ? "null" : r.profile);
       m.cell = fmt::format("lines:2^{}", r.lines ? static_cast<int>(std::log2(static_cast<double>(r.lines))) : 0);
       m.text = fmt::format(
           "cost {}  recovery {:.6f} ({}/{})  lines {}  suite {}  generator {:.2f} s wall, {:.2f} s cpu  compile {:.2f} s  "

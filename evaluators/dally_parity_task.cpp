@@ -61,7 +61,8 @@ DallyEvalReport EvaluateDallyParity(const sandbox::Sandbox& sb, const DallyEvalR
     r.status = "the generator failed: " + ran->Describe();
     return r;
   }
-  auto prog = dally::CompileIr(ran->stdout_text, dally::kMask32LineCap);
+  dally::IrCostProfile profile;
+  auto prog = dally::CompileIr(ran->stdout_text, dally::kMask32LineCap, &profile);
   if (!prog) {
     r.stage = "ir";
     r.status = "invalid IR: " + prog.error().Describe();
@@ -69,6 +70,7 @@ DallyEvalReport EvaluateDallyParity(const sandbox::Sandbox& sb, const DallyEvalR
   }
   r.cost = prog->cost;
   r.lines = prog->lines;
+  r.profile = profile.Json(8);
   auto suite = dally::MakeMaskSuite(q.suite, q.instances, q.suites_dir);
   if (!suite) {
     r.stage = "score";

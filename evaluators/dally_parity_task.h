@@ -32,6 +32,7 @@ struct DallyEvalReport {
   std::string feedback;       // compiler diagnostics or generator stderr (capped)
   std::string isolation;
   std::string suite;
+  std::string profile;        // where the cost goes: dally::IrCostProfile::Json
 };
 
 DallyEvalReport EvaluateDallyParity(const sandbox::Sandbox& sandbox, const DallyEvalRequest& request);

@@ -182,3 +182,22 @@ TEST_CASE("the digest: what helped most, what hurt most, and how proposals faile
   CHECK(d.find("4 edit/no_match, 1 novelty") != std::string::npos);
   CHECK(engine::MetaSummary({}, {}, "energy_j").empty());
 }
+
+#include "evaluators/dally/ir.h"
+
+TEST_CASE("dally_parity: the IR's cost by operation, by address band and by address, from the compiler") {
+  // Reads: xor 3,1,2 reads 1 and 2 (cost 1 + 2); and 4,3,3 reads 3 twice
+  // (2 + 2); the output line reads 4 (2). Total 9.
+  evaluators::dally::IrCostProfile p;
+  auto prog = evaluators::dally::CompileIr("1,2\nxor 3,1,2\nand 4,3,3\n4\n", 100, &p);
+  REQUIRE(prog.has_value());
+  CHECK(prog->cost == 9);
+  const std::string comp = R"({"lines": 4, "ir_profile": )" + p.Json(8) + "}";
+  const std::string t = engine::HotSpotsText(comp, "", 5);
+  INFO(t);
+  CHECK(t.find("where the cost goes (9 in all)") != std::string::npos);
+  CHECK(t.find("and 44.4%, xor 33.3%, output line 22.2%") != std::string::npos);
+  CHECK(t.find("1-4: 5, 100.0%") != std::string::npos);
+  CHECK(t.find(" 3 (2 reads, 44.4%)") != std::string::npos);
+  CHECK(t.find(" 4 (1 reads, 22.2%)") != std::string::npos);
+}

@@ -7,6 +7,7 @@
 // instance, so the inner loops vectorise.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -52,7 +53,31 @@ std::string WithCommas(std::uint64_t n);
 // ceil(sqrt(addr)) computed exactly as isqrt(addr - 1) + 1.
 std::uint64_t ReadCost(std::uint64_t addr);
 
-tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t line_cap);
+// Where a program's static cost goes, for a model to see (CompileIr fills
+// it when asked): by operation, by address band, and the hottest addresses.
+struct IrCostProfile {
+  std::uint64_t by_op[13] = {};  // indexed by OpCode
+  std::uint64_t outputs = 0;     // the output line's reads
+  // Reads per address; addresses above kDense are counted in `sparse`.
+  static constexpr std::uint64_t kDense = 1u << 22;
+  std::vector<std::uint32_t> reads;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> sparse;  // (address, reads), unsorted, may repeat
+  void Read(std::uint64_t addr) {
+    if (addr < kDense) {
+      if (addr >= reads.size()) reads.resize(std::max<std::size_t>(addr + 1, reads.size() * 2));
+      ++reads[addr];
+    } else {
+      sparse.emplace_back(addr, 1);
+    }
+  }
+  // {"total", "by_op": {name: cost}, "outputs", "bands": [{"from", "to",
+  // "reads", "cost"}], "hottest": [{"address", "reads", "cost"}]}: bands
+  // are powers of 4 (1-4, 5-16, 17-64, ...), the `top` hottest by cost.
+  std::string Json(std::size_t top) const;
+};
+
+tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t line_cap,
+                                           IrCostProfile* profile = nullptr);
 
 // Exact reference semantics for one instance with arbitrary integer inputs
 // (inputs are placed unwrapped, as upstream does).

@@ -227,7 +227,7 @@ std::string IrError::Describe() const {
   return line ? fmt::format("line {}: {}", line, message) : message;
 }
 
-tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t line_cap) {
+tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t line_cap, IrCostProfile* profile) {
   auto fail = [](int line, std::string msg) {
     return tl::unexpected(IrError{IrError::Kind::kCompile, line, std::move(msg)});
   };
@@ -340,7 +340,12 @@ tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t li
       std::uint32_t sl = ValidAddr(a) ? slot.Find(static_cast<std::uint64_t>(a.magnitude)) : SlotMap::kNone;
       if (sl == SlotMap::kNone) return bad("uninitialized read: " + a.Text());
       s[i] = sl;
-      p.cost += ReadCost(static_cast<std::uint64_t>(a.magnitude));
+      const std::uint64_t rc = ReadCost(static_cast<std::uint64_t>(a.magnitude));
+      p.cost += rc;
+      if (profile) {
+        profile->by_op[static_cast<int>(code)] += rc;
+        profile->Read(static_cast<std::uint64_t>(a.magnitude));
+      }
     }
     op.a = s[0];
     op.b = s[1];
@@ -354,6 +359,10 @@ tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t li
     if (sl == SlotMap::kNone) return fail(last, fmt::format("output addr {} never written", a));
     p.output_slots.push_back(sl);
     p.cost += ReadCost(a);
+    if (profile) {
+      profile->outputs += ReadCost(a);
+      profile->Read(a);
+    }
   }
   p.num_slots = static_cast<std::uint32_t>(slot.size());
   return p;
