@@ -157,7 +157,7 @@ class Search {
                                       std::mt19937_64& rng, double& agent_time);
   void BackOffIfFailing(bool used_offline);
   bool IsDuplicate(const Pick& pick, const Proposed& p);
-  bool IsExactCopy(std::int64_t id, const std::string& hash);
+  std::optional<std::int64_t> ExistingCopy(const std::string& hash);  // the candidate with this source
   bool Enqueue(const Pick& pick, Proposed p);
 
   // Watches the deadline, STOP, Ctrl-C and the grace period; cuts off what

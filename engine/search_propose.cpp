@@ -234,17 +234,25 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
     auto applied = genome::ApplyProposal(parent, reply->text, policy);
     std::string stage, why;
     if (applied) {
-      // 3b. A near-copy of an archived candidate is refused unevaluated, and
-      // the agent hears which one it resembles. (An exact copy is step 4's.)
-      const auto near = novelty_ && applied->source().size() <= kBigSource ? novelty_->NearCopy(applied->source())
-                                                                            : std::nullopt;
-      if (!near || IsExactCopy(near->id, applied->Hash())) return Proposed{*applied, *reply, led};
-      stage = "novelty";
-      why = fmt::format("not novel: the edited program is a near-copy of candidate {} (normalised-token similarity "
-                        "{:.4f}, at least the threshold {:g}: {}). Propose a change to what the program computes.",
-                        near->id, near->similarity, novelty_->threshold(),
-                        near->similarity >= 1 ? "it differs only in comments, spacing or layout"
-                                              : "it differs in very few tokens");
+      // 3b. A copy of an archived candidate, exact or near, is refused
+      // unevaluated, and the agent hears which one it repeats.
+      const auto same = ExistingCopy(applied->Hash());
+      const auto near = !same && novelty_ && applied->source().size() <= kBigSource
+                            ? novelty_->NearCopy(applied->source())
+                            : std::nullopt;
+      if (!same && !near) return Proposed{*applied, *reply, led};
+      if (same) {
+        stage = "duplicate";
+        why = fmt::format("the edited program is the same as candidate {}, already evaluated. Propose a different "
+                          "change.", *same);
+      } else {
+        stage = "novelty";
+        why = fmt::format("not novel: the edited program is a near-copy of candidate {} (normalised-token similarity "
+                          "{:.4f}, at least the threshold {:g}: {}). Propose a change to what the program computes.",
+                          near->id, near->similarity, novelty_->threshold(),
+                          near->similarity >= 1 ? "it differs only in comments, spacing or layout"
+                                                : "it differs in very few tokens");
+      }
     } else {
       stage = std::string("edit/") + genome::EditErrorName(applied.error().kind);
       why = applied.error().message;
@@ -254,6 +262,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
       std::lock_guard<std::mutex> l(s_.mu);
       RecordFailure(pick.parent_id, stage, why, reply->text, &led);
       if (stage == "novelty") ++s_.not_novel;
+      else if (stage == "duplicate") ++s_.duplicates;
       else ++s_.invalid;
       s_.recent.push_back(false);
       if (!repair) {  // checked at the start; a template changed under a running night
@@ -304,10 +313,11 @@ void Search::BackOffIfFailing(bool used_offline) {
   }
 }
 
-bool Search::IsExactCopy(std::int64_t id, const std::string& hash) {
+std::optional<std::int64_t> Search::ExistingCopy(const std::string& hash) {
   std::lock_guard<std::mutex> l(s_.mu);
-  auto row = s_.archive->Get(id, 0);
-  return row && *row && (*row)->candidate.hash == hash;
+  auto dup = s_.archive->FindByHash(o_.task, hash);
+  if (!dup || !*dup) return std::nullopt;
+  return **dup;
 }
 
 bool Search::IsDuplicate(const Pick& pick, const Proposed& p) {

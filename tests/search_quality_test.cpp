@@ -92,6 +92,8 @@ int SleepInPrompt(const std::string& prompt) {
 //   broken    prose without an edit (an edit failure)
 //   copycat   the parent again with a comment and new spacing (a near-copy),
 //             then, told so, a real change
+//   back      from any parent but the baseline, the baseline again (an exact
+//             copy), then, told so, a real change
 //   crasher   a program that aborts
 //   profiled  widens kHidden (sparse_parity), leaving its KNOB comment alone:
 //             costlier, so no fresh-suite verdict is needed (a shorter test)
@@ -125,6 +127,13 @@ class ModelServer {
           same.replace(same.find("int main() {"), 12, "// the entry point\nint   main()\n{");
           text = "Tidy the layout.\n```cpp\n" + same + "```\n";
         }
+      } else if (model == "back") {
+        if (last.find("the same as candidate") != std::string::npos)
+          text = "Then one less.\n```cpp\n" + Countdown::Source(cost - 1) + "```\n";
+        else if (cost < 1000)
+          text = "Back to the start.\n```cpp\n" + Countdown::Source(1000) + "```\n";
+        else
+          text = "Smaller.\n```cpp\n" + Countdown::Source(cost - 37) + "```\n";
       } else if (model == "crasher") {
         text = "Crash.\n```cpp\n#include <cstdlib>\nint main() { std::abort(); }\n```\n";
       } else if (model == "profiled") {
@@ -350,4 +359,20 @@ TEST_CASE("every --meta-every candidates, later prompts carry the digest of what
   CHECK(last.find("Changes that helped most:") != std::string::npos);
   CHECK(last.find("cost -") != std::string::npos);
   CHECK(Count(task.db, "SELECT count(*) FROM events WHERE kind='meta_summary'") == 1);
+}
+
+TEST_CASE("an exact copy of an archived candidate goes back to the agent, naming it, and is never evaluated") {
+  ModelServer server;
+  Countdown task("duplicate");
+  Ran r = Ergon(task.Args("--model back " + Agent(server) +
+                          "--max-candidates 2 --evaluators 1 --proposals 1 --islands 1 --repair-turns 1 --seed 1"),
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(Count(task.db, "SELECT count(*) FROM attempts WHERE stage='duplicate' AND error LIKE '%same as candidate 1,%'") >= 1);
+  bool told = false;
+  for (const auto& [model, body] : server.calls())
+    told = told || body["messages"].back()["content"].get<std::string>().find("the same as candidate 1,") != std::string::npos;
+  CHECK(told);
+  CHECK(Count(task.db, "SELECT count(*) FROM candidates WHERE parent_id IS NOT NULL") == 2);
 }
