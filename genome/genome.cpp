@@ -167,13 +167,19 @@ std::string FollowKnobLiterals(const std::string& source) {
     if (lits.size() != 1 || !ParseNumber(lits[0], v)) continue;
     const Knob& k = ks->knob;
     if ((k.integer && v != std::floor(v)) || (k.log_scale && v <= 0)) continue;
-    const double lo = std::min(k.lo, v), hi = std::max(k.hi, v);
-    std::string flags;
-    if (k.log_scale) flags += " log";
-    if (k.integer) flags += " int";
-    if (k.prefer_lower) flags += " down";
-    lines[i] = line.substr(0, kpos) + fmt::format("KNOB {} {} range {} {}{}", k.name, lits[0],
-                                                  FormatKnobValue(lo, k.integer), FormatKnobValue(hi, k.integer), flags);
+    // Where the comment's fields (name value range lo hi) start and end:
+    // what is not rewritten (the flags, the bounds' spelling) stays as written.
+    std::size_t start[5], end[5], at = kpos + 4;
+    for (int f = 0; f < 5; ++f) {
+      start[f] = line.find_first_not_of(" \t", at);
+      end[f] = at = std::min(line.find_first_of(" \t", start[f]), line.size());
+    }
+    if (v < k.lo || v > k.hi)
+      lines[i] = line.substr(0, start[1]) + lits[0] + line.substr(end[1], start[3] - end[1]) +
+                 FormatKnobValue(std::min(k.lo, v), k.integer) + " " + FormatKnobValue(std::max(k.hi, v), k.integer) +
+                 line.substr(end[4]);
+    else
+      lines[i] = line.substr(0, start[1]) + lits[0] + line.substr(end[1]);
     changed = true;
   }
   return changed ? internal::JoinLines(lines) : source;

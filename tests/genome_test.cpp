@@ -361,6 +361,8 @@ TEST_CASE("an edit of a knob's literal that leaves its comment alone carries the
   REQUIRE(child->FindKnob("rows") != nullptr);
   CHECK(child->FindKnob("rows")->value == 500);
   CHECK(child->FindKnob("rows")->prefer_lower);
+  // Only the value changed; the rest of the comment is as written.
+  CHECK(child->source().find("// KNOB rows 500 range 20 1000 int log down\n") != std::string::npos);
   // Outside the declared range: the range widens to hold the model's value.
   const std::string lr = "  // KNOB lr 0.1 range 0.01 1.0 log\n";
   auto wide = ApplyProposal(*g, "<<<<<<< SEARCH\nconstexpr double kLr = 0.1;" + lr + "=======\nconstexpr double kLr = 2.5;" +
