@@ -36,7 +36,7 @@ namespace {
 // any number passes the gate. Made fresh in a temporary folder per test.
 struct Countdown {
   fs::path root, db;
-  explicit Countdown(const std::string& name, const std::string& meter = "wall", int sleep_ms = 0) {
+  explicit Countdown(const std::string& name, const std::string& meter = "wall", int sleep_ms = 0, int pad_lines = 0) {
     root = fs::temp_directory_path() / ("ergon-quality-" + name + "-" + std::to_string(::getpid()));
     fs::remove_all(root);
     const fs::path dir = root / "countdown";
@@ -58,12 +58,18 @@ struct Countdown {
     std::ofstream(dir / "score.sh") << "v=$(cat \"$1/answer.txt\" 2>/dev/null)\n"
                                        "case \"$v\" in ''|*[!0-9]*) echo '{\"ok\": 0, \"cost\": 1e9}';;\n"
                                        "*) echo \"{\\\"ok\\\": 1, \\\"cost\\\": $v}\";; esac\n";
-    std::ofstream(dir / "baseline.cpp") << Source(1000, sleep_ms);
+    std::ofstream(dir / "baseline.cpp") << Source(1000, sleep_ms, pad_lines);
     db = root / "night.db";
   }
   ~Countdown() { fs::remove_all(root); }
-  static std::string Source(int cost, int sleep_ms = 0) {
-    return "#include <cstdio>\n#include <unistd.h>\n\n"
+  // pad_lines: comment lines that make the program long (a slow closest-match search).
+  static std::string Source(int cost, int sleep_ms = 0, int pad_lines = 0) {
+    std::string pad;
+    if (pad_lines > 0) {
+      pad = "// pad lines: " + std::to_string(pad_lines) + "\n";
+      for (int i = 0; i < pad_lines; ++i) pad += "// padding line " + std::to_string(i) + " of a long program\n";
+    }
+    return pad + "#include <cstdio>\n#include <unistd.h>\n\n"
            "constexpr int kCost = " + std::to_string(cost) + ";  // KNOB cost " + std::to_string(cost) +
            " range 1 100000 int down\n\n"
            "int main() {\n  ::usleep(" + std::to_string(sleep_ms * 1000) + ");\n"
@@ -130,7 +136,10 @@ class ModelServer {
       std::string text;
       const int cost = CostInPrompt(user);
       if (model == "good") {
-        text = "Write a smaller number.\n```cpp\n" + Countdown::Source(cost - 37, SleepInPrompt(user)) + "```\n";
+        text = "Write a smaller number.\n```cpp\n" +
+               Countdown::Source(cost - 37, SleepInPrompt(user),
+                                 static_cast<int>(NumberAfter(user, "// pad lines: ").value_or(0))) +
+               "```\n";
       } else if (model == "broken") {
         text = "Perhaps a smaller number would help; I am not sure which.";
       } else if (model == "copycat") {
@@ -148,6 +157,16 @@ class ModelServer {
           text = "Back to the start.\n```cpp\n" + Countdown::Source(1000) + "```\n";
         else
           text = "Smaller.\n```cpp\n" + Countdown::Source(cost - 37) + "```\n";
+      } else if (model == "slow" && slow_answered() > 0) {
+        text = "Nothing more to say.";  // only the first answer is slow to apply
+      } else if (model == "slow") {
+        // A long SEARCH that matches nothing: the closest-match search over a
+        // long program takes seconds.
+        text = "Rewrite the padding.\n<<<<<<< SEARCH\n";
+        for (int i = 0; i < 600; ++i) text += "// quite different text, line " + std::to_string(i) + ", not in it\n";
+        text += "=======\n// gone\n>>>>>>> REPLACE\n";
+        std::lock_guard<std::mutex> l(mu_);
+        slow_answered_ = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
       } else if (model == "crasher") {
         text = "Crash.\n```cpp\n#include <cstdlib>\nint main() { std::abort(); }\n```\n";
       } else if (model == "profiled") {
@@ -170,6 +189,10 @@ class ModelServer {
     std::lock_guard<std::mutex> l(mu_);
     return calls_;
   }
+  double slow_answered() {  // unix seconds of the first "slow" answer
+    std::lock_guard<std::mutex> l(mu_);
+    return slow_answered_;
+  }
 
  private:
   httplib::Server server_;
@@ -177,6 +200,7 @@ class ModelServer {
   int port_ = 0;
   std::mutex mu_;
   std::vector<std::pair<std::string, json>> calls_;
+  double slow_answered_ = 0;
 };
 
 std::string Agent(const ModelServer& s) {
@@ -389,4 +413,31 @@ TEST_CASE("an exact copy of an archived candidate goes back to the agent, naming
     told = told || body["messages"].back()["content"].get<std::string>().find("the same as candidate 1,") != std::string::npos;
   CHECK(told);
   CHECK(Count(task.db, "SELECT count(*) FROM candidates WHERE parent_id IS NOT NULL") == 2);
+}
+
+TEST_CASE("an edit's closest-match search runs outside the archive lock: others record meanwhile") {
+  // Issue 15's review finding: the lock was held through ApplyProposal, whose
+  // closest-match search is quadratic in the region. Here one model's SEARCH
+  // misses a 2,000-line program (seconds of searching) while the other
+  // model's candidates are evaluated; they must land during that search.
+  ModelServer server;
+  Countdown task("lock", "wall", 0, 2000);
+  Ran r = Ergon(task.Args("--model good --model slow " + Agent(server) +
+                          "--max-candidates 4 --evaluators 1 --proposals 2 --islands 1 --repair-turns 0 --seed 5"),
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const double answered = server.slow_answered();
+  REQUIRE(answered > 0);
+  // The slow model's failed edit was recorded when its search ended.
+  const std::int64_t ended_ms =
+      Count(task.db, "SELECT CAST(min(created_at) * 1000 AS INTEGER) FROM attempts WHERE stage='edit/no_match'");
+  const double search_s = ended_ms / 1000.0 - answered;
+  INFO("closest-match search took " << search_s << " s");
+  REQUIRE(search_s > 0.5);  // long enough for others to finish work meanwhile
+  // Candidates recorded while it searched.
+  const std::int64_t during = Count(
+      task.db, "SELECT count(*) FROM candidates WHERE parent_id IS NOT NULL AND created_at > " +
+                   std::to_string(answered + 0.05) + " AND created_at < " + std::to_string(ended_ms / 1000.0 - 0.05));
+  CHECK(during >= 1);
 }
