@@ -638,7 +638,7 @@ bool Search::BudgetLeft() {
     return stop(fmt::format("--max-tokens {} reached", o_.max_tokens));
   // Attempts that never become candidates are bounded too: at most 10 per
   // candidate asked for, so a broken agent cannot spin for ever.
-  if (s.invalid + s.duplicates > 10 * std::max<std::int64_t>(o_.max_candidates, 1) + 20)
+  if (s.invalid + s.duplicates + s.not_novel > 10 * std::max<std::int64_t>(o_.max_candidates, 1) + 20)
     return stop("too many failed attempts (circuit breaker)");
   return true;
 }

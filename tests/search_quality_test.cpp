@@ -112,6 +112,7 @@ std::string LineStarting(const std::string& text, const std::string& head) {
 //   broken    prose without an edit (an edit failure)
 //   copycat   the parent again with a comment and new spacing (a near-copy),
 //             then, told so, a real change
+//   copier    near-copies only, whatever it is told
 //   back      from any parent but the baseline, the baseline again (an exact
 //             copy), then, told so, a real change
 //   crasher   a program that aborts
@@ -150,6 +151,10 @@ class ModelServer {
           same.replace(same.find("int main() {"), 12, "// the entry point\nint   main()\n{");
           text = "Tidy the layout.\n```cpp\n" + same + "```\n";
         }
+      } else if (model == "copier") {  // near-copies, whatever it is told
+        std::string same = Countdown::Source(cost);
+        same.replace(same.find("int main() {"), 12, "// the entry point\nint   main()\n{");
+        text = "Tidy the layout.\n```cpp\n" + same + "```\n";
       } else if (model == "back") {
         if (last.find("the same as candidate") != std::string::npos)
           text = "Then one less.\n```cpp\n" + Countdown::Source(cost - 1) + "```\n";
@@ -440,4 +445,16 @@ TEST_CASE("an edit's closest-match search runs outside the archive lock: others 
       task.db, "SELECT count(*) FROM candidates WHERE parent_id IS NOT NULL AND created_at > " +
                    std::to_string(answered + 0.05) + " AND created_at < " + std::to_string(ended_ms / 1000.0 - 0.05));
   CHECK(during >= 1);
+}
+
+TEST_CASE("a model that only ever proposes near-copies trips the circuit breaker instead of spinning for ever") {
+  ModelServer server;
+  Countdown task("copier");
+  Ran r = Ergon(task.Args("--model copier " + Agent(server) +
+                          "--max-candidates 1 --evaluators 1 --proposals 1 --islands 1 --repair-turns 0"),
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  CHECK(r.out.find("too many failed attempts (circuit breaker)") != std::string::npos);
+  CHECK(Count(task.db, "SELECT count(*) FROM attempts WHERE stage='novelty'") >= 30);
+  CHECK(Count(task.db, "SELECT count(*) FROM candidates WHERE parent_id IS NOT NULL") == 0);
 }
