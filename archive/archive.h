@@ -257,10 +257,9 @@ class Archive {
   // (migrants included), ranked by fitness. With probability 0.85 a draw is
   // by rank: weight 2^-rank / sqrt(1 + children/8), so the front-runner is
   // favoured, and only after 24 children is it drawn as rarely as the
-  // runner-up with none; with 0.15 it is
-  // uniform over the members, so nothing is starved. Nothing passed the
-  // gate: the island's fittest evaluated candidate. nullopt when the island
-  // is empty.
+  // runner-up with none; with 0.15 it is uniform over the members, so
+  // nothing is starved. Nothing passed the gate: the island's fittest
+  // evaluated candidate. nullopt when the island is empty.
   Result<std::optional<std::int64_t>> SampleParent(const std::string& task, int island, std::mt19937_64& rng);
   // Up to n inspirations: Pareto-front members and MAP-Elites elites, never
   // the parent itself.

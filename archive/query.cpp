@@ -410,21 +410,11 @@ Result<void> Archive::Share(std::int64_t candidate_id, int island) {
 Result<std::vector<AttemptRow>> Archive::RecentFailures(std::int64_t parent, int n) {
   // The proposal's head only: a prompt quotes its start, never megabytes.
   Stmt s(impl_->db,
-         "SELECT id, run_id, stage, error, substr(proposal, 1, 4000), created_at FROM attempts WHERE parent_id=? "
-         "ORDER BY id DESC LIMIT ?");
+         "SELECT id, run_id, parent_id, stage, error, substr(proposal, 1, 4000), created_at FROM attempts "
+         "WHERE parent_id=? ORDER BY id DESC LIMIT ?");
   s.Bind(1, parent).Bind(2, n);
   std::vector<AttemptRow> out;
-  while (s.Step()) {
-    AttemptRow a;
-    a.id = s.Int(0);
-    a.run_id = s.Int(1);
-    a.parent = parent;
-    a.stage = s.Text(2);
-    a.error = s.Text(3);
-    a.proposal = s.Text(4);
-    a.created_at = s.Real(5);
-    out.push_back(std::move(a));
-  }
+  while (s.Step()) out.push_back(ReadAttempt(s));
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
   return out;
 }

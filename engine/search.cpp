@@ -62,10 +62,6 @@ void RemoveInterruptHandlers() {
   std::signal(SIGTERM, SIG_DFL);
 }
 
-std::string Trunc(const std::string& s, std::size_t n) {
-  return s.size() <= n ? s : s.substr(0, n) + "\n[... truncated ...]\n";
-}
-
 int Search::Run() {
   tty_ = ::isatty(2) && !std::getenv("NO_COLOR") && std::string(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
   if (int rc = OpenTask()) return rc;
@@ -99,7 +95,7 @@ int Search::OpenTask() {
     return 2;
   }
   task_ = std::move(*task);
-  task_facts_ = task_->AgentFacts(o_.meter.empty() ? task_->spec().meter : o_.meter);
+  task_facts_ = task_->AgentFacts(RunMeter());
   if (auto why = task_->CheckRequest(Request("", "dev")); !why.empty()) {
     fmt::print(stderr, "ergon run: {}\n", why);
     return 2;
@@ -274,7 +270,7 @@ void Search::LoadNoveltyIndex() {
 void Search::RestoreBandit() {
   if (agents_.size() < 2) return;
   std::vector<std::string> names;
-  for (const auto& a : agents_) names.push_back(a->name() + "/" + a->model());
+  for (const auto& a : agents_) names.push_back(LedgerName(*a));
   std::lock_guard<std::mutex> l(s_.mu);
   bandit_.emplace(names);
   auto led = s_.archive->Ledger();
@@ -443,7 +439,7 @@ void Search::RunWorkers() {
   int workers = o_.evaluators > 0 ? o_.evaluators
                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   // One GPU here: one evaluation at a time (a cluster gives each job its own).
-  if ((o_.meter.empty() ? task_->spec().meter : o_.meter) == "nvml" && o_.executor == "local") workers = 1;
+  if (RunMeter() == "nvml" && o_.executor == "local") workers = 1;
   evaluators_ = workers;
   const int proposers = o_.proposals > 0 ? o_.proposals : workers;
   fmt::print(stderr, "ergon run: run {} on {} with the {} agent ({}): {} proposal(s) in flight, {} evaluation slot(s), "
@@ -646,7 +642,7 @@ bool Search::BudgetLeft() {
 archive::LedgerEntry Search::Ledger(const Agent& a, const AgentReply* r, const AgentError* e) const {
   archive::LedgerEntry l;
   l.run_id = s_.run_id;
-  l.model = a.name() + "/" + a.model();
+  l.model = LedgerName(a);
   if (r) {
     l.tokens_in = r->tokens_in;
     l.tokens_out = r->tokens_out;

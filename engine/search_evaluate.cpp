@@ -79,7 +79,7 @@ int Search::StartExecutor() {
   so.partition = o_.slurm_partition;
   so.gres = o_.slurm_gres;
   // A GPU meter needs a GPU on the node: ask for one unless told otherwise.
-  if (so.gres.empty() && (o_.meter.empty() ? task_->spec().meter : o_.meter) == "nvml") so.gres = "gpu:1";
+  if (so.gres.empty() && RunMeter() == "nvml") so.gres = "gpu:1";
   so.extra_args = o_.slurm_args;
   so.home = o_.home;
   for (const auto& d : o_.tasks_dirs) so.tasks_dirs.push_back(std::filesystem::absolute(d).string());
@@ -141,7 +141,7 @@ void Search::Evaluator() {
 }
 
 std::optional<evaluators::Measurement> Search::Cascade(const Job& job) {
-  const std::string meter = o_.meter.empty() ? task_->spec().meter : o_.meter;
+  const std::string& meter = RunMeter();
   const auto& meters = task_->spec().meters;
   if (!o_.cascade || o_.executor != "local" || (meter != "cachemodel" && meter != "nvml") ||
       std::find(meters.begin(), meters.end(), "wall") == meters.end())
@@ -197,6 +197,8 @@ void Search::EvaluateJob(const Job& job) {
   // 7. Record candidate, evaluation, ledger and events in one transaction.
   bool new_best = false;
   const auto child = RecordChild(job, m, new_best);
+  // Later proposals are compared with it; tokenising runs outside the lock.
+  if (child && novelty_ && job.source.size() <= kBigSource) novelty_->Add(*child, job.source);
   // 8. A new best is adjudicated on a fresh suite (new secret seeds).
   if (child && new_best) Adjudicate(*child, job.source, job.hash, ToEvaluation(m));
 }
@@ -262,7 +264,6 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
     s_.cv.notify_all();
     return std::nullopt;
   }
-  if (novelty_ && job.source.size() <= kBigSource) novelty_->Add(*id, job.source);
   // The archive's definition of a win (Archive::Ledger), kept in step.
   if (bandit_ && m.ran && ev.gate_passed && (!job.parent_gate || ev.fitness > job.parent_fitness))
     if (auto arm = bandit_->Find(job.ledger.model); arm < bandit_->arms().size()) bandit_->AddWin(arm);

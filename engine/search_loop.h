@@ -46,8 +46,6 @@ void RemoveInterruptHandlers();
 // their source (the prompt shows their intent and metrics only).
 constexpr std::size_t kBigSource = 200000;
 
-std::string Trunc(const std::string& s, std::size_t n);
-
 // A proposal that applied cleanly, waiting for an evaluation slot.
 struct Job {
   std::int64_t parent_id = 0;
@@ -83,9 +81,9 @@ struct Shared {
   double baseline_metric = 0;  // set before the threads start
   std::string metric_name;     // set before the threads start
   std::deque<bool> recent GUARDED_BY(mu);  // last attempts: valid?
-  int offline_fallback GUARDED_BY(mu) = 0;
+  int offline_fallback GUARDED_BY(mu) = 0;  // proposals left on the offline agent
   std::string meta GUARDED_BY(mu);            // the digest for prompts (engine/meta_summary.h)
-  std::int64_t meta_built_at GUARDED_BY(mu) = 0;  // candidates when it was built  // proposals left on the offline agent
+  std::int64_t meta_built_at GUARDED_BY(mu) = 0;  // candidates when it was built
   bool fatal GUARDED_BY(mu) = false;
   bool stop GUARDED_BY(mu) = false;
   std::string stop_reason GUARDED_BY(mu);
@@ -130,7 +128,7 @@ class Search {
   int StartAgents();
   tl::expected<std::unique_ptr<Agent>, std::string> MakeModelAgent(const std::string& spec) const;
   std::string ModelNames() const;  // the models, comma-separated
-  // With s_.mu held: the bandit's state from the run's ledger (start, resume).
+  // With several models: the bandit, its state from the run's ledger (start, resume).
   void RestoreBandit();
   // The agent for the next proposal (with s_.mu held).
   std::size_t ChooseAgent();
@@ -156,7 +154,6 @@ class Search {
                                       const std::vector<genome::Genome>& inspirations, std::vector<Message> conversation,
                                       std::mt19937_64& rng, double& agent_time);
   void BackOffIfFailing(bool used_offline);
-  bool IsDuplicate(const Pick& pick, const Proposed& p);
   std::optional<std::int64_t> ExistingCopy(const std::string& hash);  // the candidate with this source
   bool Enqueue(const Pick& pick, Proposed p);
 
@@ -198,6 +195,10 @@ class Search {
   tl::expected<std::string, std::string> Prompt(const std::string& file, const std::map<std::string, std::string>& v);
   evaluators::TaskEvalRequest Request(const std::string& source, const std::string& suite) const;
   std::string Elapsed() const;
+  // The meter the run measures under: --meter, else the task's.
+  const std::string& RunMeter() const { return o_.meter.empty() ? task_->spec().meter : o_.meter; }
+  // How the ledger (and the model bandit) names an agent: agent/model.
+  static std::string LedgerName(const Agent& a) { return a.name() + "/" + a.model(); }
   double ElapsedS() const;
 
   SearchOptions o_;

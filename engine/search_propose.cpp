@@ -1,4 +1,4 @@
-// A proposer thread: the loop reads as its five steps.
+// A proposer thread: the loop reads as its four steps.
 #include <algorithm>
 #include <thread>
 
@@ -75,17 +75,15 @@ void Search::Proposer(int index) {
       return;
     }
 
-    // 3. Propose and apply; edit failures go back to the agent a few times.
+    // 3. Propose and apply; edit failures and copies of archived candidates
+    // go back to the agent a few times.
     auto proposed = ProposeChild(pick, *parent, inspirations, std::move(*conversation), rng, agent_time);
     if (!proposed) {
       BackOffIfFailing(pick.use_offline);
       continue;
     }
 
-    // 4. A source already in the archive is not evaluated again.
-    if (IsDuplicate(pick, *proposed)) continue;
-
-    // 5. Hand the child to an evaluation slot.
+    // 4. Hand the child to an evaluation slot.
     {
       std::lock_guard<std::mutex> l(s_.mu);
       s_.engine_s += std::chrono::duration<double>(Clock::now() - engine0).count() - agent_time;
@@ -108,8 +106,7 @@ Search::Sampled Search::SampleParent(Pick& pick) {
     // (the baseline only while nothing better passed the gate), and its
     // child lands in this island.
     std::int64_t from = baseline_id_;
-    if (auto top = s_.archive->Top(o_.task, "fitness", 1); top && !top->empty() && top->front().candidate.status != "overfit")
-      from = top->front().candidate.id;
+    if (auto top = s_.archive->Top(o_.task, "fitness", 1); top && !top->empty()) from = top->front().candidate.id;
     auto b = s_.archive->Get(from, 0);
     if (!b || !*b) return Sampled::kDone;
     pick.parent_id = (*b)->candidate.id;
@@ -187,7 +184,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
     std::int64_t call_id = 0;
     {
       std::lock_guard<std::mutex> l(s_.mu);
-      if (auto id = s_.archive->BeginCall(s_.run_id, agent.name() + "/" + agent.model())) call_id = *id;
+      if (auto id = s_.archive->BeginCall(s_.run_id, LedgerName(agent))) call_id = *id;
       if (bandit_ && !pick.use_offline) bandit_->AddCall(pick.agent);
     }
     const auto a0 = Clock::now();
@@ -318,15 +315,6 @@ std::optional<std::int64_t> Search::ExistingCopy(const std::string& hash) {
   auto dup = s_.archive->FindByHash(o_.task, hash);
   if (!dup || !*dup) return std::nullopt;
   return **dup;
-}
-
-bool Search::IsDuplicate(const Pick& pick, const Proposed& p) {
-  std::lock_guard<std::mutex> l(s_.mu);
-  auto dup = s_.archive->FindByHash(o_.task, p.child.Hash());
-  if (!dup || !*dup) return false;
-  RecordFailure(pick.parent_id, "duplicate", fmt::format("same source as candidate {}", **dup), p.reply.text, &p.ledger);
-  ++s_.duplicates;
-  return true;
 }
 
 bool Search::Enqueue(const Pick& pick, Proposed p) {
