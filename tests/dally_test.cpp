@@ -439,6 +439,10 @@ TEST_CASE("the meet-in-the-middle solution counter agrees with enumerating every
       y = 0;
       for (int k = 0; k < 5; ++k) y ^= col[(i + 6 * k) % 32];
     }
+    // y equal to a column, or to a 3-subset's XOR: what the count's
+    // overlap corrections are for (with a planted 5-subset beside them).
+    if (i % 5 == 1) y = col[(i / 5) % 32];
+    if (i % 5 == 3) y = col[1] ^ col[2] ^ col[(i / 5) % 29 + 3];
     const int want = brute(col, y);
     CHECK(ergon::evaluators::dally::CountMaskSolutions(col, y) == want);
     ++seen[want];

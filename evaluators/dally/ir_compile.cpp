@@ -2,6 +2,8 @@
 // follows the upstream scorer so results can be compared with its output.
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <optional>
 #include <unordered_map>
 
 #include <fmt/core.h>
@@ -227,7 +229,10 @@ std::string IrError::Describe() const {
   return line ? fmt::format("line {}: {}", line, message) : message;
 }
 
-tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t line_cap, IrCostProfile* profile) {
+// The general parser: every form SPEC.md allows, in two passes, with
+// upstream's error for every malformed program.
+static tl::expected<IrProgram, IrError> CompileGeneral(std::string_view text, std::size_t line_cap,
+                                                       IrCostProfile* profile) {
   auto fail = [](int line, std::string msg) {
     return tl::unexpected(IrError{IrError::Kind::kCompile, line, std::move(msg)});
   };
@@ -366,6 +371,232 @@ tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t li
   }
   p.num_slots = static_cast<std::uint32_t>(slot.size());
   return p;
+}
+
+namespace {
+
+// The canonical form every generator prints: lines split by '\n' only, each
+// `name a,b[,c[,pred]]` with plain decimal operands (a '-' only on a set's
+// literal), no other spaces. CompileCanonical reads such a program in one
+// pass, a line at a time (the last line seen is held back: it may be the
+// output line). Anything else, including every error, makes it give up, and
+// the general parser reads the program from the start: so the result for any
+// text is the general parser's, and only its speed differs.
+class CanonicalLine {
+ public:
+  explicit CanonicalLine(std::string_view l) : l_(l) {}
+  bool AtEnd() const { return i_ == l_.size(); }
+  // [a-z]+ then one space.
+  bool Name(std::string_view& name) {
+    std::size_t j = i_;
+    while (j < l_.size() && l_[j] >= 'a' && l_[j] <= 'z') ++j;
+    if (j == i_ || j >= l_.size() || l_[j] != ' ') return false;
+    name = l_.substr(i_, j - i_);
+    i_ = j + 1;
+    return true;
+  }
+  // Up to 18 digits (so no overflow), optionally after '-'; then ',' or the end.
+  bool Number(std::uint64_t& v, bool& negative) {
+    negative = i_ < l_.size() && l_[i_] == '-';
+    if (negative) ++i_;
+    std::size_t j = i_;
+    v = 0;
+    while (j < l_.size() && l_[j] >= '0' && l_[j] <= '9' && j - i_ < 18) v = v * 10 + static_cast<unsigned>(l_[j++] - '0');
+    if (j == i_ || (j < l_.size() && l_[j] != ',')) return false;
+    i_ = j < l_.size() ? j + 1 : j;
+    return j == l_.size() || j + 1 < l_.size();  // no trailing ','
+  }
+  bool Word(std::string_view& w) {
+    std::size_t j = i_;
+    while (j < l_.size() && l_[j] >= 'a' && l_[j] <= 'z') ++j;
+    if (j == i_ || j != l_.size()) return false;
+    w = l_.substr(i_, j - i_);
+    i_ = j;
+    return true;
+  }
+
+ private:
+  std::string_view l_;
+  std::size_t i_ = 0;
+};
+
+// An op's name without a string compare per candidate name.
+bool CanonicalOp(std::string_view n, OpCode& code) {
+  auto is = [&n](const char* w) { return n[1] == w[1] && n[2] == w[2] && (n.size() == 3 || n[3] == w[3]); };
+  if (n.size() == 3) {
+    switch (n[0]) {
+      case 's': if (is("set")) { code = OpCode::kSet; return true; }
+                if (is("sub")) { code = OpCode::kSub; return true; }
+                return false;
+      case 'n': if (is("not")) { code = OpCode::kNot; return true; } return false;
+      case 'a': if (is("abs")) { code = OpCode::kAbs; return true; }
+                if (is("add")) { code = OpCode::kAdd; return true; }
+                if (is("and")) { code = OpCode::kAnd; return true; }
+                return false;
+      case 'm': if (is("mul")) { code = OpCode::kMul; return true; } return false;
+      case 'd': if (is("div")) { code = OpCode::kDiv; return true; } return false;
+      case 'x': if (is("xor")) { code = OpCode::kXor; return true; } return false;
+      case 'c': if (is("cmp")) { code = OpCode::kCmp; return true; } return false;
+      default: return false;
+    }
+  }
+  if (n == "copy") { code = OpCode::kCopy; return true; }
+  if (n == "or") { code = OpCode::kOr; return true; }
+  if (n == "select") { code = OpCode::kSelect; return true; }
+  return false;
+}
+
+// Addresses below 2^32: the square fits 64 bits.
+// Real programs read small addresses nearly always: those from a table.
+constexpr auto kCostBelow4096 = [] {
+  std::array<std::uint8_t, 4096> t{};
+  for (std::uint32_t a = 0, r = 0; a < 4096; ++a) {
+    while (r * r < a) ++r;  // r = ceil(sqrt(a))
+    t[a] = static_cast<std::uint8_t>(a <= 1 ? 1 : r);
+  }
+  return t;
+}();
+
+inline std::uint64_t SmallReadCost(std::uint64_t addr) {
+  if (addr < 4096) return kCostBelow4096[addr];
+  if (addr <= 1) return 1;
+  const std::uint64_t x = addr - 1;
+  std::uint64_t r = static_cast<std::uint64_t>(__builtin_sqrt(static_cast<double>(x)));
+  while (r * r > x) --r;
+  while ((r + 1) * (r + 1) <= x) ++r;
+  return r + 1;
+}
+
+bool CanonicalList(std::string_view l, std::vector<std::uint64_t>& out) {
+  CanonicalLine c(l);
+  while (!c.AtEnd()) {
+    std::uint64_t v;
+    bool neg;
+    if (!c.Number(v, neg) || neg || v == 0) return false;
+    out.push_back(v);
+  }
+  return !out.empty();
+}
+
+std::optional<IrProgram> CompileCanonical(std::string_view text, std::size_t line_cap, IrCostProfile* profile) {
+  IrProgram p;
+  SlotMap slot;
+  std::vector<std::uint64_t> in_addrs;
+  std::string_view pending;  // the last line read and not yet taken as an instruction
+  bool have_input = false, have_pending = false;
+  std::size_t nlines = 0;
+  // At most one op a line: reserving that (a newline count is a vector
+  // loop) means the array never moves.
+  p.ops.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  auto instruction = [&](std::string_view line) -> bool {
+    CanonicalLine c(line);
+    std::string_view name;
+    if (!c.Name(name)) return false;
+    OpCode code;
+    if (!CanonicalOp(name, code)) return false;
+    const bool binary = code >= OpCode::kAdd && code <= OpCode::kXor;
+    const std::size_t nints = code == OpCode::kCmp ? 3 : (code == OpCode::kSelect ? 4 : (binary ? 3 : 2));
+    std::uint64_t v[4] = {0, 0, 0, 0};
+    bool neg[4] = {false, false, false, false};
+    std::size_t n = 0;
+    for (; n < nints && !c.AtEnd(); ++n)
+      if (!c.Number(v[n], neg[n])) return false;
+    Op op{};
+    op.code = code;
+    if (code == OpCode::kCmp) {
+      std::string_view w;
+      if (n != 3 || !c.Word(w)) return false;
+      static constexpr std::string_view preds[] = {"eq", "ne", "lt", "le", "gt", "ge"};
+      bool ok = false;
+      for (int i = 0; i < 6; ++i)
+        if (w == preds[i]) { op.pred = static_cast<Pred>(i); ok = true; }
+      if (!ok) return false;
+    }
+    if (!c.AtEnd()) return false;
+    if (binary ? (n != 2 && n != 3) : n != nints) return false;
+    for (std::size_t i = 0; i < n; ++i)
+      if (neg[i] && !(code == OpCode::kSet && i == 1)) return false;
+    if (v[0] == 0 || v[0] >= (std::uint64_t{1} << 32)) return false;
+    if (code == OpCode::kSet) {
+      if (neg[1] ? v[1] > 128 : v[1] > 255) return false;
+      const int k = neg[1] ? -static_cast<int>(v[1]) : static_cast<int>(v[1]);
+      op.imm = static_cast<std::int16_t>(static_cast<std::int8_t>(static_cast<std::uint8_t>(k & 0xff)));
+    }
+    const std::uint64_t* srcs[3];
+    std::size_t nsrc = 0;
+    if (binary && n == 2) { srcs[0] = &v[0]; srcs[1] = &v[1]; nsrc = 2; }
+    else if (code == OpCode::kCmp) { srcs[0] = &v[1]; srcs[1] = &v[2]; nsrc = 2; }
+    else if (code != OpCode::kSet) for (std::size_t i = 1; i < n; ++i) srcs[nsrc++] = &v[i];
+    std::uint32_t s[3] = {0, 0, 0};
+    for (std::size_t i = 0; i < nsrc; ++i) {
+      const std::uint64_t a = *srcs[i];
+      if (a == 0 || a >= (std::uint64_t{1} << 32)) return false;
+      const std::uint32_t sl = slot.Find(a);
+      if (sl == SlotMap::kNone) return false;
+      s[i] = sl;
+      const std::uint64_t rc = SmallReadCost(a);
+      p.cost += rc;
+      if (profile) {
+        profile->by_op[static_cast<int>(code)] += rc;
+        profile->Read(a);
+      }
+    }
+    op.a = s[0];
+    op.b = s[1];
+    op.c = s[2];
+    bool fresh = false;
+    op.dst = slot.Insert(v[0], fresh);
+    p.ops.push_back(op);
+    return true;
+  };
+  for (std::size_t pos = 0; pos < text.size();) {
+    const void* nl = std::memchr(text.data() + pos, '\n', text.size() - pos);
+    const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.empty()) continue;
+    if (++nlines > line_cap) return std::nullopt;
+    if (!have_input) {
+      if (!CanonicalList(line, in_addrs)) return std::nullopt;
+      for (std::uint64_t a : in_addrs) {
+        if (a >= (std::uint64_t{1} << 32)) return std::nullopt;
+        bool fresh = false;
+        const std::uint32_t sl = slot.Insert(a, fresh);
+        if (!fresh) return std::nullopt;
+        p.input_slots.push_back(sl);
+      }
+      have_input = true;
+      continue;
+    }
+    if (have_pending && !instruction(pending)) return std::nullopt;
+    pending = line;
+    have_pending = true;
+  }
+  if (!have_pending) return std::nullopt;
+  std::vector<std::uint64_t> out_addrs;
+  if (!CanonicalList(pending, out_addrs)) return std::nullopt;
+  for (std::uint64_t a : out_addrs) {
+    if (a >= (std::uint64_t{1} << 32)) return std::nullopt;
+    const std::uint32_t sl = slot.Find(a);
+    if (sl == SlotMap::kNone) return std::nullopt;
+    p.output_slots.push_back(sl);
+    p.cost += SmallReadCost(a);
+    if (profile) {
+      profile->outputs += SmallReadCost(a);
+      profile->Read(a);
+    }
+  }
+  p.lines = nlines;
+  p.num_slots = static_cast<std::uint32_t>(slot.size());
+  return p;
+}
+
+}  // namespace
+
+tl::expected<IrProgram, IrError> CompileIr(std::string_view text, std::size_t line_cap, IrCostProfile* profile) {
+  if (auto p = CompileCanonical(text, line_cap, profile)) return std::move(*p);
+  if (profile) *profile = IrCostProfile{};
+  return CompileGeneral(text, line_cap, profile);
 }
 
 }  // namespace ergon::evaluators::dally

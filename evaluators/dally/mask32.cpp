@@ -1,7 +1,8 @@
 #include "evaluators/dally/mask32.h"
 
 #include <algorithm>
-#include <fstream>
+#include <array>
+#include <cstdio>
 #include <vector>
 #include <random>
 
@@ -17,21 +18,31 @@ constexpr const char* kSuiteVersion = "mask-sparse-parity-v1";
 
 tl::expected<std::vector<std::int8_t>, std::string> ReadDigits(const std::string& path, std::size_t width,
                                                                std::size_t& rows) {
-  std::ifstream in(path);
-  if (!in) return tl::unexpected(fmt::format("cannot read {}", path));
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return tl::unexpected(fmt::format("cannot read {}", path));
+  std::string text;
+  char buf[1 << 16];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
   std::vector<std::int8_t> out;
-  std::string line;
+  out.reserve(text.size());
   rows = 0;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    if (line.size() != width)
-      return tl::unexpected(fmt::format("{}:{}: expected {} digits, got {}", path, rows + 1, width, line.size()));
-    for (char c : line) {
-      if (c != '0' && c != '1') return tl::unexpected(fmt::format("{}:{}: not a 0/1 digit", path, rows + 1));
-      out.push_back(static_cast<std::int8_t>(c - '0'));
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::size_t len = end - pos;
+    if (len && text[pos + len - 1] == '\r') --len;
+    if (len) {
+      if (len != width)
+        return tl::unexpected(fmt::format("{}:{}: expected {} digits, got {}", path, rows + 1, width, len));
+      for (std::size_t i = pos; i < pos + len; ++i) {
+        const char c = text[i];
+        if (c != '0' && c != '1') return tl::unexpected(fmt::format("{}:{}: not a 0/1 digit", path, rows + 1));
+        out.push_back(static_cast<std::int8_t>(c - '0'));
+      }
+      ++rows;
     }
-    ++rows;
+    pos = end + 1;
   }
   return out;
 }
@@ -50,61 +61,114 @@ PythonRandom DigestRng(const std::string& text) {
 }  // namespace
 
 // Number of 5-subsets of the 32 column signatures whose XOR equals y; stops
-// past 1 (only "exactly one" matters). Meet in the middle: each 5-subset
-// splits into a pair and a disjoint triple in exactly C(5,2) = 10 ways, so
-// with every pair XOR in a table, each of the 4,960 triples looks up the pair
-// that completes it, and the matches are 10 per solution (instead of
-// enumerating 201,376 subsets). The table is indexed directly by the low 18
-// bits (a MASK32 signature is 18 bits) and stamped per call, so it is never
-// cleared: one memory access a lookup.
-int CountMaskSolutions(const std::uint32_t* col, std::uint32_t y) {
-  constexpr std::uint32_t kBits = 18, kMask = (1u << kBits) - 1;
-  struct Table {
-    std::vector<std::uint32_t> stamp = std::vector<std::uint32_t>(1u << kBits, 0);
-    std::vector<std::int16_t> head = std::vector<std::int16_t>(1u << kBits, -1);
-    std::uint32_t now = 0;
-  };
-  thread_local Table t;
-  if (++t.now == 0) {  // the stamp wrapped: forget everything once
-    std::fill(t.stamp.begin(), t.stamp.end(), 0);
-    t.now = 1;
-  }
-  struct Pair {
-    std::uint32_t value;
-    std::int8_t a, b;
-    std::int16_t next;
-  };
-  Pair pairs[32 * 31 / 2];
-  std::int16_t n = 0;
+// past 1 (only "exactly one" matters). Meet in the middle without checking
+// disjointness: R counts every (2-subset, 3-subset) pair, overlapping or
+// not, whose XORs combine to y. A 5-subset solution is counted C(5,2) = 10
+// times; a 3-subset {u,v,w} with XOR y is counted 3 x 29 = 87 times (the
+// pair {x,u} and the triple {x,v,w}, x outside); a column equal to y is
+// counted C(31,2) = 465 times (any pair inside a triple with it). So
+// N5 = (R - 87 N3 - 465 N1) / 10, and N3, N1 are cheap (below). R needs, for
+// each of the 4,960 triples, the number of pairs with the completing value:
+// a signature has 18 bits, so a bitmap of all 2^18 values (32 KB) answers
+// "none" with one bit test, and only the rare hit reads the count. The
+// bitmap is cleared word by word on the way out.
+namespace {
+
+// The same count by trying all 201,376 5-subsets.
+int CountByEnumeration(const std::uint32_t* col, std::uint32_t y) {
+  int n = 0;
   for (int a = 0; a < 32; ++a)
-    for (int b = a + 1; b < 32; ++b, ++n) {
-      const std::uint32_t v = col[a] ^ col[b];
-      const std::uint32_t i = v & kMask;
-      if (t.stamp[i] != t.now) {
-        t.stamp[i] = t.now;
-        t.head[i] = -1;
-      }
-      pairs[n] = {v, static_cast<std::int8_t>(a), static_cast<std::int8_t>(b), t.head[i]};
-      t.head[i] = n;
-    }
-  int matches = 0;
-  for (int c = 0; c < 32; ++c)
-    for (int d = c + 1; d < 32; ++d) {
-      const std::uint32_t cd = col[c] ^ col[d] ^ y;
-      for (int e = d + 1; e < 32; ++e) {
-        const std::uint32_t want = cd ^ col[e];
-        const std::uint32_t i = want & kMask;
-        if (t.stamp[i] != t.now) continue;
-        for (std::int16_t k = t.head[i]; k >= 0; k = pairs[k].next) {
-          const Pair& p = pairs[k];
-          if (p.value != want || p.a == c || p.a == d || p.a == e || p.b == c || p.b == d || p.b == e) continue;
-          if (++matches > 10) return 2;
+    for (int b = a + 1; b < 32; ++b)
+      for (int c = b + 1; c < 32; ++c)
+        for (int d = c + 1; d < 32; ++d) {
+          const std::uint32_t abcd = col[a] ^ col[b] ^ col[c] ^ col[d] ^ y;
+          for (int e = d + 1; e < 32; ++e)
+            if (col[e] == abcd && ++n > 1) return 2;
         }
-      }
-    }
-  return matches / 10;
+  return n;
 }
 
+}  // namespace
+
+int CountMaskSolutions(const std::uint32_t* col, std::uint32_t y) {
+  constexpr std::uint32_t kBits = 18, kMask = (1u << kBits) - 1;
+  // Pairs per value: bitmap `one` has the values of at least one pair,
+  // `two` of at least two; a call with three pairs of one value (repeated
+  // columns make them; one call in hundreds) counts by plain enumeration.
+  // Two 32 KB bitmaps, where a 512 KB table of counts missed the cache on
+  // every update.
+  struct Bitmaps {
+    std::vector<std::uint64_t> one = std::vector<std::uint64_t>(std::size_t{1} << (kBits - 6), 0);
+    std::vector<std::uint64_t> two = std::vector<std::uint64_t>(std::size_t{1} << (kBits - 6), 0);
+  };
+  thread_local Bitmaps maps;
+  std::uint64_t* bits = maps.one.data();
+  std::uint64_t* twice = maps.two.data();
+  auto test = [](const std::uint64_t* m, std::uint32_t v) { return (m[v >> 6] >> (v & 63)) & 1; };
+  auto count = [&](std::uint32_t v) -> std::int64_t {
+    return test(bits, v) ? 1 + static_cast<std::int64_t>(test(twice, v)) : 0;
+  };
+  std::uint32_t c18[32];
+  for (int i = 0; i < 32; ++i) c18[i] = col[i] & kMask;
+  y &= kMask;
+  // The pairs ordered by their larger column: those inside columns [0, e)
+  // are the first C(e,2), so the triples {c,d,e} are, for each e, one long
+  // run over a prefix (short nested loops would cost a mispredicted exit
+  // per pair, as much as the tests themselves).
+  std::uint32_t pv[32 * 31 / 2];
+  for (int d = 1, k = 0; d < 32; ++d)
+    for (int c = 0; c < d; ++c) pv[k++] = c18[c] ^ c18[d];
+  std::uint32_t repeated[32 * 31 / 2];
+  int nrepeated = 0;
+  bool thrice = false;
+  for (std::uint32_t v : pv) {
+    const std::uint64_t bit = std::uint64_t{1} << (v & 63);
+    if (bits[v >> 6] & bit) {
+      if (twice[v >> 6] & bit) thrice = true;
+      twice[v >> 6] |= bit;
+      repeated[nrepeated++] = v;
+    }
+    bits[v >> 6] |= bit;
+  }
+  auto clear = [&] {
+    for (std::uint32_t v : pv) bits[v >> 6] = 0;
+    for (int i = 0; i < nrepeated; ++i) twice[repeated[i] >> 6] = 0;
+  };
+  if (thrice) {
+    clear();
+    return CountByEnumeration(c18, y);
+  }
+  // N1: columns equal to y. N3 from the sum over columns w of the pairs
+  // completing w: each 3-subset solution 3 times, and for each w every
+  // pair {w, x} with col x = y (N1 - [col w = y] of them).
+  std::int64_t n1 = 0, s3 = 0;
+  for (int w = 0; w < 32; ++w) {
+    n1 += c18[w] == y;
+    s3 += count(y ^ c18[w]);
+  }
+  const std::int64_t n3 = (s3 - 31 * n1) / 3;
+  const std::int64_t degenerate = 87 * n3 + 465 * n1;
+  const std::int64_t past_one = degenerate + 10;  // R above this: a second solution
+  std::int64_t r = 0;
+  auto hit = [&](std::uint32_t w) { return test(bits, w); };
+  for (int e = 2; e < 32 && r <= past_one; ++e) {
+    const std::uint32_t z = c18[e] ^ y;
+    const int n = e * (e - 1) / 2;
+    int k = 0;
+    for (; k + 16 <= n; k += 16) {  // blocks of 16 tests, one branch
+      std::uint64_t any = 0;
+      for (int j = k; j < k + 16; ++j) any |= bits[(pv[j] ^ z) >> 6] >> ((pv[j] ^ z) & 63);
+      if (any & 1)
+        for (int j = k; j < k + 16; ++j)
+          if (hit(pv[j] ^ z)) r += count(pv[j] ^ z);
+    }
+    for (; k < n; ++k)
+      if (hit(pv[k] ^ z)) r += count(pv[k] ^ z);
+  }
+  clear();
+  if (r > past_one) return 2;
+  return static_cast<int>((r - degenerate) / 10);
+}
 
 tl::expected<MaskSuite, std::string> LoadMaskSuite(const std::string& inputs_path, const std::string& masks_path) {
   MaskSuite s;
@@ -121,6 +185,39 @@ tl::expected<MaskSuite, std::string> LoadMaskSuite(const std::string& inputs_pat
   s.masks = std::move(*masks);
   return s;
 }
+
+namespace {
+
+// One instance for secret `sec`: 18 random rows of 32 bits, redrawn until
+// the secret is the only 5-subset that explains the labels. `next_row`
+// gives a row (bit c = column c) from the suite's random source.
+template <class NextRow>
+void AppendInstance(const std::vector<int>& sec, NextRow&& next_row, MaskSuite& s) {
+  std::uint32_t rows[kMaskRows], col[kMaskBits], ysig;
+  std::uint32_t secbits = 0;
+  for (int c : sec) secbits |= 1u << c;
+  for (;;) {
+    for (auto& c : col) c = 0;
+    ysig = 0;
+    for (int r = 0; r < kMaskRows; ++r) {
+      const std::uint32_t row = next_row();
+      rows[r] = row;
+      for (int c = 0; c < kMaskBits; ++c) col[c] |= ((row >> c) & 1u) << r;
+      ysig |= static_cast<std::uint32_t>(__builtin_parity(row & secbits)) << r;
+    }
+    if (CountMaskSolutions(col, ysig) == 1) break;
+  }
+  const std::size_t at = s.inputs.size(), mat = s.masks.size();
+  s.inputs.resize(at + kMaskInputs);
+  s.masks.resize(mat + kMaskBits);
+  std::int8_t* in = s.inputs.data() + at;
+  for (int r = 0; r < kMaskRows; ++r)
+    for (int c = 0; c < kMaskBits; ++c) *in++ = static_cast<std::int8_t>((rows[r] >> c) & 1u);
+  for (int r = 0; r < kMaskRows; ++r) *in++ = static_cast<std::int8_t>((ysig >> r) & 1);
+  for (int c = 0; c < kMaskBits; ++c) s.masks[mat + static_cast<std::size_t>(c)] = static_cast<std::int8_t>((secbits >> c) & 1u);
+}
+
+}  // namespace
 
 tl::expected<MaskSuite, std::string> GenerateMaskSuite(const std::string& key, int n_secrets, int reps) {
   if (n_secrets < 1 || reps < 1) return tl::unexpected(std::string("suite needs at least one secret and one rep"));
@@ -145,39 +242,55 @@ tl::expected<MaskSuite, std::string> GenerateMaskSuite(const std::string& key, i
   for (const auto& sec : secrets) {
     std::string tuple = fmt::format("({}, {}, {}, {}, {})", sec[0], sec[1], sec[2], sec[3], sec[4]);
     for (int rep = 0; rep < reps; ++rep) {
+      // Upstream draws x[r][c] = getrandbits(1), row by row.
       PythonRandom tr = DigestRng(fmt::format("{}|{}|train|{}|{}", kSuiteVersion, key, tuple, rep));
-      std::int8_t x[kMaskRows][kMaskBits];
-      std::uint32_t col[kMaskBits], ysig;
-      for (;;) {
-        for (auto& c : col) c = 0;
-        ysig = 0;
-        for (int r = 0; r < kMaskRows; ++r) {
-          int y = 0;
-          for (int c = 0; c < kMaskBits; ++c) {
-            x[r][c] = static_cast<std::int8_t>(tr.GetRandBits(1));
-            if (x[r][c]) col[c] |= 1u << r;
-          }
-          for (int c : sec) y ^= x[r][c];
-          if (y) ysig |= 1u << r;
-        }
-        if (CountMaskSolutions(col, ysig) == 1) break;
-      }
-      for (int r = 0; r < kMaskRows; ++r)
-        for (int c = 0; c < kMaskBits; ++c) s.inputs.push_back(x[r][c]);
-      for (int r = 0; r < kMaskRows; ++r) s.inputs.push_back(static_cast<std::int8_t>((ysig >> r) & 1));
-      for (int c = 0; c < kMaskBits; ++c)
-        s.masks.push_back(static_cast<std::int8_t>(std::find(sec.begin(), sec.end(), c) != sec.end()));
+      AppendInstance(sec, [&tr] {
+        std::uint32_t row = 0;
+        for (int c = 0; c < kMaskBits; ++c) row |= tr.GetRandBits(1) << c;
+        return row;
+      }, s);
     }
   }
   return s;
 }
 
+// The same distribution as a keyed suite (distinct uniform secrets, uniform
+// bits, unique solutions), drawn from a generator seeded by the OS: nobody
+// can regenerate it, so it need not follow upstream's draw order, and a
+// 64-bit draw gives two rows where upstream spends 64 Mersenne outputs.
 tl::expected<MaskSuite, std::string> FreshMaskSuite(int n_secrets, int reps) {
+  if (n_secrets < 1 || reps < 1) return tl::unexpected(std::string("suite needs at least one secret and one rep"));
+  if (n_secrets > 201376) return tl::unexpected(fmt::format("cannot sample {} distinct secrets", n_secrets));
   std::random_device rd;
-  std::string key = "fresh-";
-  for (int i = 0; i < 4; ++i) key += fmt::format("{:08x}", rd());
-  auto s = GenerateMaskSuite(key, n_secrets, reps);
-  if (s) s->name = fmt::format("fresh ({} x {})", n_secrets, reps);  // the key stays secret
+  std::seed_seq seed{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+  std::mt19937_64 gen(seed);
+  MaskSuite s;
+  s.name = fmt::format("fresh ({} x {})", n_secrets, reps);
+  s.instances = static_cast<std::size_t>(n_secrets) * static_cast<std::size_t>(reps);
+  s.inputs.reserve(s.instances * kMaskInputs);
+  s.masks.reserve(s.instances * kMaskBits);
+  std::vector<std::uint32_t> seen;
+  std::uint64_t spare = 0;
+  bool have_spare = false;
+  auto next_row = [&] {
+    if (have_spare) {
+      have_spare = false;
+      return static_cast<std::uint32_t>(spare >> 32);
+    }
+    spare = gen();
+    have_spare = true;
+    return static_cast<std::uint32_t>(spare);
+  };
+  while (static_cast<int>(seen.size()) < n_secrets) {
+    std::uint32_t bits = 0;
+    while (__builtin_popcount(bits) < kMaskSecret) bits |= 1u << (gen() >> 59);  // uniform 5-subset
+    if (std::find(seen.begin(), seen.end(), bits) != seen.end()) continue;
+    seen.push_back(bits);
+    std::vector<int> sec;
+    for (int c = 0; c < kMaskBits; ++c)
+      if (bits >> c & 1u) sec.push_back(c);
+    for (int rep = 0; rep < reps; ++rep) AppendInstance(sec, next_row, s);
+  }
   return s;
 }
 

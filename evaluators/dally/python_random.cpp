@@ -6,13 +6,28 @@
 namespace ergon::evaluators::dally {
 namespace {
 constexpr int kN = 624, kM = 397;
+
+// init_genrand(19650218), the start of every init_by_array: the same 624
+// words for every seed, so computed once, at compile time.
+constexpr std::array<std::uint32_t, kN> kInitGenrand = [] {
+  std::array<std::uint32_t, kN> mt{};
+  mt[0] = 19650218u;
+  for (int i = 1; i < kN; ++i)
+    mt[static_cast<std::size_t>(i)] =
+        1812433253u * (mt[static_cast<std::size_t>(i - 1)] ^ (mt[static_cast<std::size_t>(i - 1)] >> 30)) +
+        static_cast<std::uint32_t>(i);
+  return mt;
+}();
+
+inline std::uint32_t Mix(std::uint32_t upper, std::uint32_t lower, std::uint32_t far) {
+  const std::uint32_t y = (upper & 0x80000000u) | (lower & 0x7fffffffu);
+  return far ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
 }
+}  // namespace
 
 PythonRandom::PythonRandom(const std::vector<std::uint32_t>& seed_words) {
   std::vector<std::uint32_t> key = seed_words.empty() ? std::vector<std::uint32_t>{0} : seed_words;
-  mt_[0] = 19650218u;
-  for (int i = 1; i < kN; ++i)
-    mt_[i] = 1812433253u * (mt_[i - 1] ^ (mt_[i - 1] >> 30)) + static_cast<std::uint32_t>(i);
+  mt_ = kInitGenrand;
   int i = 1, j = 0;
   const int len = static_cast<int>(key.size());
   for (int k = std::max(kN, len); k; --k) {
@@ -38,23 +53,15 @@ PythonRandom PythonRandom::FromUint64(std::uint64_t seed) {
   return PythonRandom(w);
 }
 
-std::uint32_t PythonRandom::Next() {
-  if (index_ >= kN) {
-    for (int k = 0; k < kN; ++k) {
-      std::uint32_t y = (mt_[k] & 0x80000000u) | (mt_[(k + 1) % kN] & 0x7fffffffu);
-      mt_[k] = mt_[(k + kM) % kN] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
-    }
-    index_ = 0;
-  }
-  std::uint32_t y = mt_[index_++];
-  y ^= y >> 11;
-  y ^= (y << 7) & 0x9d2c5680u;
-  y ^= (y << 15) & 0xefc60000u;
-  y ^= y >> 18;
-  return y;
+// The generator's recurrence, in three loops without a modulo (the last
+// words wrap around to the new first ones).
+void PythonRandom::Twist() {
+  int k = 0;
+  for (; k < kN - kM; ++k) mt_[k] = Mix(mt_[k], mt_[k + 1], mt_[k + kM]);
+  for (; k < kN - 1; ++k) mt_[k] = Mix(mt_[k], mt_[k + 1], mt_[k + kM - kN]);
+  mt_[kN - 1] = Mix(mt_[kN - 1], mt_[0], mt_[kM - 1]);
+  index_ = 0;
 }
-
-std::uint32_t PythonRandom::GetRandBits(int k) { return Next() >> (32 - k); }
 
 std::uint32_t PythonRandom::RandBelow(std::uint32_t n) {
   int bits = 32 - __builtin_clz(n);  // n.bit_length()

@@ -15,13 +15,23 @@ class PythonRandom {
   explicit PythonRandom(const std::vector<std::uint32_t>& seed_words);
   static PythonRandom FromUint64(std::uint64_t seed);
 
-  std::uint32_t GetRandBits(int k);        // 1 <= k <= 32
+  std::uint32_t GetRandBits(int k) { return Next() >> (32 - k); }  // 1 <= k <= 32
   std::uint32_t RandBelow(std::uint32_t n);  // n >= 1
   // random.sample(range(n), k) in pick order (not sorted).
   std::vector<int> SampleRange(int n, int k);
 
  private:
-  std::uint32_t Next();
+  // Inline: a suite draws a million single bits, one call each.
+  std::uint32_t Next() {
+    if (index_ >= 624) Twist();
+    std::uint32_t y = mt_[static_cast<std::size_t>(index_++)];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= y >> 18;
+    return y;
+  }
+  void Twist();  // the next 624 words of state
   std::array<std::uint32_t, 624> mt_{};
   int index_ = 624;
 };

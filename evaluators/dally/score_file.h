@@ -26,7 +26,7 @@ struct ScoreReport {
   double metric = 0;         // recovery (mask32) or accuracy (small/medium)
   std::size_t correct = 0;   // instances fully right
   std::size_t instances = 0, lines = 0;
-  double parse_s = 0, simulate_s = 0;
+  double read_s = 0, parse_s = 0, suite_s = 0, simulate_s = 0;  // the split of the work
 };
 
 ScoreReport ScoreFile(const ScoreRequest& request);

@@ -4,7 +4,8 @@
 //  1. Dally scorer on the record IR (packedscan_beat382794_mask32.ir, 58,530
 //     lines) over the 1,024-instance dev suite: parse, batched scoring on one
 //     thread and on all cores, against the exact scalar engine (baseline).
-//     `ergon optimize-ir` on it, whole process, with its split.
+//     `ergon score` and `ergon optimize-ir` on it, whole process, with
+//     their split.
 //  2. Sandbox: one sandboxed run of /bin/true against a bare fork+exec; a
 //     candidate compile (each task's baseline) against plain g++.
 //  3. Archive of 100,000 candidates: insert, sample, search (see Archive()).
@@ -12,6 +13,7 @@
 //  5. `ergon run --executor slurm` on a one-node cluster against the local
 //     executor: the overhead per evaluation (slurm_bench.cpp).
 #include <spawn.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -167,6 +169,73 @@ int OptimizeIrBench() {
   fmt::print("  its report (last run): {}", report);
   std::filesystem::remove(out);
   return report.find("\"status\":\"ok\"") == std::string::npos;
+}
+
+// 1c. `ergon score` as a person runs it: the whole process, from a fresh
+// exec, on the dev suite and on a fresh 1,024-instance suite, with the
+// split its JSON reports (read, parse, suite, simulate; start-up is the
+// rest). Baseline: `ergon --version`, the same binary doing nothing.
+// Target (issue 13): 20 ms or less for each.
+int ScoreProcessBench() {
+  const std::string ergon = ERGON_BINARY;
+  const std::string ir = std::string(ERGON_DALLY_DATA) + "/packedscan_beat382794_mask32.ir";
+  auto spawn = [](const std::vector<std::string>& args, std::string* out) {
+    int fds[2];
+    if (pipe(fds) != 0) return -1.0;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    auto t0 = Clock::now();
+    pid_t pid;
+    if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) return -1.0;
+    close(fds[1]);
+    std::string text;
+    char buf[4096];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+    int st;
+    waitpid(pid, &st, 0);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    close(fds[0]);
+    posix_spawn_file_actions_destroy(&fa);
+    if (out) *out = text;
+    return s;
+  };
+  auto field = [](const std::string& json, const std::string& key) {
+    auto at = json.find("\"" + key + "\":");
+    return at == std::string::npos ? 0.0 : std::atof(json.c_str() + at + key.size() + 3);
+  };
+  constexpr int kReps = 21;
+  auto measure = [&](const std::vector<std::string>& args, std::string* last) {
+    std::vector<double> t;
+    for (int i = 0; i < kReps; ++i) t.push_back(spawn(args, last));
+    std::sort(t.begin(), t.end());
+    return std::pair<double, double>{t[0], t[t.size() / 2]};
+  };
+  const auto [idle_min, idle_med] = measure({ergon, "--version"}, nullptr);
+  fmt::print("score: `ergon score` on the record IR, whole process, {} runs each (min / median)\n", kReps);
+  fmt::print("  baseline: `ergon --version` {:6.2f} / {:6.2f} ms\n", idle_min * 1e3, idle_med * 1e3);
+  int rc = 0;
+  for (const char* suite : {"dev", "fresh"}) {
+    std::string json;
+    const auto [mn, med] =
+        measure({ergon, "score", ir, "--tier", "mask32", "--suite", suite, "--instances", "1024", "--json"}, &json);
+    if (json.find("\"correct\":1024") == std::string::npos) {
+      fmt::print("  {}: FAILED: {}\n", suite, json);
+      rc = 1;
+      continue;
+    }
+    const double read = field(json, "read_s"), parse = field(json, "parse_s"), gen = field(json, "suite_s"),
+                 sim = field(json, "simulate_s");
+    fmt::print("  --suite {:<5} {:6.2f} / {:6.2f} ms  (last run: read {:.2f}, parse {:.2f}, suite {:.2f}, simulate "
+               "{:.2f} ms)  ratio to the baseline {:.1f}x (min)  target 20 ms: {}\n",
+               suite, mn * 1e3, med * 1e3, read * 1e3, parse * 1e3, gen * 1e3, sim * 1e3, mn / idle_min,
+               mn <= 0.020 ? "met" : "NOT met");
+  }
+  return rc;
 }
 
 // 2b. Candidate compile: each task's C++ baseline through the sandboxed
@@ -327,11 +396,12 @@ int ServeBench(const std::string& db, const std::string& ergon);
 int SlurmBench(const std::string& ergon, const std::string& source_dir);
 
 int main(int argc, char** argv) {
-  // `ergon_bench [dally|optimize|sandbox|compile|archive|serve|slurm]...`; all by default.
+  // `ergon_bench [dally|score|optimize|sandbox|compile|archive|serve|slurm|run]...`; all by default.
   std::vector<std::string> which(argv + 1, argv + argc);
   auto want = [&](const char* n) { return which.empty() || std::find(which.begin(), which.end(), n) != which.end(); };
   int rc = 0;
   if (want("dally")) rc |= Dally();
+  if (want("score")) rc |= ScoreProcessBench();
   if (want("optimize")) rc |= OptimizeIrBench();
   if (want("sandbox")) rc |= Sandbox();
   if (want("compile")) rc |= Compile();
