@@ -451,3 +451,74 @@ TEST_CASE("the meet-in-the-middle solution counter agrees with enumerating every
   CHECK(seen[1] > 0);
   CHECK(seen[2] > 0);
 }
+
+namespace {
+
+// The same program with a space after every comma and "\r\n" line ends:
+// SPEC-legal, and outside the canonical form the one-pass reader takes, so
+// the general parser reads it.
+std::string Spaced(const std::string& canonical) {
+  std::string out;
+  for (char c : canonical) {
+    if (c == '\n') out += "\r\n";
+    else if (c == ',') out += ", ";
+    else out += c;
+  }
+  return out;
+}
+
+bool SameProgram(const IrProgram& a, const IrProgram& b) {
+  if (a.cost != b.cost || a.lines != b.lines || a.num_slots != b.num_slots || a.input_slots != b.input_slots ||
+      a.output_slots != b.output_slots || a.ops.size() != b.ops.size())
+    return false;
+  for (std::size_t i = 0; i < a.ops.size(); ++i) {
+    const Op &x = a.ops[i], &y = b.ops[i];
+    if (x.code != y.code || x.dst != y.dst || x.a != y.a || x.b != y.b || x.c != y.c ||
+        (x.code == OpCode::kSet && x.imm != y.imm) || (x.code == OpCode::kCmp && x.pred != y.pred))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("the one-pass reader of canonical IR and the general parser build the same program") {
+  for (const char* f : {"packedscan_beat382794_mask32.ir", "ge_medium.ir", "small_pack_best.ir"}) {
+    const std::string text = Slurp(Data(f));
+    auto fast = CompileIr(text, kMask32LineCap);
+    auto general = CompileIr(Spaced(text), kMask32LineCap);
+    REQUIRE(fast.has_value());
+    REQUIRE(general.has_value());
+    CHECK_MESSAGE(SameProgram(*fast, *general), f);
+  }
+  // Mutated small programs: both forms agree on validity, cost and outputs;
+  // an error names the same line.
+  std::mt19937 rng(11);
+  const std::string base = "1,2,3\nset 4,-7\nadd 5,1,2\ncmp 6,5,4,lt\nselect 7,6,1,3\nsub 1,2\nmul 8,7,7\n"
+                           "div 9,8,4\nxor 3,3\nnot 10,3\nabs 11,10\ncopy 12,11\nand 13,12,1\nor 13,12\n9,13,1\n";
+  const std::string alphabet = "0123456789,-\n abcdelmnorstuvxy";
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string t = base;
+    for (int k = 0; k < 1 + i % 3; ++k) {
+      const std::size_t at = rng() % t.size();
+      switch (rng() % 3) {
+        case 0: t.erase(at, 1); break;
+        case 1: t.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        default: t[at] = alphabet[rng() % alphabet.size()]; break;
+      }
+    }
+    auto a = CompileIr(t, kSmallMediumLineCap);
+    auto b = CompileIr(Spaced(t), kSmallMediumLineCap);
+    REQUIRE_MESSAGE(a.has_value() == b.has_value(), t);
+    if (a) {
+      ++valid;
+      CHECK_MESSAGE(SameProgram(*a, *b), t);
+    } else {
+      ++invalid;
+      CHECK_MESSAGE(a.error().line == b.error().line, t);
+    }
+  }
+  CHECK(valid > 50);
+  CHECK(invalid > 100);
+}
