@@ -218,7 +218,12 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
     unsigned uid;
     ~Lease() { sb.ReleaseUid(uid); }
   } lease{*this, AcquireUid()};
-  if ((drop_privileges_ || level_ == IsolationLevel::kUnshare) && lease.uid != options_.uid)
+  // Whatever uid the folder has now: an earlier run in it (a compile) may
+  // have had another of the pool's, and the first uid cannot enter a
+  // folder handed to a pool uid.
+  struct stat work_st {};
+  const bool owned = ::stat(spec.work_dir.c_str(), &work_st) == 0 && work_st.st_uid == lease.uid;
+  if ((drop_privileges_ || level_ == IsolationLevel::kUnshare) && !owned)
     if (::chown(spec.work_dir.c_str(), lease.uid, options_.gid) != 0)
       return tl::unexpected(fmt::format("sandbox: cannot hand {} to uid {}: {}", spec.work_dir, lease.uid,
                                         std::strerror(errno)));

@@ -553,6 +553,38 @@ TEST_CASE("a program built under one pool uid runs under another (its build fold
   CHECK(r->stdout_text == "ok\n");
 }
 
+TEST_CASE("a program built under a pool uid runs in the same folder under the first uid") {
+  // What every generator and learner does: compile into a folder, run there.
+  // The compile handed the folder to a pool uid; the run must take it back
+  // (it did not when its uid was the first one: bwrap could not chdir).
+  if (!TestSandbox().drops_privileges()) {
+    MESSAGE("SKIPPED (visible): not root, so every run has the user's own uid");
+    return;
+  }
+  auto work = ScratchDir::Create(TestSandbox(), "ergon-test-");
+  REQUIRE(work.has_value());
+  auto sleeper = Build("sleeper.cpp");
+  std::thread hold([&] { RunIt(sleeper, Token(), Quick(2.0)); });  // holds the first uid
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CompileRequest c;
+  c.source = ReadFile(fs::path(ERGON_GALLERY_DIR) / "echo.cpp");
+  c.output_dir = work->path();
+  auto built = Compile(TestSandbox(), c);
+  hold.join();
+  REQUIRE(built.has_value());
+  REQUIRE(built->ok);
+  RunSpec spec;
+  spec.argv = {built->executable};
+  spec.work_dir = work->path();
+  spec.stdin_data = "ok\n";
+  spec.limits = Quick(5.0);
+  auto r = TestSandbox().Run(spec);
+  REQUIRE(r.has_value());
+  INFO(r->Describe(), "\n", r->stderr_text);
+  CHECK(r->outcome == Outcome::kOk);
+  CHECK(r->stdout_text == "ok\n");
+}
+
 namespace {
 
 // Answers each line the command writes with the count of lines so far, and
