@@ -522,3 +522,28 @@ TEST_CASE("the one-pass reader of canonical IR and the general parser build the 
   CHECK(valid > 50);
   CHECK(invalid > 100);
 }
+
+TEST_CASE("the batch engine's division is floor division on every int8 pair, as the exact engine's") {
+  auto p = CompileIr("1,2\ndiv 3,1,2\n3\n", kSmallMediumLineCap);
+  REQUIRE(p.has_value());
+  std::vector<std::int8_t> in;
+  std::vector<std::pair<int, int>> pairs;
+  for (int x = -128; x <= 127; ++x)
+    for (int y = -128; y <= 127; ++y)
+      if (y != 0) {
+        in.push_back(static_cast<std::int8_t>(x));
+        in.push_back(static_cast<std::int8_t>(y));
+        pairs.emplace_back(x, y);
+      }
+  auto out = SimulateBatch(*p, in, pairs.size());
+  REQUIRE(out.has_value());
+  int wrong = 0;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    auto one = SimulateOne(*p, {pairs[i].first, pairs[i].second});
+    REQUIRE(one.has_value());
+    // The exact engine keeps the unwrapped quotient only for -128 / -1.
+    const auto want = static_cast<std::int8_t>(static_cast<std::uint8_t>((*one)[0] & 0xff));
+    wrong += (*out)[i] != want;
+  }
+  CHECK(wrong == 0);
+}
