@@ -48,16 +48,21 @@ double LineSimilarity(std::string_view a, std::string_view b) {
   return 1.0 - static_cast<double>(prev[b.size()]) / static_cast<double>(std::max(a.size(), b.size()));
 }
 
-// Finds windows of `hay` equal to `needle` under `key`.
+// Finds windows of `hay` equal to `needle` under `key`. The needle's keys
+// once; a line of the hay is keyed only where the window could start or
+// continue (a multi-megabyte generated source is hundreds of thousands of
+// lines, and copying them all per edit was most of an edit's time).
 template <class Key>
 std::vector<std::size_t> FindWindows(const std::vector<std::string>& hay, const std::vector<std::string>& needle, Key key) {
   std::vector<std::size_t> hits;
   if (needle.empty() || needle.size() > hay.size()) return hits;
-  std::vector<std::string> h(hay.size()), n(needle.size());
-  std::transform(hay.begin(), hay.end(), h.begin(), key);
+  std::vector<std::string> n(needle.size());
   std::transform(needle.begin(), needle.end(), n.begin(), key);
-  for (std::size_t i = 0; i + n.size() <= h.size(); ++i)
-    if (std::equal(n.begin(), n.end(), h.begin() + static_cast<long>(i))) hits.push_back(i);
+  for (std::size_t i = 0; i + n.size() <= hay.size(); ++i) {
+    std::size_t j = 0;
+    while (j < n.size() && key(hay[i + j]) == n[j]) ++j;
+    if (j == n.size()) hits.push_back(i);
+  }
   return hits;
 }
 
@@ -74,7 +79,7 @@ tl::expected<void, EditError> ApplyOne(std::vector<std::string>& lines, const Se
   auto replacement = SplitLines(e.replace);
   if (StripBlankEnds(needle).empty())
     return tl::unexpected(Err(EditErrorKind::kNoMatch, fmt::format("edit {}: the SEARCH section is empty", index + 1), index));
-  auto hits = FindWindows(lines, needle, [](const std::string& s) { return s; });
+  auto hits = FindWindows(lines, needle, [](const std::string& s) -> const std::string& { return s; });
   if (hits.empty()) {
     // One whitespace-tolerant try: spacing inside lines and blank lines at
     // the ends of the block do not matter.

@@ -92,20 +92,54 @@ std::vector<std::uint64_t> DensityPlacement(std::size_t nin, const std::vector<s
   for (std::uint32_t v : order)
     density[v] = static_cast<double>(nreads[v]) / std::pow(static_cast<double>(end[v] - def[v]) + slack, power);
   std::stable_sort(order.begin(), order.end(), [&](auto x, auto y) { return density[x] > density[y]; });
-  std::vector<std::map<std::size_t, std::size_t>> busy(1);  // address -> {start: end}
+  // First fit, address by address: address 1 takes, in density order, each
+  // value that fits beside those it took already; address 2 the same among
+  // the rest; and so on. A value lands where value-by-value first fit puts
+  // it (at address a it meets exactly the earlier values that address took),
+  // but one address is filled at a time, so its busy times are a bitmap
+  // (two word tests for a short life) instead of a map per address searched
+  // from address 1 for every value.
+  std::size_t horizon = 1;
+  for (std::uint32_t v : order) horizon = std::max(horizon, std::max(end[v], def[v] + 1));
+  std::vector<std::uint64_t> busy((horizon + 63) / 64 + 1, 0);
+  auto span = [&](std::uint32_t v) { return std::pair<std::size_t, std::size_t>{def[v], std::max(end[v], def[v] + 1)}; };
+  auto clashes = [&](std::size_t s, std::size_t e) {  // any busy time in [s, e)
+    for (std::size_t w = s / 64, last = (e - 1) / 64; w <= last; ++w) {
+      std::uint64_t m = ~std::uint64_t{0};
+      if (w == s / 64) m &= ~std::uint64_t{0} << (s % 64);
+      if (w == last && e % 64) m &= ~std::uint64_t{0} >> (64 - e % 64);
+      if (busy[w] & m) return true;
+    }
+    return false;
+  };
+  auto mark = [&](std::size_t s, std::size_t e, bool on) {
+    for (std::size_t w = s / 64, last = (e - 1) / 64; w <= last; ++w) {
+      std::uint64_t m = ~std::uint64_t{0};
+      if (w == s / 64) m &= ~std::uint64_t{0} << (s % 64);
+      if (w == last && e % 64) m &= ~std::uint64_t{0} >> (64 - e % 64);
+      if (on) busy[w] |= m;
+      else busy[w] &= ~m;
+    }
+  };
   std::vector<std::uint64_t> addr(nval, 0);
-  for (std::uint32_t v : order) {
-    std::size_t s = def[v], e = std::max(end[v], def[v] + 1);
-    for (std::uint64_t a = 1;; ++a) {
-      if (a >= busy.size()) busy.emplace_back();
-      auto& m = busy[a];
-      auto it = m.lower_bound(s);
-      bool clash = (it != m.end() && it->first < e) || (it != m.begin() && std::prev(it)->second > s);
-      if (!clash) {
-        m.emplace(s, e);
+  std::vector<std::uint32_t> rest = order, taken;
+  for (std::uint64_t a = 1; !rest.empty(); ++a) {
+    std::size_t kept = 0;
+    taken.clear();
+    for (std::uint32_t v : rest) {
+      const auto [s, e] = span(v);
+      if (clashes(s, e)) {
+        rest[kept++] = v;
+      } else {
+        mark(s, e, true);
         addr[v] = a;
-        break;
+        taken.push_back(v);
       }
+    }
+    rest.resize(kept);
+    for (std::uint32_t v : taken) {
+      const auto [s, e] = span(v);
+      mark(s, e, false);
     }
   }
   return addr;
