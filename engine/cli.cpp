@@ -180,6 +180,8 @@ int Main(int argc, char** argv) {
                     "small/medium) | seeds | any other key (mask32: a deterministic keyed suite)");
   score->add_option("--instances", score_req.instances, "instances (default: mask32 2048, small 64, medium 8)")
       ->check(CLI::Range(1, 1 << 20));
+  score->add_flag("--profile", score_req.profile,
+                  "with --json: where the cost goes (by operation, address band, hottest addresses)");
   score->add_flag("--json", json, "print one JSON object");
   evaluators::dally::OptimizeRequest opt_req;
   auto* optimize = app.add_subcommand("optimize-ir",
@@ -190,6 +192,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"small", "medium", "mask32"}));
   optimize->add_option("--fresh", opt_req.fresh_instances, "fresh instances to verify on besides the official ones")
       ->check(CLI::Range(0, 1 << 20));
+  optimize->add_flag_callback("--no-verify", [&opt_req] { opt_req.verify = false; },
+                     "write without comparing outputs (what ergon's own transformation does: the evaluation that "
+                     "follows scores the program anyway)");
   optimize->add_flag("--json", json, "print one JSON object");
   ArchiveArgs arch;
   auto* archive = app.add_subcommand("archive", "inspect the archive (human tables; --json for scripts)");

@@ -124,10 +124,12 @@ int CmdOptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json) 
     return 1;
   }
   if (!json)
-    fmt::print("cost {} -> {} ({:.3f}x lower), lines {} -> {} ({} dead ops removed); outputs identical on {} "
-               "instances (official + fresh); wrote {} in {:.2f} s\n",
+    fmt::print("cost {} -> {} ({:.3f}x lower), lines {} -> {} ({} dead ops removed); {}; wrote {} in {:.2f} s\n",
                r.cost_before, r.cost_after, static_cast<double>(r.cost_before) / static_cast<double>(r.cost_after),
-               r.lines_before, r.lines_after, r.dead_ops, r.verified_instances, q.out_path, r.seconds);
+               r.lines_before, r.lines_after, r.dead_ops,
+               q.verify ? fmt::format("outputs identical on {} instances (official + fresh)", r.verified_instances)
+                        : std::string("NOT verified (--no-verify)"),
+               q.out_path, r.seconds);
   return 0;
 }
 

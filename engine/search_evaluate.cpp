@@ -150,7 +150,8 @@ std::optional<evaluators::Measurement> Search::Cascade(const Job& job) {
   if (q.language == "cuda") return std::nullopt;  // a CUDA learner's check would need the GPU it is queued for
   q.meter = "wall";
   q.instances = 1;
-  evaluators::Measurement m = executor_->Measure(*task_, KeyOf(job.hash, "cascade"), q, JobNote(job));
+  evaluators::Measurement m =
+      executor_->Measure(*task_, KeyOf(job.hash, "cascade"), q, executor_->KeepsNotes() ? JobNote(job) : "");
   if (m.ran || m.harness_error || m.infrastructure_error || CuttingOff()) return std::nullopt;
   m.error = fmt::format("stopped by the cascade's check (one instance under the wall meter, before the {} meter) at "
                         "its {} stage: {}", meter, m.stage, m.error);
@@ -163,7 +164,8 @@ void Search::EvaluateJob(const Job& job) {
   // (compile, one instance natively) when the meter is slow.
   const auto e0 = Clock::now();
   auto stopped = Cascade(job);
-  const evaluators::Measurement m = stopped ? std::move(*stopped) : Measure(job.hash, "dev", job.source, JobNote(job));
+  const evaluators::Measurement m = stopped ? std::move(*stopped) : Measure(job.hash, "dev", job.source,
+                                                                            executor_->KeepsNotes() ? JobNote(job) : "");
   const std::string key = KeyOf(job.hash, "dev");
   {
     std::lock_guard<std::mutex> l(s_.mu);

@@ -9,6 +9,7 @@
 
 #include "evaluators/char_lm_task.h"
 #include "evaluators/dally_parity_submission.h"
+#include "evaluators/dally/tool_process.h"
 #include "evaluators/dally_parity_task.h"
 #include "evaluators/dally_parity_transform.h"
 #include "evaluators/dally/ir.h"
@@ -59,6 +60,7 @@ class DallyParityTask : public Task {
     d.generator_wall_s = q.timeout_s > 0 ? q.timeout_s : spec().timeout_s;
     d.generator_cpu_s = d.generator_wall_s;
     d.suites_dir = spec().dir + "/suites";
+    d.scorer = dally::ErgonBesideThisProgram();
     const DallyEvalReport r = EvaluateDallyParity(sb, d);
     Measurement m = Outline(r, Version(), "dally", DallyReportJson(r));
     if (r.ran) {

@@ -1,12 +1,16 @@
 #include "evaluators/dally_parity_transform.h"
 
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <optional>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/optimize.h"
+#include "evaluators/dally/tool_process.h"
 #include "evaluators/dally_parity_task.h"
 #include "sandbox/sandbox.h"
 
@@ -50,14 +54,62 @@ std::string Unbase64(const std::string& in) {
 constexpr const char* kOriginBegin = "// ergon-origin-base64-begin";
 constexpr const char* kOriginEnd = "// ergon-origin-base64-end";
 
+// The optimised program and its cost before and after: by `ergon
+// optimize-ir` in a process of its own when this program is ergon, else
+// here. Not verified there: the evaluation that follows scores it.
+struct Optimised {
+  std::string ir;
+  std::uint64_t cost_before = 0, cost_after = 0;
+};
+
+tl::expected<Optimised, std::string> OptimiseIr(const sandbox::Sandbox* sb, const std::string& printed) {
+  Optimised o;
+  const std::string tool = dally::ErgonBesideThisProgram();
+  if (tool.empty()) {
+    auto prog = dally::CompileIr(printed, dally::kMask32LineCap);
+    if (!prog) return tl::unexpected("invalid IR: " + prog.error().Describe());
+    dally::OptimizeStats st;
+    o.ir = dally::OptimizeIr(*prog, &st);
+    o.cost_before = st.cost_before;
+    o.cost_after = st.cost_after;
+    return o;
+  }
+  auto dir = sandbox::ScratchDir::Create(*sb, "ergon-layout-");
+  if (!dir) return tl::unexpected(dir.error());
+  const std::string in = dir->path() + "/printed.ir", out = dir->path() + "/optimised.ir";
+  {
+    std::ofstream f(in, std::ios::binary | std::ios::trunc);
+    f << printed;
+    if (!f.flush()) return tl::unexpected("cannot write " + in);
+  }
+  auto ran = dally::RunTool({tool, "optimize-ir", in, "-o", out, "--tier", "mask32", "--no-verify", "--json"},
+                            dir->path() + "/optimize.err");
+  if (!ran) return tl::unexpected(ran.error());
+  auto j = nlohmann::json::parse(ran->out, nullptr, false);
+  if (!j.is_object() || j.value("status", "") != "ok") {
+    const std::string why = ran->err.rfind("ergon optimize-ir: ", 0) == 0 ? ran->err.substr(19) : ran->Describe();
+    return tl::unexpected(why.rfind("line ", 0) == 0 ? "invalid IR: " + why : why);
+  }
+  std::ifstream f(out, std::ios::binary);
+  std::stringstream text;
+  text << f.rdbuf();
+  o.ir = text.str();
+  o.cost_before = j.value("cost_before", std::uint64_t{0});
+  o.cost_after = j.value("cost_after", std::uint64_t{0});
+  return o;
+}
+
 tl::expected<std::string, std::string> OptimiseGenerator(const sandbox::Sandbox* sb, const std::string& source) {
   auto printed = RunDallyGenerator(*sb, source);
   if (!printed) return tl::unexpected(printed.error());
-  auto prog = evaluators::dally::CompileIr(*printed, evaluators::dally::kMask32LineCap);
-  if (!prog) return tl::unexpected("invalid IR: " + prog.error().Describe());
-  evaluators::dally::OptimizeStats st;
-  const std::string ir = evaluators::dally::OptimizeIr(*prog, &st);
-  if (st.cost_after >= st.cost_before) return tl::unexpected(std::string("the layout is already optimal for this trace"));
+  auto optimised = OptimiseIr(sb, *printed);
+  if (!optimised) return tl::unexpected(optimised.error());
+  const Optimised& opt = *optimised;
+  if (opt.cost_after >= opt.cost_before) return tl::unexpected(std::string("the layout is already optimal for this trace"));
+  const std::string& ir = opt.ir;
+  struct {
+    std::uint64_t cost_before, cost_after;
+  } st{opt.cost_before, opt.cost_after};
   // A generator that prints the optimised program, in raw-string chunks
   // (compilers cope better with many modest literals than one huge one).
   std::string out = fmt::format(

@@ -13,17 +13,17 @@ using internal::CollapseSpace;
 using internal::SplitLines;
 using internal::Trim;
 
-bool IsMarker(const std::string& line, char c, std::string_view word) {
-  std::string t = Trim(line);
+bool IsMarker(std::string_view line, char c, std::string_view word) {
+  std::string_view t = internal::TrimView(line);
   std::size_t n = 0;
   while (n < t.size() && t[n] == c) ++n;
   if (n < 5) return false;
-  return Trim(std::string_view(t).substr(n)) == word;
+  return internal::TrimView(t.substr(n)) == word;
 }
 
-bool IsDivider(const std::string& line) {
-  std::string t = Trim(line);
-  return t.size() >= 5 && t.find_first_not_of('=') == std::string::npos;
+bool IsDivider(std::string_view line) {
+  std::string_view t = internal::TrimView(line);
+  return t.size() >= 5 && t.find_first_not_of('=') == std::string_view::npos;
 }
 
 EditError Err(EditErrorKind kind, std::string msg, int block = -1) {
@@ -143,7 +143,8 @@ const char* EditErrorName(EditErrorKind kind) {
 }
 
 tl::expected<Proposal, EditError> ParseProposal(const std::string& text) {
-  const auto lines = SplitLines(internal::NormaliseNewlines(text));
+  const std::string normalised = internal::NormaliseNewlines(text);
+  const auto lines = internal::SplitLineViews(normalised);
   Proposal p;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (!IsMarker(lines[i], '<', "SEARCH")) continue;
@@ -155,7 +156,8 @@ tl::expected<Proposal, EditError> ParseProposal(const std::string& text) {
         return tl::unexpected(Err(EditErrorKind::kMalformed,
                                   fmt::format("proposal line {}: SEARCH block opened at line {} has no ======= divider",
                                               j + 1, i + 1)));
-      e.search += lines[j++] + "\n";
+      e.search.append(lines[j++]);
+      e.search += '\n';
     }
     if (j >= lines.size())
       return tl::unexpected(Err(EditErrorKind::kMalformed,
@@ -166,7 +168,8 @@ tl::expected<Proposal, EditError> ParseProposal(const std::string& text) {
         return tl::unexpected(Err(EditErrorKind::kMalformed,
                                   fmt::format("proposal line {}: block opened at line {} has no >>>>>>> REPLACE marker",
                                               k + 1, i + 1)));
-      e.replace += lines[k++] + "\n";
+      e.replace.append(lines[k++]);
+      e.replace += '\n';
     }
     if (k >= lines.size())
       return tl::unexpected(Err(EditErrorKind::kMalformed,
@@ -180,10 +183,13 @@ tl::expected<Proposal, EditError> ParseProposal(const std::string& text) {
   std::string best;
   bool found = false;
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (Trim(lines[i]).rfind("```", 0) != 0) continue;
+    if (internal::TrimView(lines[i]).rfind("```", 0) != 0) continue;
     std::string body;
     std::size_t j = i + 1;
-    while (j < lines.size() && Trim(lines[j]) != "```") body += lines[j++] + "\n";
+    while (j < lines.size() && internal::TrimView(lines[j]) != "```") {
+      body.append(lines[j++]);
+      body += '\n';
+    }
     if (j >= lines.size()) break;  // unterminated fence: not a file
     if (!found || body.size() > best.size()) best = body;
     found = true;

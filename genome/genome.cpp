@@ -153,7 +153,7 @@ std::string FollowKnobLiterals(const std::string& source) {
     auto ks = ParseKnobComment(line.substr(kpos + 4), static_cast<int>(i) + 1);
     if (!ks) continue;
     std::size_t code_idx = i;
-    std::string code = line.substr(0, slash);
+    std::string code(line.substr(0, slash));
     if (internal::Trim(code).empty()) {
       code_idx = i + 1;
       while (code_idx < lines.size() && internal::Trim(lines[code_idx]).empty()) ++code_idx;
@@ -188,15 +188,15 @@ std::string FollowKnobLiterals(const std::string& source) {
 Result<Genome> Genome::Parse(std::string source) {
   Genome g;
   g.source_ = internal::NormaliseNewlines(source);
-  const auto lines = SplitLines(g.source_);
+  const auto lines = internal::SplitLineViews(g.source_);
   int open = 0;
   std::map<std::string, int> seen;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const int ln = static_cast<int>(i) + 1;
-    const std::string& line = lines[i];
+    const std::string_view line = lines[i];
     auto evo = line.find("EVOLVE-BLOCK");
-    if (evo != std::string::npos) {
-      std::string marker = internal::Trim(std::string_view(line).substr(evo));
+    if (evo != std::string_view::npos) {
+      std::string marker = internal::Trim(line.substr(evo));
       if (marker == kStart) {
         if (open) return tl::unexpected(fmt::format("line {}: EVOLVE-BLOCK-START inside the block opened at line {}", ln, open));
         open = ln;
@@ -210,8 +210,8 @@ Result<Genome> Genome::Parse(std::string source) {
       continue;
     }
     auto slash = line.find("//");
-    if (slash == std::string::npos) continue;
-    std::string comment = internal::Trim(std::string_view(line).substr(slash + 2));
+    if (slash == std::string_view::npos) continue;
+    std::string comment = internal::Trim(line.substr(slash + 2));
     if (comment.rfind("KNOB", 0) != 0 || (comment.size() > 4 && !std::isspace(static_cast<unsigned char>(comment[4]))))
       continue;
     auto ks = ParseKnobComment(comment.substr(4), ln);
@@ -222,15 +222,15 @@ Result<Genome> Genome::Parse(std::string source) {
     seen[k.name] = ln;
     // Which line holds the literal: this one's code, else the next non-blank.
     std::size_t code_idx = i;
-    std::string code = line.substr(0, slash);
+    std::string code(line.substr(0, slash));
     if (internal::Trim(code).empty()) {
       code_idx = i + 1;
       while (code_idx < lines.size() && internal::Trim(lines[code_idx]).empty()) ++code_idx;
       if (code_idx >= lines.size())
         return tl::unexpected(fmt::format("line {}: knob '{}' has no code line after it", ln, k.name));
-      const std::string& next = lines[code_idx];
+      const std::string_view next = lines[code_idx];
       auto s2 = next.find("//");
-      code = s2 == std::string::npos ? next : next.substr(0, s2);
+      code = std::string(s2 == std::string_view::npos ? next : next.substr(0, s2));
     }
     auto hits = FindLiteral(code, ks->value_text);
     if (hits.size() != 1)
@@ -307,13 +307,27 @@ const std::string& Genome::Hash() const {
 }
 
 std::string ContentHash(const std::string& source) {
-  auto lines = SplitLines(internal::NormaliseNewlines(source));
-  for (auto& l : lines) {
-    auto e = l.find_last_not_of(" \t\v\f");
-    l.erase(e == std::string::npos ? 0 : e + 1);
+  // Lines with their trailing blanks cut, each ended by '\n', trailing empty
+  // lines dropped: built in one pass (no copy of each line).
+  const std::string normalised =
+      source.find('\r') == std::string::npos ? std::string() : internal::NormaliseNewlines(source);
+  const std::string_view text = normalised.empty() ? std::string_view(source) : std::string_view(normalised);
+  std::string out;
+  out.reserve(text.size() + 1);
+  std::size_t keep = 0;  // out's length through its last non-empty line
+  for (std::size_t pos = 0; pos < text.size();) {
+    const auto nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, (nl == std::string_view::npos ? text.size() : nl) - pos);
+    const auto e = line.find_last_not_of(" \t\v\f");
+    line = line.substr(0, e == std::string_view::npos ? 0 : e + 1);
+    out.append(line);
+    out += '\n';
+    if (!line.empty()) keep = out.size();
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
   }
-  while (!lines.empty() && lines.back().empty()) lines.pop_back();
-  return Sha256Hex(internal::JoinLines(lines));
+  out.resize(keep);
+  return Sha256Hex(out);
 }
 
 }  // namespace ergon::genome

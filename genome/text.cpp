@@ -17,6 +17,21 @@ std::vector<std::string> SplitLines(std::string_view text) {
   return lines;
 }
 
+std::vector<std::string_view> SplitLineViews(std::string_view text) {
+  std::vector<std::string_view> lines;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    std::size_t end = nl == std::string_view::npos ? text.size() : nl;
+    std::string_view line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return lines;
+}
+
 std::string JoinLines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& l : lines) {
@@ -38,6 +53,13 @@ std::string NormaliseNewlines(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string_view TrimView(std::string_view s) {
+  auto b = s.find_first_not_of(" \t\r\n\v\f");
+  if (b == std::string_view::npos) return {};
+  auto e = s.find_last_not_of(" \t\r\n\v\f");
+  return s.substr(b, e - b + 1);
 }
 
 std::string Trim(std::string_view s) {

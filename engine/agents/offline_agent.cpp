@@ -97,23 +97,39 @@ class OfflineAgent : public Agent {
 
  private:
   // SEARCH/REPLACE blocks for the lines that differ (knob edits keep the
-  // line count), or a whole file when the shape changed.
+  // line count), or a whole file when the shape changed or more than a few
+  // lines did (a re-transformed generator differs in thousands of lines:
+  // as many edits, each a search of the whole file, cost more than it).
   static AgentReply Reply(const std::string& from, const std::string& to, const std::string& intent) {
+    constexpr std::size_t kMostEdits = 16;
     AgentReply r;
     r.model = "offline";
     r.intent = intent;
     r.usage_reported = true;
-    std::vector<std::string> a, b;
-    std::istringstream sa(from), sb(to);
-    for (std::string l; std::getline(sa, l);) a.push_back(l);
-    for (std::string l; std::getline(sb, l);) b.push_back(l);
-    if (a.size() != b.size()) {
+    // Lines as getline gives them: views, no copies (these sources can be
+    // megabytes).
+    auto lines = [](std::string_view t) {
+      std::vector<std::string_view> v;
+      for (std::size_t pos = 0; pos < t.size();) {
+        const auto nl = t.find('\n', pos);
+        v.push_back(t.substr(pos, (nl == std::string_view::npos ? t.size() : nl) - pos));
+        if (nl == std::string_view::npos) break;
+        pos = nl + 1;
+      }
+      return v;
+    };
+    const auto a = lines(from), b = lines(to);
+    std::size_t differ = 0;
+    if (a.size() == b.size())
+      for (std::size_t i = 0; i < a.size() && differ <= kMostEdits; ++i) differ += a[i] != b[i];
+    if (a.size() != b.size() || differ > kMostEdits) {
       r.text = intent + "\n```cpp\n" + to + (to.empty() || to.back() == '\n' ? "" : "\n") + "```\n";
       return r;
     }
     r.text = intent + "\n";
     for (std::size_t i = 0; i < a.size(); ++i)
-      if (a[i] != b[i]) r.text += "<<<<<<< SEARCH\n" + a[i] + "\n=======\n" + b[i] + "\n>>>>>>> REPLACE\n";
+      if (a[i] != b[i])
+        r.text += fmt::format("<<<<<<< SEARCH\n{}\n=======\n{}\n>>>>>>> REPLACE\n", a[i], b[i]);
     return r;
   }
 

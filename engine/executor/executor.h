@@ -48,6 +48,10 @@ class Executor {
   // Evaluations of this run that a previous process started and never
   // recorded (oldest first).
   virtual std::vector<Unfinished> Orphans() = 0;
+  // Whether Measure keeps its `note` (for Orphans after a restart). The
+  // local executor does not, and the search then passes none: a note
+  // carries the whole source and reply, megabytes for a generated program.
+  virtual bool KeepsNotes() const { return true; }
   // Cuts off everything in flight (returns at once; Measure calls come back
   // with ran=false).
   virtual void Cancel() = 0;

@@ -22,6 +22,7 @@ class LocalExecutor final : public Executor {
   }
   void Recorded(const std::string& /*key*/) override {}
   std::vector<Unfinished> Orphans() override { return {}; }
+  bool KeepsNotes() const override { return false; }
   void Cancel() override { sandbox_->Cancel(); }
   ExecutorCounts Counts() const override { return {0, running_.load(), done_.load(), 0}; }
 

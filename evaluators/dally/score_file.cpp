@@ -50,6 +50,7 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
   r.read_s = Since(t_read);
   if (!text) {
     r.status = fmt::format("cannot read {}", q.path);
+    r.stage = "read";
     return r;
   }
   if (q.tier != "mask32" && q.tier != "small" && q.tier != "medium") {
@@ -59,14 +60,17 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
   const bool mask = q.tier == "mask32";
   const TierSpec& tier = q.tier == "small" ? kSmall : kMedium;
   auto t0 = Clock::now();
-  auto prog = CompileIr(*text, mask ? kMask32LineCap : kSmallMediumLineCap);
+  IrCostProfile profile;
+  auto prog = CompileIr(*text, mask ? kMask32LineCap : kSmallMediumLineCap, q.profile ? &profile : nullptr);
   r.parse_s = Since(t0);
   if (!prog) {
     r.status = prog.error().Describe();
+    r.stage = "parse";
     return r;
   }
   r.cost = prog->cost;
   r.lines = prog->lines;
+  if (q.profile) r.profile = profile.Json(8);
 
   if (mask) {
     auto t_suite = Clock::now();
@@ -74,6 +78,7 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
     r.suite_s = Since(t_suite);
     if (!suite) {
       r.status = suite.error();
+      r.stage = "suite";
       return r;
     }
     auto t1 = Clock::now();
@@ -81,6 +86,7 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
     r.simulate_s = Since(t1);
     if (!sc) {
       r.status = sc.error().Describe();
+      r.stage = "simulate";
       return r;
     }
     r.metric = sc->recovery;
@@ -120,6 +126,7 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
 std::string ReportJson(const ScoreReport& r) {
   nlohmann::json j;
   j["status"] = r.status;
+  if (!r.stage.empty()) j["stage"] = r.stage;
   j["tier"] = r.tier;
   j["suite"] = r.suite;
   j["cost"] = r.cost;
@@ -131,6 +138,7 @@ std::string ReportJson(const ScoreReport& r) {
   j["parse_s"] = r.parse_s;
   j["suite_s"] = r.suite_s;
   j["simulate_s"] = r.simulate_s;
+  if (!r.profile.empty()) j["profile"] = nlohmann::json::parse(r.profile);
   return j.dump();
 }
 
@@ -159,7 +167,7 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
   // on another thread while the program is read and optimised.
   const bool mask = q.tier == "mask32";
   std::future<tl::expected<MaskSuite, std::string>> fresh_suite;
-  if (mask && q.fresh_instances > 0)
+  if (mask && q.verify && q.fresh_instances > 0)
     fresh_suite = std::async(std::launch::async, FreshMaskSuite, static_cast<int>((q.fresh_instances + 7) / 8), 8);
   std::ifstream f(q.in_path, std::ios::binary);
   if (!f) {
@@ -198,6 +206,19 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
   r.lines_after = after->lines;
   r.dead_ops = st.dead_ops;
 
+  if (!q.verify) {
+    std::ofstream o(q.out_path, std::ios::binary | std::ios::trunc);
+    o << out;
+    o.close();
+    if (!o) {
+      r.status = fmt::format("cannot write {}", q.out_path);
+      return r;
+    }
+    r.write_s = lap();
+    r.ok = true;
+    r.seconds = Since(t0);
+    return r;
+  }
   // Verification inputs: the official suite plus fresh instances.
   std::vector<std::int8_t> inputs;
   std::size_t n = 0;

@@ -16,17 +16,20 @@ struct ScoreRequest {
   std::string suite = "fresh";   // fresh | dev | seeds (small/medium) | any other key (mask32)
   std::size_t instances = 0;     // 0 = the tier's default
   std::string suites_dir;        // where the dev suite files live
+  bool profile = false;          // keep where the cost goes (IrCostProfile, its 8 hottest)
 };
 
 struct ScoreReport {
   bool ran = false;          // false: invalid IR or unreadable file (exit 1)
   std::string status = "ok"; // "ok" or the error, with its line
+  std::string stage;         // where it failed: read | parse | suite | simulate ("" when it ran)
   std::string tier, suite;
   std::uint64_t cost = 0;
   double metric = 0;         // recovery (mask32) or accuracy (small/medium)
   std::size_t correct = 0;   // instances fully right
   std::size_t instances = 0, lines = 0;
   double read_s = 0, parse_s = 0, suite_s = 0, simulate_s = 0;  // the split of the work
+  std::string profile;       // IrCostProfile::Json(8) when asked, else empty
 };
 
 ScoreReport ScoreFile(const ScoreRequest& request);
@@ -42,6 +45,7 @@ struct OptimizeRequest {
   std::string tier = "mask32";
   std::string suites_dir;
   std::size_t fresh_instances = 2048;  // verified on dev + this many fresh
+  bool verify = true;  // false: written unverified (ergon's own transformation, whose result is scored next)
 };
 
 struct OptimizeReport {
