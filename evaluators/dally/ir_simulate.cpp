@@ -110,89 +110,6 @@ bool RunOps(const IrProgram& p, std::int8_t* mem, std::size_t n) {
   return true;
 }
 
-// The program again over rows instead of slots: a slot is an address and
-// holds a value from one write to the next, but a value needs its row only
-// from its write to its last read. Rows are handed out again as values die
-// (most recently freed first: still in cache), so the batch's memory is the
-// most values ever live at once, not every address the program names. A
-// generated program names hundreds of thousands of addresses, 256 bytes
-// each a block: the slot layout did not fit any cache.
-IrProgram OverRows(const IrProgram& p) {
-  constexpr std::int64_t kNever = -1;
-  const std::size_t nin = p.input_slots.size();
-  std::vector<std::int32_t> cur(p.num_slots, -1);  // slot -> its value now
-  std::vector<std::int64_t> last(nin + p.ops.size(), kNever);  // value -> the op that reads it last
-  auto reads = [](const Op& op, std::uint32_t* r) {  // the slots an op reads
-    switch (op.code) {
-      case OpCode::kSet: return 0;
-      case OpCode::kCopy: case OpCode::kNot: case OpCode::kAbs: r[0] = op.a; return 1;
-      case OpCode::kSelect: r[0] = op.a; r[1] = op.b; r[2] = op.c; return 3;
-      default: r[0] = op.a; r[1] = op.b; return 2;
-    }
-  };
-  std::int32_t nv = 0;
-  for (std::uint32_t s : p.input_slots) cur[s] = nv++;
-  for (std::size_t i = 0; i < p.ops.size(); ++i) {
-    std::uint32_t r[3];
-    const int n = reads(p.ops[i], r);
-    for (int k = 0; k < n; ++k) last[static_cast<std::size_t>(cur[r[k]])] = static_cast<std::int64_t>(i);
-    cur[p.ops[i].dst] = nv++;
-  }
-  for (std::uint32_t s : p.output_slots) last[static_cast<std::size_t>(cur[s])] = static_cast<std::int64_t>(p.ops.size());
-
-  IrProgram q;
-  q.cost = p.cost;
-  q.lines = p.lines;
-  q.ops.reserve(p.ops.size());
-  std::vector<std::uint32_t> row(static_cast<std::size_t>(nv)), free_rows;
-  std::uint32_t rows = 0;
-  auto take = [&] {
-    if (free_rows.empty()) return rows++;
-    const std::uint32_t r = free_rows.back();
-    free_rows.pop_back();
-    return r;
-  };
-  std::fill(cur.begin(), cur.end(), -1);
-  nv = 0;
-  for (std::uint32_t s : p.input_slots) {  // all distinct: the inputs are written one after another
-    cur[s] = nv;
-    row[static_cast<std::size_t>(nv)] = take();
-    q.input_slots.push_back(row[static_cast<std::size_t>(nv++)]);
-  }
-  for (std::size_t v = 0; v < nin; ++v)
-    if (last[v] == kNever) free_rows.push_back(row[v]);
-  for (std::size_t i = 0; i < p.ops.size(); ++i) {
-    const Op& op = p.ops[i];
-    std::uint32_t r[3];
-    const int n = reads(op, r);
-    Op o = op;
-    std::uint32_t src_row[3] = {0, 0, 0};
-    for (int k = 0; k < n; ++k) src_row[k] = row[static_cast<std::size_t>(cur[r[k]])];
-    // Values read for the last time here give their rows back before the
-    // write: the lane loops read a lane before writing it, so the result
-    // may take a source's row.
-    for (int k = 0; k < n; ++k) {
-      const auto v = static_cast<std::size_t>(cur[r[k]]);
-      if (last[v] == static_cast<std::int64_t>(i)) {
-        last[v] = kNever - 1;  // given back once, however many times it is read here
-        free_rows.push_back(row[v]);
-      }
-    }
-    const auto v = static_cast<std::size_t>(nv++);
-    row[v] = take();
-    cur[op.dst] = static_cast<std::int32_t>(v);
-    o.dst = row[v];
-    o.a = n > 0 ? src_row[0] : o.dst;
-    o.b = n > 1 ? src_row[1] : o.a;  // unary ops pass a as b
-    o.c = n > 2 ? src_row[2] : o.a;
-    q.ops.push_back(o);
-    if (last[v] == kNever) free_rows.push_back(row[v]);  // never read: the row is free again at once
-  }
-  for (std::uint32_t s : p.output_slots) q.output_slots.push_back(row[static_cast<std::size_t>(cur[s])]);
-  q.num_slots = std::max<std::uint32_t>(rows, 1);
-  return q;
-}
-
 }  // namespace
 
 tl::expected<std::vector<std::int64_t>, IrError> SimulateOne(const IrProgram& p,
@@ -239,8 +156,7 @@ tl::expected<std::vector<std::int8_t>, IrError> SimulateBatch(const IrProgram& p
   if (inputs.size() != nin * instances)
     return tl::unexpected(IrError{IrError::Kind::kArity, 0, "input batch size does not match the IR's inputs"});
   std::vector<std::int8_t> out(nout * instances);
-  const IrProgram rows = OverRows(program);
-  const IrProgram& p = rows;
+  const IrProgram& p = program;
   std::vector<std::int8_t> mem(static_cast<std::size_t>(p.num_slots) * kBlock);
   for (std::size_t base = 0; base < instances; base += kBlock) {
     const std::size_t n = std::min(kBlock, instances - base);

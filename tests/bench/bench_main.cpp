@@ -12,6 +12,8 @@
 //  4. `ergon serve` over that archive: every API call and view (serve_bench.cpp).
 //  5. `ergon run --executor slurm` on a one-node cluster against the local
 //     executor: the overhead per evaluation (slurm_bench.cpp).
+//  6. `ergon run` itself: its own CPU as a share of the wall, dally_parity
+//     and sparse_parity (run_bench.cpp).
 #include <spawn.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -394,6 +396,7 @@ int Archive(bool keep_for_serve = false) {
 
 int ServeBench(const std::string& db, const std::string& ergon);
 int SlurmBench(const std::string& ergon, const std::string& source_dir);
+int RunBench(const std::string& ergon);
 
 int main(int argc, char** argv) {
   // `ergon_bench [dally|score|optimize|sandbox|compile|archive|serve|slurm|run]...`; all by default.
@@ -415,5 +418,6 @@ int main(int argc, char** argv) {
     rc |= Archive();
   }
   if (want("slurm")) rc |= SlurmBench(ERGON_BINARY, ERGON_SOURCE_DIR);
+  if (want("run")) rc |= RunBench(ERGON_BINARY);
   return rc;
 }

@@ -1,0 +1,113 @@
+// 6. `ergon run` as a person runs it, from a fresh process in a fresh
+// folder, its own CPU read from outside: /proc/PID/stat every 20 ms
+// (utime + stime: this process's threads only; the compilers, candidates
+// and the scorer processes it starts are not in it). Issue 13's targets,
+// each a ratio within one run: the process busy under 20% of the wall on
+// dally_parity (30 candidates, offline agent, seed 11) and under 2% on
+// sparse_parity (the `make run` search, 6 candidates).
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/core.h>
+
+extern char** environ;
+
+namespace {
+
+struct Busy {
+  double wall = 0, own = 0, waited = 0;
+  int status = -1;
+};
+
+// utime+stime and cutime+cstime of `pid`, in seconds; false once it is gone.
+bool ReadCpu(pid_t pid, double& own, double& waited) {
+  std::ifstream f(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream rest(text.substr(close + 2));
+  std::vector<std::string> field;
+  for (std::string x; rest >> x;) field.push_back(x);
+  if (field.size() < 15 || field[0] == "Z") return false;  // fields from state (3rd of stat)
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  own = (std::stod(field[11]) + std::stod(field[12])) / tick;
+  waited = (std::stod(field[13]) + std::stod(field[14])) / tick;
+  return true;
+}
+
+Busy Measure(const std::vector<std::string>& args, const std::string& dir) {
+  Busy b;
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, (dir + "/run.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, (dir + "/run.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addchdir_np(&fa, dir.c_str());
+  const auto t0 = std::chrono::steady_clock::now();
+  pid_t pid = -1;
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) return b;
+  posix_spawn_file_actions_destroy(&fa);
+  for (;;) {
+    int st = 0;
+    // Read before reaping: once reaped, /proc no longer has it.
+    double own = 0, waited = 0;
+    if (ReadCpu(pid, own, waited)) {
+      b.own = own;
+      b.waited = waited;
+    }
+    if (waitpid(pid, &st, WNOHANG) == pid) {
+      b.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  b.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return b;
+}
+
+}  // namespace
+
+int RunBench(const std::string& ergon) {
+  namespace fs = std::filesystem;
+  struct Case {
+    const char* name;
+    std::vector<std::string> args;
+    double target;  // the most the process may be busy, as a share of the wall
+  };
+  const std::vector<Case> cases = {
+      {"dally_parity, 30 candidates", {"run", "--task", "dally_parity", "--agent", "offline", "--max-candidates", "30", "--seed", "11"}, 0.20},
+      {"sparse_parity, 6 candidates", {"run", "--task", "sparse_parity", "--agent", "offline", "--max-candidates", "6"}, 0.02},
+  };
+  fmt::print("run: `ergon run` from a fresh process and folder; its own CPU (children excluded) read from /proc\n");
+  int rc = 0;
+  for (const auto& c : cases) {
+    const fs::path dir = fs::temp_directory_path() / fmt::format("ergon-bench-run-{}", getpid());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::vector<std::string> args = {ergon};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    args.insert(args.end(), {"--db", (dir / "ergon.db").string()});
+    const Busy b = Measure(args, dir.string());
+    const double share = b.wall > 0 ? b.own / b.wall : 1;
+    fmt::print("  {:<28} wall {:6.1f} s  ergon's own CPU {:6.1f} s = {:5.1f}% of the wall (target < {:.0f}%: {})  "
+               "tool processes it waited for {:5.1f} s{}\n",
+               c.name, b.wall, b.own, 100 * share, 100 * c.target, share < c.target ? "met" : "NOT met", b.waited,
+               b.status == 0 ? "" : fmt::format("  (exit {}: see {})", b.status, (dir / "run.err").string()));
+    if (b.status != 0) rc = 1;
+    else fs::remove_all(dir);
+  }
+  return rc;
+}
