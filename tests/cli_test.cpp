@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/archive.h"
+#include "slurp.h"
 #include "run_ergon.h"
 #include "engine/home.h"
 
@@ -237,6 +238,33 @@ TEST_CASE("optimize-ir: verified and cheaper - the record IR improves") {
   CHECK(js["recovery"] == 1.0);
   CHECK(js["cost"] == j["cost_after"]);
   fs::remove(out);
+}
+
+TEST_CASE("optimize-ir --no-verify writes the same program unverified, and score --profile says where the cost goes") {
+  const std::string in = std::string(ERGON_DALLY_DATA) + "/packedscan_beat382794_mask32.ir";
+  const fs::path a = fs::temp_directory_path() / "ergon-cli-opt-a.ir", b = fs::temp_directory_path() / "ergon-cli-opt-b.ir";
+  Ran verified = Ergon("optimize-ir '" + in + "' -o '" + a.string() + "' --fresh 0 --json");
+  Ran unverified = Ergon("optimize-ir '" + in + "' -o '" + b.string() + "' --no-verify --json");
+  REQUIRE(verified.code == 0);
+  REQUIRE(unverified.code == 0);
+  CHECK(nlohmann::json::parse(verified.out)["verified_instances"] == 1024);
+  CHECK(nlohmann::json::parse(unverified.out)["verified_instances"] == 0);
+  CHECK(Slurp(a) == Slurp(b));
+  Ran text = Ergon("optimize-ir '" + in + "' -o '" + b.string() + "' --no-verify");
+  CHECK(text.out.find("NOT verified") != std::string::npos);
+  Ran s = Ergon("score '" + in + "' --suite dev --json --profile");
+  REQUIRE(s.code == 0);
+  auto j = nlohmann::json::parse(s.out);
+  REQUIRE(j.contains("profile"));
+  CHECK(j["profile"]["total"] == 382794);
+  for (const char* k : {"read_s", "parse_s", "suite_s", "simulate_s"}) CHECK(j.contains(k));
+  Ran plain = Ergon("score '" + in + "' --suite dev --json");
+  CHECK(!nlohmann::json::parse(plain.out).contains("profile"));
+  Ran bad = Ergon("score '" + std::string(ERGON_GALLERY_DIR) + "/dally/loops.cpp' --suite dev --json");
+  CHECK(bad.code == 1);
+  CHECK(nlohmann::json::parse(bad.out)["stage"] == "parse");
+  fs::remove(a);
+  fs::remove(b);
 }
 
 namespace {
