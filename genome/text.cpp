@@ -2,21 +2,6 @@
 
 namespace ergon::genome::internal {
 
-std::vector<std::string> SplitLines(std::string_view text) {
-  std::vector<std::string> lines;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto nl = text.find('\n', pos);
-    std::size_t end = nl == std::string_view::npos ? text.size() : nl;
-    std::string_view line = text.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.emplace_back(line);
-    if (nl == std::string_view::npos) break;
-    pos = nl + 1;
-  }
-  return lines;
-}
-
 std::vector<std::string_view> SplitLineViews(std::string_view text) {
   std::vector<std::string_view> lines;
   std::size_t pos = 0;
@@ -30,6 +15,11 @@ std::vector<std::string_view> SplitLineViews(std::string_view text) {
     pos = nl + 1;
   }
   return lines;
+}
+
+std::vector<std::string> SplitLines(std::string_view text) {
+  const auto views = SplitLineViews(text);
+  return {views.begin(), views.end()};
 }
 
 std::string JoinLines(const std::vector<std::string>& lines) {

@@ -525,6 +525,26 @@ TEST_CASE("concurrent runs do not share a process cap: a fork bomb in one leaves
   CHECK(Survivors(token) == 0);
 }
 
+namespace {
+
+// Runs the gallery's echo program, built at `exe`, in `work`: it must say back
+// what it is told.
+void CheckEchoes(const std::string& exe, const std::string& work, std::vector<std::string> read_only) {
+  RunSpec spec;
+  spec.argv = {exe};
+  spec.work_dir = work;
+  spec.read_only_paths = std::move(read_only);
+  spec.stdin_data = "ok\n";
+  spec.limits = Quick(5.0);
+  auto r = TestSandbox().Run(spec);
+  REQUIRE(r.has_value());
+  INFO(r->Describe(), "\n", r->stderr_text);
+  CHECK(r->outcome == Outcome::kOk);
+  CHECK(r->stdout_text == "ok\n");
+}
+
+}  // namespace
+
 TEST_CASE("a program built under one pool uid runs under another (its build folder is opened for reading)") {
   if (!TestSandbox().drops_privileges()) {
     MESSAGE("SKIPPED (visible): not root, so every run has the user's own uid");
@@ -540,17 +560,7 @@ TEST_CASE("a program built under one pool uid runs under another (its build fold
   // read-only build folder owned by the compiler's uid.
   auto work = ScratchDir::Create(TestSandbox(), "ergon-test-");
   REQUIRE(work.has_value());
-  RunSpec spec;
-  spec.argv = {echo.exe};
-  spec.work_dir = work->path();
-  spec.read_only_paths = {echo.dir.path()};
-  spec.stdin_data = "ok\n";
-  spec.limits = Quick(5.0);
-  auto r = TestSandbox().Run(spec);
-  REQUIRE(r.has_value());
-  INFO(r->Describe(), "\n", r->stderr_text);
-  CHECK(r->outcome == Outcome::kOk);
-  CHECK(r->stdout_text == "ok\n");
+  CheckEchoes(echo.exe, work->path(), {echo.dir.path()});
 }
 
 TEST_CASE("a program built under a pool uid runs in the same folder under the first uid") {
@@ -573,16 +583,7 @@ TEST_CASE("a program built under a pool uid runs in the same folder under the fi
   hold.join();
   REQUIRE(built.has_value());
   REQUIRE(built->ok);
-  RunSpec spec;
-  spec.argv = {built->executable};
-  spec.work_dir = work->path();
-  spec.stdin_data = "ok\n";
-  spec.limits = Quick(5.0);
-  auto r = TestSandbox().Run(spec);
-  REQUIRE(r.has_value());
-  INFO(r->Describe(), "\n", r->stderr_text);
-  CHECK(r->outcome == Outcome::kOk);
-  CHECK(r->stdout_text == "ok\n");
+  CheckEchoes(built->executable, work->path(), {});
 }
 
 namespace {

@@ -168,6 +168,18 @@ constexpr OpInfo kOps[] = {{"set", OpCode::kSet}, {"copy", OpCode::kCopy}, {"not
                            {"or", OpCode::kOr},   {"xor", OpCode::kXor},   {"cmp", OpCode::kCmp},
                            {"select", OpCode::kSelect}};
 
+// The operands an instruction reads, in order (of its n operands v): the
+// short form `op d,s` reads d first; cmp reads its second and third; set
+// reads none. Returns how many.
+template <class T>
+std::size_t Sources(OpCode code, bool binary, std::size_t n, const T* v, const T** srcs) {
+  std::size_t k = 0;
+  if (binary && n == 2) { srcs[0] = &v[0]; srcs[1] = &v[1]; k = 2; }
+  else if (code == OpCode::kCmp) { srcs[0] = &v[1]; srcs[1] = &v[2]; k = 2; }
+  else if (code != OpCode::kSet) for (std::size_t i = 1; i < n; ++i) srcs[k++] = &v[i];
+  return k;
+}
+
 }  // namespace
 
 // Address -> slot, for initialised addresses. Small addresses (all real
@@ -333,12 +345,8 @@ static tl::expected<IrProgram, IrError> CompileGeneral(std::string_view text, st
       if (!ok) return bad("invalid predicate");
     }
     if (!ValidAddr(v[0])) return bad("invalid dest address " + v[0].Text());
-    // Sources, in order; the short form `op d,s` reads d first.
     const Int* srcs[3];
-    std::size_t nsrc = 0;
-    if (binary && n == 2) { srcs[0] = &v[0]; srcs[1] = &v[1]; nsrc = 2; }
-    else if (code == OpCode::kCmp) { srcs[0] = &v[1]; srcs[1] = &v[2]; nsrc = 2; }
-    else if (code != OpCode::kSet) for (std::size_t i = 1; i < n; ++i) srcs[nsrc++] = &v[i];
+    const std::size_t nsrc = Sources(code, binary, n, v, srcs);
     std::uint32_t s[3] = {0, 0, 0};
     for (std::size_t i = 0; i < nsrc; ++i) {
       const Int& a = *srcs[i];
@@ -523,10 +531,7 @@ std::optional<IrProgram> CompileCanonical(std::string_view text, std::size_t lin
       op.imm = static_cast<std::int16_t>(static_cast<std::int8_t>(static_cast<std::uint8_t>(k & 0xff)));
     }
     const std::uint64_t* srcs[3];
-    std::size_t nsrc = 0;
-    if (binary && n == 2) { srcs[0] = &v[0]; srcs[1] = &v[1]; nsrc = 2; }
-    else if (code == OpCode::kCmp) { srcs[0] = &v[1]; srcs[1] = &v[2]; nsrc = 2; }
-    else if (code != OpCode::kSet) for (std::size_t i = 1; i < n; ++i) srcs[nsrc++] = &v[i];
+    const std::size_t nsrc = Sources(code, binary, n, v, srcs);
     std::uint32_t s[3] = {0, 0, 0};
     for (std::size_t i = 0; i < nsrc; ++i) {
       const std::uint64_t a = *srcs[i];

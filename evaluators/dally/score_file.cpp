@@ -206,7 +206,8 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
   r.lines_after = after->lines;
   r.dead_ops = st.dead_ops;
 
-  if (!q.verify) {
+  // The last step, verified or not: the file, whole.
+  auto write = [&] {
     std::ofstream o(q.out_path, std::ios::binary | std::ios::trunc);
     o << out;
     o.close();
@@ -218,7 +219,8 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
     r.ok = true;
     r.seconds = Since(t0);
     return r;
-  }
+  };
+  if (!q.verify) return write();
   // Verification inputs: the official suite plus fresh instances.
   std::vector<std::int8_t> inputs;
   std::size_t n = 0;
@@ -264,17 +266,7 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
   }
   r.verified_instances = n;
   r.verify_s = lap();
-  std::ofstream o(q.out_path, std::ios::binary | std::ios::trunc);
-  o << out;
-  o.close();
-  if (!o) {
-    r.status = fmt::format("cannot write {}", q.out_path);
-    return r;
-  }
-  r.write_s = lap();
-  r.ok = true;
-  r.seconds = Since(t0);
-  return r;
+  return write();
 }
 
 }  // namespace ergon::evaluators::dally
