@@ -17,8 +17,11 @@ using json = nlohmann::json;
 constexpr int kInfrastructureFailuresToStop = 5;
 
 // What a later process needs to record a queued child's measurement: the
-// executor keeps it beside the job.
-std::string JobNote(const Job& j) {
+// executor keeps it beside the job. "" for an executor that keeps no notes
+// (the note carries the whole source and reply, megabytes for a generated
+// program).
+std::string JobNote(const Job& j, const Executor& executor) {
+  if (!executor.KeepsNotes()) return "";
   const archive::LedgerEntry& l = j.ledger;
   json n = {{"kind", "dev"},       {"parent_id", j.parent_id}, {"island", j.island},     {"generation", j.generation},
             {"hash", j.hash},      {"source", j.source},       {"reply", j.reply.text}, {"intent", j.reply.intent},
@@ -151,7 +154,7 @@ std::optional<evaluators::Measurement> Search::Cascade(const Job& job) {
   q.meter = "wall";
   q.instances = 1;
   evaluators::Measurement m =
-      executor_->Measure(*task_, KeyOf(job.hash, "cascade"), q, executor_->KeepsNotes() ? JobNote(job) : "");
+      executor_->Measure(*task_, KeyOf(job.hash, "cascade"), q, JobNote(job, *executor_));
   if (m.ran || m.harness_error || m.infrastructure_error || CuttingOff()) return std::nullopt;
   m.error = fmt::format("stopped by the cascade's check (one instance under the wall meter, before the {} meter) at "
                         "its {} stage: {}", meter, m.stage, m.error);
@@ -164,8 +167,8 @@ void Search::EvaluateJob(const Job& job) {
   // (compile, one instance natively) when the meter is slow.
   const auto e0 = Clock::now();
   auto stopped = Cascade(job);
-  const evaluators::Measurement m = stopped ? std::move(*stopped) : Measure(job.hash, "dev", job.source,
-                                                                            executor_->KeepsNotes() ? JobNote(job) : "");
+  const evaluators::Measurement m =
+      stopped ? std::move(*stopped) : Measure(job.hash, "dev", job.source, JobNote(job, *executor_));
   const std::string key = KeyOf(job.hash, "dev");
   {
     std::lock_guard<std::mutex> l(s_.mu);

@@ -7,7 +7,7 @@
 #include "evaluators/learning/char_referee.h"
 #include "evaluators/learning/metered_run.h"
 #include "evaluators/learning/parity_instance.h"
-#include "evaluators/learning/work_file.h"
+#include "evaluators/work_file.h"
 
 namespace ergon::evaluators {
 namespace {
@@ -72,7 +72,7 @@ CharLmReport EvaluateCharLm(const sandbox::Sandbox& sb, const CharLmRequest& q) 
     const learning::TextSplit split = learning::SplitCorpus(*corpus, keys[i], q.train_bytes, q.validation_chars);
     auto work = sandbox::ScratchDir::Create(sb, "ergon-run-");
     if (!work) return fail("run", work.error());
-    if (!learning::WriteWorkFile(work->path(), "train.txt", split.train)) return fail("run", "cannot write train.txt");
+    if (!WriteWorkFile(work->path(), "train.txt", split.train)) return fail("run", "cannot write train.txt");
     learning::CharReferee referee(split.validation);
     sandbox::RunSpec spec;
     spec.argv = {built->executable};

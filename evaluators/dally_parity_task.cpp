@@ -1,7 +1,6 @@
 #include "evaluators/dally_parity_task.h"
 
 #include <chrono>
-#include <fstream>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -9,25 +8,23 @@
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
 #include "evaluators/dally/tool_process.h"
+#include "evaluators/work_file.h"
 #include "sandbox/compiler.h"
 
 namespace ergon::evaluators {
 namespace {
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
 // `ergon score` on what the generator printed, its JSON read back: the same
 // scorer, in a process of its own.
 DallyEvalReport ScoreInProcessOfItsOwn(const DallyEvalRequest& q, const std::string& ir, const std::string& dir,
                                        DallyEvalReport& r) {
   const std::string path = dir + "/printed.ir";
-  {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f << ir;
-    if (!f.flush()) {
-      r.stage = "score";
-      r.status = "cannot write " + path;
-      return r;
-    }
+  if (!WriteWorkFile(dir, "printed.ir", ir)) {
+    r.stage = "score";
+    r.status = "cannot write " + path;
+    return r;
   }
   std::vector<std::string> argv = {q.scorer, "score", path, "--tier", "mask32", "--suite", q.suite, "--json",
                                    "--profile"};

@@ -1,8 +1,6 @@
 #include "evaluators/dally_parity_transform.h"
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <optional>
 
 #include <fmt/core.h>
@@ -12,6 +10,7 @@
 #include "evaluators/dally/optimize.h"
 #include "evaluators/dally/tool_process.h"
 #include "evaluators/dally_parity_task.h"
+#include "evaluators/work_file.h"
 #include "sandbox/sandbox.h"
 
 namespace ergon::evaluators {
@@ -77,11 +76,7 @@ tl::expected<Optimised, std::string> OptimiseIr(const sandbox::Sandbox* sb, cons
   auto dir = sandbox::ScratchDir::Create(*sb, "ergon-layout-");
   if (!dir) return tl::unexpected(dir.error());
   const std::string in = dir->path() + "/printed.ir", out = dir->path() + "/optimised.ir";
-  {
-    std::ofstream f(in, std::ios::binary | std::ios::trunc);
-    f << printed;
-    if (!f.flush()) return tl::unexpected("cannot write " + in);
-  }
+  if (!WriteWorkFile(dir->path(), "printed.ir", printed)) return tl::unexpected("cannot write " + in);
   auto ran = dally::RunTool({tool, "optimize-ir", in, "-o", out, "--tier", "mask32", "--no-verify", "--json"},
                             dir->path() + "/optimize.err");
   if (!ran) return tl::unexpected(ran.error());
@@ -90,10 +85,9 @@ tl::expected<Optimised, std::string> OptimiseIr(const sandbox::Sandbox* sb, cons
     const std::string why = ran->err.rfind("ergon optimize-ir: ", 0) == 0 ? ran->err.substr(19) : ran->Describe();
     return tl::unexpected(why.rfind("line ", 0) == 0 ? "invalid IR: " + why : why);
   }
-  std::ifstream f(out, std::ios::binary);
-  std::stringstream text;
-  text << f.rdbuf();
-  o.ir = text.str();
+  auto text = ReadWholeFile(out);
+  if (!text) return tl::unexpected("cannot read " + out);
+  o.ir = std::move(*text);
   o.cost_before = j.value("cost_before", std::uint64_t{0});
   o.cost_after = j.value("cost_after", std::uint64_t{0});
   return o;
@@ -104,12 +98,9 @@ tl::expected<std::string, std::string> OptimiseGenerator(const sandbox::Sandbox*
   if (!printed) return tl::unexpected(printed.error());
   auto optimised = OptimiseIr(sb, *printed);
   if (!optimised) return tl::unexpected(optimised.error());
-  const Optimised& opt = *optimised;
-  if (opt.cost_after >= opt.cost_before) return tl::unexpected(std::string("the layout is already optimal for this trace"));
-  const std::string& ir = opt.ir;
-  struct {
-    std::uint64_t cost_before, cost_after;
-  } st{opt.cost_before, opt.cost_after};
+  const Optimised& st = *optimised;
+  if (st.cost_after >= st.cost_before) return tl::unexpected(std::string("the layout is already optimal for this trace"));
+  const std::string& ir = st.ir;
   // A generator that prints the optimised program, in raw-string chunks
   // (compilers cope better with many modest literals than one huge one).
   std::string out = fmt::format(

@@ -9,7 +9,7 @@
 
 #include "evaluators/learning/built_learner.h"
 #include "evaluators/learning/metered_run.h"
-#include "evaluators/learning/work_file.h"
+#include "evaluators/work_file.h"
 
 namespace ergon::evaluators {
 namespace {
@@ -68,8 +68,8 @@ LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sb, const LearnEval
     auto work = sandbox::ScratchDir::Create(sb, "ergon-run-");
     if (!work) return fail("run", work.error());
     const fs::path dir = work->path();
-    if (!learning::WriteWorkFile(work->path(), "train.txt", learning::TrainText(q.spec, inst)) ||
-        !learning::WriteWorkFile(work->path(), "test.txt", learning::TestText(q.spec, inst)))
+    if (!WriteWorkFile(work->path(), "train.txt", learning::TrainText(q.spec, inst)) ||
+        !WriteWorkFile(work->path(), "test.txt", learning::TestText(q.spec, inst)))
       return fail("run", "cannot write the instance files");
     sandbox::RunSpec spec;
     spec.argv = {built->executable};

@@ -308,23 +308,20 @@ const std::string& Genome::Hash() const {
 
 std::string ContentHash(const std::string& source) {
   // Lines with their trailing blanks cut, each ended by '\n', trailing empty
-  // lines dropped: built in one pass (no copy of each line).
+  // lines dropped: built in one pass (no copy of each line; no copy of the
+  // source unless it has a '\r' to normalise).
   const std::string normalised =
       source.find('\r') == std::string::npos ? std::string() : internal::NormaliseNewlines(source);
   const std::string_view text = normalised.empty() ? std::string_view(source) : std::string_view(normalised);
   std::string out;
   out.reserve(text.size() + 1);
   std::size_t keep = 0;  // out's length through its last non-empty line
-  for (std::size_t pos = 0; pos < text.size();) {
-    const auto nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, (nl == std::string_view::npos ? text.size() : nl) - pos);
+  for (std::string_view line : internal::SplitLineViews(text)) {
     const auto e = line.find_last_not_of(" \t\v\f");
     line = line.substr(0, e == std::string_view::npos ? 0 : e + 1);
     out.append(line);
     out += '\n';
     if (!line.empty()) keep = out.size();
-    if (nl == std::string_view::npos) break;
-    pos = nl + 1;
   }
   out.resize(keep);
   return Sha256Hex(out);

@@ -1,12 +1,12 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
-#include <sstream>
 
 #include <fmt/core.h>
 
 #include "engine/agents/agent.h"
 #include "genome/edit.h"
+#include "genome/text.h"
 
 namespace ergon::engine {
 namespace {
@@ -106,19 +106,8 @@ class OfflineAgent : public Agent {
     r.model = "offline";
     r.intent = intent;
     r.usage_reported = true;
-    // Lines as getline gives them: views, no copies (these sources can be
-    // megabytes).
-    auto lines = [](std::string_view t) {
-      std::vector<std::string_view> v;
-      for (std::size_t pos = 0; pos < t.size();) {
-        const auto nl = t.find('\n', pos);
-        v.push_back(t.substr(pos, (nl == std::string_view::npos ? t.size() : nl) - pos));
-        if (nl == std::string_view::npos) break;
-        pos = nl + 1;
-      }
-      return v;
-    };
-    const auto a = lines(from), b = lines(to);
+    // Views, no copies: these sources can be megabytes.
+    const auto a = genome::internal::SplitLineViews(from), b = genome::internal::SplitLineViews(to);
     std::size_t differ = 0;
     if (a.size() == b.size())
       for (std::size_t i = 0; i < a.size() && differ <= kMostEdits; ++i) differ += a[i] != b[i];

@@ -225,8 +225,22 @@ std::string WithCommas(std::uint64_t n) {
   return out;
 }
 
+namespace {
+
+// Real programs read small addresses nearly always: those from a table.
+constexpr auto kCostBelow4096 = [] {
+  std::array<std::uint8_t, 4096> t{};
+  for (std::uint32_t a = 0, r = 0; a < 4096; ++a) {
+    while (r * r < a) ++r;  // r = ceil(sqrt(a))
+    t[a] = static_cast<std::uint8_t>(a <= 1 ? 1 : r);
+  }
+  return t;
+}();
+
+}  // namespace
+
 std::uint64_t ReadCost(std::uint64_t addr) {
-  if (addr <= 1) return 1;
+  if (addr < kCostBelow4096.size()) return kCostBelow4096[addr];
   std::uint64_t x = addr - 1;
   // isqrt by Newton on integers, exact for the whole 64-bit range.
   // A double sqrt is within one of isqrt below 2^52; long double beyond.
@@ -454,27 +468,6 @@ bool CanonicalOp(std::string_view n, OpCode& code) {
   return false;
 }
 
-// Addresses below 2^32: the square fits 64 bits.
-// Real programs read small addresses nearly always: those from a table.
-constexpr auto kCostBelow4096 = [] {
-  std::array<std::uint8_t, 4096> t{};
-  for (std::uint32_t a = 0, r = 0; a < 4096; ++a) {
-    while (r * r < a) ++r;  // r = ceil(sqrt(a))
-    t[a] = static_cast<std::uint8_t>(a <= 1 ? 1 : r);
-  }
-  return t;
-}();
-
-inline std::uint64_t SmallReadCost(std::uint64_t addr) {
-  if (addr < 4096) return kCostBelow4096[addr];
-  if (addr <= 1) return 1;
-  const std::uint64_t x = addr - 1;
-  std::uint64_t r = static_cast<std::uint64_t>(__builtin_sqrt(static_cast<double>(x)));
-  while (r * r > x) --r;
-  while ((r + 1) * (r + 1) <= x) ++r;
-  return r + 1;
-}
-
 bool CanonicalList(std::string_view l, std::vector<std::uint64_t>& out) {
   CanonicalLine c(l);
   while (!c.AtEnd()) {
@@ -539,7 +532,7 @@ std::optional<IrProgram> CompileCanonical(std::string_view text, std::size_t lin
       const std::uint32_t sl = slot.Find(a);
       if (sl == SlotMap::kNone) return false;
       s[i] = sl;
-      const std::uint64_t rc = SmallReadCost(a);
+      const std::uint64_t rc = ReadCost(a);
       p.cost += rc;
       if (profile) {
         profile->by_op[static_cast<int>(code)] += rc;
@@ -585,9 +578,9 @@ std::optional<IrProgram> CompileCanonical(std::string_view text, std::size_t lin
     const std::uint32_t sl = slot.Find(a);
     if (sl == SlotMap::kNone) return std::nullopt;
     p.output_slots.push_back(sl);
-    p.cost += SmallReadCost(a);
+    p.cost += ReadCost(a);
     if (profile) {
-      profile->outputs += SmallReadCost(a);
+      profile->outputs += ReadCost(a);
       profile->Read(a);
     }
   }

@@ -73,12 +73,10 @@ bool RunOps(const IrProgram& p, std::int8_t* mem, std::size_t n) {
           if (zero) return false;
         }
         // |x|, |y| <= 128, so x/y is at least 1/128 away from any integer it
-        // is not equal to: the float quotient floors exactly, and vectorises.
-        // floor(x / y), exact: an int8 quotient that is not an integer is
-        // at least 1/128 from one, far beyond float's rounding. Truncation
-        // then a step down for negatives, not floorf: baseline x86-64 has
-        // no vector floor, and the scalar call made a 207,000-div program
-        // spend 0.6 s in this loop.
+        // is not equal to: the float quotient floors exactly. Truncation then
+        // a step down for negatives, not floorf: baseline x86-64 has no
+        // vector floor, and the scalar call made a 207,000-div program spend
+        // 0.6 s in this loop.
         Lanes(d, a, b, n, [&](i8 x, i8 y) {
           const float q = static_cast<float>(x) / static_cast<float>(y);
           int t = static_cast<int>(q);
@@ -149,14 +147,13 @@ tl::expected<std::vector<std::int64_t>, IrError> SimulateOne(const IrProgram& p,
   return out;
 }
 
-tl::expected<std::vector<std::int8_t>, IrError> SimulateBatch(const IrProgram& program,
+tl::expected<std::vector<std::int8_t>, IrError> SimulateBatch(const IrProgram& p,
                                                                const std::vector<std::int8_t>& inputs,
                                                                std::size_t instances) {
-  const std::size_t nin = program.input_slots.size(), nout = program.output_slots.size();
+  const std::size_t nin = p.input_slots.size(), nout = p.output_slots.size();
   if (inputs.size() != nin * instances)
     return tl::unexpected(IrError{IrError::Kind::kArity, 0, "input batch size does not match the IR's inputs"});
   std::vector<std::int8_t> out(nout * instances);
-  const IrProgram& p = program;
   std::vector<std::int8_t> mem(static_cast<std::size_t>(p.num_slots) * kBlock);
   for (std::size_t base = 0; base < instances; base += kBlock) {
     const std::size_t n = std::min(kBlock, instances - base);

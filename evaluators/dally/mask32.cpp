@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <vector>
 #include <random>
 
 #include <fmt/core.h>
 
 #include "evaluators/dally/python_random.h"
+#include "evaluators/work_file.h"
 #include "genome/genome.h"  // Sha256Hex
 
 namespace ergon::evaluators::dally {
@@ -18,12 +18,9 @@ constexpr const char* kSuiteVersion = "mask-sparse-parity-v1";
 
 tl::expected<std::vector<std::int8_t>, std::string> ReadDigits(const std::string& path, std::size_t width,
                                                                std::size_t& rows) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return tl::unexpected(fmt::format("cannot read {}", path));
-  std::string text;
-  char buf[1 << 16];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
-  std::fclose(f);
+  const auto whole = ReadWholeFile(path);
+  if (!whole) return tl::unexpected(fmt::format("cannot read {}", path));
+  const std::string& text = *whole;
   std::vector<std::int8_t> out;
   out.reserve(text.size());
   rows = 0;
@@ -60,18 +57,6 @@ PythonRandom DigestRng(const std::string& text) {
 
 }  // namespace
 
-// Number of 5-subsets of the 32 column signatures whose XOR equals y; stops
-// past 1 (only "exactly one" matters). Meet in the middle without checking
-// disjointness: R counts every (2-subset, 3-subset) pair, overlapping or
-// not, whose XORs combine to y. A 5-subset solution is counted C(5,2) = 10
-// times; a 3-subset {u,v,w} with XOR y is counted 3 x 29 = 87 times (the
-// pair {x,u} and the triple {x,v,w}, x outside); a column equal to y is
-// counted C(31,2) = 465 times (any pair inside a triple with it). So
-// N5 = (R - 87 N3 - 465 N1) / 10, and N3, N1 are cheap (below). R needs, for
-// each of the 4,960 triples, the number of pairs with the completing value:
-// a signature has 18 bits, so a bitmap of all 2^18 values (32 KB) answers
-// "none" with one bit test, and only the rare hit reads the count. The
-// bitmap is cleared word by word on the way out.
 namespace {
 
 // The same count by trying all 201,376 5-subsets.
@@ -90,6 +75,18 @@ int CountByEnumeration(const std::uint32_t* col, std::uint32_t y) {
 
 }  // namespace
 
+// Number of 5-subsets of the 32 column signatures whose XOR equals y; stops
+// past 1 (only "exactly one" matters). Meet in the middle without checking
+// disjointness: R counts every (2-subset, 3-subset) pair, overlapping or
+// not, whose XORs combine to y. A 5-subset solution is counted C(5,2) = 10
+// times; a 3-subset {u,v,w} with XOR y is counted 3 x 29 = 87 times (the
+// pair {x,u} and the triple {x,v,w}, x outside); a column equal to y is
+// counted C(31,2) = 465 times (any pair inside a triple with it). So
+// N5 = (R - 87 N3 - 465 N1) / 10, and N3, N1 are cheap (below). R needs, for
+// each of the 4,960 triples, the number of pairs with the completing value:
+// a signature has 18 bits, so a bitmap of all 2^18 values (32 KB) answers
+// "none" with one bit test, and only the rare hit reads the count. The
+// bitmap is cleared word by word on the way out.
 int CountMaskSolutions(const std::uint32_t* col, std::uint32_t y) {
   constexpr std::uint32_t kBits = 18, kMask = (1u << kBits) - 1;
   // Pairs per value: bitmap `one` has the values of at least one pair,
@@ -150,7 +147,6 @@ int CountMaskSolutions(const std::uint32_t* col, std::uint32_t y) {
   const std::int64_t degenerate = 87 * n3 + 465 * n1;
   const std::int64_t past_one = degenerate + 10;  // R above this: a second solution
   std::int64_t r = 0;
-  auto hit = [&](std::uint32_t w) { return test(bits, w); };
   for (int e = 2; e < 32 && r <= past_one; ++e) {
     const std::uint32_t z = c18[e] ^ y;
     const int n = e * (e - 1) / 2;
@@ -159,11 +155,9 @@ int CountMaskSolutions(const std::uint32_t* col, std::uint32_t y) {
       std::uint64_t any = 0;
       for (int j = k; j < k + 16; ++j) any |= bits[(pv[j] ^ z) >> 6] >> ((pv[j] ^ z) & 63);
       if (any & 1)
-        for (int j = k; j < k + 16; ++j)
-          if (hit(pv[j] ^ z)) r += count(pv[j] ^ z);
+        for (int j = k; j < k + 16; ++j) r += count(pv[j] ^ z);
     }
-    for (; k < n; ++k)
-      if (hit(pv[k] ^ z)) r += count(pv[k] ^ z);
+    for (; k < n; ++k) r += count(pv[k] ^ z);
   }
   clear();
   if (r > past_one) return 2;
@@ -187,6 +181,13 @@ tl::expected<MaskSuite, std::string> LoadMaskSuite(const std::string& inputs_pat
 }
 
 namespace {
+
+// Why a suite of that many secrets and reps cannot be drawn ("" when it can).
+std::string SuiteSizeProblem(int n_secrets, int reps) {
+  if (n_secrets < 1 || reps < 1) return "suite needs at least one secret and one rep";
+  if (n_secrets > 201376) return fmt::format("cannot sample {} distinct secrets", n_secrets);
+  return "";
+}
 
 // One instance for secret `sec`: 18 random rows of 32 bits, redrawn until
 // the secret is the only 5-subset that explains the labels. `next_row`
@@ -220,8 +221,7 @@ void AppendInstance(const std::vector<int>& sec, NextRow&& next_row, MaskSuite& 
 }  // namespace
 
 tl::expected<MaskSuite, std::string> GenerateMaskSuite(const std::string& key, int n_secrets, int reps) {
-  if (n_secrets < 1 || reps < 1) return tl::unexpected(std::string("suite needs at least one secret and one rep"));
-  if (n_secrets > 201376) return tl::unexpected(fmt::format("cannot sample {} distinct secrets", n_secrets));
+  if (auto why = SuiteSizeProblem(n_secrets, reps); !why.empty()) return tl::unexpected(why);
   MaskSuite s;
   s.name = key;
   PythonRandom sr = DigestRng(fmt::format("{}|{}|secrets|{}", kSuiteVersion, key, n_secrets));
@@ -259,8 +259,7 @@ tl::expected<MaskSuite, std::string> GenerateMaskSuite(const std::string& key, i
 // can regenerate it, so it need not follow upstream's draw order, and a
 // 64-bit draw gives two rows where upstream spends 64 Mersenne outputs.
 tl::expected<MaskSuite, std::string> FreshMaskSuite(int n_secrets, int reps) {
-  if (n_secrets < 1 || reps < 1) return tl::unexpected(std::string("suite needs at least one secret and one rep"));
-  if (n_secrets > 201376) return tl::unexpected(fmt::format("cannot sample {} distinct secrets", n_secrets));
+  if (auto why = SuiteSizeProblem(n_secrets, reps); !why.empty()) return tl::unexpected(why);
   std::random_device rd;
   std::seed_seq seed{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
   std::mt19937_64 gen(seed);

@@ -1,8 +1,6 @@
 #include "evaluators/dally/score_file.h"
 
 #include <chrono>
-#include <cstdio>
-#include <optional>
 #include <fstream>
 #include <future>
 #include <random>
@@ -14,30 +12,13 @@
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
 #include "evaluators/dally/tiers.h"
+#include "evaluators/work_file.h"
 
 namespace ergon::evaluators::dally {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// The whole file in one read (a stringstream copies it twice more).
-std::optional<std::string> Slurp(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return std::nullopt;
-  std::string text;
-  char buf[1 << 16];
-  std::fseek(f, 0, SEEK_END);
-  const long size = std::ftell(f);
-  std::fseek(f, 0, SEEK_SET);
-  if (size > 0) text.reserve(static_cast<std::size_t>(size));
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
-  const bool failed = std::ferror(f);
-  std::fclose(f);
-  if (failed) return std::nullopt;
-  return text;
-}
-
 
 }  // namespace
 
@@ -46,7 +27,7 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
   r.tier = q.tier;
   r.suite = q.suite;
   auto t_read = Clock::now();
-  const auto text = Slurp(q.path);
+  const auto text = ReadWholeFile(q.path);
   r.read_s = Since(t_read);
   if (!text) {
     r.status = fmt::format("cannot read {}", q.path);

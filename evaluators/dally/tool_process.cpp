@@ -8,10 +8,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/core.h>
+
+#include "evaluators/work_file.h"
 
 extern char** environ;
 
@@ -63,10 +63,7 @@ tl::expected<ToolRun, std::string> RunTool(const std::vector<std::string>& argv,
   }
   r.exited = WIFEXITED(status);
   r.status = r.exited ? WEXITSTATUS(status) : WTERMSIG(status);
-  std::ifstream err(stderr_path);
-  std::stringstream text;
-  text << err.rdbuf();
-  r.err = text.str().substr(0, 2000);
+  r.err = ReadWholeFile(stderr_path).value_or("").substr(0, 2000);
   return r;
 }
 

@@ -15,7 +15,6 @@
 //  6. `ergon run` itself: its own CPU as a share of the wall, dally_parity
 //     and sparse_parity (run_bench.cpp).
 #include <spawn.h>
-#include <unistd.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -28,6 +27,7 @@
 
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
+#include "evaluators/dally/tool_process.h"
 #include "archive/archive.h"
 #include "sandbox/compiler.h"
 #include "sandbox/sandbox.h"
@@ -181,29 +181,13 @@ int OptimizeIrBench() {
 int ScoreProcessBench() {
   const std::string ergon = ERGON_BINARY;
   const std::string ir = std::string(ERGON_DALLY_DATA) + "/packedscan_beat382794_mask32.ir";
+  // The timed span is the child's whole life: start, run, exit.
   auto spawn = [](const std::vector<std::string>& args, std::string* out) {
-    int fds[2];
-    if (pipe(fds) != 0) return -1.0;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
     auto t0 = Clock::now();
-    pid_t pid;
-    if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) return -1.0;
-    close(fds[1]);
-    std::string text;
-    char buf[4096];
-    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
-    int st;
-    waitpid(pid, &st, 0);
+    auto ran = RunTool(args, "/dev/null");
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    close(fds[0]);
-    posix_spawn_file_actions_destroy(&fa);
-    if (out) *out = text;
+    if (!ran) return -1.0;
+    if (out) *out = ran->out;
     return s;
   };
   auto field = [](const std::string& json, const std::string& key) {
