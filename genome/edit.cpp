@@ -1,6 +1,9 @@
 #include "genome/edit.h"
 
 #include <algorithm>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -144,8 +147,11 @@ const char* EditErrorName(EditErrorKind kind) {
 
 tl::expected<Proposal, EditError> ParseProposal(const std::string& text) {
   const std::string normalised = internal::NormaliseNewlines(text);
-  const auto lines = internal::SplitLineViews(normalised);
   Proposal p;
+  // A marker is at least five '<': without them, skip the line-by-line scan
+  // (a whole-file reply can be megabytes).
+  const auto lines = normalised.find("<<<<<") == std::string::npos ? std::vector<std::string_view>()
+                                                                     : internal::SplitLineViews(normalised);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (!IsMarker(lines[i], '<', "SEARCH")) continue;
     SearchReplace e;
@@ -179,24 +185,45 @@ tl::expected<Proposal, EditError> ParseProposal(const std::string& text) {
   }
   if (!p.edits.empty()) return p;
 
-  // No blocks: the longest fenced code block is the whole new file.
-  std::string best;
+  // No blocks: the longest fenced code block is the whole new file. A fence
+  // is a line that starts with ``` (blanks aside); the block ends at the next
+  // line that is ``` alone. Found by searching for ```, not line by line.
+  const std::string_view all = normalised;
+  auto line_at = [&](std::size_t at) {  // the line holding position `at`
+    const std::size_t nl_before = at == 0 ? std::string_view::npos : all.rfind('\n', at - 1);
+    const std::size_t begin = nl_before == std::string_view::npos ? 0 : nl_before + 1;
+    const std::size_t nl = all.find('\n', at);
+    return all.substr(begin, (nl == std::string_view::npos ? all.size() : nl) - begin);
+  };
+  auto end_of = [&](std::string_view line) { return static_cast<std::size_t>(line.data() - all.data()) + line.size(); };
+  std::string_view best;
   bool found = false;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (internal::TrimView(lines[i]).rfind("```", 0) != 0) continue;
-    std::string body;
-    std::size_t j = i + 1;
-    while (j < lines.size() && internal::TrimView(lines[j]) != "```") {
-      body.append(lines[j++]);
-      body += '\n';
+  for (std::size_t at = all.find("```"); at != std::string_view::npos;) {
+    const std::string_view open = line_at(at);
+    if (internal::TrimView(open).rfind("```", 0) != 0) {
+      at = all.find("```", end_of(open));
+      continue;
     }
-    if (j >= lines.size()) break;  // unterminated fence: not a file
-    if (!found || body.size() > best.size()) best = body;
+    const std::size_t body = end_of(open) + 1;  // past the fence line's '\n'
+    std::optional<std::string_view> close;
+    for (std::size_t c = body < all.size() ? all.find("```", body) : std::string_view::npos;
+         c != std::string_view::npos;) {
+      const std::string_view l = line_at(c);
+      if (internal::TrimView(l) == "```") {
+        close = l;
+        break;
+      }
+      c = all.find("```", end_of(l));
+    }
+    if (!close) break;  // unterminated fence: not a file
+    const std::size_t close_begin = static_cast<std::size_t>(close->data() - all.data());
+    const std::string_view block = all.substr(body, close_begin - body);
+    if (!found || block.size() > best.size()) best = block;
     found = true;
-    i = j;
+    at = all.find("```", end_of(*close));
   }
-  if (found && !Trim(best).empty()) {
-    p.whole_file = best;
+  if (found && !internal::TrimView(best).empty()) {
+    p.whole_file = std::string(best);
     return p;
   }
   return tl::unexpected(Err(EditErrorKind::kNoEdit,

@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -185,15 +188,65 @@ std::string FollowKnobLiterals(const std::string& source) {
   return changed ? internal::JoinLines(lines) : source;
 }
 
+namespace {
+
+// The lines of a text that hold a marker or a comment, in order, each with
+// its 0-based number, found by searching for "//" and "EVOLVE-BLOCK" (a
+// generated source is megabytes of lines with neither).
+class MarkedLines {
+ public:
+  explicit MarkedLines(std::string_view text)
+      : text_(text), slash_(text.find("//")), evo_(text.find("EVOLVE-BLOCK")) {}
+  // Moves to the next such line; false at the end.
+  bool Next() {
+    if (slash_ < pos_) slash_ = text_.find("//", pos_);
+    if (evo_ < pos_) evo_ = text_.find("EVOLVE-BLOCK", pos_);
+    const std::size_t hit = std::min(slash_, evo_);
+    if (hit == std::string_view::npos) return false;
+    const std::size_t nl_before = text_.rfind('\n', hit);
+    const std::size_t begin = nl_before == std::string_view::npos || nl_before < pos_ ? pos_ : nl_before + 1;
+    number_ = pos_number_ + static_cast<std::size_t>(std::count(text_.begin() + pos_, text_.begin() + begin, '\n'));
+    const std::size_t nl = text_.find('\n', hit);
+    const std::size_t end = nl == std::string_view::npos ? text_.size() : nl;
+    line_ = text_.substr(begin, end - begin);
+    pos_ = end + 1;
+    pos_number_ = number_ + 1;
+    return true;
+  }
+  std::string_view line() const { return line_; }
+  std::size_t number() const { return number_; }
+  // The first line after this one that is not blank, with its number.
+  std::optional<std::pair<std::string_view, std::size_t>> NextNonBlank() const {
+    for (std::size_t at = pos_, n = pos_number_; at < text_.size(); ++n) {
+      const std::size_t nl = text_.find('\n', at);
+      const std::size_t end = nl == std::string_view::npos ? text_.size() : nl;
+      const std::string_view l = text_.substr(at, end - at);
+      if (!internal::TrimView(l).empty()) return std::make_pair(l, n);
+      at = end + 1;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;         // where the line after the current one starts
+  std::size_t pos_number_ = 0;  // and its number
+  std::size_t slash_, evo_;     // the next "//" and "EVOLVE-BLOCK" at or after pos_, or npos
+  std::string_view line_;
+  std::size_t number_ = 0;
+};
+
+}  // namespace
+
 Result<Genome> Genome::Parse(std::string source) {
   Genome g;
   g.source_ = internal::NormaliseNewlines(source);
-  const auto lines = internal::SplitLineViews(g.source_);
   int open = 0;
   std::map<std::string, int> seen;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const int ln = static_cast<int>(i) + 1;
-    const std::string_view line = lines[i];
+  MarkedLines marked(g.source_);
+  while (marked.Next()) {
+    const int ln = static_cast<int>(marked.number()) + 1;
+    const std::string_view line = marked.line();
     auto evo = line.find("EVOLVE-BLOCK");
     if (evo != std::string_view::npos) {
       std::string marker = internal::Trim(line.substr(evo));
@@ -221,16 +274,14 @@ Result<Genome> Genome::Parse(std::string source) {
       return tl::unexpected(fmt::format("line {}: knob '{}' already declared at line {}", ln, k.name, it->second));
     seen[k.name] = ln;
     // Which line holds the literal: this one's code, else the next non-blank.
-    std::size_t code_idx = i;
+    std::size_t code_idx = marked.number();
     std::string code(line.substr(0, slash));
     if (internal::Trim(code).empty()) {
-      code_idx = i + 1;
-      while (code_idx < lines.size() && internal::Trim(lines[code_idx]).empty()) ++code_idx;
-      if (code_idx >= lines.size())
-        return tl::unexpected(fmt::format("line {}: knob '{}' has no code line after it", ln, k.name));
-      const std::string_view next = lines[code_idx];
-      auto s2 = next.find("//");
-      code = std::string(s2 == std::string_view::npos ? next : next.substr(0, s2));
+      const auto next = marked.NextNonBlank();
+      if (!next) return tl::unexpected(fmt::format("line {}: knob '{}' has no code line after it", ln, k.name));
+      code_idx = next->second;
+      auto s2 = next->first.find("//");
+      code = std::string(s2 == std::string_view::npos ? next->first : next->first.substr(0, s2));
     }
     auto hits = FindLiteral(code, ks->value_text);
     if (hits.size() != 1)
@@ -316,12 +367,16 @@ std::string ContentHash(const std::string& source) {
   std::string out;
   out.reserve(text.size() + 1);
   std::size_t keep = 0;  // out's length through its last non-empty line
-  for (std::string_view line : internal::SplitLineViews(text)) {
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t nl = text.find('\n', at);
+    const std::size_t end = nl == std::string_view::npos ? text.size() : nl;
+    std::string_view line = text.substr(at, end - at);
     const auto e = line.find_last_not_of(" \t\v\f");
     line = line.substr(0, e == std::string_view::npos ? 0 : e + 1);
     out.append(line);
     out += '\n';
     if (!line.empty()) keep = out.size();
+    at = end + 1;
   }
   out.resize(keep);
   return Sha256Hex(out);

@@ -4,6 +4,11 @@
 #include <cstdint>
 #include <string>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 #include "genome/genome.h"
 
 namespace ergon::genome {
@@ -40,14 +45,65 @@ void Compress(std::array<std::uint32_t, 8>& h, const unsigned char* block) {
   h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
 }
 
-}  // namespace
+#if defined(__x86_64__)
+// The same compression with the SHA extensions (sha256rnds2 does two rounds,
+// sha256msg1/2 the message schedule), about 5x faster: content hashes of
+// multi-megabyte generated sources are on the search's path. The state is
+// kept as the instructions want it: ABEF in one register, CDGH in the other.
+__attribute__((target("sha,sse4.1,ssse3"))) void CompressShaNi(std::array<std::uint32_t, 8>& h,
+                                                               const unsigned char* p, std::size_t blocks) {
+  const __m128i kBigEndian = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[0]));
+  __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[4]));
+  const __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+  const __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+  for (std::size_t b = 0; b < blocks; ++b, p += 64) {
+    const __m128i abef0 = abef, cdgh0 = cdgh;
+    __m128i w[16];
+    for (int i = 0; i < 4; ++i)
+      w[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i)), kBigEndian);
+    for (int i = 4; i < 16; ++i)
+      w[i] = _mm_sha256msg2_epu32(
+          _mm_add_epi32(_mm_sha256msg1_epu32(w[i - 4], w[i - 3]), _mm_alignr_epi8(w[i - 1], w[i - 2], 4)), w[i - 1]);
+    for (int i = 0; i < 16; ++i) {
+      __m128i wk = _mm_add_epi32(w[i], _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kRound[4 * i])));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+      wk = _mm_shuffle_epi32(wk, 0x0E);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, wk);
+    }
+    abef = _mm_add_epi32(abef, abef0);
+    cdgh = _mm_add_epi32(cdgh, cdgh0);
+  }
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  dcba = _mm_blend_epi16(feba, dchg, 0xF0);
+  hgfe = _mm_alignr_epi8(dchg, feba, 8);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[0]), dcba);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[4]), hgfe);
+}
 
-std::string Sha256Hex(const std::string& bytes) {
+bool HasShaNi() {
+  unsigned a, b, c, d;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)) != 0;
+}
+#endif
+
+void CompressBlocks(std::array<std::uint32_t, 8>& h, const unsigned char* p, std::size_t blocks, bool fast) {
+#if defined(__x86_64__)
+  if (fast) return CompressShaNi(h, p, blocks);
+#endif
+  (void)fast;
+  for (std::size_t b = 0; b < blocks; ++b) Compress(h, p + 64 * b);
+}
+
+std::string Sha256(const std::string& bytes, bool fast) {
   std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  std::size_t n = bytes.size(), i = 0;
-  for (; i + 64 <= n; i += 64) Compress(h, p + i);
+  const std::size_t n = bytes.size(), i = n / 64 * 64;
+  CompressBlocks(h, p, n / 64, fast);
   unsigned char tail[128] = {};
   std::size_t rest = n - i;
   for (std::size_t j = 0; j < rest; ++j) tail[j] = p[i + j];
@@ -55,13 +111,33 @@ std::string Sha256Hex(const std::string& bytes) {
   std::size_t len = rest + 1 + 8 <= 64 ? 64 : 128;
   std::uint64_t bits = static_cast<std::uint64_t>(n) * 8;
   for (int j = 0; j < 8; ++j) tail[len - 1 - j] = static_cast<unsigned char>(bits >> (8 * j));
-  Compress(h, tail);
-  if (len == 128) Compress(h, tail + 64);
+  CompressBlocks(h, tail, len / 64, fast);
   static const char* hex = "0123456789abcdef";
   std::string out;
   for (std::uint32_t v : h)
     for (int s = 28; s >= 0; s -= 4) out += hex[(v >> s) & 0xf];
   return out;
 }
+
+}  // namespace
+
+std::string Sha256Hex(const std::string& bytes) {
+#if defined(__x86_64__)
+  return Sha256(bytes, HasShaNi());
+#else
+  return Sha256(bytes, false);
+#endif
+}
+
+namespace internal {
+std::string Sha256HexPortable(const std::string& bytes) { return Sha256(bytes, false); }
+bool Sha256HasFastPath() {
+#if defined(__x86_64__)
+  return HasShaNi();
+#else
+  return false;
+#endif
+}
+}  // namespace internal
 
 }  // namespace ergon::genome

@@ -1,3 +1,8 @@
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
 #include <doctest/doctest.h>
 
 #include "genome/diff.h"
@@ -406,4 +411,101 @@ TEST_CASE("token similarity: comments and layout do not count - a changed consta
     const double want = x.empty() && y.empty() ? 1.0 : 2.0 * d[x.size()][y.size()] / static_cast<double>(x.size() + y.size());
     CHECK(TokenSimilarity(x, y) == doctest::Approx(want));
   }
+}
+
+namespace {
+
+// The fence rule read line by line, as the edit code once did: a line that
+// starts with ``` opens, the next line that is ``` alone closes, the longest
+// block wins, an unclosed fence ends the search.
+std::optional<std::string> LongestFenceLineByLine(const std::string& text) {
+  std::vector<std::string> lines;
+  for (std::size_t at = 0; at < text.size();) {
+    auto nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    lines.push_back(text.substr(at, nl - at));
+    at = nl + 1;
+  }
+  auto trim = [](const std::string& l) {
+    auto b = l.find_first_not_of(" \t\r\n\v\f");
+    if (b == std::string::npos) return std::string();
+    return l.substr(b, l.find_last_not_of(" \t\r\n\v\f") - b + 1);
+  };
+  std::optional<std::string> best;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (trim(lines[i]).rfind("```", 0) != 0) continue;
+    std::string body;
+    std::size_t j = i + 1;
+    while (j < lines.size() && trim(lines[j]) != "```") body += lines[j++] + "\n";
+    if (j >= lines.size()) break;
+    if (!best || body.size() > best->size()) best = body;
+    i = j;
+  }
+  if (best && trim(*best).empty()) return std::nullopt;
+  return best;
+}
+
+}  // namespace
+
+TEST_CASE("the fenced file is found by search exactly as line by line, on 5,000 random replies") {
+  const char* pieces[] = {"```", "```cpp", "  ```  ", "````", "x```", "int a;", "", " ", "text ``` text", "\t```"};
+  std::mt19937 rng(7);
+  int files = 0;
+  for (int n = 0; n < 5000; ++n) {
+    std::string reply;
+    const int k = static_cast<int>(rng() % 12);
+    for (int i = 0; i < k; ++i) reply += std::string(pieces[rng() % 10]) + "\n";
+    if (rng() % 4 == 0 && !reply.empty()) reply.pop_back();  // no final newline
+    const auto want = LongestFenceLineByLine(reply);
+    auto got = ParseProposal(reply);
+    if (want) {
+      ++files;
+      REQUIRE_MESSAGE(got.has_value(), reply);
+      REQUIRE_MESSAGE(got->whole_file.has_value(), reply);
+      CHECK_MESSAGE(*got->whole_file == *want, reply);
+    } else {
+      CHECK_MESSAGE(!(got && got->whole_file), reply);
+    }
+  }
+  CHECK(files > 500);
+}
+
+TEST_CASE("knobs and markers after megabytes of generated lines keep their line numbers") {
+  std::string big = "#include <cstdio>\nstatic const char* kText = R\"IR(";
+  for (int i = 0; i < 200000; ++i) big += "add " + std::to_string(i) + ",1,2\n";
+  big += ")IR\";\n";
+  const int offset = 200002;  // the lines above
+  const std::string tail = kParent;
+  auto g = Genome::Parse(big + tail);
+  REQUIRE_MESSAGE(g.has_value(), (g ? "" : g.error()));
+  auto small = Parent();
+  REQUIRE(g->knobs().size() == small.knobs().size());
+  for (std::size_t i = 0; i < small.knobs().size(); ++i) {
+    CHECK(g->knobs()[i].name == small.knobs()[i].name);
+    CHECK(g->knobs()[i].comment_line == small.knobs()[i].comment_line + offset);
+    CHECK(g->knobs()[i].code_line == small.knobs()[i].code_line + offset);
+  }
+  REQUIRE(g->blocks().size() == 1);
+  CHECK(g->blocks()[0].start_line == small.blocks()[0].start_line + offset);
+  CHECK(g->blocks()[0].end_line == small.blocks()[0].end_line + offset);
+  // A knob with nothing but blank lines after it, far down, is still an error.
+  auto bad = Genome::Parse(big + "// KNOB k 3 range 1 9 int\n\n  \n");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error() == "line " + std::to_string(offset + 1) + ": knob 'k' has no code line after it");
+}
+
+TEST_CASE("sha256 with the CPU's SHA extensions equals the portable code at every length to 300 bytes and at 1 MB") {
+  if (!ergon::genome::internal::Sha256HasFastPath()) {
+    MESSAGE("this CPU has no SHA extensions: Sha256Hex is the portable code, nothing to compare");
+    return;
+  }
+  std::mt19937 rng(3);
+  std::string bytes;
+  for (int n = 0; n <= 300; ++n) {
+    CHECK_MESSAGE(Sha256Hex(bytes) == ergon::genome::internal::Sha256HexPortable(bytes), n);
+    bytes += static_cast<char>(rng());
+  }
+  std::string big(1 << 20, '\0');
+  for (auto& c : big) c = static_cast<char>(rng());
+  CHECK(Sha256Hex(big) == ergon::genome::internal::Sha256HexPortable(big));
 }
