@@ -9,7 +9,6 @@
 #include "evaluators/dally/mask32.h"
 #include "evaluators/dally/tool_process.h"
 #include "evaluators/work_file.h"
-#include "sandbox/compiler.h"
 
 namespace ergon::evaluators {
 namespace {
@@ -61,51 +60,29 @@ DallyEvalReport EvaluateDallyParity(const sandbox::Sandbox& sb, const DallyEvalR
   DallyEvalReport r;
   r.suite = q.suite;
   r.isolation = sb.DescribeIsolation();
-  auto dir = sandbox::ScratchDir::Create(sb, "ergon-dally-");
-  if (!dir) {
-    r.status = dir.error();
-    r.stage = "compile";
-    return r;
-  }
-  sandbox::CompileRequest creq;
-  creq.source = q.source;
-  creq.output_dir = dir->path();
-  auto t0 = Clock::now();
-  auto built = sandbox::Compile(sb, creq);
-  r.compile_s = Since(t0);
-  if (!built || !built->ok) {
-    r.stage = "compile";
-    r.status = built ? "the generator does not compile" : built.error();
-    if (built) r.feedback = built->diagnostics;
-    return r;
-  }
-  // A 2,000,000-line program is legal: ~20 bytes a line.
-  sandbox::RunSpec run;
-  run.argv = {built->executable};
-  run.work_dir = dir->path();
-  run.limits.wall_s = q.generator_wall_s;
-  run.limits.cpu_s = q.generator_cpu_s;
-  run.limits.address_space = 2ull << 30;
-  run.limits.file_size = 16ull << 20;
-  run.limits.stdout_cap = 96ull << 20;
-  run.limits.stderr_cap = 16 << 10;
-  auto ran = sb.Run(run);
+  auto ran = RunGenerator(sb, q.source, {q.generator_wall_s, q.generator_cpu_s}, q.memo);
   if (!ran) {
-    r.stage = "run";
-    r.status = ran.error();
+    r.stage = ran.error().stage;
+    r.status = ran.error().status;
+    r.feedback = ran.error().feedback;
     return r;
   }
+  r.compile_s = ran->compile_s;
   r.wall_s = ran->wall_s;
-  r.cpu_s = ran->user_s + ran->sys_s;
+  r.cpu_s = ran->cpu_s;
+  r.remembered = ran->remembered;
   r.feedback = ran->stderr_text;
-  if (!ran->ok()) {
-    r.stage = "run";
-    r.status = "the generator failed: " + ran->Describe();
-    return r;
+  if (!q.scorer.empty()) {
+    auto dir = sandbox::ScratchDir::Create(sb, "ergon-dally-");
+    if (!dir) {
+      r.stage = "score";
+      r.status = dir.error();
+      return r;
+    }
+    return ScoreInProcessOfItsOwn(q, ran->printed, dir->path(), r);
   }
-  if (!q.scorer.empty()) return ScoreInProcessOfItsOwn(q, ran->stdout_text, dir->path(), r);
   dally::IrCostProfile profile;
-  auto prog = dally::CompileIr(ran->stdout_text, dally::kMask32LineCap, &profile);
+  auto prog = dally::CompileIr(ran->printed, dally::kMask32LineCap, &profile);
   if (!prog) {
     r.stage = "ir";
     r.status = "invalid IR: " + prog.error().Describe();
@@ -135,26 +112,13 @@ DallyEvalReport EvaluateDallyParity(const sandbox::Sandbox& sb, const DallyEvalR
   return r;
 }
 
-tl::expected<std::string, std::string> RunDallyGenerator(const sandbox::Sandbox& sb, const std::string& source) {
-  auto dir = sandbox::ScratchDir::Create(sb, "ergon-generator-");
-  if (!dir) return tl::unexpected(dir.error());
-  sandbox::CompileRequest c;
-  c.source = source;
-  c.output_dir = dir->path();
-  auto built = sandbox::Compile(sb, c);
-  if (!built) return tl::unexpected(built.error());
-  if (!built->ok) return tl::unexpected("the generator does not compile:\n" + built->diagnostics.substr(0, 2000));
-  sandbox::RunSpec run;
-  run.argv = {built->executable};
-  run.work_dir = dir->path();
-  run.limits.wall_s = 120;
-  run.limits.cpu_s = 60;
-  run.limits.address_space = 2ull << 30;
-  run.limits.stdout_cap = 96ull << 20;
-  auto ran = sb.Run(run);
-  if (!ran) return tl::unexpected(ran.error());
-  if (!ran->ok()) return tl::unexpected("the generator failed: " + ran->Describe());
-  return ran->stdout_text;
+tl::expected<std::string, std::string> RunDallyGenerator(const sandbox::Sandbox& sb, const std::string& source,
+                                                         PrintedPrograms* memo) {
+  auto ran = RunGenerator(sb, source, GeneratorLimits{}, memo);
+  if (ran) return std::move(ran->printed);
+  const GeneratorFailure& f = ran.error();
+  if (f.stage == "compile" && !f.feedback.empty()) return tl::unexpected(f.status + ":\n" + f.feedback.substr(0, 2000));
+  return tl::unexpected(f.status);
 }
 
 std::string DallyReportJson(const DallyEvalReport& r) {
@@ -172,6 +136,7 @@ std::string DallyReportJson(const DallyEvalReport& r) {
   j["wall_s"] = r.wall_s;
   j["cpu_s"] = r.cpu_s;
   j["compile_s"] = r.compile_s;
+  j["remembered"] = r.remembered;
   j["score_s"] = r.score_s;
   j["feedback"] = r.feedback.substr(0, 4096);
   j["isolation"] = r.isolation;

@@ -8,6 +8,7 @@
 
 #include <tl/expected.hpp>
 
+#include "evaluators/dally_parity_generator.h"
 #include "sandbox/sandbox.h"
 
 namespace ergon::evaluators {
@@ -22,6 +23,8 @@ struct DallyEvalRequest {
   // An ergon binary: the printed program is costed and simulated by
   // `ergon score` in a process of its own. Empty: in this process.
   std::string scorer;
+  // What earlier runs of the same source printed (may be null).
+  PrintedPrograms* memo = nullptr;
 };
 
 struct DallyEvalReport {
@@ -32,6 +35,7 @@ struct DallyEvalReport {
   double recovery = 0;
   std::size_t correct = 0, instances = 0, lines = 0;
   double compile_s = 0, wall_s = 0, cpu_s = 0, score_s = 0;
+  bool remembered = false;    // the generator's output from an earlier run of the same source
   std::string feedback;       // compiler diagnostics or generator stderr (capped)
   std::string isolation;
   std::string suite;
@@ -40,10 +44,11 @@ struct DallyEvalReport {
 
 DallyEvalReport EvaluateDallyParity(const sandbox::Sandbox& sandbox, const DallyEvalRequest& request);
 
-// Compiles and runs a generator in the sandbox (120 s wall, 60 s CPU, 2 GiB):
-// what it prints, or why it did not. For the offline agent's transformation
-// and the submission kit; evaluations use EvaluateDallyParity.
-tl::expected<std::string, std::string> RunDallyGenerator(const sandbox::Sandbox& sandbox, const std::string& source);
+// What a generator prints (RunGenerator with 120 s wall, 60 s CPU), or why it
+// printed nothing. For the offline agent's transformation and the submission
+// kit; evaluations use EvaluateDallyParity.
+tl::expected<std::string, std::string> RunDallyGenerator(const sandbox::Sandbox& sandbox, const std::string& source,
+                                                         PrintedPrograms* memo = nullptr);
 
 std::string DallyReportJson(const DallyEvalReport& r);
 

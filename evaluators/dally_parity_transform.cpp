@@ -1,6 +1,7 @@
 #include "evaluators/dally_parity_transform.h"
 
 #include <cstring>
+#include <memory>
 #include <optional>
 
 #include <fmt/core.h>
@@ -93,8 +94,9 @@ tl::expected<Optimised, std::string> OptimiseIr(const sandbox::Sandbox* sb, cons
   return o;
 }
 
-tl::expected<std::string, std::string> OptimiseGenerator(const sandbox::Sandbox* sb, const std::string& source) {
-  auto printed = RunDallyGenerator(*sb, source);
+tl::expected<std::string, std::string> OptimiseGenerator(const sandbox::Sandbox* sb, PrintedPrograms* memo,
+                                                         const std::string& source) {
+  auto printed = RunDallyGenerator(*sb, source, memo);
   if (!printed) return tl::unexpected(printed.error());
   auto optimised = OptimiseIr(sb, *printed);
   if (!optimised) return tl::unexpected(optimised.error());
@@ -140,9 +142,18 @@ std::optional<std::string> DallyOriginOf(const std::string& source) {
   return Unbase64(clean);
 }
 
-SourceTransform DallyLayoutTransform(const sandbox::Sandbox* sandbox) {
+SourceTransform DallyLayoutTransform(const sandbox::Sandbox* sandbox, PrintedPrograms* memo) {
   if (!sandbox) return nullptr;
-  return [sandbox](const std::string& source) { return OptimiseGenerator(sandbox, source); };
+  // The offline agent transforms a good parent again and again: the result
+  // (deterministic in the source) is made once. Sources are small, results
+  // up to ~10 MB.
+  auto made = std::make_shared<TextMemo<std::string>>(96u << 20);
+  return [sandbox, memo, made](const std::string& source) -> tl::expected<std::string, std::string> {
+    if (auto seen = made->Find(source)) return *seen;
+    auto out = OptimiseGenerator(sandbox, memo, source);
+    if (out) made->Keep(source, *out);
+    return out;
+  };
 }
 
 }  // namespace ergon::evaluators

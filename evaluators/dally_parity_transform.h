@@ -6,12 +6,14 @@
 #include <optional>
 #include <string>
 
+#include "evaluators/dally_parity_generator.h"
 #include "evaluators/task.h"
 
 namespace ergon::evaluators {
 
-// Null without a sandbox. `sandbox` must outlive the transform.
-SourceTransform DallyLayoutTransform(const sandbox::Sandbox* sandbox);
+// Null without a sandbox. `sandbox` and `memo` (may be null: what earlier runs
+// of a parent printed) must outlive the transform.
+SourceTransform DallyLayoutTransform(const sandbox::Sandbox* sandbox, PrintedPrograms* memo);
 
 // The generator a transformed candidate came from (kept inside it), if any.
 std::optional<std::string> DallyOriginOf(const std::string& source);

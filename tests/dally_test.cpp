@@ -15,6 +15,8 @@
 #include "evaluators/dally/optimize.h"
 #include "evaluators/dally/python_random.h"
 #include "evaluators/dally/tiers.h"
+#include "evaluators/dally_parity_generator.h"
+#include "test_sandbox.h"
 
 using namespace ergon::evaluators::dally;
 namespace fs = std::filesystem;
@@ -546,4 +548,59 @@ TEST_CASE("the batch engine's division is floor division on every int8 pair, as 
     wrong += (*out)[i] != want;
   }
   CHECK(wrong == 0);
+}
+
+TEST_CASE("a generator's output is remembered by its exact text, the least recently used going first") {
+  using ergon::evaluators::GeneratorRun;
+  using ergon::evaluators::PrintedPrograms;
+  auto run = [](std::string printed) {
+    GeneratorRun r;
+    r.printed = std::move(printed);
+    return r;
+  };
+  PrintedPrograms memo(100);  // bytes of source and output together
+  memo.Keep("aaaaaaaaaa", run(std::string(40, 'A')));
+  memo.Keep("bbbbbbbbbb", run(std::string(40, 'B')));
+  auto a = memo.Find("aaaaaaaaaa");
+  REQUIRE(a.has_value());
+  CHECK(a->printed == std::string(40, 'A'));
+  CHECK_FALSE(memo.Find("aaaaaaaaaa ").has_value());  // one byte more is another program
+  memo.Keep("cccccccccc", run(std::string(40, 'C')));   // over budget: b, least recently used, goes
+  CHECK_FALSE(memo.Find("bbbbbbbbbb").has_value());
+  CHECK(memo.Find("aaaaaaaaaa").has_value());
+  CHECK(memo.Find("cccccccccc").has_value());
+  memo.Keep("dddddddddd", run(std::string(200, 'D')));  // bigger than the whole budget: not kept
+  CHECK_FALSE(memo.Find("dddddddddd").has_value());
+  CHECK(memo.Find("aaaaaaaaaa").has_value());
+}
+
+TEST_CASE("a generator run again is not built again, unless its first run broke the new limits") {
+  using namespace ergon::evaluators;
+  // Prints the clock: two real runs never print the same.
+  const std::string clock =
+      "#include <chrono>\n#include <cstdio>\n"
+      "int main() { std::printf(\"%lld\\n\", (long long)std::chrono::steady_clock::now().time_since_epoch().count()); }\n";
+  PrintedPrograms memo(1 << 20);
+  auto first = RunGenerator(TestSandbox(), clock, {}, &memo);
+  REQUIRE_MESSAGE(first.has_value(), (first ? "" : first.error().status + "\n" + first.error().feedback));
+  CHECK_FALSE(first->remembered);
+  CHECK(first->compile_s > 0);
+  auto again = RunGenerator(TestSandbox(), clock, {}, &memo);
+  REQUIRE(again.has_value());
+  CHECK(again->remembered);
+  CHECK(again->printed == first->printed);
+  auto fresh = RunGenerator(TestSandbox(), clock, {}, nullptr);
+  REQUIRE(fresh.has_value());
+  CHECK(fresh->printed != first->printed);
+
+  // Took 0.5 s: remembered, it still does not pass a 0.25 s limit.
+  const std::string slow =
+      "#include <chrono>\n#include <cstdio>\n#include <thread>\n"
+      "int main() { std::this_thread::sleep_for(std::chrono::milliseconds(500)); std::puts(\"1\"); }\n";
+  auto loose = RunGenerator(TestSandbox(), slow, {10, 10}, &memo);
+  REQUIRE(loose.has_value());
+  auto tight = RunGenerator(TestSandbox(), slow, {0.25, 10}, &memo);
+  REQUIRE_FALSE(tight.has_value());
+  CHECK(tight.error().stage == "run");
+  CHECK(tight.error().status.find("timeout") != std::string::npos);
 }
