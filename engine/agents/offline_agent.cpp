@@ -1,12 +1,15 @@
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <fmt/core.h>
 
 #include "engine/agents/agent.h"
 #include "genome/edit.h"
-#include "genome/text.h"
 
 namespace ergon::engine {
 namespace {
@@ -106,20 +109,38 @@ class OfflineAgent : public Agent {
     r.model = "offline";
     r.intent = intent;
     r.usage_reported = true;
-    // Views, no copies: these sources can be megabytes.
-    const auto a = genome::internal::SplitLineViews(from), b = genome::internal::SplitLineViews(to);
-    std::size_t differ = 0;
-    if (a.size() == b.size())
-      for (std::size_t i = 0; i < a.size() && differ <= kMostEdits; ++i) differ += a[i] != b[i];
-    if (a.size() != b.size() || differ > kMostEdits) {
+    const auto edits = DifferingLines(from, to, kMostEdits);
+    if (!edits) {
       r.text = intent + "\n```cpp\n" + to + (to.empty() || to.back() == '\n' ? "" : "\n") + "```\n";
       return r;
     }
     r.text = intent + "\n";
-    for (std::size_t i = 0; i < a.size(); ++i)
-      if (a[i] != b[i])
-        r.text += fmt::format("<<<<<<< SEARCH\n{}\n=======\n{}\n>>>>>>> REPLACE\n", a[i], b[i]);
+    for (const auto& [a, b] : *edits)
+      r.text += fmt::format("<<<<<<< SEARCH\n{}\n=======\n{}\n>>>>>>> REPLACE\n", a, b);
     return r;
+  }
+
+  // The pairs of lines that differ, in order; nullopt when the texts differ in
+  // line count or in more than `most` lines. Read as views in one pass that
+  // stops early: these sources can be megabytes.
+  static std::optional<std::vector<std::pair<std::string_view, std::string_view>>> DifferingLines(
+      std::string_view from, std::string_view to, std::size_t most) {
+    auto lines = [](std::string_view t) { return std::count(t.begin(), t.end(), '\n') + (!t.empty() && t.back() != '\n'); };
+    if (lines(from) != lines(to)) return std::nullopt;
+    std::vector<std::pair<std::string_view, std::string_view>> out;
+    auto next = [](std::string_view t, std::size_t& at) {
+      const std::size_t nl = std::min(t.find('\n', at), t.size());
+      const std::string_view line = t.substr(at, nl - at);
+      at = nl + 1;
+      return line;
+    };
+    for (std::size_t i = 0, j = 0; i < from.size() && j < to.size();) {
+      const std::string_view a = next(from, i), b = next(to, j);
+      if (a == b) continue;
+      if (out.size() == most) return std::nullopt;
+      out.emplace_back(a, b);
+    }
+    return out;
   }
 
   TaskHooks hooks_;
