@@ -25,11 +25,18 @@ struct MaskSuite {
 // Reads a suite saved as text (one line of 594 / 32 digits per instance).
 tl::expected<MaskSuite, std::string> LoadMaskSuite(const std::string& inputs_path, const std::string& masks_path);
 
-// Regenerates the upstream keyed suite exactly: `key` "mask-dev" with 128
-// secrets x 8 reps is the dev suite. Uniquely identifiable instances only.
 // How many 5-subsets of the 32 column signatures XOR to y: 0, 1, or 2 for
 // "more than one" (an instance is kept only when exactly one does).
 int CountMaskSolutions(const std::uint32_t* col, std::uint32_t y);
+
+namespace internal {
+// For tests: the meet in the middle alone, never the kernel enumeration that
+// CountMaskSolutions prefers where the CPU has AVX-512 popcount.
+int CountMaskSolutionsMeetInMiddle(const std::uint32_t* col, std::uint32_t y);
+}  // namespace internal
+
+// Regenerates the upstream keyed suite exactly: `key` "mask-dev" with 128
+// secrets x 8 reps is the dev suite. Uniquely identifiable instances only.
 
 tl::expected<MaskSuite, std::string> GenerateMaskSuite(const std::string& key, int n_secrets, int reps);
 
