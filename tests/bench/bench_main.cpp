@@ -249,6 +249,7 @@ int Compile() {
       q.source = text.str();
       q.output_dir = dir->path();
       q.precompiled_headers = pch;
+      if (std::string(task) == "dally_parity") q.flags = {"-O1"};  // as RunGenerator builds generators
       auto out = ergon::sandbox::Compile(*sb, q);
       ok &= out && out->ok;
     };
@@ -268,7 +269,8 @@ int Compile() {
     });
     fmt::print("  {:<18} sandboxed {:5.2f} s (first, building the header: {:5.2f} s; without it {:5.2f} s)  "
                "plain g++ {:5.2f} s  ratio {:.2f}x{}\n",
-               task, boxed, first, no_pch, plain, boxed / plain, ok ? "" : "  (the sandboxed compile FAILED)");
+               std::string(task) == "dally_parity" ? "dally_parity -O1" : task, boxed, first, no_pch, plain,
+               boxed / plain, ok ? "" : "  (the sandboxed compile FAILED)");
   }
   return 0;
 }
