@@ -132,6 +132,14 @@ CREATE INDEX ledger_summary ON ledger(run_id, model, outcome, created_at, tokens
     R"sql(
 CREATE INDEX IF NOT EXISTS events_by_candidate ON events(candidate_id, kind);
 )sql",
+    // Version 5: sources of kBlobBytes or more (generated programs) are kept
+    // once each, by the SHA-256 of their bytes, outside the candidate rows;
+    // such a row's source is '' and source_blob names the text. Rows written
+    // before keep their sources inline.
+    R"sql(
+CREATE TABLE blobs(hash TEXT PRIMARY KEY, bytes INTEGER NOT NULL, text TEXT NOT NULL);
+ALTER TABLE candidates ADD COLUMN source_blob TEXT;
+)sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kLatest == kSchemaVersion);
@@ -374,13 +382,26 @@ Result<std::int64_t> Archive::Record(const Attempt& at) {
       if (!p.Int(1)) return fail(fmt::format("parent {} does not exist", *c.parent));
       if (!p.Int(0)) return fail(fmt::format("candidate's island {} is not an island of its parent {}", c.island, *c.parent));
     }
+    // A long source goes to blobs (here, unless PutBlob already put it).
+    std::string blob = c.source_blob;
+    if (blob.empty() && c.source.size() >= kBlobBytes) {
+      auto put = internal::StoreBlob(db, c.source);
+      if (!put) return fail(put.error());
+      blob = *put;
+    } else if (!blob.empty()) {
+      Stmt b(db, "SELECT bytes = ? FROM blobs WHERE hash = ?");
+      b.Bind(1, static_cast<std::int64_t>(c.source.size())).Bind(2, blob);
+      if (!b.Step() || !b.Int(0)) return fail(fmt::format("no blob {} of {} bytes for the source", blob, c.source.size()));
+    }
     Stmt s(db,
            "INSERT INTO candidates(run_id, task, parent_id, island, generation, source, hash, edit, intent, created_at, "
-           "status, source_bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+           "status, source_bytes, source_blob) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.Bind(1, c.run_id ? std::optional<std::int64_t>(c.run_id) : std::nullopt).Bind(2, c.task).Bind(3, c.parent);
-    s.Bind(4, c.island).Bind(5, c.generation).Bind(6, c.source).Bind(7, c.hash).Bind(8, c.edit).Bind(9, c.intent);
+    s.Bind(4, c.island).Bind(5, c.generation).Bind(6, blob.empty() ? c.source : std::string());
+    s.Bind(7, c.hash).Bind(8, c.edit).Bind(9, c.intent);
     s.Bind(10, c.created_at ? c.created_at : internal::Now()).Bind(11, c.status);
     s.Bind(12, static_cast<std::int64_t>(c.source.size()));
+    s.Bind(13, blob.empty() ? std::optional<std::string>() : std::optional<std::string>(blob));
     s.Step();
     if (!s.ok() || s.failed()) return fail(s.error());
     cand = sqlite3_last_insert_rowid(db);

@@ -26,7 +26,11 @@ namespace ergon::archive {
 template <class T>
 using Result = tl::expected<T, std::string>;
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
+// Sources this long or longer (generated programs, megabytes of literals)
+// are kept once each in the blobs table, by the SHA-256 of their bytes, not
+// in their candidate's row.
+constexpr std::size_t kBlobBytes = 1 << 20;
 // Read-only opens take files from this version on: later versions only added
 // indexes, so an older file reads correctly as it is (more slowly), and a
 // reader never migrates.
@@ -70,6 +74,9 @@ struct Candidate {
   int island = 0, generation = 0;
   std::string source, hash;  // hash: genome::ContentHash of source
   std::size_t source_bytes = 0;  // length of source as stored
+  // Writing only: the key PutBlob returned for this source, so Record stores
+  // no copy of it (empty: Record stores a long source in blobs itself).
+  std::string source_blob;
   std::string edit, intent;  // the proposal that produced it, and why
   double created_at = 0;
   int children = 0;
@@ -217,6 +224,12 @@ class Archive {
   // One transaction. Returns the candidate id (new or existing), or 0 for a
   // failed attempt without a candidate.
   Result<std::int64_t> Record(const Attempt& attempt);
+  // Stores a long source in the blobs table (once: a second copy is a no-op)
+  // and returns its key for Candidate::source_blob. Unlike every other
+  // method, safe to call while another thread uses the archive: it writes
+  // through a connection of its own, so the megabytes are written outside
+  // the caller's lock on the archive.
+  Result<std::string> PutBlob(const std::string& text);
 
   Result<std::optional<std::int64_t>> FindByHash(const std::string& task, const std::string& hash);
   // With max_source_bytes, a source longer than that comes back empty (its

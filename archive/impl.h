@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,11 @@ struct Archive::Impl {
   sqlite3* db = nullptr;
   std::string path;
   bool read_only = false;
+  // PutBlob's own connection, opened on first use.
+  std::mutex blob_mu;
+  sqlite3* blob_db = nullptr;  // guarded by blob_mu
   ~Impl() {
+    if (blob_db) sqlite3_close(blob_db);
     if (db) sqlite3_close(db);
   }
 };
@@ -33,6 +38,8 @@ Row ReadRow(const Stmt& s);
 Evaluation ReadEvaluation(const Stmt& s, int at, std::int64_t candidate_id);
 // Reads each evaluation's named metrics; an error message or empty.
 std::string FillMetrics(sqlite3* db, std::vector<Evaluation*> evals);
+// Stores text in the blobs table of `db` (if not there yet); its key.
+Result<std::string> StoreBlob(sqlite3* db, const std::string& text);
 
 }  // namespace internal
 }  // namespace ergon::archive

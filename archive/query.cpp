@@ -135,11 +135,13 @@ Result<std::optional<std::int64_t>> Archive::FindByHash(const std::string& task,
 
 Result<std::optional<Row>> Archive::Get(std::int64_t id, std::size_t max_source_bytes) {
   std::string sql = RowSql("WHERE c.id = ?1", true);
-  if (max_source_bytes != SIZE_MAX) {
-    // Leave big sources on disk: reading megabytes to show a summary is waste.
-    auto at = sql.find("c.source,");
-    sql.replace(at, 9, "CASE WHEN c.source_bytes <= ?2 THEN c.source ELSE '' END,");
-  }
+  // From schema 5 a long source is in blobs; a file opened read-only may be older.
+  std::string source = schema_version_ >= 5
+                           ? "COALESCE((SELECT b.text FROM blobs b WHERE b.hash = c.source_blob), c.source)"
+                           : "c.source";
+  // Leave big sources on disk: reading megabytes to show a summary is waste.
+  if (max_source_bytes != SIZE_MAX) source = "CASE WHEN c.source_bytes <= ?2 THEN " + source + " ELSE '' END";
+  sql.replace(sql.find("c.source,"), 9, source + ",");
   auto rows = Rows(impl_->db, sql, [&](Stmt& s) {
     s.Bind(1, id);
     if (max_source_bytes != SIZE_MAX) s.Bind(2, static_cast<std::int64_t>(max_source_bytes));

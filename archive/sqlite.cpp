@@ -25,6 +25,7 @@ Stmt& Stmt::Bind(int i, const std::string& v) {
 }
 Stmt& Stmt::Bind(int i, const std::optional<double>& v) { return v ? Bind(i, *v) : BindNull(i); }
 Stmt& Stmt::Bind(int i, const std::optional<std::int64_t>& v) { return v ? Bind(i, *v) : BindNull(i); }
+Stmt& Stmt::Bind(int i, const std::optional<std::string>& v) { return v ? Bind(i, *v) : BindNull(i); }
 Stmt& Stmt::BindNull(int i) {
   if (stmt_) sqlite3_bind_null(stmt_, i);
   return *this;

@@ -196,6 +196,7 @@ int Search::OpenRun() {
     return 1;
   }
   s_.archive = std::move(*opened);
+  s_.blobs = s_.archive.get();
   s_.rng.seed(o_.seed);
   if (o_.resume) {
     auto run = s_.archive->GetRun(*o_.resume);

@@ -209,6 +209,12 @@ void Search::EvaluateJob(const Job& job) {
 }
 
 std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators::Measurement& m, bool& new_best) {
+  // A generated source of megabytes is written before the lock is taken, by
+  // the archive's own blob connection: the lock then covers only the row.
+  // (Failing here, Record stores it itself, under the lock.)
+  std::string blob;
+  if (job.source.size() >= archive::kBlobBytes && !m.harness_error)
+    if (auto put = s_.blobs->PutBlob(job.source)) blob = *put;
   std::lock_guard<std::mutex> l(s_.mu);
   s_.infrastructure_in_a_row = 0;
   const std::string key = KeyOf(job.hash, "dev");
@@ -246,6 +252,7 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   c.island = job.island;
   c.generation = job.generation;
   c.source = job.source;
+  c.source_blob = blob;
   c.hash = job.hash;
   c.edit = job.reply.text.substr(0, 20000);
   c.intent = job.reply.intent.substr(0, 1000);

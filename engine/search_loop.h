@@ -67,6 +67,9 @@ struct Shared {
   std::deque<Job> queue GUARDED_BY(mu);  // kept slightly ahead of the evaluators
   int proposers_alive GUARDED_BY(mu) = 0;
   std::unique_ptr<archive::Archive> archive GUARDED_BY(mu);
+  // The same archive, for PutBlob alone (safe without mu); set before the
+  // threads start.
+  archive::Archive* blobs = nullptr;
   std::int64_t run_id = 0;  // set before the threads start, then read-only
   archive::Archive::RunTotals start;  // used before this invocation; read-only once threads run
   std::int64_t new_candidates GUARDED_BY(mu) = 0;

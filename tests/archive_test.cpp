@@ -427,6 +427,75 @@ TEST_CASE("summaries of big candidates leave the source on disk") {
   CHECK(a->Get(small, 1000).value()->candidate.source == "small");
 }
 
+TEST_CASE("a source of a megabyte or more is kept once, outside its row, and read back whole") {
+  TempDb t("blobs");
+  auto a = MustOpen(t.path);
+  std::string big(kBlobBytes + 17, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + i / 4096 % 26);
+  // Two tasks, the same text: one blob. One stored by Record itself, one
+  // through PutBlob first, as `ergon run` does outside its lock.
+  auto one = a->Record(MakeAttempt("toy", big, std::nullopt, 0, 1, true)).value();
+  auto key = a->PutBlob(big);
+  REQUIRE_MESSAGE(key.has_value(), (key ? "" : key.error()));
+  Attempt at = MakeAttempt("other", big, std::nullopt, 0, 1, true);
+  at.candidate->source_blob = *key;
+  auto two = a->Record(at).value();
+  for (auto id : {one, two}) {
+    auto row = a->Get(id).value();
+    REQUIRE(row.has_value());
+    CHECK(row->candidate.source == big);
+    CHECK(row->candidate.source_bytes == big.size());
+    CHECK(a->Get(id, 1000).value()->candidate.source.empty());
+  }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(t.path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM blobs), (SELECT sum(length(source)) FROM candidates), "
+                         "(SELECT count(DISTINCT source_blob) FROM candidates)", -1, &s, nullptr);
+  REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(s, 0) == 1);
+  CHECK(sqlite3_column_int(s, 1) == 0);  // the rows hold no copy
+  CHECK(sqlite3_column_int(s, 2) == 1);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  // A row may not name a blob that is not there (or not this source).
+  Attempt bad = MakeAttempt("third", big, std::nullopt, 0, 1, true);
+  bad.candidate->source_blob = std::string(64, '0');
+  CHECK_FALSE(a->Record(bad).has_value());
+  // Below the size, sources stay in their rows.
+  auto small = a->Record(MakeAttempt("toy", std::string(1000, 'y'), std::nullopt, 0, 1, true)).value();
+  CHECK(a->Get(small).value()->candidate.source == std::string(1000, 'y'));
+}
+
+TEST_CASE("PutBlob writes while another thread records through the archive, and nothing is lost") {
+  TempDb t("blobs-threads");
+  auto a = MustOpen(t.path);
+  std::vector<std::string> keys;
+  std::string failed;  // written by the writer thread, read after join
+  std::thread writer([&] {
+    for (int i = 0; i < 8; ++i) {
+      auto k = a->PutBlob(std::string(kBlobBytes, static_cast<char>('a' + i)));
+      if (!k) {
+        failed = k.error();
+        return;
+      }
+      keys.push_back(*k);
+    }
+  });
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 40; ++i) ids.push_back(a->Record(MakeAttempt("toy", fmt_src(0, i), std::nullopt, 0, i, true)).value());
+  writer.join();
+  REQUIRE_MESSAGE(keys.size() == 8, failed);
+  for (int i = 0; i < 8; ++i) {
+    Attempt at = MakeAttempt("blob", std::string(kBlobBytes, static_cast<char>('a' + i)), std::nullopt, 0, 1, true);
+    at.candidate->source_blob = keys[static_cast<std::size_t>(i)];
+    auto id = a->Record(at);
+    REQUIRE_MESSAGE(id.has_value(), (id ? "" : id.error()));
+    CHECK(a->Get(*id).value()->candidate.source == std::string(kBlobBytes, static_cast<char>('a' + i)));
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) CHECK(a->Get(ids[i]).value()->candidate.source == fmt_src(0, static_cast<int>(i)));
+}
+
 TEST_CASE("an archive written by schema 1 (fixed metric columns) opens, migrates in place and loses nothing") {
   TempDb t("v1");
   fs::copy_file(fs::path(ERGON_ARCHIVE_DATA) / "schema_v1.sqlite", t.path);
@@ -593,7 +662,8 @@ TEST_CASE("a schema-2 file (no dashboard or events index) is read as it is, and 
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(t.path.c_str(), &db) == SQLITE_OK);
   REQUIRE(sqlite3_exec(db, "DROP INDEX candidates_by_run; DROP INDEX ledger_summary; DROP INDEX events_by_candidate; "
-                           "PRAGMA user_version=2", nullptr,
+                           "DROP TABLE blobs; ALTER TABLE candidates DROP COLUMN source_blob; PRAGMA user_version=2",
+                       nullptr,
                        nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   const std::string before = FileBytes(t.path);
