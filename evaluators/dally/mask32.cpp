@@ -78,72 +78,129 @@ int CountByEnumeration(const std::uint32_t* col, std::uint32_t y) {
   return n;
 }
 
+// The subsets of Bits elements as masks ordered by size, and how many have
+// each size or less.
+template <int Bits>
+struct SubsetsBySize {
+  std::array<std::uint16_t, 1 << Bits> mask{};
+  std::array<int, Bits + 1> upto{};
+};
+
+template <int Bits>
+constexpr SubsetsBySize<Bits> MakeSubsetsBySize() {
+  SubsetsBySize<Bits> s;
+  int k = 0;
+  for (int t = 0; t <= Bits; ++t) {
+    for (int m = 0; m < (1 << Bits); ++m) {
+      int size = 0;
+      for (int v = m; v; v &= v - 1) ++size;
+      if (size == t) s.mask[static_cast<std::size_t>(k++)] = static_cast<std::uint16_t>(m);
+    }
+    s.upto[static_cast<std::size_t>(t)] = k;
+  }
+  return s;
+}
+
+constexpr SubsetsBySize<7> kSubsets7 = MakeSubsetsBySize<7>();
+constexpr SubsetsBySize<8> kSubsets8 = MakeSubsetsBySize<8>();
+constexpr SubsetsBySize<9> kSubsets9 = MakeSubsetsBySize<9>();
+
+template <int Bits>
+constexpr const SubsetsBySize<Bits>& Subsets() {
+  if constexpr (Bits == 7) return kSubsets7;
+  else if constexpr (Bits == 8) return kSubsets8;
+  else return kSubsets9;
+}
+
+#if defined(__x86_64__)
+// The solutions x0 + (kernel vectors of S) of weight 5, for |S| <= 5: kernel
+// holds 7 + Nb vectors' pivot parts (column i of the free ones is bit i of
+// S). 0, 1, or 2 for more.
+template <int Nb>
+__attribute__((target("avx512f,avx512vpopcntdq"))) int CountLightSolutions(const std::uint32_t* kernel,
+                                                                          std::uint32_t x0) {
+  const auto& a = kSubsets7;
+  std::uint32_t xa[128], xb[1 << Nb];
+  xa[0] = xb[0] = 0;
+  for (int m = 1; m < 128; ++m) xa[m] = xa[m & (m - 1)] ^ kernel[__builtin_ctz(m)];
+  for (int m = 1; m < (1 << Nb); ++m) xb[m] = xb[m & (m - 1)] ^ kernel[7 + __builtin_ctz(m)];
+  __m512i lanes[8], needs[8];  // a's pivot part, and 5 - |a| (negative past size 5: never met)
+  for (int r = 0; r < 8; ++r) {
+    alignas(64) std::uint32_t l[16];
+    alignas(64) std::int32_t nd[16];
+    for (int k = 0; k < 16; ++k) {
+      const int m = a.mask[static_cast<std::size_t>(16 * r + k)];
+      l[k] = xa[m];
+      nd[k] = 5 - __builtin_popcount(static_cast<unsigned>(m));
+    }
+    lanes[r] = _mm512_load_si512(l);
+    needs[r] = _mm512_load_si512(nd);
+  }
+  const auto& b = Subsets<Nb>();
+  int n = 0;
+  for (int sb = 0, k = 0; sb <= 5; ++sb) {
+    const int regs = (a.upto[static_cast<std::size_t>(5 - sb)] + 15) / 16;
+    const __m512i size_b = _mm512_set1_epi32(sb);
+    for (; k < b.upto[static_cast<std::size_t>(sb)]; ++k) {
+      const __m512i base = _mm512_set1_epi32(static_cast<int>(x0 ^ xb[b.mask[static_cast<std::size_t>(k)]]));
+      for (int r = 0; r < regs; ++r) {
+        const __m512i pivot_part = _mm512_popcnt_epi32(_mm512_xor_si512(base, lanes[r]));
+        n += __builtin_popcount(_mm512_cmpeq_epi32_mask(pivot_part, _mm512_sub_epi32(needs[r], size_b)));
+      }
+      if (n > 1) return 2;
+    }
+  }
+  return n;
+}
+#endif
+
 // The same count from the solution space: the x in GF(2)^32 with A x = y
 // are one particular solution plus the kernel of A (18 x 32: of dimension
-// 14 at full rank), so count the weight-5 vectors among those 2^14, 64 at
-// a time with AVX-512's popcount, stopping past 1: about 1 us a call, where
-// the meet in the middle below takes 4. -1 when the kernel has more than
-// 2^kernel_dim_cap vectors (rank under 16: rare); the caller checks the CPU.
+// 14 at full rank); count those of weight 5 with AVX-512's popcount,
+// stopping past 1, trying only the few thousand that can have weight 5
+// (below). -1 when the kernel has more than 2^kernel_dim_cap vectors (rank
+// under 16: rare); the caller checks the CPU.
 #if defined(__x86_64__)
 __attribute__((target("avx512f,avx512vpopcntdq"))) int CountOverKernel(const std::uint32_t* col, std::uint32_t y,
                                                                       int kernel_dim_cap) {
   // A basis of the columns' span by leading bit, each with the columns it
-  // combines; a column the basis already spans gives a kernel vector.
-  std::uint32_t basis[32] = {}, made_of[32] = {}, kernel[32];
+  // combines; a column the basis already spans gives a kernel vector. The
+  // reduction runs over every bit without branches (a branch per step,
+  // taken at random, cost more than the steps): where a slot is empty, the
+  // bit stays, and the vector ends with its highest unfilled bit leading.
+  std::uint32_t basis[kMaskRows] = {}, made_of[kMaskRows] = {}, kernel[32];
+  auto reduce = [&](std::uint32_t& v, std::uint32_t& comb) {
+    for (int bit = kMaskRows - 1; bit >= 0; --bit) {
+      const std::uint32_t take = 0u - ((v >> bit) & 1u);
+      v ^= basis[bit] & take;
+      comb ^= made_of[bit] & take;
+    }
+  };
   int dim = 0;
   for (int c = 0; c < 32; ++c) {
     std::uint32_t v = col[c], comb = 1u << c;
-    while (v) {
-      const int lead = 31 - __builtin_clz(v);
-      if (!basis[lead]) {
-        basis[lead] = v;
-        made_of[lead] = comb;
-        break;
-      }
-      v ^= basis[lead];
-      comb ^= made_of[lead];
-    }
-    if (!v) kernel[dim++] = comb;
+    reduce(v, comb);
+    const int lead = 31 - __builtin_clz(v | 1u);
+    basis[lead] = v ? v : basis[lead];
+    made_of[lead] = v ? comb : made_of[lead];
+    kernel[dim] = comb ^ (1u << c);  // its pivot columns (c is its free one); kept when v is 0
+    dim += v == 0;
   }
   if (dim > kernel_dim_cap) return -1;
-  std::uint32_t x0 = 0;  // one solution of A x = y, if any
-  for (std::uint32_t v = y; v;) {
-    const int lead = 31 - __builtin_clz(v);
-    if (!basis[lead]) return 0;
-    v ^= basis[lead];
-    x0 ^= made_of[lead];
-  }
-  // Lanes: the 64 combinations of the first six kernel vectors, in four
-  // registers (with fewer vectors, lanes past 2^dim repeat: masked off).
-  constexpr int kFixed = 6;
-  alignas(64) std::uint32_t lane[64];
-  for (int j = 0; j < 64; ++j) {
-    lane[j] = 0;
-    for (int i = 0; i < kFixed && i < dim; ++i)
-      if (j >> i & 1) lane[j] ^= kernel[i];
-  }
-  const int lanes_used = 1 << std::min(dim, kFixed);
-  __m512i lanes[4];
-  __mmask16 live[4];
-  for (int r = 0; r < 4; ++r) {
-    lanes[r] = _mm512_load_si512(lane + 16 * r);
-    const int in_reg = std::clamp(lanes_used - 16 * r, 0, 16);
-    live[r] = static_cast<__mmask16>((1u << in_reg) - 1);
-  }
-  const __m512i five = _mm512_set1_epi32(5);
-  const int outer = std::max(dim - kFixed, 0);
-  std::uint32_t base = x0;
-  int n = 0;
-  for (std::uint32_t g = 0;;) {
-    const __m512i b = _mm512_set1_epi32(static_cast<int>(base));
-    for (int r = 0; r < 4; ++r)
-      n += __builtin_popcount(
-          _mm512_mask_cmpeq_epi32_mask(live[r], _mm512_popcnt_epi32(_mm512_xor_si512(b, lanes[r])), five));
-    if (n > 1) return 2;
-    if (++g == (1u << outer)) break;
-    base ^= kernel[kFixed + __builtin_ctz(g)];  // Gray code: one vector changes per step
-  }
-  return n;
+  std::uint32_t v = y, x0 = 0;  // one solution of A x = y, if any
+  reduce(v, x0);
+  if (v) return 0;
+  // A solution is x0 plus the kernel vectors of a set S of free columns: S
+  // itself is x's free part, so |x| = |S| + |its pivot part|, and only the
+  // sets of at most 5 free columns can give weight 5 (3,473 of the 16,384
+  // at dimension 14). The free columns split in two groups: the subsets a
+  // of the first 7, sorted by size, are vector lanes; each subset b of the
+  // rest tests only the lanes with |a| <= 5 - |b|. Rank is at most 18, so
+  // dim is at least 14.
+  if (dim < 14) return -1;
+  if (dim == 14) return CountLightSolutions<7>(kernel, x0);
+  if (dim == 15) return CountLightSolutions<8>(kernel, x0);
+  return CountLightSolutions<9>(kernel, x0);
 }
 #endif
 
