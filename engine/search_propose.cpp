@@ -227,8 +227,10 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
       }
       if (!pick.use_offline) s_.agent_errors_in_a_row = 0;
     }
-    // The edit (with its closest-match search) runs outside the lock.
-    auto applied = genome::ApplyProposal(parent, reply->text, policy);
+    // The edit (with its closest-match search) runs outside the lock. A
+    // program the agent built whole is taken as it is, not parsed out of text.
+    auto applied = reply->program ? genome::ApplyProposal(parent, genome::Proposal{{}, *reply->program}, policy)
+                                  : genome::ApplyProposal(parent, reply->text, policy);
     std::string stage, why;
     if (applied) {
       // 3b. A copy of an archived candidate, exact or near, is refused

@@ -404,3 +404,40 @@ TEST_CASE("archive export of a short offline dally_parity run's best is a comple
   CHECK(report.find("the task's baseline") != std::string::npos);                    // and ends at the baseline
   fs::remove_all(kit);
 }
+
+TEST_CASE("a transformed dally_parity generator is handed over whole, kept once in blobs, and read back as written") {
+  Db db("blobs");
+  // One proposer and one slot: seed 5 transforms once in six candidates.
+  Ran run = Ergon("run --task dally_parity --agent offline --max-candidates 6 --evaluators 1 --proposals 1 --seed 5 "
+                  "--db '" + db.path.string() + "'");
+  INFO(run.out);
+  REQUIRE(run.code == 0);
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open_v2(db.path.string().c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(raw,
+                     "SELECT c.id, c.source_bytes, length(c.source), length(c.edit), c.edit, b.bytes FROM candidates c "
+                     "LEFT JOIN blobs b ON b.hash = c.source_blob WHERE c.source_bytes >= ?",
+                     -1, &st, nullptr);
+  sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(ergon::archive::kBlobBytes));
+  std::vector<std::pair<std::int64_t, std::int64_t>> big;  // id, bytes
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const std::string edit = reinterpret_cast<const char*>(sqlite3_column_text(st, 4));
+    CHECK(sqlite3_column_int64(st, 2) == 0);  // the row holds no copy
+    CHECK(sqlite3_column_int64(st, 5) == sqlite3_column_int64(st, 1));
+    CHECK(sqlite3_column_int64(st, 3) < 300);  // the megabytes were not fenced into the reply
+    CHECK(edit.find("handed over as it is") != std::string::npos);
+    big.emplace_back(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  REQUIRE(!big.empty());
+  auto a = ergon::archive::Archive::OpenReadOnly(db.path.string());
+  REQUIRE(a.has_value());
+  for (const auto& [id, bytes] : big) {
+    auto row = (*a)->Get(id).value();
+    REQUIRE(row.has_value());
+    CHECK(static_cast<std::int64_t>(row->candidate.source.size()) == bytes);
+    CHECK(row->candidate.source.find("ergon-origin-base64-begin") != std::string::npos);  // a transformed generator
+  }
+}

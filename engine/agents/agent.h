@@ -33,6 +33,10 @@ struct AgentRequest {
 
 struct AgentReply {
   std::string text;      // SEARCH/REPLACE blocks or a fenced file
+  // Set when the agent built the whole program itself (the offline agent,
+  // often with the task's transformation: megabytes): the child's source,
+  // handed over as it is instead of fenced in `text` and parsed back out.
+  std::shared_ptr<const std::string> program;
   std::string intent;    // what the agent says it changed
   std::string model;
   std::int64_t tokens_in = 0, tokens_out = 0;

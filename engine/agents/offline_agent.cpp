@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string_view>
@@ -111,7 +112,8 @@ class OfflineAgent : public Agent {
     r.usage_reported = true;
     const auto edits = DifferingLines(from, to, kMostEdits);
     if (!edits) {
-      r.text = intent + "\n```cpp\n" + to + (to.empty() || to.back() == '\n' ? "" : "\n") + "```\n";
+      r.program = std::make_shared<const std::string>(to);
+      r.text = fmt::format("{}\n[the whole program, {} bytes, handed over as it is]\n", intent, to.size());
       return r;
     }
     r.text = intent + "\n";
