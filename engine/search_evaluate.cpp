@@ -212,9 +212,20 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   // A generated source of megabytes is written before the lock is taken, by
   // the archive's own blob connection: the lock then covers only the row.
   // (Failing here, Record stores it itself, under the lock.)
-  std::string blob;
+  // The row too is made before: copying a source of megabytes is no work for
+  // the lock either.
+  archive::Candidate c;
   if (job.source.size() >= archive::kBlobBytes && !m.harness_error)
-    if (auto put = s_.blobs->PutBlob(job.source)) blob = *put;
+    if (auto put = s_.blobs->PutBlob(job.source)) c.source_blob = *put;
+  c.run_id = s_.run_id;
+  c.task = o_.task;
+  c.parent = job.parent_id;
+  c.island = job.island;
+  c.generation = job.generation;
+  c.source = job.source;
+  c.hash = job.hash;
+  c.edit = job.reply.text.substr(0, 20000);
+  c.intent = job.reply.intent.substr(0, 1000);
   std::lock_guard<std::mutex> l(s_.mu);
   s_.infrastructure_in_a_row = 0;
   const std::string key = KeyOf(job.hash, "dev");
@@ -245,23 +256,12 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
     return std::nullopt;
   }
   archive::Attempt at;
-  archive::Candidate c;
-  c.run_id = s_.run_id;
-  c.task = o_.task;
-  c.parent = job.parent_id;
-  c.island = job.island;
-  c.generation = job.generation;
-  c.source = job.source;
-  c.source_blob = blob;
-  c.hash = job.hash;
-  c.edit = job.reply.text.substr(0, 20000);
-  c.intent = job.reply.intent.substr(0, 1000);
   const archive::Evaluation ev = ToEvaluation(m);
   new_best = m.ran && ev.gate_passed && (!s_.best_fitness || ev.fitness > *s_.best_fitness);
   // A new best waits for its fresh-suite verdict as "pending": a stop in
   // between leaves it unjudged, never reported as best; --resume judges it.
   c.status = !m.ran ? "failed" : (new_best ? "pending" : "evaluated");
-  at.candidate = c;
+  at.candidate = std::move(c);
   at.evaluations.push_back(ev);
   at.objectives = m.objectives;
   at.cell = m.cell;

@@ -240,7 +240,8 @@ class MarkedLines {
 
 Result<Genome> Genome::Parse(std::string source) {
   Genome g;
-  g.source_ = internal::NormaliseNewlines(source);
+  // Taken as it is when there is nothing to normalise (sources can be megabytes).
+  g.source_ = source.find('\r') == std::string::npos ? std::move(source) : internal::NormaliseNewlines(source);
   int open = 0;
   std::map<std::string, int> seen;
   MarkedLines marked(g.source_);

@@ -158,11 +158,10 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) int CountLightSolutions(const
 // are one particular solution plus the kernel of A (18 x 32: of dimension
 // 14 at full rank); count those of weight 5 with AVX-512's popcount,
 // stopping past 1, trying only the few thousand that can have weight 5
-// (below). -1 when the kernel has more than 2^kernel_dim_cap vectors (rank
-// under 16: rare); the caller checks the CPU.
+// (below). -1 when the kernel's dimension is not 14 to 16 (rank under 16:
+// rare); the caller checks the CPU.
 #if defined(__x86_64__)
-__attribute__((target("avx512f,avx512vpopcntdq"))) int CountOverKernel(const std::uint32_t* col, std::uint32_t y,
-                                                                      int kernel_dim_cap) {
+__attribute__((target("avx512f,avx512vpopcntdq"))) int CountOverKernel(const std::uint32_t* col, std::uint32_t y) {
   // A basis of the columns' span by leading bit, each with the columns it
   // combines; a column the basis already spans gives a kernel vector. The
   // reduction runs over every bit without branches (a branch per step,
@@ -186,7 +185,8 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) int CountOverKernel(const std
     kernel[dim] = comb ^ (1u << c);  // its pivot columns (c is its free one); kept when v is 0
     dim += v == 0;
   }
-  if (dim > kernel_dim_cap) return -1;
+  // Rank is at most 18 (signatures have 18 bits), so dim is at least 14.
+  if (dim < 14 || dim > 16) return -1;
   std::uint32_t v = y, x0 = 0;  // one solution of A x = y, if any
   reduce(v, x0);
   if (v) return 0;
@@ -195,9 +195,7 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) int CountOverKernel(const std
   // sets of at most 5 free columns can give weight 5 (3,473 of the 16,384
   // at dimension 14). The free columns split in two groups: the subsets a
   // of the first 7, sorted by size, are vector lanes; each subset b of the
-  // rest tests only the lanes with |a| <= 5 - |b|. Rank is at most 18, so
-  // dim is at least 14.
-  if (dim < 14) return -1;
+  // rest tests only the lanes with |a| <= 5 - |b|.
   if (dim == 14) return CountLightSolutions<7>(kernel, x0);
   if (dim == 15) return CountLightSolutions<8>(kernel, x0);
   return CountLightSolutions<9>(kernel, x0);
@@ -301,7 +299,7 @@ int CountMaskSolutions(const std::uint32_t* col, std::uint32_t y) {
     constexpr std::uint32_t kMask = (1u << 18) - 1;
     std::uint32_t c[32];
     for (int i = 0; i < 32; ++i) c[i] = col[i] & kMask;
-    if (const int n = CountOverKernel(c, y & kMask, 16); n >= 0) return n;
+    if (const int n = CountOverKernel(c, y & kMask); n >= 0) return n;
   }
 #endif
   return internal::CountMaskSolutionsMeetInMiddle(col, y);
