@@ -173,8 +173,15 @@ int Main(int argc, char** argv) {
   evaluators::dally::ScoreRequest score_req;
   auto* score = app.add_subcommand("score", "score a Dally IR program: static cost, and recovery/accuracy on a suite");
   score->add_option("file", score_req.path, "IR file")->required();
-  score->add_option("--tier", score_req.tier, "small | medium | mask32 (default mask32)")
-      ->check(CLI::IsMember({"small", "medium", "mask32"}));
+  score->add_option("--tier", score_req.tier,
+                    fmt::format("{} (default mask32; any matmulNxN or symmetryN: checked exactly, no suite)",
+                                evaluators::dally::kTierNames))
+      ->check(CLI::Validator(
+          [](std::string& t) {
+            return evaluators::dally::IsTier(t) ? std::string()
+                                                : fmt::format("unknown tier '{}' ({})", t, evaluators::dally::kTierNames);
+          },
+          "TIER"));
   score->add_option("--suite", score_req.suite,
                     "fresh (default: new secret instances) | dev (the group's official suite; seeds 0..63 for "
                     "small/medium) | seeds | any other key (mask32: a deterministic keyed suite)");
@@ -188,8 +195,20 @@ int Main(int argc, char** argv) {
                                       "lower an IR program's cost without changing its function (verified)");
   optimize->add_option("file", opt_req.in_path, "input IR")->required();
   optimize->add_option("-o,--output", opt_req.out_path, "output IR (written only after verification)")->required();
-  optimize->add_option("--tier", opt_req.tier, "small | medium | mask32 (default mask32)")
-      ->check(CLI::IsMember({"small", "medium", "mask32"}));
+  optimize->add_option("--tier", opt_req.tier,
+                       fmt::format("{} (default mask32; a board's result must pass its checker)",
+                                   evaluators::dally::kTierNames))
+      ->check(CLI::Validator(
+          [](std::string& t) {
+            return evaluators::dally::IsTier(t) ? std::string()
+                                                : fmt::format("unknown tier '{}' ({})", t, evaluators::dally::kTierNames);
+          },
+          "TIER"));
+  optimize->add_option_function<std::string>(
+              "--layout", [&opt_req](const std::string& v) { opt_req.flow = v == "flow"; },
+              "flow (default: adds the tier-by-tier min-cost flow layout and the order's lower bound; seconds on "
+              "50,000 lines) | fast (the greedy layouts alone)")
+      ->check(CLI::IsMember({"flow", "fast"}));
   optimize->add_option("--fresh", opt_req.fresh_instances, "fresh instances to verify on besides the official ones")
       ->check(CLI::Range(0, 1 << 20));
   optimize->add_flag_callback("--no-verify", [&opt_req] { opt_req.verify = false; },

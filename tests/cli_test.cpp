@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -238,6 +239,66 @@ TEST_CASE("optimize-ir: verified and cheaper - the record IR improves") {
   CHECK(js["recovery"] == 1.0);
   CHECK(js["cost"] == j["cost_after"]);
   fs::remove(out);
+}
+
+TEST_CASE("score and optimize-ir on the checked boards: matmul and symmetry") {
+  const std::string dir = std::string(ERGON_DALLY_DATA);
+  Ran m16 = Ergon("score '" + dir + "/matmul/best_63290.ir' --tier matmul16x16 --json");
+  REQUIRE(m16.code == 0);
+  auto j = nlohmann::json::parse(m16.out);
+  CHECK(j["exact"] == true);
+  CHECK(j["cost"] == 63290);
+  Ran s8 = Ergon("score '" + dir + "/symmetry/baseline_eight.ir' --tier symmetry8");
+  CHECK(s8.code == 0);
+  CHECK(s8.out.find("cost 29  exact: symmetry 8 bits") == 0);
+  Ran wrong = Ergon("score '" + dir + "/matmul/best_667.ir' --tier matmul16x16");
+  CHECK(wrong.code == 1);
+  CHECK(wrong.out.find("line 1: IR declares 32 inputs; matmul 16x16 needs 512") != std::string::npos);
+
+  // The 4x4 record with every address moved up by 300 (a bijection: the
+  // same function, a worse layout), optimised back by the flow layout.
+  std::string moved;
+  {
+    std::istringstream in(Slurp(dir + "/matmul/best_667.ir"));
+    for (std::string line; std::getline(in, line);) {
+      std::string out;
+      std::size_t i = 0;
+      if (auto sp = line.find(' '); sp != std::string::npos) {
+        out = line.substr(0, sp + 1);
+        i = sp + 1;
+      }
+      std::istringstream items(line.substr(i));
+      bool first = true;
+      for (std::string a; std::getline(items, a, ',');) {
+        out += (first ? "" : ",") + std::to_string(std::stoull(a) + 300);
+        first = false;
+      }
+      moved += out + "\n";
+    }
+  }
+  const fs::path in = fs::temp_directory_path() / "ergon-cli-moved4.ir", out = fs::temp_directory_path() / "ergon-cli-moved4-opt.ir";
+  { std::ofstream(in) << moved; }
+  Ran opt = Ergon("optimize-ir '" + in.string() + "' -o '" + out.string() + "' --tier matmul4x4 --json");
+  REQUIRE(opt.code == 0);
+  auto jo = nlohmann::json::parse(opt.out);
+  CHECK(jo["checked"] == true);
+  CHECK(jo["cost_before"].get<std::uint64_t>() > 4000);
+  CHECK(jo["cost_after"].get<std::uint64_t>() <= 668);
+  CHECK(jo["lower_bound"] == 664);
+  Ran back = Ergon("score '" + out.string() + "' --tier matmul4x4 --json");
+  REQUIRE(back.code == 0);
+  CHECK(nlohmann::json::parse(back.out)["cost"] == jo["cost_after"]);
+  Ran text = Ergon("optimize-ir '" + in.string() + "' -o '" + out.string() + "' --tier matmul4x4");
+  CHECK(text.out.find("passes the matmul4x4 checker") != std::string::npos);
+  CHECK(text.out.find("costs less than 664") != std::string::npos);
+  // A wrong program is refused before anything is written.
+  fs::remove(out);
+  { std::ofstream(in) << "1,2\nmul 3,1,1\n3\n"; }
+  Ran refused = Ergon("optimize-ir '" + in.string() + "' -o '" + out.string() + "' --tier matmul1x1");
+  CHECK(refused.code == 1);
+  CHECK(refused.out.find("the input is not a correct matmul1x1 program: line 3: output 1 is not C[0][0]") != std::string::npos);
+  CHECK_FALSE(fs::exists(out));
+  fs::remove(in);
 }
 
 TEST_CASE("optimize-ir --no-verify writes the same program unverified, and score --profile says where the cost goes") {

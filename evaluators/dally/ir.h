@@ -29,9 +29,11 @@ struct Op {
 
 struct IrProgram {
   std::vector<std::uint32_t> input_slots;   // slot of the i-th input
+  std::vector<std::uint64_t> input_addrs;   // address of the i-th input, as the first line lists it
   std::vector<std::uint32_t> output_slots;  // slot of the i-th output
   std::vector<Op> ops;
   std::uint32_t num_slots = 0;
+  std::vector<std::uint64_t> slot_addrs;    // the address each slot stands for
   std::uint64_t cost = 0;   // static: sum of ceil(sqrt(addr)) over reads
   std::size_t lines = 0;    // non-blank lines, input and output included
 };
@@ -46,6 +48,13 @@ struct IrError {
 
 constexpr std::size_t kSmallMediumLineCap = 100000;
 constexpr std::size_t kMask32LineCap = 2000000;
+
+// The op's name in the IR text ("add", "select").
+std::string_view OpName(OpCode code);
+
+// The line an instruction came from, counted as IrError counts lines (the
+// non-blank lines after the ';' split): op i is line i + 2.
+inline int OpLine(std::size_t op_index) { return static_cast<int>(op_index) + 2; }
 
 // 1234567 -> "1,234,567" (upstream's messages and ergon's reports).
 std::string WithCommas(std::uint64_t n);

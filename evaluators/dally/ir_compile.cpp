@@ -200,6 +200,7 @@ class SlotMap {
     fresh = s == kNone;
     if (!fresh) return s;
     s = size_++;
+    addrs_.push_back(a);
     if (a < kFlat) {
       if (a >= flat_.size()) flat_.resize(std::max<std::size_t>(a + 1, flat_.size() * 2), kNone);
       flat_[a] = s;
@@ -209,8 +210,10 @@ class SlotMap {
     return s;
   }
   std::uint32_t size() const { return size_; }
+  std::vector<std::uint64_t>& addrs() { return addrs_; }
 
  private:
+  std::vector<std::uint64_t> addrs_;  // slot -> address
   std::vector<std::uint32_t> flat_;
   std::unordered_map<std::uint64_t, std::uint32_t> big_;
   std::uint32_t size_ = 0;
@@ -249,6 +252,12 @@ std::uint64_t ReadCost(std::uint64_t addr) {
   while (static_cast<u128>(r) * r > x) --r;
   while (static_cast<u128>(r + 1) * (r + 1) <= x) ++r;
   return r + 1;
+}
+
+std::string_view OpName(OpCode code) {
+  for (const auto& o : kOps)
+    if (o.code == code) return o.name;
+  return "?";
 }
 
 std::string IrError::Describe() const {
@@ -308,6 +317,7 @@ static tl::expected<IrProgram, IrError> CompileGeneral(std::string_view text, st
     std::uint32_t sl = slot.Insert(a, fresh);
     if (!fresh) return fail(1, "input addresses must be distinct");
     p.input_slots.push_back(sl);
+    p.input_addrs.push_back(a);
   }
 
   p.ops.reserve(nlines);
@@ -392,6 +402,7 @@ static tl::expected<IrProgram, IrError> CompileGeneral(std::string_view text, st
     }
   }
   p.num_slots = static_cast<std::uint32_t>(slot.size());
+  p.slot_addrs = std::move(slot.addrs());
   return p;
 }
 
@@ -563,6 +574,7 @@ std::optional<IrProgram> CompileCanonical(std::string_view text, std::size_t lin
         if (!fresh) return std::nullopt;
         p.input_slots.push_back(sl);
       }
+      p.input_addrs = in_addrs;
       have_input = true;
       continue;
     }
@@ -586,6 +598,7 @@ std::optional<IrProgram> CompileCanonical(std::string_view text, std::size_t lin
   }
   p.lines = nlines;
   p.num_slots = static_cast<std::uint32_t>(slot.size());
+  p.slot_addrs = std::move(slot.addrs());
   return p;
 }
 

@@ -11,6 +11,8 @@
 
 #include <fmt/core.h>
 
+#include "evaluators/dally/layout_flow.h"
+
 namespace ergon::evaluators::dally {
 namespace {
 
@@ -154,6 +156,7 @@ IrProgram RematerialiseConstants(const IrProgram& p) {
   constexpr int kNone = INT32_MIN;
   IrProgram q;
   q.input_slots = p.input_slots;
+  q.input_addrs = p.input_addrs;
   q.output_slots = p.output_slots;
   q.num_slots = p.num_slots;
   q.cost = p.cost;
@@ -185,7 +188,7 @@ IrProgram RematerialiseConstants(const IrProgram& p) {
 }
 
 // One pass over a fixed trace: dead code, then the best of several layouts.
-std::string OptimizeLayout(const IrProgram& p, OptimizeStats* stats) {
+std::string OptimizeLayout(const IrProgram& p, OptimizeStats* stats, const OptimizeOptions& options) {
   // SSA values: inputs are values 0..nin-1; op i defines value nin + i.
   const std::size_t nin = p.input_slots.size(), nops = p.ops.size();
   const std::size_t nval = nin + nops;
@@ -303,17 +306,49 @@ std::string OptimizeLayout(const IrProgram& p, OptimizeStats* stats) {
     for (auto v : out_val) c += ReadCost(a[v]);
     return c;
   };
+  // The flow layout over the same lifetimes (value ids -> a dense list).
+  std::uint64_t lower_bound = 0;
+  if (q.ops.size() <= options.flow_max_ops) {
+    std::vector<Lifetime> lives;
+    std::vector<std::uint32_t> value_of;
+    for (std::uint32_t v = 0; v < nval; ++v) {
+      if (v >= nin && !live[v]) continue;
+      Lifetime l;
+      l.start = static_cast<std::uint32_t>(def[v]);
+      l.end = static_cast<std::uint32_t>(std::max(end[v], def[v] + 1));
+      l.reads = nreads[v];
+      if (options.fixed_inputs && v < nin) l.pinned = p.input_addrs[v];
+      lives.push_back(l);
+      value_of.push_back(v);
+    }
+    // Two flows of a second or so each on 50,000 ops: side by side.
+    auto bound = std::async(std::launch::async, [&lives] { return LayoutLowerBound(lives); });
+    const std::vector<std::uint64_t> placed = TierFlowLayout(lives);
+    std::vector<std::uint64_t> flow(nval, 0);
+    for (std::size_t i = 0; i < lives.size(); ++i) flow[value_of[i]] = placed[i];
+    candidates.push_back(options.fixed_inputs ? flow : FrequencySort(q, out_val, flow));
+    lower_bound = bound.get();
+  }
+  // Where the board fixes the inputs, only layouts that keep them count.
+  auto keeps_inputs = [&](const std::vector<std::uint64_t>& c) {
+    for (std::size_t i = 0; options.fixed_inputs && i < nin; ++i)
+      if (c[i] != p.input_addrs[i]) return false;
+    return true;
+  };
   std::vector<std::uint64_t> mapping;
   std::uint64_t best = UINT64_MAX;
   for (auto& c : candidates) {
+    if (!keeps_inputs(c)) continue;
     const std::uint64_t cost = cost_of(c);
     if (cost < best) {
       best = cost;
       mapping = c;
     }
   }
+  if (mapping.empty()) return {};  // no layout kept the inputs (no flow run)
   std::string text = EmitIr(q, mapping);
   if (stats) {
+    stats->lower_bound = lower_bound;
     stats->cost_before = p.cost;
     stats->lines_before = p.lines;
     stats->dead_ops = dead;
@@ -326,17 +361,27 @@ std::string OptimizeLayout(const IrProgram& p, OptimizeStats* stats) {
 
 }  // namespace
 
-std::string OptimizeIr(const IrProgram& p, OptimizeStats* stats) {
+std::string OptimizeIr(const IrProgram& p, OptimizeStats* stats, const OptimizeOptions& options) {
   // The trace as it is, and with its constants rematerialised: whichever
   // lays out cheaper. (Sharing a copy between reads a few instructions apart
   // was tried: on the MASK32 record every window above 1 cost more.)
   OptimizeStats best_stats;
-  std::string best = OptimizeLayout(p, &best_stats);
+  best_stats.cost_after = UINT64_MAX;
+  std::string best = OptimizeLayout(p, &best_stats, options);
   OptimizeStats s;
-  std::string text = OptimizeLayout(RematerialiseConstants(p), &s);
-  if (s.cost_after < best_stats.cost_after) {
+  std::string text = OptimizeLayout(RematerialiseConstants(p), &s, options);
+  if (!text.empty() && (best.empty() || s.cost_after < best_stats.cost_after)) {
     best = std::move(text);
     best_stats = s;
+  }
+  // Never worse than the input: where nothing beat it, the input as it was.
+  if ((best.empty() || best_stats.cost_after > p.cost) && p.slot_addrs.size() == p.num_slots) {
+    const std::uint64_t bound = best_stats.lower_bound;
+    best = EmitIr(p, p.slot_addrs);
+    best_stats = OptimizeStats{};
+    best_stats.cost_after = p.cost;
+    best_stats.lines_after = p.lines;
+    best_stats.lower_bound = bound;
   }
   best_stats.cost_before = p.cost;
   best_stats.lines_before = p.lines;

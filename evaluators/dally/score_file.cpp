@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "evaluators/dally/board.h"
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
 #include "evaluators/dally/tiers.h"
@@ -20,7 +21,41 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// A checked board's score: compile, then its checker; no suite.
+ScoreReport ScoreBoard(const Board& board, const std::string& text, const ScoreRequest& q, ScoreReport r) {
+  r.board = true;
+  r.suite = "";
+  auto t0 = Clock::now();
+  IrCostProfile profile;
+  auto prog = CompileIr(text, kMask32LineCap, q.profile ? &profile : nullptr);
+  r.parse_s = Since(t0);
+  if (!prog) {
+    r.status = prog.error().Describe();
+    r.stage = "parse";
+    return r;
+  }
+  r.cost = prog->cost;
+  r.lines = prog->lines;
+  if (q.profile) r.profile = profile.Json(8);
+  auto t1 = Clock::now();
+  auto checked = CheckBoard(board, *prog);
+  r.simulate_s = Since(t1);
+  if (!checked) {
+    r.status = checked.error().Describe();
+    r.stage = "check";
+    return r;
+  }
+  r.metric = 1;
+  r.correct = r.instances = checked->patterns;
+  r.ran = true;
+  return r;
+}
+
 }  // namespace
+
+bool IsTier(const std::string& name) {
+  return name == "small" || name == "medium" || name == "mask32" || ParseBoard(name).has_value();
+}
 
 ScoreReport ScoreFile(const ScoreRequest& q) {
   ScoreReport r;
@@ -34,10 +69,11 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
     r.stage = "read";
     return r;
   }
-  if (q.tier != "mask32" && q.tier != "small" && q.tier != "medium") {
-    r.status = fmt::format("unknown tier '{}' (small | medium | mask32)", q.tier);
+  if (!IsTier(q.tier)) {
+    r.status = fmt::format("unknown tier '{}' ({})", q.tier, kTierNames);
     return r;
   }
+  if (auto board = ParseBoard(q.tier)) return ScoreBoard(*board, *text, q, r);
   const bool mask = q.tier == "mask32";
   const TierSpec& tier = q.tier == "small" ? kSmall : kMedium;
   auto t0 = Clock::now();
@@ -109,8 +145,17 @@ std::string ReportJson(const ScoreReport& r) {
   j["status"] = r.status;
   if (!r.stage.empty()) j["stage"] = r.stage;
   j["tier"] = r.tier;
-  j["suite"] = r.suite;
   j["cost"] = r.cost;
+  if (r.board) {
+    j["exact"] = r.ran;
+    j["patterns"] = r.instances;
+    j["lines"] = r.lines;
+    j["parse_s"] = r.parse_s;
+    j["check_s"] = r.simulate_s;
+    if (!r.profile.empty()) j["profile"] = nlohmann::json::parse(r.profile);
+    return j.dump();
+  }
+  j["suite"] = r.suite;
   j[r.tier == "mask32" ? "recovery" : "accuracy"] = r.metric;
   j["correct"] = r.correct;
   j["instances"] = r.instances;
@@ -125,6 +170,11 @@ std::string ReportJson(const ScoreReport& r) {
 
 std::string ReportText(const ScoreReport& r) {
   if (!r.ran) return "invalid: " + r.status;
+  if (r.board)
+    return fmt::format("cost {}  exact: {}{}  lines {}  parse {:.1f} ms  check {:.1f} ms", WithCommas(r.cost),
+                       ParseBoard(r.tier)->Describe(),
+                       r.instances ? fmt::format(", right on all {}", r.instances) : std::string(", checked at a secret random point"),
+                       WithCommas(r.lines), r.parse_s * 1e3, r.simulate_s * 1e3);
   return fmt::format("cost {}  {} {:.6f} ({}/{} instances {})  lines {}  suite {}  parse {:.1f} ms  suite {:.1f} ms  simulate {:.1f} ms",
                      WithCommas(r.cost), r.tier == "mask32" ? "recovery" : "accuracy", r.metric, r.correct, r.instances,
                      r.tier == "mask32" ? "recovered" : "exact", WithCommas(r.lines), r.suite, r.parse_s * 1e3,
@@ -139,10 +189,11 @@ namespace ergon::evaluators::dally {
 
 OptimizeReport OptimizeFile(const OptimizeRequest& q) {
   OptimizeReport r;
-  if (q.tier != "mask32" && q.tier != "small" && q.tier != "medium") {
-    r.status = fmt::format("unknown tier '{}' (small | medium | mask32)", q.tier);
+  if (!IsTier(q.tier)) {
+    r.status = fmt::format("unknown tier '{}' ({})", q.tier, kTierNames);
     return r;
   }
+  const std::optional<Board> board = ParseBoard(q.tier);
   auto t0 = Clock::now();
   // The fresh verification suite does not depend on the program: it is drawn
   // on another thread while the program is read and optimised.
@@ -165,15 +216,25 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
     return s;
   };
   r.read_s = lap();
-  const std::size_t cap = mask ? kMask32LineCap : kSmallMediumLineCap;
+  const std::size_t cap = mask || board ? kMask32LineCap : kSmallMediumLineCap;
   auto before = CompileIr(text.str(), cap);
   r.parse_s = lap();
   if (!before) {
     r.status = before.error().Describe();
     return r;
   }
+  // A board's input must pass its checker: optimising a wrong program
+  // would only hide where it is wrong.
+  if (board)
+    if (auto ok = CheckBoard(*board, *before); !ok) {
+      r.status = "the input is not a correct " + board->Name() + " program: " + ok.error().Describe();
+      return r;
+    }
+  OptimizeOptions options;
+  options.fixed_inputs = board && board->FixedInputs();
+  if (!q.flow) options.flow_max_ops = 0;
   OptimizeStats st;
-  const std::string out = OptimizeIr(*before, &st);
+  const std::string out = OptimizeIr(*before, &st, options);
   r.optimize_s = lap();
   auto after = CompileIr(out, cap);
   r.reparse_s = lap();
@@ -186,6 +247,7 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
   r.lines_before = before->lines;
   r.lines_after = after->lines;
   r.dead_ops = st.dead_ops;
+  r.lower_bound = st.lower_bound;
 
   // The last step, verified or not: the file, whole.
   auto write = [&] {
@@ -202,6 +264,17 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
     return r;
   };
   if (!q.verify) return write();
+  if (board) {
+    auto ok = CheckBoard(*board, *after);
+    if (!ok) {
+      r.status = "internal error: the optimised program fails the checker; nothing written: " + ok.error().Describe();
+      return r;
+    }
+    r.checked = true;
+    r.verified_instances = ok->patterns;
+    r.verify_s = lap();
+    return write();
+  }
   // Verification inputs: the official suite plus fresh instances.
   std::vector<std::int8_t> inputs;
   std::size_t n = 0;

@@ -10,9 +10,14 @@ namespace ergon::evaluators::dally {
 inline std::string SuitesDirIn(const std::string& home) { return home + "/evaluators/dally_parity/suites"; }
 
 
+// Every name --tier takes: the sparse-parity tiers (scored on a suite) and
+// the checked boards (board.h), for help texts and errors.
+constexpr const char* kTierNames = "small | medium | mask32 | matmul4x4 | matmul16x16 | symmetry6 | symmetry8";
+bool IsTier(const std::string& name);
+
 struct ScoreRequest {
   std::string path;
-  std::string tier = "mask32";   // small | medium | mask32
+  std::string tier = "mask32";   // kTierNames (any matmulNxN, symmetryN)
   std::string suite = "fresh";   // fresh | dev | seeds (small/medium) | any other key (mask32)
   std::size_t instances = 0;     // 0 = the tier's default
   std::string suites_dir;        // where the dev suite files live
@@ -24,6 +29,7 @@ struct ScoreReport {
   std::string status = "ok"; // "ok" or the error, with its line
   std::string stage;         // where it failed: read | parse | suite | simulate ("" when it ran)
   std::string tier, suite;
+  bool board = false;        // a checked board: metric 1 means exact, `instances` the patterns (0: symbolic)
   std::uint64_t cost = 0;
   double metric = 0;         // recovery (mask32) or accuracy (small/medium)
   std::size_t correct = 0;   // instances fully right
@@ -46,6 +52,7 @@ struct OptimizeRequest {
   std::string suites_dir;
   std::size_t fresh_instances = 2048;  // verified on dev + this many fresh
   bool verify = true;  // false: written unverified (ergon's own transformation, whose result is scored next)
+  bool flow = true;    // false: no min-cost flow layout nor lower bound (seconds on 50,000-line programs)
 };
 
 struct OptimizeReport {
@@ -53,7 +60,9 @@ struct OptimizeReport {
   std::string status = "ok";
   std::uint64_t cost_before = 0, cost_after = 0;
   std::size_t lines_before = 0, lines_after = 0, dead_ops = 0;
-  std::size_t verified_instances = 0;  // outputs compared equal on these
+  std::size_t verified_instances = 0;  // outputs compared equal on these (boards: patterns; 0 for matmul)
+  bool checked = false;                // a board's checker passed the result
+  std::uint64_t lower_bound = 0;       // no layout of the result's order costs less (0: not computed)
   double seconds = 0;
   // Where the seconds went: reading the file, compiling it, the optimiser's
   // passes, compiling its output back, building the verification suites,
@@ -62,7 +71,8 @@ struct OptimizeReport {
 };
 
 // Optimises, verifies equal outputs on every instance of the dev suite and
-// a fresh one, and only then writes out_path.
+// a fresh one (a board: passes its checker), and only then writes out_path.
+// The result never costs more than the input.
 OptimizeReport OptimizeFile(const OptimizeRequest& request);
 
 }  // namespace ergon::evaluators::dally
