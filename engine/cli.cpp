@@ -209,6 +209,12 @@ int Main(int argc, char** argv) {
               "flow (default: adds the tier-by-tier min-cost flow layout and the order's lower bound; seconds on "
               "50,000 lines) | fast (the greedy layouts alone)")
       ->check(CLI::IsMember({"flow", "fast"}));
+  optimize->add_option("--moves", opt_req.moves,
+                       "annealing moves over instruction order, copies and sums (programs of at most 1,500 ops; "
+                       "about 0.3 ms each at 100 ops; 0: layout only)")
+      ->capture_default_str();
+  optimize->add_option("--seed", opt_req.seed, "the search's seed (the same seed, the same result)")
+      ->capture_default_str();
   optimize->add_option("--fresh", opt_req.fresh_instances, "fresh instances to verify on besides the official ones")
       ->check(CLI::Range(0, 1 << 20));
   optimize->add_flag_callback("--no-verify", [&opt_req] { opt_req.verify = false; },

@@ -62,7 +62,7 @@ struct Optimised {
   std::uint64_t cost_before = 0, cost_after = 0;
 };
 
-// The greedy layouts only (`--layout fast`): the search transforms parent
+// The greedy layouts only (`--layout fast --moves 0`): the search transforms parent
 // after parent, and the flow layout's seconds each (for 1.9% on the MASK32
 // record) belong to a person's `ergon optimize-ir`, not to the loop.
 tl::expected<Optimised, std::string> OptimiseIr(const sandbox::Sandbox* sb, const std::string& printed) {
@@ -83,7 +83,7 @@ tl::expected<Optimised, std::string> OptimiseIr(const sandbox::Sandbox* sb, cons
   if (!dir) return tl::unexpected(dir.error());
   const std::string in = dir->path() + "/printed.ir", out = dir->path() + "/optimised.ir";
   if (!WriteWorkFile(dir->path(), "printed.ir", printed)) return tl::unexpected("cannot write " + in);
-  auto ran = dally::RunTool({tool, "optimize-ir", in, "-o", out, "--tier", "mask32", "--no-verify", "--layout", "fast", "--json"},
+  auto ran = dally::RunTool({tool, "optimize-ir", in, "-o", out, "--tier", "mask32", "--no-verify", "--layout", "fast", "--moves", "0", "--json"},
                             dir->path() + "/optimize.err");
   if (!ran) return tl::unexpected(ran.error());
   auto j = nlohmann::json::parse(ran->out, nullptr, false);

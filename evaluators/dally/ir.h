@@ -49,6 +49,17 @@ struct IrError {
 constexpr std::size_t kSmallMediumLineCap = 100000;
 constexpr std::size_t kMask32LineCap = 2000000;
 
+// How many operands an op reads: Op::a, then b, then c (set 0; copy, not,
+// abs 1; select 3; the rest 2, the short form's destination included).
+inline int ReadCount(OpCode code) {
+  switch (code) {
+    case OpCode::kSet: return 0;
+    case OpCode::kCopy: case OpCode::kNot: case OpCode::kAbs: return 1;
+    case OpCode::kSelect: return 3;
+    default: return 2;
+  }
+}
+
 // The op's name in the IR text ("add", "select").
 std::string_view OpName(OpCode code);
 

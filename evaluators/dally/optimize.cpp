@@ -20,14 +20,7 @@ constexpr const char* kOpName[] = {"set", "copy", "not", "abs", "add", "sub", "m
                                    "div", "and", "or",  "xor", "cmp", "select"};
 constexpr const char* kPredName[] = {"eq", "ne", "lt", "le", "gt", "ge"};
 
-int Reads(OpCode c) {
-  switch (c) {
-    case OpCode::kSet: return 0;
-    case OpCode::kCopy: case OpCode::kNot: case OpCode::kAbs: return 1;
-    case OpCode::kSelect: return 3;
-    default: return 2;
-  }
-}
+int Reads(OpCode c) { return ReadCount(c); }
 
 std::uint32_t Src(const Op& op, int i) { return i == 0 ? op.a : i == 1 ? op.b : op.c; }
 

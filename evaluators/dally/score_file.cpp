@@ -184,6 +184,7 @@ std::string ReportText(const ScoreReport& r) {
 }  // namespace ergon::evaluators::dally
 
 #include "evaluators/dally/optimize.h"
+#include "evaluators/dally/reschedule.h"
 
 namespace ergon::evaluators::dally {
 
@@ -234,7 +235,21 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
   options.fixed_inputs = board && board->FixedInputs();
   if (!q.flow) options.flow_max_ops = 0;
   OptimizeStats st;
-  const std::string out = OptimizeIr(*before, &st, options);
+  std::string out = OptimizeIr(*before, &st, options);
+  // Rescheduling and copies, for programs small enough to search: kept
+  // only where cheaper than the layout alone.
+  if (q.moves > 0) {
+    RescheduleOptions search;
+    search.moves = q.moves;
+    search.seed = q.seed;
+    search.fixed_inputs = options.fixed_inputs;
+    RescheduleStats rs;
+    if (auto found = Reschedule(*before, search, &rs); found && rs.cost_after < st.cost_after) {
+      out = std::move(*found);
+      r.rescheduled = true;
+    }
+    r.search_moves = rs.moves;
+  }
   r.optimize_s = lap();
   auto after = CompileIr(out, cap);
   r.reparse_s = lap();

@@ -53,6 +53,10 @@ struct OptimizeRequest {
   std::size_t fresh_instances = 2048;  // verified on dev + this many fresh
   bool verify = true;  // false: written unverified (ergon's own transformation, whose result is scored next)
   bool flow = true;    // false: no min-cost flow layout nor lower bound (seconds on 50,000-line programs)
+  // Annealing moves over instruction order and copies (reschedule.h), for
+  // programs of at most 1,500 ops; 0: layout only.
+  std::uint64_t moves = 5000;
+  std::uint64_t seed = 1;
 };
 
 struct OptimizeReport {
@@ -62,6 +66,8 @@ struct OptimizeReport {
   std::size_t lines_before = 0, lines_after = 0, dead_ops = 0;
   std::size_t verified_instances = 0;  // outputs compared equal on these (boards: patterns; 0 for matmul)
   bool checked = false;                // a board's checker passed the result
+  bool rescheduled = false;            // the result's order or copies differ from the input's
+  std::uint64_t search_moves = 0;      // annealing moves tried
   std::uint64_t lower_bound = 0;       // no layout of the result's order costs less (0: not computed)
   double seconds = 0;
   // Where the seconds went: reading the file, compiling it, the optimiser's
