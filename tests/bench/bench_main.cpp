@@ -14,6 +14,11 @@
 //     executor: the overhead per evaluation (slurm_bench.cpp).
 //  6. `ergon run` itself: its own CPU as a share of the wall, dally_parity
 //     and sparse_parity (run_bench.cpp).
+//  7. The checked boards (matmul 4x4 and 16x16 records): an IR candidate
+//     parsed and checked in-process, per second, against parsing alone;
+//     `ergon optimize-ir` from the 16x16 record with scrambled addresses,
+//     against `ergon score` of the same file. Targets (issue 27): 16x16 at
+//     least 1,000 checks a second, 4x4 at least 20,000.
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -22,10 +27,12 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include <fmt/core.h>
 
 #include "evaluators/dally/ir.h"
+#include "evaluators/dally/matmul.h"
 #include "evaluators/dally/mask32.h"
 #include "evaluators/dally/tool_process.h"
 #include "archive/archive.h"
@@ -378,6 +385,74 @@ int Archive(bool keep_for_serve = false) {
   return 0;
 }
 
+// 7. Boards. A search over IR candidates holds one checker and hands it
+// text: what is timed is CompileIr + MatmulChecker::Check of the whole text.
+int Boards() {
+  auto slurp = [](const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+  };
+  int rc = 0;
+  for (auto [file, n, target] : {std::tuple{"best_667.ir", 4, 20000.0}, std::tuple{"best_63290.ir", 16, 1000.0}}) {
+    const std::string text = slurp(std::string(ERGON_DALLY_DATA) + "/matmul/" + file);
+    const MatmulChecker checker(n);
+    const int reps = n == 4 ? 20000 : 500;
+    std::uint64_t cost = 0;
+    const double both = MedianSeconds(5, [&] {
+      for (int i = 0; i < reps; ++i) cost += checker.Check(*CompileIr(text, kMask32LineCap))->cost;
+    });
+    const double parse = MedianSeconds(5, [&] {
+      for (int i = 0; i < reps; ++i) cost += CompileIr(text, kMask32LineCap)->lines;
+    });
+    const double rate = reps / both;
+    fmt::print("boards: matmul {}x{} record ({}): parse + check {:8.0f} a second ({:.1f} us each); parse alone {:.1f} us; "
+               "ratio {:.2f}x; target {:.0f} a second: {}\n",
+               n, n, file, rate, both / reps * 1e6, parse / reps * 1e6, both / parse, target, rate >= target ? "met" : "NOT met");
+    if (cost == 0) rc = 1;
+  }
+  // optimize-ir as a person runs it, from the 16x16 record's order with its
+  // addresses scrambled (each address a moved to 1 + (a * 7919) mod 20011).
+  const std::string text = slurp(std::string(ERGON_DALLY_DATA) + "/matmul/best_63290.ir");
+  std::string scrambled;
+  {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      std::size_t i = line.find(' ') == std::string::npos ? 0 : line.find(' ') + 1;
+      std::string out = line.substr(0, i), item;
+      std::istringstream items(line.substr(i));
+      bool first = true;
+      while (std::getline(items, item, ',')) {
+        out += (first ? "" : ",") + std::to_string(1 + std::stoull(item) * 7919 % 20011);
+        first = false;
+      }
+      scrambled += out + "\n";
+    }
+  }
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string in = (dir / "ergon-bench-m16.ir").string(), out = (dir / "ergon-bench-m16-opt.ir").string();
+  std::ofstream(in) << scrambled;
+  const std::string ergon = ERGON_BINARY;
+  std::string report;
+  auto run = [&](const std::string& cmd) {
+    report.clear();
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    while (std::size_t k = fread(buf, 1, sizeof buf, p)) report.append(buf, k);
+    pclose(p);
+  };
+  const double opt = MedianSeconds(3, [&] { run("'" + ergon + "' optimize-ir '" + in + "' -o '" + out + "' --tier matmul16x16 --json"); });
+  const std::string opt_report = report;
+  const double score = MedianSeconds(5, [&] { run("'" + ergon + "' score '" + in + "' --tier matmul16x16 --json"); });
+  fmt::print("boards: optimize-ir matmul16x16 from scrambled addresses, whole process {:.2f} s; `ergon score` {:.3f} s; "
+             "ratio {:.0f}x\n  its report: {}",
+             opt, score, opt / score, opt_report);
+  std::filesystem::remove(in);
+  std::filesystem::remove(out);
+  return rc | (opt_report.find("\"status\":\"ok\"") == std::string::npos);
+}
+
 }  // namespace
 
 int ServeBench(const std::string& db, const std::string& ergon);
@@ -385,7 +460,7 @@ int SlurmBench(const std::string& ergon, const std::string& source_dir);
 int RunBench(const std::string& ergon);
 
 int main(int argc, char** argv) {
-  // `ergon_bench [dally|score|optimize|sandbox|compile|archive|serve|slurm|run]...`; all by default.
+  // `ergon_bench [dally|score|optimize|sandbox|compile|archive|serve|slurm|run|boards]...`; all by default.
   std::vector<std::string> which(argv + 1, argv + argc);
   auto want = [&](const char* n) { return which.empty() || std::find(which.begin(), which.end(), n) != which.end(); };
   int rc = 0;
@@ -405,5 +480,6 @@ int main(int argc, char** argv) {
   }
   if (want("slurm")) rc |= SlurmBench(ERGON_BINARY, ERGON_SOURCE_DIR);
   if (want("run")) rc |= RunBench(ERGON_BINARY);
+  if (want("boards")) rc |= Boards();
   return rc;
 }
