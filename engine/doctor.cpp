@@ -19,6 +19,16 @@ int Doctor() {
   auto sb = sandbox::Sandbox::Create();
   if (sb) {
     fmt::print("sandbox:    {}\n", sb->DescribeIsolation());
+    if (sb->level() == sandbox::IsolationLevel::kBubblewrap) {
+      fmt::print("candidates see only:\n");
+      for (const auto& e : sandbox::CandidateSystemView()) fmt::print("            {:<24} {}\n", e.path, e.how);
+      fmt::print("            and their work dir (writable), what their task makes visible, the GPU's device nodes "
+                 "and /sys for GPU tasks\n");
+    } else {
+      fmt::print("            WEAKER THAN IT SHOULD BE: without bubblewrap and user namespaces a candidate reads every "
+                 "file its uid may read (home folders, archives, other tasks, data sets): apt-get install bubblewrap, "
+                 "and enable unprivileged user namespaces or run as root\n");
+    }
   } else {
     fmt::print("sandbox:    UNAVAILABLE: {}\n", sb.error());
     rc = 1;

@@ -4,6 +4,7 @@
 // namespaces are on), then util-linux unshare (root only), then rlimits and a
 // process group alone. The level in force is probed once, by running
 // /bin/true through it, and named in every RunResult.
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -103,7 +104,55 @@ Result<std::shared_ptr<const std::string>> CopyInit(const std::string& from) {
   });
 }
 
+// The host paths a candidate's toolchain needs, read-only. Root-level
+// links of a merged /usr (/bin -> usr/bin) stay links.
+constexpr const char* kSystemPaths[] = {
+    "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+    "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/libexec", "/usr/include",
+    "/usr/local/bin", "/usr/local/lib", "/usr/local/include",
+};
+// What a libc, the loader and the compilers read from /etc (alternatives:
+// /usr/bin/cc and friends point through it).
+constexpr const char* kEtcFiles[] = {
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
+    "/etc/passwd",      "/etc/group",      "/etc/nsswitch.conf", "/etc/localtime",
+};
+
+// The CUDA toolkit: /usr/local/cuda and its versioned folders.
+std::vector<std::string> CudaPaths() {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/usr/local", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name == "cuda" || name.rfind("cuda-", 0) == 0) out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool IsUnder(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
 }  // namespace
+
+std::vector<ViewEntry> CandidateSystemView() {
+  std::vector<ViewEntry> view;
+  auto add = [&view](const std::string& p) {
+    std::error_code ec;
+    const auto st = std::filesystem::symlink_status(p, ec);
+    if (ec || !std::filesystem::exists(st)) return;
+    if (std::filesystem::is_symlink(st)) view.push_back({p, "symlink to " + std::filesystem::read_symlink(p, ec).string()});
+    else view.push_back({p, "read-only"});
+  };
+  for (const char* p : kSystemPaths) add(p);
+  for (const auto& p : CudaPaths()) add(p);
+  for (const char* p : kEtcFiles) add(p);
+  view.push_back({"/dev", "minimal (null, zero, full, random, urandom, tty)"});
+  view.push_back({"/proc", "its own (a private pid namespace)"});
+  view.push_back({"/tmp", "private tmpfs"});
+  return view;
+}
 
 Result<Sandbox> Sandbox::Create(const SandboxOptions& options) {
   Sandbox sb;
@@ -184,11 +233,24 @@ std::vector<std::string> Sandbox::WrapCommand(const RunSpec& spec, int report_fd
         unsigned gid = drop_privileges_ ? options_.gid : ::getegid();
         a.insert(a.end(), {"--unshare-user", "--uid", std::to_string(uid), "--gid", std::to_string(gid)});
       }
-      a.insert(a.end(), {"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"});
+      // An allow-list (CandidateSystemView): bubblewrap's root is an empty
+      // tmpfs, and only these are put in it.
+      std::vector<std::string> visible;
+      for (const auto& e : CandidateSystemView()) {
+        if (e.how == "read-only") a.insert(a.end(), {"--ro-bind", e.path, e.path});
+        else if (e.how.rfind("symlink to ", 0) == 0) a.insert(a.end(), {"--symlink", e.how.substr(11), e.path});
+        else continue;
+        visible.push_back(e.path);
+      }
+      a.insert(a.end(), {"--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"});
       a.insert(a.end(), {"--ro-bind", *init_copy_, *init_copy_});
       for (const auto& p : spec.read_only_paths) a.insert(a.end(), {"--ro-bind", p, p});
+      visible.insert(visible.end(), spec.read_only_paths.begin(), spec.read_only_paths.end());
       for (const auto& d : spec.devices) a.insert(a.end(), {"--dev-bind", d, d});
+      if (!spec.devices.empty()) a.insert(a.end(), {"--ro-bind", "/sys", "/sys"});  // the GPU driver reads it
+      // A masked path matters only where something visible holds it.
       for (const auto& m : spec.masked_paths) {
+        if (std::none_of(visible.begin(), visible.end(), [&m](const std::string& v) { return IsUnder(m, v); })) continue;
         std::error_code ec;
         if (std::filesystem::is_directory(m, ec)) a.insert(a.end(), {"--tmpfs", m, "--remount-ro", m});
         else if (std::filesystem::exists(m, ec)) a.insert(a.end(), {"--ro-bind", "/dev/null", m});
@@ -226,7 +288,8 @@ std::string Sandbox::DescribeIsolation() const {
   switch (level_) {
     case IsolationLevel::kBubblewrap:
       return fmt::format(
-          "bubblewrap: user, pid, net, ipc, uts, mount namespaces; read-only /, private /tmp, "
+          "bubblewrap: user, pid, net, ipc, uts, mount namespaces; an allow-list of the host (toolchain, "
+          "system libraries, loader files; no home, /srv, /opt, /var, /usr/share), private /tmp, "
           "writable work dir only; {}; rlimits cpu/as/fsize/nproc/core; process group + watchdog", who);
     case IsolationLevel::kUnshare:
       return fmt::format("unshare: net and pid namespaces (no bubblewrap; files NOT isolated: the "

@@ -72,10 +72,12 @@ struct RunSpec {
   // environment instead of the minimum. Never for candidates.
   bool inherit_environment = false;
   std::vector<std::string> read_only_paths;  // extra paths bound read-only
-  std::vector<std::string> devices;          // e.g. /dev/nvidia0 for GPU runs
-  // Paths the command must not see (a task's folder, a corpus): an empty
-  // folder or file is laid over each. Bubblewrap only; under the weaker
-  // levels they stay as readable as their permissions allow.
+  std::vector<std::string> devices;          // e.g. /dev/nvidia0 for GPU runs (and /sys is then bound read-only)
+  // Paths the command must not see (a task's folder, a corpus). Under
+  // bubblewrap nothing outside CandidateSystemView(), the work dir and
+  // read_only_paths is there anyway; a masked path inside them gets an
+  // empty folder or file laid over it. Under the weaker levels they stay as
+  // readable as their permissions allow.
   std::vector<std::string> masked_paths;
   Limits limits;
 };
@@ -192,6 +194,20 @@ class Sandbox {
   std::shared_ptr<UidPool> uids_ = std::make_shared<UidPool>();
   std::shared_ptr<PchCache> pch_ = std::make_shared<PchCache>();
 };
+
+// What a candidate sees of the host at the bubblewrap level: an allow-list,
+// not the host minus a list. The toolchain and the system libraries a C++ or
+// CUDA program builds and links with, the loader's files and the few /etc
+// files a libc reads; a private /tmp, a minimal /dev, its own /proc; then
+// the run's work dir (writable), its read_only_paths and devices. Nothing
+// else: no /home, /root, /srv, /opt, /var, /mnt, /media, /work, no
+// /usr/share (data sets live there), no archive, spool or task folder.
+struct ViewEntry {
+  std::string path;
+  std::string how;  // "read-only", "symlink to usr/bin", "private tmpfs", ...
+};
+// The host part of that view (the same for every run), in mount order.
+std::vector<ViewEntry> CandidateSystemView();
 
 // The /dev/nvidia* nodes of this host (none on a machine without a driver).
 std::vector<std::string> NvidiaDeviceNodes();

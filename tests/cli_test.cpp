@@ -498,6 +498,11 @@ TEST_CASE("doctor names the tasks and the HTTP library - and a broken task folde
   CHECK(ok.code == 0);
   CHECK(ok.out.find("linear_regression (external)") != std::string::npos);
   CHECK(ok.out.find("http:") != std::string::npos);
+  // What a candidate sees, listed: the toolchain, nothing of people's files.
+  CHECK(ok.out.find("candidates see only:") != std::string::npos);
+  CHECK(ok.out.find("/usr/include") != std::string::npos);
+  for (const char* hidden : {"/home", "/srv", "/opt", "/var", "/usr/share", "/work"})
+    CHECK_MESSAGE(ok.out.find(std::string("            ") + hidden + " ") == std::string::npos, hidden);
   fs::path dir = fs::temp_directory_path() / ("ergon-doctor-" + std::to_string(::getpid()));
   fs::create_directories(dir / "broken");
   std::ofstream(dir / "broken" / "task.json") << R"({"summary": "x"})";

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -256,6 +257,85 @@ TEST_CASE("gallery: writes outside the work dir never appear") {
   CHECK(!fs::exists(target3));
   // The work dir itself is writable.
   CHECK(fs::exists(fs::path(b.dir.path()) / "inside.txt"));
+}
+
+TEST_CASE("gallery: a candidate walking the filesystem finds nothing of the host but its toolchain") {
+  if (geteuid() != 0) {
+    MESSAGE("skipped: needs root to plant files in /srv, /opt, /var and /usr/share");
+    return;
+  }
+  const std::string token = Token();
+  const std::string marker = "ergonmark" + token.substr(12);
+  // World-readable plants where a person keeps things: a second copy of a
+  // task folder (its harness), their home, /srv, /opt, /var/tmp, an
+  // archive's folder, a spool, a data set under /usr/share, the current
+  // directory.
+  std::vector<fs::path> dirs = {fs::current_path() / ("ergon-task-copy-" + token),
+                                fs::path("/home") / ("ergon-person-" + token),
+                                fs::temp_directory_path() / ("ergon-archive-" + token),
+                                fs::path("/usr/share") / ("ergon-dataset-" + token)};
+  std::vector<fs::path> plants = {dirs[0] / (marker + "-prepare.py"), dirs[1] / (marker + "-notes.txt"),
+                                  fs::path("/srv") / (marker + ".txt"), fs::path("/opt") / (marker + ".txt"),
+                                  fs::path("/var/tmp") / (marker + ".txt"), dirs[2] / (marker + ".db"),
+                                  fs::path("/var/spool") / (marker + "-job.req"), dirs[3] / (marker + "-train.idx"),
+                                  fs::current_path() / (marker + "-cwd.txt")};
+  for (const auto& d : dirs) {
+    fs::create_directories(d);
+    fs::permissions(d, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  }
+  for (const auto& p : plants) {
+    std::ofstream(p) << "secret labels: 0110\n";
+    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  }
+  struct Cleanup {
+    std::vector<fs::path> plants, dirs;
+    ~Cleanup() {
+      std::error_code ec;
+      for (const auto& p : plants) fs::remove(p, ec);
+      for (const auto& d : dirs) fs::remove_all(d, ec);
+    }
+  } cleanup{plants, dirs};
+  // What the run may see: its work dir, and a folder it is given read-only.
+  auto visible = ScratchDir::Create(TestSandbox(), "ergon-visible-");
+  REQUIRE(visible.has_value());
+  ::chmod(visible->path().c_str(), 0755);
+  std::ofstream(visible->path() + "/" + marker + "-visible.txt") << "given\n";
+  ::chmod((visible->path() + "/" + marker + "-visible.txt").c_str(), 0644);
+
+  for (Language language : {Language::kCpp, Language::kCuda}) {
+    if (!FindCompiler(language)) {
+      MESSAGE("skipped for CUDA: no nvcc here");
+      continue;
+    }
+    auto dir = ScratchDir::Create(TestSandbox(), "ergon-test-");
+    REQUIRE(dir.has_value());
+    CompileRequest req;
+    req.source = ReadFile(fs::path(ERGON_GALLERY_DIR) / "hunt_markers.cpp");
+    req.language = language;
+    req.output_dir = dir->path();
+    req.timeout_s = 300;
+    auto built = Compile(TestSandbox(), req);
+    REQUIRE_MESSAGE(built.has_value(), (built ? "" : built.error()));
+    REQUIRE_MESSAGE(built->ok, built->diagnostics);
+    std::ofstream(dir->path() + "/" + marker + "-mine.txt") << "mine\n";
+    RunSpec spec;
+    spec.argv = {built->executable, token, marker};
+    for (const auto& p : plants) spec.argv.push_back(p.string());
+    spec.work_dir = dir->path();
+    spec.read_only_paths = {visible->path()};
+    spec.limits = Quick(60);
+    auto r = TestSandbox().Run(spec);
+    REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error()));
+    INFO(r->Describe() << "\n" << r->stdout_text);
+    CHECK(r->outcome == Outcome::kOk);
+    // It did look (its own file and the one it was given are found) ...
+    CHECK(r->stdout_text.find(marker + "-mine.txt: mine") != std::string::npos);
+    CHECK(r->stdout_text.find(marker + "-visible.txt: given") != std::string::npos);
+    // ... and found nothing else.
+    CHECK(r->stdout_text.find("secret labels") == std::string::npos);
+    for (const auto& p : plants) CHECK_MESSAGE(r->stdout_text.find(p.string()) == std::string::npos, p.string());
+  }
 }
 
 TEST_CASE("gallery: a root-only file of the host cannot be read") {
