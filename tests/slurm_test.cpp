@@ -149,6 +149,88 @@ TEST_CASE("slurm: a run through Slurm records the same metrics and joules as the
   CHECK(left == 0);
 }
 
+TEST_CASE("slurm: an API key in ergon's environment reaches no file that ergon or Slurm writes") {
+  Cluster c("keys");
+  if (!c.up()) return;
+  const fs::path root = c.dir / "work";
+  fs::create_directories(root);
+  const std::string marker = "sk-ergon-marker-" + std::to_string(::getpid()) + "-do-not-store";
+  const std::string keys = "OPENAI_API_KEY='" + marker + "' ANTHROPIC_API_KEY='" + marker + "' ERGON_SECRET='" + marker + "' ";
+  Ran slurm = Ergon("run --task linear_regression --meter cachemodel --instances 1 --max-candidates 2 --evaluators 1 "
+                    "--proposals 1 --seed 4 --executor slurm --db '" + (root / "keys.db").string() + "'",
+                    keys + c.Env());
+  INFO(slurm.out);
+  REQUIRE(slurm.code == 0);
+  // Every file under the cluster's folder: slurmctld's state (jobs' stored
+  // environments), slurmd's spool, the logs, the run's archive, spool and
+  // run file.
+  std::size_t files = 0;
+  for (auto it = fs::recursive_directory_iterator(c.dir, fs::directory_options::skip_permission_denied);
+       it != fs::recursive_directory_iterator(); ++it) {
+    if (!it->is_regular_file()) continue;
+    ++files;
+    CHECK_MESSAGE(Slurp(it->path()).find(marker) == std::string::npos, it->path().string());
+  }
+  CHECK(files > 5);
+}
+
+TEST_CASE("slurm: a candidate hunting the node's filesystem finds nothing of the host") {
+  Cluster c("hunt");
+  if (!c.up()) return;
+  if (::geteuid() != 0) {
+    MESSAGE("SKIPPED: needs root to plant files in /srv, /opt, /var and /usr/share");
+    return;
+  }
+  const std::string marker = "ergonhunt" + std::to_string(::getpid());
+  // An external task whose baseline is the hunter (linear_regression's harness).
+  const fs::path tasks = c.dir / "tasks", task = tasks / "hunt";
+  fs::create_directories(tasks);
+  fs::copy(fs::path(ERGON_SOURCE_DIR) / "evaluators" / "linear_regression", task, fs::copy_options::recursive);
+  std::string hunter = Slurp(fs::path(ERGON_SOURCE_DIR) / "tests/gallery/external/hunter.cpp");
+  hunter.replace(hunter.find("@MARKER@"), 8, marker);
+  std::ofstream(task / "baseline.cpp") << hunter;
+  // World-readable plants: a second copy of the task folder, a home, /srv,
+  // /opt, /var/tmp, the spool's folder, a data set under /usr/share.
+  const fs::path copy = fs::path("/var/tmp") / ("ergon-task-copy-" + marker), home = fs::path("/home") / marker,
+                 data = fs::path("/usr/share") / ("ergon-dataset-" + marker);
+  std::vector<fs::path> plants = {copy / (marker + "-prepare.py"), home / (marker + "-notes.txt"),
+                                  fs::path("/srv") / (marker + ".txt"), fs::path("/opt") / (marker + ".txt"),
+                                  fs::path("/var/tmp") / (marker + ".txt"), c.dir / "work" / (marker + "-spool.req"),
+                                  data / (marker + "-train.idx")};
+  for (const auto& d : {copy, home, data, c.dir / "work"}) {
+    fs::create_directories(d);
+    fs::permissions(d, fs::perms(0755));
+  }
+  for (const auto& p : plants) {
+    std::ofstream(p) << "secret\n";
+    fs::permissions(p, fs::perms(0644));
+  }
+  struct Cleanup {
+    std::vector<fs::path> plants, dirs;
+    ~Cleanup() {
+      std::error_code ec;
+      for (const auto& p : plants) fs::remove(p, ec);
+      for (const auto& d : dirs) fs::remove_all(d, ec);
+    }
+  } cleanup{plants, {copy, home, data}};
+  const fs::path db = c.dir / "work" / "hunt.db";
+  Ran r = Ergon("run --task hunt --tasks '" + tasks.string() + "' --meter wall --instances 1 --max-candidates 1 "
+                "--evaluators 1 --proposals 1 --executor slurm --db '" + db.string() + "'", c.Env());
+  INFO(r.out);
+  const auto feedback = Column(db, "SELECT feedback FROM evaluations");
+  REQUIRE(!feedback.empty());
+  bool hunted = false;
+  for (const auto& f : feedback) {
+    INFO(f);
+    if (f.find("HUNT walked=") == std::string::npos) continue;
+    hunted = true;
+    CHECK(f.find(marker + "-mine.txt") != std::string::npos);  // it did look, and finds its own file
+    CHECK(f.find("found=1") != std::string::npos);             // and nothing else
+    for (const auto& p : plants) CHECK_MESSAGE(f.find(p.string()) == std::string::npos, p.string());
+  }
+  CHECK(hunted);
+}
+
 TEST_CASE("slurm: a job cancelled with scancel, and a node whose slurmd dies with its jobs, are resubmitted") {
   Cluster c("lost");
   if (!c.up()) return;

@@ -7,13 +7,37 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <chrono>
 #include <cstring>
 
 extern char** environ;
 
 namespace ergon::engine {
+namespace {
+
+// What a Slurm command may see of ergon's environment. sbatch hands its
+// whole environment to the job, and slurmctld keeps it with the job in its
+// state directory (and on the node): an API key in ergon's environment
+// would land on disk there. So only these go: the basics a command and a
+// job script need, and Slurm's own settings (SLURM_CONF, SBATCH_*, ...).
+std::vector<std::string> MinimalEnvironment() {
+  std::vector<std::string> out;
+  for (char** e = environ; *e; ++e) {
+    const std::string kv(*e);
+    const std::string name = kv.substr(0, kv.find('='));
+    static const char* const kBasics[] = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR"};
+    bool keep = std::find(std::begin(kBasics), std::end(kBasics), name) != std::end(kBasics);
+    for (const char* prefix : {"SLURM_", "SBATCH_", "SQUEUE_", "SCANCEL_", "SACCT_", "MUNGE_"})
+      keep = keep || name.rfind(prefix, 0) == 0;
+    if (keep) out.push_back(kv);
+  }
+  return out;
+}
+
+}  // namespace
 
 CommandResult RunCommand(const std::vector<std::string>& argv, double timeout_s) {
   CommandResult r;
@@ -33,8 +57,12 @@ CommandResult RunCommand(const std::vector<std::string>& argv, double timeout_s)
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const std::vector<std::string> env = MinimalEnvironment();
+  std::vector<char*> envp;
+  for (const auto& kv : env) envp.push_back(const_cast<char*>(kv.c_str()));
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  const int err = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  const int err = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   ::close(fds[1]);
   if (err != 0) {

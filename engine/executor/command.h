@@ -13,7 +13,10 @@ struct CommandResult {
   bool timed_out = false;
 };
 
-// argv[0] is looked up on PATH. After timeout_s the program is killed.
+// argv[0] is looked up on PATH. After timeout_s the program is killed. It
+// gets a minimal environment (PATH, HOME, USER, LANG and the like, and
+// Slurm's own variables): never an API key, which sbatch would store with
+// the job.
 CommandResult RunCommand(const std::vector<std::string>& argv, double timeout_s);
 
 }  // namespace ergon::engine
