@@ -268,10 +268,41 @@ TEST_CASE("serve: read-only, GET only, nothing outside its assets, bad input nam
   CHECK(missing.code == 1);
   CHECK(missing.out.find("no such archive") != std::string::npos);
   CHECK(!fs::exists(f.root / "typo.db"));
-  // Anything but loopback is said loudly.
+  // Anything but loopback is said loudly, and asks every request for the
+  // token printed once at start.
   Server open(f.db, "--host 0.0.0.0");
-  CHECK(Slurp(open.log_path).find("WARNING: listening on 0.0.0.0") != std::string::npos);
+  const std::string log = Slurp(open.log_path);
+  CHECK(log.find("WARNING: listening on 0.0.0.0") != std::string::npos);
+  const auto at = log.find("?token=");
+  REQUIRE(at != std::string::npos);
+  const std::string token = log.substr(at + 7, 32);
+  CHECK(token.find_first_not_of("0123456789abcdef") == std::string::npos);
+  for (const char* path : {"/", "/app.js", "/api/runs", "/api/candidates/1"}) {
+    Got g = Get(open, path);
+    CHECK_MESSAGE(g.status == 403, path);
+    CHECK(g.body.find("hostile") == std::string::npos);
+    CHECK_MESSAGE(Get(open, std::string(path) + "?token=" + std::string(32, '0')).status == 403, path);
+  }
+  {
+    httplib::Client client("127.0.0.1", open.port);
+    auto r = client.Get(("/api/runs?token=" + token).c_str());
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->get_header_value("Set-Cookie").find("ergon_token=" + token) == 0);
+    CHECK(r->get_header_value("Set-Cookie").find("HttpOnly") != std::string::npos);
+    // The page's own requests carry the cookie; scripts may send a Bearer header.
+    CHECK(client.Get("/api/runs", {{"Cookie", "ergon_token=" + token}})->status == 200);
+    CHECK(client.Get("/api/runs", {{"Authorization", "Bearer " + token}})->status == 200);
+    CHECK(client.Get("/api/runs", {{"Cookie", "ergon_token=x" + token.substr(1)}})->status == 403);
+    // Still read-only with the token.
+    CHECK(client.Post(("/api/runs?token=" + token).c_str(), "{}", "application/json")->status == 405);
+  }
   CHECK(open.Stop() == 0);
+  // On loopback no token is asked for.
+  Server local(f.db);
+  CHECK(Slurp(local.log_path).find("?token=") == std::string::npos);
+  CHECK(Get(local, "/api/runs").status == 200);
+  CHECK(local.Stop() == 0);
   Ran help = Ergon("serve --help");
   CHECK(help.out.find("--port") != std::string::npos);
   CHECK(help.out.find("127.0.0.1") != std::string::npos);

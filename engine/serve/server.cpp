@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include <fmt/core.h>
@@ -52,6 +53,35 @@ class Guarded {
   serve::Api api_ GUARDED_BY(mu_);
 };
 
+// A dashboard that listens beyond loopback asks every request for a token
+// printed once at start (as Jupyter does): in the URL (?token=), in the
+// cookie that URL then sets for the page's own requests, or as a Bearer
+// header for scripts.
+std::string NewToken() {
+  std::random_device rd;
+  std::string t;
+  for (int i = 0; i < 4; ++i) t += fmt::format("{:08x}", rd());
+  return t;
+}
+
+bool SameToken(const std::string& given, const std::string& token) {
+  if (given.size() != token.size()) return false;
+  unsigned char diff = 0;  // the time taken does not say how much matched
+  for (std::size_t i = 0; i < token.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ token[i]);
+  return diff == 0;
+}
+
+std::string GivenToken(const httplib::Request& req) {
+  if (req.has_param("token")) return req.get_param_value("token");
+  const std::string auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) == 0) return auth.substr(7);
+  const std::string cookies = req.get_header_value("Cookie");
+  const auto at = cookies.find("ergon_token=");
+  if (at == std::string::npos) return "";
+  const auto begin = at + 12, end = cookies.find(';', begin);
+  return cookies.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
 void Secure(httplib::Response& res) {
   res.set_header("Content-Security-Policy", kPolicy);
   res.set_header("X-Content-Type-Options", "nosniff");
@@ -69,7 +99,20 @@ int ServeArchive(const ServeArgs& args) {
   }
   Guarded guarded(std::move(*opened), args.tasks_dirs, args.db);
   httplib::Server server;
-  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  const std::string token = IsLoopback(args.host) ? "" : NewToken();
+  server.set_pre_routing_handler([&token](const httplib::Request& req, httplib::Response& res) {
+    if (!token.empty()) {
+      if (!SameToken(GivenToken(req), token)) {
+        Secure(res);
+        res.status = 403;
+        res.set_content("{\"error\":\"this dashboard listens beyond loopback: open the URL with ?token= that "
+                        "ergon serve printed when it started\"}",
+                        "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (req.has_param("token"))
+        res.set_header("Set-Cookie", "ergon_token=" + token + "; Path=/; HttpOnly; SameSite=Strict");
+    }
     if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
     Secure(res);
     res.status = 405;
@@ -105,8 +148,9 @@ int ServeArchive(const ServeArgs& args) {
   }
   if (!IsLoopback(args.host))
     fmt::print(stderr,
-               "ergon serve: WARNING: listening on {} — anyone who can reach this machine on port {} can read the "
-               "whole archive (sources, prompts, spend). Use the default 127.0.0.1 and an SSH tunnel instead.\n",
+               "ergon serve: WARNING: listening on {} — anyone who can reach this machine on port {} and has the "
+               "token below can read the whole archive (sources, prompts, spend). The default 127.0.0.1 and an SSH "
+               "tunnel need no token.\n",
                args.host, port);
   // Read the runs' histories before saying where to look: a first page load
   // then costs what a later one does (0.2 to 0.4 s at 100,000 evaluations).
@@ -114,8 +158,9 @@ int ServeArchive(const ServeArgs& args) {
   const std::size_t evaluations = guarded.Warm();
   fmt::print("ergon serve: read {} evaluations in {:.2f} s\n", evaluations,
              std::chrono::duration<double>(std::chrono::steady_clock::now() - warm_start).count());
-  fmt::print("ergon serve: http://{}:{}/ (archive {}, read-only; Ctrl-C stops)\n",
-             args.host.find(':') != std::string::npos ? "[" + args.host + "]" : args.host, port, args.db);
+  fmt::print("ergon serve: http://{}:{}/{} (archive {}, read-only; Ctrl-C stops)\n",
+             args.host.find(':') != std::string::npos ? "[" + args.host + "]" : args.host, port,
+             token.empty() ? "" : "?token=" + token, args.db);
   std::fflush(stdout);
 
   // Ctrl-C and SIGTERM stop the server cleanly: a thread waits for them.
