@@ -306,6 +306,49 @@ TEST_CASE("cli agent: a coding-agent command edits the candidate in a scratch fo
   CHECK(missing.out.find("--command") != std::string::npos);
 }
 
+TEST_CASE("an API key given in the environment reaches the model and no file ergon writes") {
+  const fs::path dir = fs::temp_directory_path() / ("ergon-keys-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string marker = "sk-ergon-marker-" + std::to_string(::getpid()) + "-never-on-disk";
+  const std::string keys = "OPENAI_API_KEY='" + marker + "' ANTHROPIC_API_KEY='" + marker + "' ";
+  MockLlm llm({Act::kEdit, Act::kWholeFile});
+  const std::string common = " --max-candidates 2 --evaluators 1 --islands 1 --db '" + (dir / "keys.db").string() + "'";
+  Ran openai = Ergon("run --task dally_parity --agent openai --model test-model --base-url http://127.0.0.1:" +
+                         std::to_string(llm.port()) + "/v1" + common,
+                     keys, dir.string());
+  INFO(openai.out);
+  REQUIRE(openai.code == 0);
+  Ran anthropic = Ergon("run --task dally_parity --agent anthropic --model claude-test --base-url http://127.0.0.1:" +
+                            std::to_string(llm.port()) + common,
+                        keys, dir.string());
+  INFO(anthropic.out);
+  REQUIRE(anthropic.code == 0);
+  Ran cli = Ergon(std::string("run --task dally_parity --agent cli --command \"sh ") + ERGON_SOURCE_DIR +
+                      "/tests/agents/fake_cli_agent.sh\"" + common,
+                  keys, dir.string());
+  INFO(cli.out);
+  REQUIRE(cli.code == 0);
+  // The model was given the key, by both wire formats ...
+  bool bearer = false, x_api_key = false;
+  for (const auto& [what, body] : llm.requests()) {
+    bearer = bearer || what == "/v1/chat/completions key=Bearer " + marker;
+    x_api_key = x_api_key || what == "/v1/messages key=" + marker;
+  }
+  CHECK(bearer);
+  CHECK(x_api_key);
+  // ... and no file of the runs holds it: archive, WAL, run files, exports.
+  std::size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    CHECK_MESSAGE(Slurp(e.path()).find(marker) == std::string::npos, e.path().string());
+  }
+  CHECK(files >= 1);
+  CHECK(openai.out.find(marker) == std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("several proposers and evaluation slots: the budget holds exactly, nothing twice, every call accounted") {
   Db db("parallel");
   Ran r = Ergon("run --task linear_regression --meter wall --agent offline --max-candidates 9 --proposals 3 "
