@@ -8,7 +8,7 @@ ifeq ($(CI),true)
   CMAKE_FLAGS += -DERGON_WERROR=ON
 endif
 
-PACKAGES := cmake make g++ pkg-config git \
+PACKAGES := cmake make g++ clang pkg-config git \
   libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev \
   libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev doctest-dev \
   libboost-dev libboost-filesystem-dev bubblewrap valgrind python3 fortunes chromium \

@@ -17,7 +17,7 @@ Result<std::string> internal::StoreBlob(sqlite3* db, const std::string& text) {
 
 Result<std::string> Archive::PutBlob(const std::string& text) {
   if (impl_->read_only) return tl::unexpected(std::string("the archive is open read-only"));
-  std::lock_guard<std::mutex> l(impl_->blob_mu);
+  base::MutexLock l(&impl_->blob_mu);
   if (!impl_->blob_db) {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(impl_->path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {

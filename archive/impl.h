@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "archive/archive.h"
 #include "archive/sqlite.h"
 
@@ -17,8 +18,8 @@ struct Archive::Impl {
   std::string path;
   bool read_only = false;
   // PutBlob's own connection, opened on first use.
-  std::mutex blob_mu;
-  sqlite3* blob_db = nullptr;  // guarded by blob_mu
+  base::Mutex blob_mu;
+  sqlite3* blob_db GUARDED_BY(blob_mu) = nullptr;
   ~Impl() {
     if (blob_db) sqlite3_close(blob_db);
     if (db) sqlite3_close(db);

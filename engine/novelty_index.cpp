@@ -16,7 +16,7 @@ std::uint64_t HashTokens(const std::vector<std::uint64_t>& t) {
 void NoveltyIndex::Add(std::int64_t id, const std::string& source) {
   auto tokens = genome::NormalisedTokens(source);
   const std::uint64_t h = HashTokens(tokens);
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   by_hash_.emplace(h, id);
   recent_.emplace_back(id, std::make_shared<const std::vector<std::uint64_t>>(std::move(tokens)));
   while (recent_.size() > kCompared) recent_.pop_front();
@@ -27,7 +27,7 @@ std::optional<NoveltyIndex::Match> NoveltyIndex::NearCopy(const std::string& sou
   const auto tokens = genome::NormalisedTokens(source);
   std::vector<std::pair<std::int64_t, Tokens>> recent;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     if (auto it = by_hash_.find(HashTokens(tokens)); it != by_hash_.end()) return Match{it->second, 1.0};
     if (threshold_ >= 1) return std::nullopt;
     recent.assign(recent_.begin(), recent_.end());

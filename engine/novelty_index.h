@@ -11,6 +11,8 @@
 // compared by its token hash.
 #pragma once
 
+#include "base/mutex.h"
+
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -20,7 +22,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/thread_annotations.h"
 
 namespace ergon::engine {
 
@@ -41,7 +42,7 @@ class NoveltyIndex {
 
  private:
   const double threshold_;
-  mutable std::mutex mu_;
+  mutable base::Mutex mu_;
   std::unordered_map<std::uint64_t, std::int64_t> by_hash_ GUARDED_BY(mu_);
   using Tokens = std::shared_ptr<const std::vector<std::uint64_t>>;  // shared: a check copies pointers, not tokens
   std::deque<std::pair<std::int64_t, Tokens>> recent_ GUARDED_BY(mu_);

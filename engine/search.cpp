@@ -195,6 +195,8 @@ int Search::OpenRun() {
     fmt::print(stderr, "ergon run: {}\n", opened.error());
     return 1;
   }
+  // Set-up: no other thread exists yet; the lock makes that checkable.
+  base::MutexLock l(&s_.mu);
   s_.archive = std::move(*opened);
   s_.blobs = s_.archive.get();
   s_.rng.seed(o_.seed);
@@ -263,7 +265,7 @@ std::string Search::PriceProblem() const {
 void Search::LoadNoveltyIndex() {
   if (o_.novelty <= 0) return;
   novelty_.emplace(o_.novelty);
-  std::lock_guard<std::mutex> l(s_.mu);
+  base::MutexLock l(&s_.mu);
   if (auto src = s_.archive->Sources(o_.task, kBigSource, 5000))
     for (const auto& [id, text] : *src) novelty_->Add(id, text);
 }
@@ -272,7 +274,7 @@ void Search::RestoreBandit() {
   if (agents_.size() < 2) return;
   std::vector<std::string> names;
   for (const auto& a : agents_) names.push_back(LedgerName(*a));
-  std::lock_guard<std::mutex> l(s_.mu);
+  base::MutexLock l(&s_.mu);
   bandit_.emplace(names);
   auto led = s_.archive->Ledger();
   if (!led) return;
@@ -367,6 +369,7 @@ int Search::EnsureBaseline() {
   // another file must not become it).
   const std::string src = Slurp(fs::path(task_->spec().dir) / task_->spec().baseline);
   const std::string hash = genome::ContentHash(src);
+  base::MutexLock l(&s_.mu);  // set-up: no other thread exists yet
   auto found = s_.archive->FindByHash(o_.task, hash);
   if (!found) {
     fmt::print(stderr, "ergon run: {}\n", found.error());
@@ -447,26 +450,29 @@ void Search::RunWorkers() {
              "{} island(s); archive {}{}\n",
              s_.run_id, o_.task, o_.agent, ModelNames(), proposers, workers, o_.islands, o_.db,
              o_.executor == "slurm" ? fmt::format("; evaluations are Slurm jobs (spool {})", o_.spool) : "");
-  s_.proposers_alive = proposers;
+  {
+    base::MutexLock l(&s_.mu);
+    s_.proposers_alive = proposers;
+  }
   std::vector<std::thread> pool;
   for (int i = 0; i < proposers; ++i)
     pool.emplace_back([this, i] {
       Proposer(i);
-      std::lock_guard<std::mutex> l(s_.mu);
+      base::MutexLock l(&s_.mu);
       --s_.proposers_alive;
-      s_.cv.notify_all();
+      s_.cv.SignalAll();
     });
   for (int i = 0; i < workers; ++i) pool.emplace_back([this] { Evaluator(); });
   {
-    std::lock_guard<std::mutex> l(s_.mu);
+    base::MutexLock l(&s_.mu);
     s_.last_news = Clock::now();
   }
   std::thread monitor([this] { Monitor(); });
   for (auto& t : pool) t.join();
   {
-    std::lock_guard<std::mutex> l(s_.mu);
+    base::MutexLock l(&s_.mu);
     monitor_done_ = true;
-    s_.cv.notify_all();
+    s_.cv.SignalAll();
   }
   monitor.join();
   RemoveInterruptHandlers();
@@ -475,12 +481,12 @@ void Search::RunWorkers() {
 void Search::Monitor() {
   std::optional<Clock::time_point> cut_at;
   bool deadline = false;
-  std::unique_lock<std::mutex> l(s_.mu);
+  base::MutexLock l(&s_.mu);
   while (!monitor_done_) {
-    s_.cv.wait_for(l, std::chrono::milliseconds(100));
+    s_.cv.WaitFor(std::chrono::milliseconds(100));
     if (monitor_done_) break;
     const auto now = Clock::now();
-    if (!s_.stop && !s_.fatal && !BudgetLeft()) s_.cv.notify_all();  // wake proposers waiting on the budget
+    if (!s_.stop && !s_.fatal && !BudgetLeft()) s_.cv.SignalAll();  // wake proposers waiting on the budget
     // The candidate budget spent: what is still in flight is within it (the
     // budget counts attempts in flight), chiefly new bests awaiting their
     // fresh-suite verdicts, so it finishes rather than being left pending.
@@ -504,7 +510,7 @@ void Search::Monitor() {
       if (s_.in_flight > 0)
         fmt::print(stderr, "\nergon run: cutting off {} attempt(s) in flight ({}); they are recorded as cut off\n",
                    s_.in_flight, deadline ? "deadline" : s_.stop_reason);
-      s_.cv.notify_all();
+      s_.cv.SignalAll();
     }
     // A heartbeat while nothing lands: the run is alive, and how far it is.
     if (now - s_.last_news >= std::chrono::duration<double>(o_.heartbeat_s)) {
@@ -516,6 +522,7 @@ void Search::Monitor() {
 
 int Search::Summarise() {
   const double wall = std::chrono::duration<double>(Clock::now() - t0_).count();
+  base::MutexLock hold(&s_.mu);  // the workers are joined; the lock makes that checkable
   archive::Attempt tick;
   tick.events.push_back({s_.run_id, "elapsed", std::nullopt, fmt::format("{:.3f}", ElapsedS())});
   tick.events.push_back({s_.run_id, s_.fatal ? "fatal" : "budget_stop", std::nullopt, s_.stop_reason});
@@ -612,13 +619,12 @@ tl::expected<std::string, std::string> Search::Prompt(const std::string& file,
 }
 
 bool Search::BudgetLeft() {
-  Shared& s = s_;
-  auto stop = [&](std::string why) {
-    if (!s.stop) s.stop_reason = std::move(why);
-    s.stop = true;
+  auto stop = [&](std::string why) REQUIRES(s_.mu) {
+    if (!s_.stop) s_.stop_reason = std::move(why);
+    s_.stop = true;
     return false;
   };
-  if (s.stop || s.fatal) return false;
+  if (s_.stop || s_.fatal) return false;
   if (Interrupts() > 0) return stop("interrupted (Ctrl-C)");
   // Only a STOP made while this run goes counts: an old one was reported at
   // the start and is ignored.
@@ -626,16 +632,16 @@ bool Search::BudgetLeft() {
   std::error_code ec;
   if (fs::exists(stopfile, ec) && fs::last_write_time(stopfile, ec) >= started_file_time_)
     return stop(fmt::format("{} appeared", stopfile.string()));
-  if (s.start.candidates + s.new_candidates >= o_.max_candidates)
+  if (s_.start.candidates + s_.new_candidates >= o_.max_candidates)
     return stop(fmt::format("--max-candidates {} reached", o_.max_candidates));
   if (o_.max_time_s > 0 && ElapsedS() >= o_.max_time_s) return stop(fmt::format("--max-time {:.0f}s reached", o_.max_time_s));
-  if (o_.max_cost_usd > 0 && s.start.cost_usd + s.cost >= o_.max_cost_usd)
+  if (o_.max_cost_usd > 0 && s_.start.cost_usd + s_.cost >= o_.max_cost_usd)
     return stop(fmt::format("--max-cost ${:.2f} reached", o_.max_cost_usd));
-  if (o_.max_tokens > 0 && s.start.tokens + s.tokens >= o_.max_tokens)
+  if (o_.max_tokens > 0 && s_.start.tokens + s_.tokens >= o_.max_tokens)
     return stop(fmt::format("--max-tokens {} reached", o_.max_tokens));
   // Attempts that never become candidates are bounded too: at most 10 per
   // candidate asked for, so a broken agent cannot spin for ever.
-  if (s.invalid + s.duplicates + s.not_novel > 10 * std::max<std::int64_t>(o_.max_candidates, 1) + 20)
+  if (s_.invalid + s_.duplicates + s_.not_novel > 10 * std::max<std::int64_t>(o_.max_candidates, 1) + 20)
     return stop("too many failed attempts (circuit breaker)");
   return true;
 }

@@ -102,7 +102,7 @@ void Search::CollectOrphans() {
   for (const Unfinished& o : executor_->Orphans()) {
     const json n = json::parse(o.note, nullptr, false);
     const std::string kind = n.is_object() ? n.value("kind", "") : "";
-    std::lock_guard<std::mutex> l(s_.mu);
+    base::MutexLock l(&s_.mu);
     if (kind == "dev") {
       auto job = JobFromNote(n, s_.run_id);
       auto dup = job ? s_.archive->FindByHash(o_.task, job->hash) : std::nullopt;
@@ -128,18 +128,18 @@ void Search::Evaluator() {
   for (;;) {
     Job job;
     {
-      std::unique_lock<std::mutex> l(s_.mu);
-      s_.cv.wait(l, [&] { return !s_.queue.empty() || s_.proposers_alive == 0 || s_.fatal; });
+      base::MutexLock l(&s_.mu);
+      while (s_.queue.empty() && s_.proposers_alive != 0 && !s_.fatal) s_.cv.Wait();
       if (s_.fatal) return;
       if (s_.queue.empty()) return;  // proposers are done and nothing is left
       job = std::move(s_.queue.front());
       s_.queue.pop_front();
-      s_.cv.notify_all();
+      s_.cv.SignalAll();
     }
     EvaluateJob(job);
-    std::lock_guard<std::mutex> l(s_.mu);
+    base::MutexLock l(&s_.mu);
     --s_.in_flight;
-    s_.cv.notify_all();
+    s_.cv.SignalAll();
   }
 }
 
@@ -171,12 +171,12 @@ void Search::EvaluateJob(const Job& job) {
       stopped ? std::move(*stopped) : Measure(job.hash, "dev", job.source, JobNote(job, *executor_));
   const std::string key = KeyOf(job.hash, "dev");
   {
-    std::lock_guard<std::mutex> l(s_.mu);
+    base::MutexLock l(&s_.mu);
     s_.eval_s += std::chrono::duration<double>(Clock::now() - e0).count();
   }
   // A measurement the stop cut off says nothing about the candidate.
   if (!m.ran && CuttingOff()) {
-    std::lock_guard<std::mutex> l(s_.mu);
+    base::MutexLock l(&s_.mu);
     RecordFailure(job.parent_id, "cut_off", "the run stopped during its evaluation: " + m.error, job.reply.text,
                   &job.ledger);
     ++s_.cut_off;
@@ -186,7 +186,7 @@ void Search::EvaluateJob(const Job& job) {
   // Nor does one the infrastructure lost: kept as an attempt, never as an
   // invalid candidate, never against --max-candidates.
   if (m.infrastructure_error) {
-    std::lock_guard<std::mutex> l(s_.mu);
+    base::MutexLock l(&s_.mu);
     RecordFailure(job.parent_id, "infrastructure", m.error, job.reply.text, &job.ledger);
     ++s_.infrastructure;
     executor_->Recorded(key);
@@ -194,7 +194,7 @@ void Search::EvaluateJob(const Job& job) {
       s_.fatal = true;
       s_.stop_reason = fmt::format("{} evaluations in a row lost to the infrastructure; the last: {}",
                                    s_.infrastructure_in_a_row, m.error.substr(0, 1000));
-      s_.cv.notify_all();
+      s_.cv.SignalAll();
     }
     Progress();
     return;
@@ -226,7 +226,7 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   c.hash = job.hash;
   c.edit = job.reply.text.substr(0, 20000);
   c.intent = job.reply.intent.substr(0, 1000);
-  std::lock_guard<std::mutex> l(s_.mu);
+  base::MutexLock l(&s_.mu);
   s_.infrastructure_in_a_row = 0;
   const std::string key = KeyOf(job.hash, "dev");
   const auto r0 = Clock::now();
@@ -244,7 +244,7 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
       s_.fatal = true;
       s_.stop_reason = "the task's harness failed (not the candidate): " + m.error.substr(0, 2000);
     }
-    s_.cv.notify_all();
+    s_.cv.SignalAll();
     return std::nullopt;
   }
   // Another slot may have recorded the same source meanwhile.
@@ -273,7 +273,7 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
     fmt::print(stderr, "\nergon run: could not record a candidate: {}\n", id.error());
     s_.fatal = true;
     s_.stop_reason = "archive write failed: " + id.error();
-    s_.cv.notify_all();
+    s_.cv.SignalAll();
     return std::nullopt;
   }
   // The archive's definition of a win (Archive::Ledger), kept in step.
@@ -298,7 +298,7 @@ void Search::Adjudicate(std::int64_t child_id, const std::string& source, const 
   const evaluators::Measurement fresh =
       Measure(hash, "fresh", source, json({{"kind", "fresh"}, {"candidate", child_id}}).dump());
   const std::string key = KeyOf(hash, "fresh");
-  std::lock_guard<std::mutex> l(s_.mu);
+  base::MutexLock l(&s_.mu);
   s_.eval_s += std::chrono::duration<double>(Clock::now() - f0).count();
   if (!fresh.ran && CuttingOff()) {  // still pending: --resume judges it
     executor_->Recorded(key);
@@ -317,7 +317,7 @@ void Search::Adjudicate(std::int64_t child_id, const std::string& source, const 
       s_.fatal = true;
       s_.stop_reason = "the task's harness failed on the fresh suite (not the candidate): " + fresh.error.substr(0, 2000);
     }
-    s_.cv.notify_all();
+    s_.cv.SignalAll();
     return;
   }
   const evaluators::TaskSpec& spec = task_->spec();
@@ -342,7 +342,7 @@ void Search::Adjudicate(std::int64_t child_id, const std::string& source, const 
     fmt::print(stderr, "\nergon run: could not record the verdict on candidate {}: {}\n", child_id, r.error());
     s_.fatal = true;
     s_.stop_reason = "archive write failed: " + r.error();
-    s_.cv.notify_all();
+    s_.cv.SignalAll();
     return;
   }
   executor_->Recorded(key);
@@ -352,13 +352,13 @@ void Search::Adjudicate(std::int64_t child_id, const std::string& source, const 
 void Search::FinishPending() {
   std::vector<std::int64_t> pending;
   {
-    std::lock_guard<std::mutex> l(s_.mu);
+    base::MutexLock l(&s_.mu);
     if (auto p = s_.archive->Pending(s_.run_id)) pending = *p;
   }
   for (auto id : pending) {
     std::optional<archive::Row> row;
     {
-      std::lock_guard<std::mutex> l(s_.mu);
+      base::MutexLock l(&s_.mu);
       if (auto r = s_.archive->Get(id); r && *r) row = **r;
     }
     if (!row || !row->best) continue;

@@ -28,7 +28,7 @@
 #include "engine/model_bandit.h"
 #include "engine/novelty_index.h"
 #include "engine/search.h"
-#include "engine/thread_annotations.h"
+#include "base/mutex.h"
 #include "evaluators/task.h"
 #include "sandbox/sandbox.h"
 
@@ -62,8 +62,8 @@ struct Job {
 // What proposers and evaluation slots share. One mutex guards all of it and
 // the archive connection (SQLite: one connection, one writer).
 struct Shared {
-  std::mutex mu;
-  std::condition_variable cv;  // the queue changed, a proposer finished, a fatal stop
+  base::Mutex mu;
+  base::CondVar cv{&mu};  // the queue changed, a proposer finished, a fatal stop
   std::deque<Job> queue GUARDED_BY(mu);  // kept slightly ahead of the evaluators
   int proposers_alive GUARDED_BY(mu) = 0;
   std::unique_ptr<archive::Archive> archive GUARDED_BY(mu);
@@ -134,19 +134,19 @@ class Search {
   // With several models: the bandit, its state from the run's ledger (start, resume).
   void RestoreBandit();
   // The agent for the next proposal (with s_.mu held).
-  std::size_t ChooseAgent();
+  std::size_t ChooseAgent() REQUIRES(s_.mu);
   // The digest for the next prompt, rebuilt every --meta-every candidates
   // (with s_.mu held).
-  const std::string& MetaDigest();
+  const std::string& MetaDigest() REQUIRES(s_.mu);
   int OpenRun();
-  void KeepStoredBudgets(const std::string& settings);
-  void KeepStoredExecutor(const std::string& settings);
+  void KeepStoredBudgets(const std::string& settings) REQUIRES(s_.mu);
+  void KeepStoredExecutor(const std::string& settings) REQUIRES(s_.mu);
   std::string PriceProblem() const;
   int EnsureBaseline();
   int CheckTemplates();
   void RunWorkers();
   int Summarise();
-  void PrintBest();
+  void PrintBest() REQUIRES(s_.mu);
 
   // A proposer (search_propose.cpp).
   void Proposer(int index);
@@ -190,10 +190,10 @@ class Search {
   static std::string KeyOf(const std::string& hash, const std::string& suite);
 
   // Shared helpers (search.cpp).
-  bool BudgetLeft();  // with s_.mu held
-  void Progress(bool final_line = false);  // with s_.mu held
+  bool BudgetLeft() REQUIRES(s_.mu);
+  void Progress(bool final_line = false) REQUIRES(s_.mu);
   void RecordFailure(std::int64_t parent, const std::string& stage, const std::string& error,
-                     const std::string& proposal, const archive::LedgerEntry* ledger);  // with s_.mu held
+                     const std::string& proposal, const archive::LedgerEntry* ledger) REQUIRES(s_.mu);
   archive::LedgerEntry Ledger(const Agent& a, const AgentReply* r, const AgentError* e) const;
   tl::expected<std::string, std::string> Prompt(const std::string& file, const std::map<std::string, std::string>& v);
   evaluators::TaskEvalRequest Request(const std::string& source, const std::string& suite) const;
@@ -211,13 +211,13 @@ class Search {
   std::vector<std::unique_ptr<Agent>> agents_;  // one per --model; set in StartAgents, then read-only
   std::unique_ptr<Agent> offline_;
   // With several models: which one proposes next (its counts are the ledger's).
-  std::optional<ModelBandit> bandit_;  // GUARDED_BY(s_.mu)
+  std::optional<ModelBandit> bandit_ GUARDED_BY(s_.mu);
   std::optional<NoveltyIndex> novelty_;  // set before the threads start; thread-safe itself
   std::optional<sandbox::Sandbox> sandbox_;  // one for the whole run
   std::unique_ptr<Executor> executor_;       // set in StartExecutor, then used by every thread
   std::optional<archive::Row> baseline_;
   std::atomic<bool> cancel_{false};  // set once: everything in flight is cut off
-  bool monitor_done_ = false;        // GUARDED_BY(s_.mu)
+  bool monitor_done_ GUARDED_BY(s_.mu) = false;
   Clock::time_point started_ = Clock::now();
   Clock::time_point t0_ = Clock::now();
   bool tty_ = false;

@@ -21,7 +21,7 @@ constexpr int kAgentErrorsToStop = 5;
 void Search::Proposer(int index) {
   std::uint64_t local_seed;
   {
-    std::lock_guard<std::mutex> l(s_.mu);
+    base::MutexLock l(&s_.mu);
     local_seed = s_.rng() ^ static_cast<std::uint64_t>(index);
   }
   std::mt19937_64 rng(local_seed);
@@ -35,8 +35,8 @@ void Search::Proposer(int index) {
     if (sampled == Sampled::kDone) return;
     if (sampled == Sampled::kWait) {
       // The budget is full of attempts in flight: wait for one to land.
-      std::unique_lock<std::mutex> l(s_.mu);
-      s_.cv.wait_for(l, std::chrono::seconds(1));
+      base::MutexLock l(&s_.mu);
+      s_.cv.WaitFor(std::chrono::seconds(1));
       continue;
     }
     // The attempt holds a place against the candidate budget until an
@@ -46,14 +46,14 @@ void Search::Proposer(int index) {
       bool handed_off = false;
       ~InFlight() {
         if (handed_off) return;
-        std::lock_guard<std::mutex> l(s.mu);
+        base::MutexLock l(&s.mu);
         --s.in_flight;
-        s.cv.notify_all();
+        s.cv.SignalAll();
       }
     } in_flight{s_};
     auto parent = genome::Genome::Parse(pick.parent.candidate.source);
     if (!parent) {
-      std::lock_guard<std::mutex> l(s_.mu);
+      base::MutexLock l(&s_.mu);
       RecordFailure(pick.parent_id, "parent", parent.error(), "", nullptr);
       ++s_.invalid;
       continue;
@@ -68,10 +68,10 @@ void Search::Proposer(int index) {
     // 2. Render the prompt.
     auto conversation = RenderPrompt(pick, !parent->knobs().empty());
     if (!conversation) {
-      std::lock_guard<std::mutex> l(s_.mu);
+      base::MutexLock l(&s_.mu);
       s_.fatal = true;
       s_.stop_reason = conversation.error();
-      s_.cv.notify_all();
+      s_.cv.SignalAll();
       return;
     }
 
@@ -85,7 +85,7 @@ void Search::Proposer(int index) {
 
     // 4. Hand the child to an evaluation slot.
     {
-      std::lock_guard<std::mutex> l(s_.mu);
+      base::MutexLock l(&s_.mu);
       s_.engine_s += std::chrono::duration<double>(Clock::now() - engine0).count() - agent_time;
     }
     if (!Enqueue(pick, std::move(*proposed))) return;
@@ -94,7 +94,7 @@ void Search::Proposer(int index) {
 }
 
 Search::Sampled Search::SampleParent(Pick& pick) {
-  std::lock_guard<std::mutex> l(s_.mu);
+  base::MutexLock l(&s_.mu);
   if (!BudgetLeft()) return Sampled::kDone;
   // Hard candidate budget: attempts in flight count against it until they
   // land (or fail, freeing their place).
@@ -144,7 +144,7 @@ tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(const Pick&
   if (baseline_ && baseline_->best)
     if (auto v = baseline_->best->metrics.Get(spec.minimise)) in.baseline = Landmark{baseline_->candidate.id, *v};
   {
-    std::lock_guard<std::mutex> l(s_.mu);
+    base::MutexLock l(&s_.mu);
     in.meta = MetaDigest();
     if (auto top = s_.archive->Top(o_.task, spec.minimise, 1); top && !top->empty() && top->front().best)
       if (auto v = top->front().best->metrics.Get(spec.minimise)) in.best = Landmark{top->front().candidate.id, *v};
@@ -183,7 +183,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
   for (int turn = 0; turn <= o_.repair_turns; ++turn) {
     std::int64_t call_id = 0;
     {
-      std::lock_guard<std::mutex> l(s_.mu);
+      base::MutexLock l(&s_.mu);
       if (auto id = s_.archive->BeginCall(s_.run_id, LedgerName(agent))) call_id = *id;
       if (bandit_ && !pick.use_offline) bandit_->AddCall(pick.agent);
     }
@@ -194,7 +194,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
     archive::LedgerEntry led = reply ? Ledger(agent, &*reply, nullptr) : Ledger(agent, nullptr, &reply.error());
     led.id = call_id;
     {
-      std::lock_guard<std::mutex> l(s_.mu);
+      base::MutexLock l(&s_.mu);
       s_.agent_s += took;
       ++s_.calls;
       s_.tokens += led.tokens_in + led.tokens_out;
@@ -213,7 +213,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
         if (reply.error().fatal) {
           s_.fatal = true;
           s_.stop_reason = "agent error: " + reply.error().message;
-          s_.cv.notify_all();
+          s_.cv.SignalAll();
         } else if (s_.agent_errors_in_a_row >= kAgentErrorsToStop && !pick.use_offline && o_.agent != "offline" &&
                    !o_.fallback_offline && !s_.fatal) {
           // An agent that cannot be reached (each call already retried with
@@ -221,7 +221,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
           s_.fatal = true;
           s_.stop_reason = fmt::format("the {} agent failed {} calls in a row (each retried); last: {}", o_.agent,
                                        s_.agent_errors_in_a_row, reply.error().message);
-          s_.cv.notify_all();
+          s_.cv.SignalAll();
         }
         return std::nullopt;
       }
@@ -258,7 +258,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
     }
     auto repair = Prompt("repair.txt", {{"error", why}});
     {
-      std::lock_guard<std::mutex> l(s_.mu);
+      base::MutexLock l(&s_.mu);
       RecordFailure(pick.parent_id, stage, why, reply->text, &led);
       if (stage == "novelty") ++s_.not_novel;
       else if (stage == "duplicate") ++s_.duplicates;
@@ -267,7 +267,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
       if (!repair) {  // checked at the start; a template changed under a running night
         s_.fatal = true;
         s_.stop_reason = repair.error();
-        s_.cv.notify_all();
+        s_.cv.SignalAll();
         return std::nullopt;
       }
     }
@@ -300,7 +300,7 @@ std::size_t Search::ChooseAgent() {
 }
 
 void Search::BackOffIfFailing(bool used_offline) {
-  std::lock_guard<std::mutex> l(s_.mu);
+  base::MutexLock l(&s_.mu);
   while (s_.recent.size() > 10) s_.recent.pop_front();
   if (!o_.fallback_offline) return;  // falling back is the user's choice
   const int bad = static_cast<int>(std::count(s_.recent.begin(), s_.recent.end(), false));
@@ -313,7 +313,7 @@ void Search::BackOffIfFailing(bool used_offline) {
 }
 
 std::optional<std::int64_t> Search::ExistingCopy(const std::string& hash) {
-  std::lock_guard<std::mutex> l(s_.mu);
+  base::MutexLock l(&s_.mu);
   auto dup = s_.archive->FindByHash(o_.task, hash);
   if (!dup || !*dup) return std::nullopt;
   return **dup;
@@ -321,9 +321,9 @@ std::optional<std::int64_t> Search::ExistingCopy(const std::string& hash) {
 
 bool Search::Enqueue(const Pick& pick, Proposed p) {
   // Proposals are kept slightly ahead of evaluations, not far.
-  std::unique_lock<std::mutex> l(s_.mu);
+  base::MutexLock l(&s_.mu);
   const std::size_t cap = static_cast<std::size_t>(evaluators_) + 1;
-  s_.cv.wait(l, [&] { return s_.queue.size() < cap || s_.fatal || s_.stop; });
+  while (s_.queue.size() >= cap && !s_.fatal && !s_.stop) s_.cv.Wait();
   if (s_.fatal) return false;
   if (s_.stop) {  // proposed (and perhaps paid for) but never evaluated: kept as an attempt
     RecordFailure(pick.parent_id, "cut_off", "the run stopped before this proposal was evaluated", p.reply.text,
@@ -342,7 +342,7 @@ bool Search::Enqueue(const Pick& pick, Proposed p) {
   job.parent_gate = pick.parent.best && pick.parent.best->gate_passed;
   job.parent_fitness = pick.parent.best ? pick.parent.best->fitness : 0;
   s_.queue.push_back(std::move(job));
-  s_.cv.notify_all();
+  s_.cv.SignalAll();
   return true;
 }
 

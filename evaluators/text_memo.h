@@ -6,6 +6,8 @@
 // text is not worked on twice in one run.
 #pragma once
 
+#include "base/mutex.h"
+
 #include <cstddef>
 #include <functional>
 #include <list>
@@ -26,7 +28,7 @@ class TextMemo {
 
   std::optional<Value> Find(const std::string& key) const {
     const std::size_t h = std::hash<std::string>{}(key);
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     for (auto it = entries_.begin(); it != entries_.end(); ++it)
       if (it->hash == h && *it->key == key) {
         entries_.splice(entries_.begin(), entries_, it);
@@ -40,7 +42,7 @@ class TextMemo {
     Entry e{std::hash<std::string>{}(key), std::make_shared<const std::string>(key),
             std::make_shared<const Value>(value), key.size() + MemoBytes(value)};
     if (e.bytes > budget_) return;
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     for (auto it = entries_.begin(); it != entries_.end(); ++it)
       if (it->hash == e.hash && *it->key == key) {
         bytes_ -= it->bytes;
@@ -63,9 +65,9 @@ class TextMemo {
     std::size_t bytes;
   };
   const std::size_t budget_;
-  mutable std::mutex mu_;
-  mutable std::list<Entry> entries_;  // guarded by mu_; most recently used first
-  std::size_t bytes_ = 0;             // guarded by mu_
+  mutable base::Mutex mu_;
+  mutable std::list<Entry> entries_ GUARDED_BY(mu_);  // most recently used first
+  std::size_t bytes_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace ergon::evaluators

@@ -205,7 +205,7 @@ unsigned Sandbox::AcquireUid() const {
   // A trusted tool runs as ergon's own user: never hand it (or the folder it
   // works in) to a pool uid.
   if (options_.uid == ::geteuid()) return options_.uid;
-  std::lock_guard<std::mutex> l(uids_->mu);
+  base::MutexLock l(&uids_->mu);
   if (uids_->busy.size() != options_.uid_pool) uids_->busy.assign(options_.uid_pool, false);
   for (unsigned i = 0; i < uids_->busy.size(); ++i)
     if (!uids_->busy[i]) {
@@ -216,7 +216,7 @@ unsigned Sandbox::AcquireUid() const {
 }
 
 void Sandbox::ReleaseUid(unsigned uid) const {
-  std::lock_guard<std::mutex> l(uids_->mu);
+  base::MutexLock l(&uids_->mu);
   if (uids_->busy.empty()) return;
   if (uid == options_.uid) uids_->busy[0] = false;
   else if (uid >= options_.uid_pool_base && uid - options_.uid_pool_base + 1 < uids_->busy.size())

@@ -80,7 +80,7 @@ std::string PchCache::For(const Sandbox& sandbox, const std::string& compiler, c
   for (const auto& f : flags) key += '\x1f' + f;
   key += '\x1e';
   for (const auto& h : headers) key += '\x1f' + h;
-  std::lock_guard<std::mutex> hold(mu_);
+  base::MutexLock hold(&mu_);
   if (auto it = built_.find(key); it != built_.end()) return it->second ? it->second->path() : "";
   std::shared_ptr<ScratchDir> dir;
   // Built as candidates are compiled: in the sandbox, with the same flags

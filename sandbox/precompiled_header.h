@@ -9,6 +9,8 @@
 // so a candidate never compiles here only because of it.
 #pragma once
 
+#include "base/mutex.h"
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,9 +38,9 @@ class PchCache {
                   const std::vector<std::string>& headers);
 
  private:
-  std::mutex mu_;
+  base::Mutex mu_;
   // key (compiler, flags, headers) -> its folder, or null when building failed
-  std::map<std::string, std::shared_ptr<ScratchDir>> built_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::shared_ptr<ScratchDir>> built_ GUARDED_BY(mu_);
 };
 
 }  // namespace ergon::sandbox

@@ -25,6 +25,7 @@
 
 #include <tl/expected.hpp>
 
+#include "base/mutex.h"
 #include "sandbox/precompiled_header.h"
 
 namespace ergon::sandbox {
@@ -188,8 +189,8 @@ class Sandbox {
   // Shared by copies: a copy handed to a task is cancelled with the original.
   std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
   struct UidPool {
-    std::mutex mu;
-    std::vector<bool> busy;  // GUARDED_BY(mu)
+    base::Mutex mu;
+    std::vector<bool> busy GUARDED_BY(mu);
   };
   std::shared_ptr<UidPool> uids_ = std::make_shared<UidPool>();
   std::shared_ptr<PchCache> pch_ = std::make_shared<PchCache>();

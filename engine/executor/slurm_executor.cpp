@@ -40,7 +40,7 @@
 #include "engine/executor/job_files.h"
 #include "engine/home.h"
 #include "engine/shell_quote.h"
-#include "engine/thread_annotations.h"
+#include "base/mutex.h"
 
 namespace ergon::engine {
 namespace {
@@ -86,10 +86,10 @@ class SlurmExecutor final : public Executor {
   }
   ~SlurmExecutor() override {
     {
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       stopping_ = true;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
     poller_.join();
   }
 
@@ -100,7 +100,7 @@ class SlurmExecutor final : public Executor {
     std::shared_ptr<Entry> e;
     bool mine = false;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       auto it = entries_.find(key);
       if (it == entries_.end()) {
         e = std::make_shared<Entry>();
@@ -114,9 +114,9 @@ class SlurmExecutor final : public Executor {
       ++e->waiters;
     }
     if (mine) Start(*e, task, request, note);
-    std::unique_lock<std::mutex> l(mu_);
-    cv_.notify_all();
-    cv_.wait(l, [&] { return e->done || cancelled_; });
+    base::MutexLock l(&mu_);
+    cv_.SignalAll();
+    while (!e->done && !cancelled_) cv_.Wait();
     evaluators::Measurement m;
     if (e->done) {
       m = e->m;
@@ -151,13 +151,13 @@ class SlurmExecutor final : public Executor {
   void Cancel() override {
     std::vector<std::string> ids;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       if (cancelled_) return;
       cancelled_ = true;
       for (const auto& [key, e] : entries_)
         if (!e->done && !e->job_id.empty()) ids.push_back(e->job_id);
     }
-    cv_.notify_all();
+    cv_.SignalAll();
     // Only our own jobs, by id: never the user's other work.
     if (!ids.empty()) {
       std::vector<std::string> argv = {"scancel"};
@@ -167,7 +167,7 @@ class SlurmExecutor final : public Executor {
   }
 
   ExecutorCounts Counts() const override {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     ExecutorCounts c;
     for (const auto& [key, e] : entries_) {
       if (e->done) continue;
@@ -200,7 +200,7 @@ class SlurmExecutor final : public Executor {
     const std::string jobs = ReadSmall(e.dir / "jobs");
     if (fs::exists(e.dir / "result.json", ec) || !jobs.empty()) {
       const auto ids = SplitSpaces(jobs);
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       e.submissions = std::max<int>(1, static_cast<int>(ids.size()));
       if (!ids.empty()) e.job_id = ids.back();
       e.submitted = Clock::now();
@@ -237,7 +237,7 @@ class SlurmExecutor final : public Executor {
     for (auto& a : SplitSpaces(o_.extra_args)) argv.push_back(a);
     argv.push_back((e.dir / "job.sh").string());
     {
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       if (cancelled_) return;  // the run stopped first: nothing new goes out
     }
     const CommandResult r = RunCommand(argv, kSlurmCommandTimeoutS);
@@ -250,7 +250,7 @@ class SlurmExecutor final : public Executor {
     // Cancel sees it, or this sees the cancel and scancels it itself.
     bool late = false;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       ++e.submissions;
       e.submitted = Clock::now();
       e.state.clear();
@@ -276,11 +276,11 @@ class SlurmExecutor final : public Executor {
   }
 
   void Finish(Entry& e, evaluators::Measurement m) {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     e.m = std::move(m);
     e.done = true;
     ++done_;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
   // squeue once for all our jobs: id -> state, node, reason. nullopt when
@@ -313,8 +313,8 @@ class SlurmExecutor final : public Executor {
     for (;;) {
       std::vector<std::shared_ptr<Entry>> open;
       {
-        std::unique_lock<std::mutex> l(mu_);
-        cv_.wait_for(l, std::chrono::duration<double>(o_.poll_s));
+        base::MutexLock l(&mu_);
+        cv_.WaitFor(std::chrono::duration<double>(o_.poll_s));
         if (stopping_) return;
         if (cancelled_) continue;
         for (const auto& [key, e] : entries_)
@@ -340,7 +340,7 @@ class SlurmExecutor final : public Executor {
   void CollectResult(Entry& e) {
     std::string job_id, version;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       job_id = e.job_id;
       version = e.version;
     }
@@ -351,7 +351,7 @@ class SlurmExecutor final : public Executor {
   void Judge(Entry& e, const std::map<std::string, JobState>& queue) {
     std::string job_id, version;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       job_id = e.job_id;
       version = e.version;
     }
@@ -365,13 +365,13 @@ class SlurmExecutor final : public Executor {
     }
     if (Active(seen.state)) {
       const bool stuck = seen.state == "PENDING" && Hopeless(seen.reason);
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       e.state = seen.state;
       if (!stuck) return;
     } else if (!job_id.empty() && seen.state.empty()) {
       // Not listed: just submitted and not yet visible, or long gone. Give a
       // new job a moment before calling it lost.
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       if (Clock::now() - e.submitted < std::chrono::seconds(10)) return;
     }
     std::string error = ReadSmall(e.dir / "error.txt");
@@ -388,7 +388,7 @@ class SlurmExecutor final : public Executor {
     if (!error.empty()) ending += ": " + error.substr(0, 300);
     int submissions = 0;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       if (!ending.empty()) e.history += (e.history.empty() ? "" : "; ") + ending;
       if (ending.empty()) ending = "sbatch refused the job";
       submissions = e.submissions;
@@ -399,7 +399,7 @@ class SlurmExecutor final : public Executor {
     if (submissions < o_.max_submissions) {
       fmt::print(stderr, "\nergon run: {}: resubmitting ({} of {})\n", ending, submissions + 1, o_.max_submissions);
       {
-        std::lock_guard<std::mutex> l(mu_);
+        base::MutexLock l(&mu_);
         ++resubmitted_;
       }
       Submit(e);
@@ -407,7 +407,7 @@ class SlurmExecutor final : public Executor {
     }
     std::string history;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       history = e.history;
     }
     Finish(e, Infrastructure(fmt::format("gave up after {} submissions: {}", submissions, history)));
@@ -423,15 +423,15 @@ class SlurmExecutor final : public Executor {
     if (m->evaluator_version != version && m->ran)
       return Infrastructure(fmt::format("job {} on {} measured with evaluator {}, this run uses {}: not mixed",
                                         m->job, m->node, m->evaluator_version, version));
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     if (!e.history.empty()) m->job += " (earlier: " + e.history + ")";
     return *m;
   }
 
   const SlurmOptions o_;
   const fs::path run_dir_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;  // an entry finished, cancel, stop, a new entry
+  mutable base::Mutex mu_;
+  base::CondVar cv_{&mu_};  // an entry finished, cancel, stop, a new entry
   // Evaluations in flight by key; Entry fields are guarded by mu_ too.
   std::map<std::string, std::shared_ptr<Entry>> entries_ GUARDED_BY(mu_);
   bool cancelled_ GUARDED_BY(mu_) = false;

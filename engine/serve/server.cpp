@@ -12,12 +12,12 @@
 #include <fmt/core.h>
 #include <httplib.h>
 
+#include "base/mutex.h"
 #include "archive/archive.h"
 #include "engine/archive_json.h"
 #include "engine/serve/server.h"
 #include "engine/serve/api.h"
 #include "engine/serve/assets.h"
-#include "engine/thread_annotations.h"
 
 namespace ergon::engine {
 namespace {
@@ -38,16 +38,16 @@ class Guarded {
   Guarded(std::unique_ptr<archive::Archive> a, const std::vector<std::string>& dirs, const std::string& db)
       : archive_(std::move(a)), specs_(dirs), api_(*archive_, specs_, db) {}
   serve::ApiReply Get(const std::string& path, const serve::Params& p) {
-    std::lock_guard<std::mutex> hold(mu_);
+    base::MutexLock hold(&mu_);
     return api_.Get(path, p);
   }
   std::size_t Warm() {
-    std::lock_guard<std::mutex> hold(mu_);
+    base::MutexLock hold(&mu_);
     return api_.Warm();
   }
 
  private:
-  std::mutex mu_;
+  base::Mutex mu_;
   std::unique_ptr<archive::Archive> archive_ GUARDED_BY(mu_);
   Specs specs_ GUARDED_BY(mu_);
   serve::Api api_ GUARDED_BY(mu_);
