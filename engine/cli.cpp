@@ -64,6 +64,7 @@ int Main(int argc, char** argv) {
                     "a folder of task folders (or one task folder) to search before ergon's own; repeatable; "
                     "$ERGON_TASKS (colon-separated) adds more")
         ->expected(1)
+        ->allow_extra_args(false)  // one value per flag: `--tasks DIR FILE` leaves FILE to the positional
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   };
   auto* tasks = app.add_subcommand("tasks", "list the tasks: ergon's evaluators/, $ERGON_TASKS and --tasks folders");
@@ -93,6 +94,7 @@ int Main(int argc, char** argv) {
                   "several: a cost-aware bandit then picks the model of each proposal. openai:NAME or "
                   "anthropic:NAME names another agent, NAME@URL another base URL")
       ->expected(1)
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("--base-url", so.base_url,
                   "API base URL: OpenAI-style includes /v1 (requests go to BASE/chat/completions); Anthropic's does "
@@ -158,7 +160,8 @@ int Main(int argc, char** argv) {
                   "slurm: submissions per evaluation before it counts as an infrastructure failure (default 3)")
       ->check(CLI::Range(1, 100));
   EvalArgs eval_args;
-  auto* eval = app.add_subcommand("eval", "compile, run and score one candidate on a task");
+  auto* eval = app.add_subcommand("eval", "compile, run and score one candidate on a task (exit 0: passed the "
+                                          "task's gate; 3: ran but below the gate; 1: did not run)");
   eval->add_option("--task", eval_args.task, "task name (see `ergon tasks`)")->required();
   eval->add_option("file", eval_args.file, "candidate source (default: the task's baseline)");
   eval->add_option("--meter", eval_args.meter, "the task's meters (`ergon tasks --json`); default from task.json");

@@ -198,7 +198,10 @@ int CmdEval(const EvalArgs& a, bool json) {
     }
     if (!json) fmt::print(stderr, "ergon eval: recorded as candidate {} in {}\n", *id, a.db);
   }
-  return o.m.ran ? 0 : 1;
+  // 3: it ran and was scored, and missed the task's gate (a script can tell
+  // "worse than required" from "broken").
+  if (o.m.ran && !o.m.gate_passed && !json) fmt::print(stderr, "ergon eval: {}: below the task's gate\n", path);
+  return !o.m.ran ? 1 : o.m.gate_passed ? 0 : 3;
 }
 
 }  // namespace ergon::engine

@@ -156,6 +156,29 @@ TEST_CASE("external task: a harness that crashes, hangs or prints garbage is a h
   }
 }
 
+TEST_CASE("eval --tasks DIR FILE evaluates FILE: a repeatable option takes one value per flag") {
+  TaskCopy t("tasksfile");
+  std::string src = Slurp(fs::path(ERGON_TESTS_DIR) / "gallery/external/snoop.cpp");
+  src.replace(src.find("@TASK_DIR@"), 10, t.dir.string());
+  const fs::path file = t.root / "zeros.cpp";
+  std::ofstream(file) << src;
+  // The file after --tasks (the shape that swallowed it into --tasks before).
+  Ran r = Ergon("eval --task linear_regression --meter wall --json --tasks '" + t.root.string() + "' '" +
+                file.string() + "'");
+  INFO(r.out);
+  CHECK(r.code == 3);  // zeros are below the gate: the baseline would pass it
+  json j = LastJson(r.out);
+  CHECK(j["feedback"].get<std::string>().find("SNOOP") != std::string::npos);
+  CHECK(j["gate_passed"] == false);
+  // Twice repeated, still one value each.
+  Ran twice = Ergon("eval --task linear_regression --meter wall --json --tasks '" + t.root.string() + "' --tasks '" +
+                    t.root.string() + "' '" + file.string() + "'");
+  CHECK(twice.code == 3);
+  CHECK(LastJson(twice.out)["feedback"].get<std::string>().find("SNOOP") != std::string::npos);
+  // The baseline passes, exit 0.
+  CHECK(Ergon("eval --task linear_regression --meter wall --tasks '" + t.root.string() + "'").code == 0);
+}
+
 TEST_CASE("external task: a broken task.json names the file and the field") {
   TaskCopy t("badspec");
   std::string spec = Slurp(t.dir / "task.json");
@@ -179,7 +202,7 @@ TEST_CASE("external task: a candidate cannot read the hidden answers or the task
   CHECK(Slurp(t.dir / "task.json").size() > 0);
   Ran r = Ergon("eval --task linear_regression --meter wall --json '" + file.string() + "' " + t.Flags());
   INFO(r.out);
-  REQUIRE(r.code == 0);
+  REQUIRE(r.code == 3);  // it ran and answered zeros: below the gate
   json j = LastJson(r.out);
   CHECK(j["feedback"].get<std::string>().find("SNOOP task_json=0 prepare=0 write=0 answers=0") != std::string::npos);
   CHECK(j["gate_passed"] == false);

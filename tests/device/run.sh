@@ -76,6 +76,14 @@ bwrap --unshare-all --die-with-parent --new-session --cap-drop ALL --unshare-use
   --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp "${devs[@]}" --bind "$hd" "$hd" --chdir "$hd" --clearenv \
   --setenv PATH /usr/local/bin:/usr/bin:/bin --setenv LD_LIBRARY_PATH "$LD_LIBRARY_PATH" -- "$hd/ergon-hello"
 echo "exit $?"
+echo "== the same in the allow-list view ergon gives candidates (sandbox::CandidateSystemView, /sys, LD_LIBRARY_PATH)"
+libs=(); IFS=: read -ra lds <<< "${LD_LIBRARY_PATH:-}"; for d in "${lds[@]}"; do [ -d "$d" ] && libs+=(--ro-bind "$d" "$d"); done
+bwrap --unshare-all --die-with-parent --new-session --cap-drop ALL --unshare-user --uid 65534 --gid 65534 \
+  --ro-bind /usr/bin /usr/bin --ro-bind /usr/lib /usr/lib --ro-bind /usr/lib64 /usr/lib64 --symlink usr/lib /lib \
+  --symlink usr/lib64 /lib64 --symlink usr/bin /bin --ro-bind /etc/ld.so.cache /etc/ld.so.cache \
+  --dev /dev --proc /proc --tmpfs /tmp --ro-bind /sys /sys "${devs[@]}" "${libs[@]}" --bind "$hd" "$hd" --chdir "$hd" \
+  --clearenv --setenv PATH /usr/local/bin:/usr/bin:/bin --setenv LD_LIBRARY_PATH "${LD_LIBRARY_PATH:-}" -- "$hd/ergon-hello"
+echo "exit $?"
 
 for cu in evaluators/*/*.cu; do
   task=$(basename "$(dirname "$cu")")
