@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -304,6 +307,39 @@ TEST_CASE("cli agent: a coding-agent command edits the candidate in a scratch fo
   Ran missing = Ergon("run --task dally_parity --agent cli --db '" + db.path.string() + "'");
   CHECK(missing.code == 2);
   CHECK(missing.out.find("--command") != std::string::npos);
+}
+
+TEST_CASE("a refused connection stops the run in seconds with the reason; a 500 still backs off") {
+  // A port bound but not listening, held for the test: connecting is refused.
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(sock >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const int port = ntohs(addr.sin_port);
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } closer{sock};
+  Db db("refused");
+  const auto t0 = std::chrono::steady_clock::now();
+  Ran r = Ergon("run --task dally_parity --agent openai --model test-model --base-url http://127.0.0.1:" +
+                    std::to_string(port) + "/v1 --max-candidates 3 --evaluators 1 --islands 1 --db '" +
+                    db.path.string() + "'",
+                "OPENAI_API_KEY=sk-test");
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  INFO(r.out);
+  CHECK(r.code == 1);
+  CHECK(r.out.find("cannot reach http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions") !=
+        std::string::npos);
+  CHECK(r.out.find("check --base-url") != std::string::npos);
+  // The baseline's evaluation is most of it; the agent's part is seconds
+  // (it was 81 s of retries before).
+  MESSAGE("refused endpoint: the run ended after " << took << " s");
+  CHECK(took < 30);
 }
 
 TEST_CASE("an API key given in the environment reaches the model and no file ergon writes") {

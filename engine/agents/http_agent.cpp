@@ -135,12 +135,16 @@ class HttpAgent : public Agent {
     double server_asked = -1;  // Retry-After of the last answer, if any
     const auto start = Clock::now();
     AgentError last;
+    int unreachable = 0;  // connection refused or no such host, in a row
     for (int attempt = 0; attempt <= o_.max_retries; ++attempt) {
       if (attempt > 0) {
         const double u = static_cast<double>(jitter() >> 11) * 0x1.0p-53;  // 0 .. 1
         // Our own backoff is jittered both ways; a server's Retry-After is a
-        // floor, jittered only upwards.
-        const double sleep = server_asked >= 0 ? server_asked * (1.0 + 0.2 * u) : wait * (0.5 + u);
+        // floor, jittered only upwards. An endpoint that is not there gets
+        // quick tries (a server restarting), not the long backoff.
+        const double sleep = server_asked >= 0 ? server_asked * (1.0 + 0.2 * u)
+                             : unreachable > 0 ? 0.5 * (0.5 + u)
+                                               : wait * (0.5 + u);
         if (!SleepUnlessCancelled(sleep, q.cancel)) {
           last.message = "cancelled: the run is stopping";
           return tl::unexpected(last);
@@ -156,10 +160,25 @@ class HttpAgent : public Agent {
       }
       last = AgentError{};
       last.http_status = static_cast<int>(r.status);
+      if (r.code == CURLE_COULDNT_CONNECT || r.code == CURLE_COULDNT_RESOLVE_HOST ||
+          r.code == CURLE_COULDNT_RESOLVE_PROXY) {
+        // Nothing listens there, or the name does not resolve: three quick
+        // tries, then the run stops with the reason (waiting longer only
+        // spends the night).
+        last.message = fmt::format("cannot reach {} (curl: {}): check --base-url and that the server runs", url,
+                                   (*curl)->easy_strerror(r.code));
+        if (++unreachable >= 3) {
+          last.fatal = true;
+          last.latency_s = std::chrono::duration<double>(Clock::now() - start).count();
+          return tl::unexpected(last);
+        }
+        continue;
+      }
+      unreachable = 0;
       if (r.code != CURLE_OK) {
         last.message = fmt::format("{} (curl: {})", r.code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport error",
                                    (*curl)->easy_strerror(r.code));
-        continue;  // timeouts and connection failures are retried
+        continue;  // timeouts and other transport failures are retried
       }
       if (r.status == 401 || r.status == 403) {
         last.message = fmt::format("HTTP {}: the API key was refused ({}); check {}", r.status, Excerpt(r.body),
