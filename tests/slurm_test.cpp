@@ -182,13 +182,27 @@ TEST_CASE("slurm: a candidate hunting the node's filesystem finds nothing of the
     return;
   }
   const std::string marker = "ergonhunt" + std::to_string(::getpid());
-  // An external task whose baseline is the hunter (linear_regression's harness).
-  const fs::path tasks = c.dir / "tasks", task = tasks / "hunt";
+  // External tasks whose baseline is the hunter (linear_regression's
+  // harness), one a C++ and one a CUDA-language candidate (host code: it
+  // runs without a GPU).
+  const fs::path tasks = c.dir / "tasks";
   fs::create_directories(tasks);
-  fs::copy(fs::path(ERGON_SOURCE_DIR) / "evaluators" / "linear_regression", task, fs::copy_options::recursive);
   std::string hunter = Slurp(fs::path(ERGON_SOURCE_DIR) / "tests/gallery/external/hunter.cpp");
   hunter.replace(hunter.find("@MARKER@"), 8, marker);
-  std::ofstream(task / "baseline.cpp") << hunter;
+  const bool cuda = RunShell("command -v nvcc || test -x /usr/local/cuda/bin/nvcc").code == 0;
+  for (const std::string lang : {"cpp", "cuda"}) {
+    if (lang == "cuda" && !cuda) continue;
+    const fs::path task = tasks / ("hunt_" + lang);
+    fs::copy(fs::path(ERGON_SOURCE_DIR) / "evaluators" / "linear_regression", task, fs::copy_options::recursive);
+    std::ofstream(task / (lang == "cuda" ? "baseline.cu" : "baseline.cpp")) << hunter;
+    if (lang == "cuda") {
+      std::string spec = Slurp(task / "task.json");
+      spec.replace(spec.find("\"language\": \"cpp\""), 17, "\"language\": \"cuda\"");
+      spec.replace(spec.find("\"baseline\": \"baseline.cpp\""), 26, "\"baseline\": \"baseline.cu\"");
+      std::ofstream(task / "task.json") << spec;
+      fs::remove(task / "baseline.cpp");
+    }
+  }
   // World-readable plants: a second copy of the task folder, a home, /srv,
   // /opt, /var/tmp, the spool's folder, a data set under /usr/share.
   const fs::path copy = fs::path("/var/tmp") / ("ergon-task-copy-" + marker), home = fs::path("/home") / marker,
@@ -213,22 +227,29 @@ TEST_CASE("slurm: a candidate hunting the node's filesystem finds nothing of the
       for (const auto& d : dirs) fs::remove_all(d, ec);
     }
   } cleanup{plants, {copy, home, data}};
-  const fs::path db = c.dir / "work" / "hunt.db";
-  Ran r = Ergon("run --task hunt --tasks '" + tasks.string() + "' --meter wall --instances 1 --max-candidates 1 "
-                "--evaluators 1 --proposals 1 --executor slurm --db '" + db.string() + "'", c.Env());
-  INFO(r.out);
-  const auto feedback = Column(db, "SELECT feedback FROM evaluations");
-  REQUIRE(!feedback.empty());
-  bool hunted = false;
-  for (const auto& f : feedback) {
-    INFO(f);
-    if (f.find("HUNT walked=") == std::string::npos) continue;
-    hunted = true;
-    CHECK(f.find(marker + "-mine.txt") != std::string::npos);  // it did look, and finds its own file
-    CHECK(f.find("found=1") != std::string::npos);             // and nothing else
-    for (const auto& p : plants) CHECK_MESSAGE(f.find(p.string()) == std::string::npos, p.string());
+  for (const std::string lang : {"cpp", "cuda"}) {
+    if (lang == "cuda" && !cuda) {
+      MESSAGE("the CUDA-language hunter is skipped: no nvcc here");
+      continue;
+    }
+    const fs::path db = c.dir / "work" / ("hunt_" + lang + ".db");
+    Ran r = Ergon("run --task hunt_" + lang + " --tasks '" + tasks.string() + "' --meter wall --instances 1 "
+                  "--max-candidates 1 --evaluators 1 --proposals 1 --executor slurm --db '" + db.string() + "'",
+                  c.Env());
+    INFO(lang << ": " << r.out);
+    const auto feedback = Column(db, "SELECT feedback FROM evaluations");
+    REQUIRE(!feedback.empty());
+    bool hunted = false;
+    for (const auto& f : feedback) {
+      INFO(f);
+      if (f.find("HUNT walked=") == std::string::npos) continue;
+      hunted = true;
+      CHECK(f.find(marker + "-mine.txt") != std::string::npos);  // it did look, and finds its own file
+      CHECK(f.find("found=1") != std::string::npos);             // and nothing else
+      for (const auto& p : plants) CHECK_MESSAGE(f.find(p.string()) == std::string::npos, p.string());
+    }
+    CHECK(hunted);
   }
-  CHECK(hunted);
 }
 
 TEST_CASE("slurm: a job cancelled with scancel, and a node whose slurmd dies with its jobs, are resubmitted") {
