@@ -58,6 +58,43 @@ bool IsMetricName(const std::string& n) {
   });
 }
 
+// Levenshtein distance, for "did you mean".
+std::size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// A key the reader does not know is a typo until shown otherwise: an error
+// naming it and the nearest known key. Keys starting with '_' are comments.
+bool KnownKeys(Reader& r, const json& j, const std::string& where, std::initializer_list<const char*> known) {
+  if (!j.is_object()) return true;
+  for (const auto& [key, value] : j.items()) {
+    if (!key.empty() && key[0] == '_') continue;
+    std::string nearest;
+    std::size_t best = SIZE_MAX;
+    bool found = false;
+    for (const char* k : known) {
+      if (key == k) found = true;
+      const std::size_t d = EditDistance(key, k);
+      if (d < best) best = d, nearest = k;
+    }
+    if (found) continue;
+    return r.Fail(where.empty() ? key : where + "." + key,
+                  fmt::format("unknown key (did you mean \"{}\"? keys starting with '_' are comments)", nearest));
+  }
+  return true;
+}
+
 tl::expected<TaskSpec, std::string> ReadTaskSpec(const std::string& dir) {
   TaskSpec t;
   std::error_code ec;
@@ -78,6 +115,17 @@ tl::expected<TaskSpec, std::string> ReadTaskSpec(const std::string& dir) {
   Reader r{t.file, {}};
   auto fail = [&]() { return tl::unexpected(r.error); };
   if (!j.is_object()) return tl::unexpected(fmt::format("{}: expected a JSON object", t.file));
+  if (!KnownKeys(r, j, "", {"summary", "description", "language", "baseline", "objectives", "meter", "meters",
+                            "metrics", "instances", "timeout_s", "edits", "params", "harness"}))
+    return fail();
+  if (j.contains("objectives")) {
+    if (!KnownKeys(r, j["objectives"], "objectives", {"gate", "minimise", "record"})) return fail();
+    if (j["objectives"].is_object() && j["objectives"].contains("gate") &&
+        !KnownKeys(r, j["objectives"]["gate"], "objectives.gate", {"metric", "min", "bands"}))
+      return fail();
+  }
+  if (j.contains("edits") && !KnownKeys(r, j["edits"], "edits", {"whole_file"})) return fail();
+  if (j.contains("harness") && !KnownKeys(r, j["harness"], "harness", {"prepare", "score", "timeout_s"})) return fail();
   if (!r.String(j, "summary", "summary", t.summary, true)) return fail();
   t.description = t.summary;
   if (!r.String(j, "description", "description", t.description, false)) return fail();

@@ -192,6 +192,28 @@ TEST_CASE("external task: a broken task.json names the file and the field") {
   CHECK(list.out.find("objectives.gate.min") != std::string::npos);
 }
 
+TEST_CASE("external task: an unknown key in task.json is an error naming it and the nearest valid key") {
+  TaskCopy t("typo");
+  std::string spec = Slurp(t.dir / "task.json");
+  spec.replace(spec.find("\"timeout_s\": 60"), 15, "\"timeout\": 60");
+  t.Write("task.json", spec);
+  Ran r = Ergon("eval --task linear_regression " + t.Flags());
+  CHECK(r.code == 2);
+  CHECK(r.out.find("linear_regression/task.json: field \"timeout\": unknown key (did you mean \"timeout_s\"?") !=
+        std::string::npos);
+  // Nested too; and keys starting with '_' are comments.
+  spec = Slurp(fs::path(ERGON_SOURCE_DIR) / "evaluators/linear_regression/task.json");
+  spec.replace(spec.find("\"min\": 0.9"), 10, "\"minimum\": 0.9");
+  t.Write("task.json", spec);
+  r = Ergon("tasks " + t.Flags());
+  CHECK(r.code == 1);
+  CHECK(r.out.find("field \"objectives.gate.minimum\": unknown key (did you mean \"min\"?") != std::string::npos);
+  spec = Slurp(fs::path(ERGON_SOURCE_DIR) / "evaluators/linear_regression/task.json");
+  spec.replace(spec.find("{") , 1, "{\"_comment\": \"my notes\", ");
+  t.Write("task.json", spec);
+  CHECK(Ergon("tasks " + t.Flags()).code == 0);
+}
+
 TEST_CASE("external task: a candidate cannot read the hidden answers or the task folder, nor write into it") {
   TaskCopy t("snoop");
   std::string src = Slurp(fs::path(ERGON_TESTS_DIR) / "gallery/external/snoop.cpp");
