@@ -99,7 +99,9 @@ int Main(int argc, char** argv) {
   run->add_option("--base-url", so.base_url,
                   "API base URL: OpenAI-style includes /v1 (requests go to BASE/chat/completions); Anthropic's does "
                   "not (BASE/v1/messages)");
-  run->add_option("--max-candidates", so.max_candidates, "newly evaluated candidates to make (default 10)")
+  run->add_option("--max-candidates", so.max_candidates,
+                  "newly evaluated candidates to make (default: no limit when --max-time, --max-cost or --max-tokens "
+                  "is given, else 10)")
       ->check(CLI::Range(1, 100000000));
   run->add_option("--max-time", max_time, "wall-time budget, e.g. 90s, 30m, 8h");
   run->add_option("--max-cost", so.max_cost_usd, "agent spend budget in USD (needs a known price: see --price-in)")
@@ -381,6 +383,11 @@ int Main(int argc, char** argv) {
     for (const char* flag : {"--max-candidates", "--max-time", "--max-cost", "--max-tokens", "--executor", "--spool",
                              "--slurm-partition", "--slurm-gres", "--slurm-args", "--slurm-submissions"})
       if (run->count(flag) > 0) so.given.push_back(flag);
+    // A night given only a time (or spend) budget runs until that budget:
+    // the 10-candidate default is for a run given no budget at all.
+    const auto given = [&so](const char* f) { return std::find(so.given.begin(), so.given.end(), f) != so.given.end(); };
+    if (!so.resume && !given("--max-candidates") && (given("--max-time") || given("--max-cost") || given("--max-tokens")))
+      so.max_candidates = kNoCandidateLimit;
     return RunSearch(so);
   }
   eval_args.tasks_dirs = arch.tasks_dirs = rep.tasks_dirs = srv.tasks_dirs = tasks_dirs;

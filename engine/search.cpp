@@ -242,6 +242,7 @@ int Search::OpenRun() {
       return 1;
     }
     s_.run_id = *id;
+    fmt::print(stderr, "ergon run: budget: {}\n", BudgetLine());
   }
   const fs::path stopfile = fs::absolute(o_.db).parent_path() / "STOP";
   std::error_code ec;
@@ -315,10 +316,7 @@ void Search::KeepStoredBudgets(const std::string& settings) {
   keep("--max-cost", "max_cost_usd", o_.max_cost_usd);
   keep("--max-tokens", "max_tokens", o_.max_tokens);
   if (changed) (void)s_.archive->UpdateRunSettings(s_.run_id, st.dump());
-  fmt::print(stderr, "ergon run: budgets of run {}: {} candidates{}{}{}\n", s_.run_id, o_.max_candidates,
-             o_.max_time_s > 0 ? fmt::format(", {:.0f} s", o_.max_time_s) : "",
-             o_.max_cost_usd > 0 ? fmt::format(", ${:.4f}", o_.max_cost_usd) : "",
-             o_.max_tokens > 0 ? fmt::format(", {} tokens", o_.max_tokens) : "");
+  fmt::print(stderr, "ergon run: budgets of run {}: {}\n", s_.run_id, BudgetLine());
 }
 
 // --resume: the run's executor and its options hold unless given again, so
@@ -618,6 +616,18 @@ tl::expected<std::string, std::string> Search::Prompt(const std::string& file,
   return *r;
 }
 
+std::string Search::BudgetLine() const {
+  std::string out = o_.max_candidates < kNoCandidateLimit ? fmt::format("{} candidates", o_.max_candidates)
+                                                          : std::string("no candidate limit");
+  if (o_.max_time_s > 0) out += fmt::format(", {:.0f} s", o_.max_time_s);
+  if (o_.max_cost_usd > 0) out += fmt::format(", ${:.4f}", o_.max_cost_usd);
+  if (o_.max_tokens > 0) out += fmt::format(", {} tokens", o_.max_tokens);
+  const bool given = std::find(o_.given.begin(), o_.given.end(), "--max-candidates") != o_.given.end();
+  if (!given && o_.max_candidates < kNoCandidateLimit && o_.max_time_s <= 0 && o_.max_cost_usd <= 0 && o_.max_tokens <= 0)
+    out += " (the default when no budget is given: --max-candidates, --max-time 8h, --max-cost USD set one)";
+  return out;
+}
+
 bool Search::BudgetLeft() {
   auto stop = [&](std::string why) REQUIRES(s_.mu) {
     if (!s_.stop) s_.stop_reason = std::move(why);
@@ -641,7 +651,9 @@ bool Search::BudgetLeft() {
     return stop(fmt::format("--max-tokens {} reached", o_.max_tokens));
   // Attempts that never become candidates are bounded too: at most 10 per
   // candidate asked for, so a broken agent cannot spin for ever.
-  if (s_.invalid + s_.duplicates + s_.not_novel > 10 * std::max<std::int64_t>(o_.max_candidates, 1) + 20)
+  // (A run without a candidate limit: 10 per candidate made so far, plus 10.)
+  const std::int64_t asked = std::min(o_.max_candidates, s_.start.candidates + s_.new_candidates + 10);
+  if (s_.invalid + s_.duplicates + s_.not_novel > 10 * std::max<std::int64_t>(asked, 1) + 20)
     return stop("too many failed attempts (circuit breaker)");
   return true;
 }
@@ -685,10 +697,14 @@ void Search::Progress(bool final_line) {
     best = fmt::format("{} {:.4g} ({:.3f}x baseline)", s_.metric_name, -*s_.best_fitness, -*s_.best_fitness / s_.baseline_metric);
   const double mins = std::max(ElapsedS() - s_.start.elapsed_s, 1e-9) / 60;
   const double rate = static_cast<double>(s_.new_candidates) / mins;
+  const bool limited = o_.max_candidates < kNoCandidateLimit;
   const std::int64_t left = o_.max_candidates - done;
-  std::string eta = rate > 0 && left > 0 ? fmt::format("{:.0f}m", static_cast<double>(left) / rate) : "-";
-  std::string line = fmt::format("[{}] candidates {}/{}  invalid {}  dup {}  best {}  spend ${:.4f} ({} tok)  {:.1f}/min  ETA {}",
-                                 Elapsed(), done, o_.max_candidates, s_.invalid, s_.duplicates, best,
+  std::string eta = limited && rate > 0 && left > 0 ? fmt::format("{:.0f}m", static_cast<double>(left) / rate)
+                    : !limited && o_.max_time_s > 0 ? fmt::format("{:.0f}m", std::max(0.0, o_.max_time_s - ElapsedS()) / 60)
+                                                    : "-";
+  std::string line = fmt::format("[{}] candidates {}{}  invalid {}  dup {}  best {}  spend ${:.4f} ({} tok)  {:.1f}/min  ETA {}",
+                                 Elapsed(), done, limited ? fmt::format("/{}", o_.max_candidates) : "", s_.invalid,
+                                 s_.duplicates, best,
                                  s_.start.cost_usd + s_.cost, s_.start.tokens + s_.tokens, rate, eta);
   if (executor_ && o_.executor == "slurm") {
     const ExecutorCounts c = executor_->Counts();

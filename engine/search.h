@@ -15,6 +15,8 @@
 
 namespace ergon::engine {
 
+constexpr std::int64_t kNoCandidateLimit = std::int64_t{1} << 40;
+
 struct SearchOptions {
   std::string task;
   std::string agent = "offline";  // offline | openai | anthropic | cli
@@ -28,7 +30,10 @@ struct SearchOptions {
   std::string db = "ergon.db";
   std::string prompts_dir;        // empty: <home>/prompts
   std::string meter;              // empty: the task's default
-  std::int64_t max_candidates = 10;  // newly evaluated candidates
+  // Newly evaluated candidates. A new run given a time, cost or token
+  // budget and no --max-candidates makes as many as that budget allows
+  // (kNoCandidateLimit); one given no budget at all stops at 10.
+  std::int64_t max_candidates = 10;
   double max_time_s = 0;          // 0 = no limit
   double max_cost_usd = 0;
   std::int64_t max_tokens = 0;

@@ -191,6 +191,7 @@ class Search {
 
   // Shared helpers (search.cpp).
   bool BudgetLeft() REQUIRES(s_.mu);
+  std::string BudgetLine() const;  // "10 candidates, 3600 s": what stops the run
   void Progress(bool final_line = false) REQUIRES(s_.mu);
   void RecordFailure(std::int64_t parent, const std::string& stage, const std::string& error,
                      const std::string& proposal, const archive::LedgerEntry* ledger) REQUIRES(s_.mu);

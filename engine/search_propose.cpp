@@ -210,7 +210,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
         ++s_.invalid;
         s_.recent.push_back(false);
         ++s_.agent_errors_in_a_row;
-        if (reply.error().fatal) {
+        if (reply.error().fatal || (reply.error().unreachable && !o_.fallback_offline && !pick.use_offline)) {
           s_.fatal = true;
           s_.stop_reason = "agent error: " + reply.error().message;
           s_.cv.SignalAll();

@@ -47,6 +47,9 @@ struct AgentReply {
 struct AgentError {
   std::string message;
   bool fatal = false;  // stop the run (bad key, model not found)
+  // Nothing listens at the endpoint, or its name does not resolve (after a
+  // few quick tries): the run stops, unless it may fall back (--fallback-offline).
+  bool unreachable = false;
   int http_status = 0;
   std::int64_t tokens_in = 0, tokens_out = 0;  // what a failed call still cost
   double cost_usd = 0, latency_s = 0;

@@ -168,7 +168,7 @@ class HttpAgent : public Agent {
         last.message = fmt::format("cannot reach {} (curl: {}): check --base-url and that the server runs", url,
                                    (*curl)->easy_strerror(r.code));
         if (++unreachable >= 3) {
-          last.fatal = true;
+          last.unreachable = true;
           last.latency_s = std::chrono::duration<double>(Clock::now() - start).count();
           return tl::unexpected(last);
         }
