@@ -14,7 +14,7 @@ PACKAGES := cmake make g++ clang pkg-config git \
   libboost-dev libboost-filesystem-dev bubblewrap valgrind python3 fortunes chromium \
   slurm-wlm munge
 
-.PHONY: all deps configure build test run bench clean
+.PHONY: all deps configure build test run bench tsan clean
 
 all: build
 
@@ -47,6 +47,16 @@ run: build
 	@# key, no network): a few minutes on 2 cores. The archive is ergon.db
 	@# here; `$(BUILD)/ergon archive top` lists what it found.
 	@$(BUILD)/ergon run --task sparse_parity --agent offline --max-candidates 6
+
+# ThreadSanitizer over the archive and the run loop's threads (a second
+# build tree, build-tsan: about 5 minutes to build on 2 cores). Not part of
+# `make test`: the whole search suite under TSan takes over 15 minutes here.
+tsan: deps
+	@cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERGON_SANITIZE=thread >/dev/null
+	@cmake --build $(BUILD)-tsan -j $(JOBS) --target ergon ergon-serve ergon-sandbox-init archive_writer archive_test search_test
+	@cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ./tests/archive_test
+	@cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ./tests/search_test \
+	  -tc="cli agent*,several proposers*,openai wire format*,an API key given*"
 
 bench: build
 	@cmake --build $(BUILD) -j $(JOBS) --target ergon_bench >/dev/null

@@ -5,6 +5,7 @@
 // pid, detach the child object, and own reaping ourselves (wait4 on exactly
 // that pid, which also gives the tree's rusage).
 #include <utility>  // before Asio/Process, see PLATFORM-NOTES
+#include <map>
 
 // Boost 1.74 compiles its vfork launcher only where the feature macros say
 // "XOPEN 500 but not POSIX 2008", which no current glibc says, though glibc
@@ -246,18 +247,29 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
   if (drop_privileges_ || level_ == IsolationLevel::kUnshare)
     for (const auto& path : spec.read_only_paths) OpenForReading(path);
   std::vector<std::string> argv = WrapCommand(spec, rep_w.get(), lease.uid);
-  bp::environment env;  // the wrapped command starts from nothing
+  // The wrapped command's environment, exactly: built here as a map (later
+  // entries win) and handed over by `env -i NAME=VALUE... COMMAND`, not
+  // through Boost.Process's environment, whose entries read freed memory
+  // as they grow (ThreadSanitizer: heap-use-after-free in
+  // basic_environment_impl::find while a trusted tool's environment was
+  // copied in).
+  std::map<std::string, std::string> vars;
   if (spec.inherit_environment)
     for (char** e = environ; *e; ++e) {
-      std::string kv(*e);
-      auto eq = kv.find('=');
-      if (eq != std::string::npos && eq > 0) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+      const std::string kv(*e);
+      const auto eq = kv.find('=');
+      if (eq != std::string::npos && eq > 0) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-  env["PATH"] = spec.inherit_environment && ::getenv("PATH") ? ::getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
-  if (!spec.inherit_environment) env["HOME"] = spec.work_dir;
-  env["TMPDIR"] = "/tmp";
-  env["LC_ALL"] = "C";
-  for (const auto& [k, v] : spec.env) env[k] = v;
+  vars["PATH"] = spec.inherit_environment && ::getenv("PATH") ? ::getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
+  if (!spec.inherit_environment) vars["HOME"] = spec.work_dir;
+  vars["TMPDIR"] = "/tmp";
+  vars["LC_ALL"] = "C";
+  for (const auto& [k, v] : spec.env) vars[k] = v;
+  std::vector<std::string> with_env = {"/usr/bin/env", "-i"};
+  for (const auto& [k, v] : vars) with_env.push_back(k + "=" + v);
+  with_env.insert(with_env.end(), argv.begin(), argv.end());
+  argv = std::move(with_env);
+  bp::environment env;  // empty: `env -i` sets the rest
 
   ChildSetup setup;
   setup.limits = &spec.limits;
