@@ -175,18 +175,20 @@ int Main(int argc, char** argv) {
   eval->add_option("--db", eval_args.db, "also record the candidate and its evaluation in this archive");
   eval->add_flag("--json", json, "print one JSON object");
   add_tasks(eval);
+  // --tier of score and optimize-ir: a sparse-parity tier or a checked board.
+  const CLI::Validator tier_names(
+      [](std::string& t) {
+        return evaluators::dally::IsTier(t) ? std::string()
+                                            : fmt::format("unknown tier '{}' ({})", t, evaluators::dally::kTierNames);
+      },
+      "TIER");
   evaluators::dally::ScoreRequest score_req;
   auto* score = app.add_subcommand("score", "score a Dally IR program: static cost, and recovery/accuracy on a suite");
   score->add_option("file", score_req.path, "IR file")->required();
   score->add_option("--tier", score_req.tier,
                     fmt::format("{} (default mask32; any matmulNxN or symmetryN: checked exactly, no suite)",
                                 evaluators::dally::kTierNames))
-      ->check(CLI::Validator(
-          [](std::string& t) {
-            return evaluators::dally::IsTier(t) ? std::string()
-                                                : fmt::format("unknown tier '{}' ({})", t, evaluators::dally::kTierNames);
-          },
-          "TIER"));
+      ->check(tier_names);
   score->add_option("--suite", score_req.suite,
                     "fresh (default: new secret instances) | dev (the group's official suite; seeds 0..63 for "
                     "small/medium) | seeds | any other key (mask32: a deterministic keyed suite)");
@@ -203,12 +205,7 @@ int Main(int argc, char** argv) {
   optimize->add_option("--tier", opt_req.tier,
                        fmt::format("{} (default mask32; a board's result must pass its checker)",
                                    evaluators::dally::kTierNames))
-      ->check(CLI::Validator(
-          [](std::string& t) {
-            return evaluators::dally::IsTier(t) ? std::string()
-                                                : fmt::format("unknown tier '{}' ({})", t, evaluators::dally::kTierNames);
-          },
-          "TIER"));
+      ->check(tier_names);
   optimize->add_option_function<std::string>(
               "--layout", [&opt_req](const std::string& v) { opt_req.flow = v == "flow"; },
               "flow (default: adds the tier-by-tier min-cost flow layout and the order's lower bound; seconds on "
