@@ -10,7 +10,7 @@ endif
 
 PACKAGES := cmake make g++ clang pkg-config git \
   libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev \
-  libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev doctest-dev \
+  libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev libzstd-dev doctest-dev \
   libboost-dev libboost-filesystem-dev bubblewrap valgrind python3 fortunes chromium \
   slurm-wlm munge
 

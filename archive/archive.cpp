@@ -140,6 +140,12 @@ CREATE INDEX IF NOT EXISTS events_by_candidate ON events(candidate_id, kind);
 CREATE TABLE blobs(hash TEXT PRIMARY KEY, bytes INTEGER NOT NULL, text TEXT NOT NULL);
 ALTER TABLE candidates ADD COLUMN source_blob TEXT;
 )sql",
+    // Version 6: new blobs are zstd frames stored as BLOBs (read through
+    // ergon_inflate); older rows stay TEXT. Nothing to move: the version
+    // keeps an older ergon from reading a frame as a source.
+    R"sql(
+SELECT 1;
+)sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kLatest == kSchemaVersion);
@@ -184,6 +190,7 @@ Result<std::unique_ptr<Archive>> OpenImpl(const std::string& path, bool read_onl
     version = ReadVersion(impl->db);
   }
   if (!version) return tl::unexpected(fmt::format("{}: {}", path, version.error()));
+  if (auto e = internal::RegisterInflate(impl->db); !e.empty()) return tl::unexpected(fmt::format("{}: {}", path, e));
   if (*version > kSchemaVersion)
     return tl::unexpected(fmt::format("{}: written by a newer ergon (archive schema {}, this ergon knows up to {}); "
                                       "upgrade ergon to read it. The file was not modified.",

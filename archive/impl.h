@@ -41,6 +41,8 @@ Evaluation ReadEvaluation(const Stmt& s, int at, std::int64_t candidate_id);
 std::string FillMetrics(sqlite3* db, std::vector<Evaluation*> evals);
 // Stores text in the blobs table of `db` (if not there yet); its key.
 Result<std::string> StoreBlob(sqlite3* db, const std::string& text);
+// Makes SQL's ergon_inflate(x) known to `db` (blobs.cpp): an error message, or "".
+std::string RegisterInflate(sqlite3* db);
 
 }  // namespace internal
 }  // namespace ergon::archive

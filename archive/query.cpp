@@ -137,7 +137,7 @@ Result<std::optional<Row>> Archive::Get(std::int64_t id, std::size_t max_source_
   std::string sql = RowSql("WHERE c.id = ?1", true);
   // From schema 5 a long source is in blobs; a file opened read-only may be older.
   std::string source = schema_version_ >= 5
-                           ? "COALESCE((SELECT b.text FROM blobs b WHERE b.hash = c.source_blob), c.source)"
+                           ? "COALESCE((SELECT ergon_inflate(b.text) FROM blobs b WHERE b.hash = c.source_blob), c.source)"
                            : "c.source";
   // Leave big sources on disk: reading megabytes to show a summary is waste.
   if (max_source_bytes != SIZE_MAX) source = "CASE WHEN c.source_bytes <= ?2 THEN " + source + " ELSE '' END";

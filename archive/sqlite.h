@@ -27,6 +27,7 @@ class Stmt {
   Stmt& Bind(int i, const std::optional<double>& v);
   Stmt& Bind(int i, const std::optional<std::int64_t>& v);
   Stmt& Bind(int i, const std::optional<std::string>& v);
+  Stmt& BindBlob(int i, const std::string& bytes);  // as a BLOB, not TEXT
   Stmt& BindNull(int i);
 
   // SQLITE_ROW -> true, SQLITE_DONE -> false; errors land in error().
