@@ -21,24 +21,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// A checked board's score: compile, then its checker; no suite.
-ScoreReport ScoreBoard(const Board& board, const std::string& text, const ScoreRequest& q, ScoreReport r) {
-  r.board = true;
-  r.suite = "";
-  auto t0 = Clock::now();
-  IrCostProfile profile;
-  auto prog = CompileIr(text, kMask32LineCap, q.profile ? &profile : nullptr);
-  r.parse_s = Since(t0);
-  if (!prog) {
-    r.status = prog.error().Describe();
-    r.stage = "parse";
-    return r;
-  }
-  r.cost = prog->cost;
-  r.lines = prog->lines;
-  if (q.profile) r.profile = profile.Json(8);
+// A checked board's score, from the compiled program: its checker, no suite.
+ScoreReport CheckBoardReport(const Board& board, const IrProgram& prog, ScoreReport r) {
   auto t1 = Clock::now();
-  auto checked = CheckBoard(board, *prog);
+  auto checked = CheckBoard(board, prog);
   r.simulate_s = Since(t1);
   if (!checked) {
     r.status = checked.error().Describe();
@@ -73,12 +59,16 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
     r.status = fmt::format("unknown tier '{}' ({})", q.tier, kTierNames);
     return r;
   }
-  if (auto board = ParseBoard(q.tier)) return ScoreBoard(*board, *text, q, r);
+  const std::optional<Board> board = ParseBoard(q.tier);
+  if (board) {
+    r.board = true;
+    r.suite = "";
+  }
   const bool mask = q.tier == "mask32";
   const TierSpec& tier = q.tier == "small" ? kSmall : kMedium;
   auto t0 = Clock::now();
   IrCostProfile profile;
-  auto prog = CompileIr(*text, mask ? kMask32LineCap : kSmallMediumLineCap, q.profile ? &profile : nullptr);
+  auto prog = CompileIr(*text, mask || board ? kMask32LineCap : kSmallMediumLineCap, q.profile ? &profile : nullptr);
   r.parse_s = Since(t0);
   if (!prog) {
     r.status = prog.error().Describe();
@@ -88,6 +78,7 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
   r.cost = prog->cost;
   r.lines = prog->lines;
   if (q.profile) r.profile = profile.Json(8);
+  if (board) return CheckBoardReport(*board, *prog, r);
 
   if (mask) {
     auto t_suite = Clock::now();
