@@ -60,6 +60,10 @@ inline int ReadCount(OpCode code) {
   }
 }
 
+// The k-th operand an op reads (k < ReadCount): Op::a, b, then c.
+inline std::uint32_t Source(const Op& op, int k) { return k == 0 ? op.a : k == 1 ? op.b : op.c; }
+inline std::uint32_t& Source(Op& op, int k) { return k == 0 ? op.a : k == 1 ? op.b : op.c; }
+
 // The op's name in the IR text ("add", "select").
 std::string_view OpName(OpCode code);
 

@@ -16,13 +16,7 @@
 namespace ergon::evaluators::dally {
 namespace {
 
-constexpr const char* kOpName[] = {"set", "copy", "not", "abs", "add", "sub", "mul",
-                                   "div", "and", "or",  "xor", "cmp", "select"};
 constexpr const char* kPredName[] = {"eq", "ne", "lt", "le", "gt", "ge"};
-
-int Reads(OpCode c) { return ReadCount(c); }
-
-std::uint32_t Src(const Op& op, int i) { return i == 0 ? op.a : i == 1 ? op.b : op.c; }
 
 }  // namespace
 
@@ -33,10 +27,10 @@ std::string EmitIr(const IrProgram& p, const std::vector<std::uint64_t>& addr) {
     out += fmt::format("{}{}", i ? "," : "", addr[p.input_slots[i]]);
   out += '\n';
   for (const Op& op : p.ops) {
-    out += kOpName[static_cast<int>(op.code)];
+    out += OpName(op.code);
     out += fmt::format(" {}", addr[op.dst]);
     if (op.code == OpCode::kSet) out += fmt::format(",{}", op.imm);
-    for (int i = 0; i < Reads(op.code); ++i) out += fmt::format(",{}", addr[Src(op, i)]);
+    for (int i = 0; i < ReadCount(op.code); ++i) out += fmt::format(",{}", addr[Source(op, i)]);
     if (op.code == OpCode::kCmp) out += fmt::format(",{}", kPredName[static_cast<int>(op.pred)]);
     out += '\n';
   }
@@ -57,7 +51,7 @@ std::vector<std::uint64_t> FrequencySort(const IrProgram& q, const std::vector<s
   for (auto a : addr) top = std::max(top, a);
   std::vector<std::uint64_t> reads(top + 1, 0);
   for (const Op& op : q.ops)
-    for (int k = 0; k < Reads(op.code); ++k) ++reads[addr[Src(op, k)]];
+    for (int k = 0; k < ReadCount(op.code); ++k) ++reads[addr[Source(op, k)]];
   for (auto v : out_val) ++reads[addr[v]];
   std::vector<std::uint64_t> order(top);
   std::iota(order.begin(), order.end(), 1);
@@ -160,7 +154,7 @@ IrProgram RematerialiseConstants(const IrProgram& p) {
     Op o = op;
     std::uint32_t* srcs[3] = {&o.a, &o.b, &o.c};
     std::uint32_t copied_from[3] = {UINT32_MAX, UINT32_MAX, UINT32_MAX}, copy_of[3] = {0, 0, 0};
-    for (int k = 0; k < Reads(o.code); ++k) {
+    for (int k = 0; k < ReadCount(o.code); ++k) {
       const std::uint32_t s = *srcs[k];
       if (konst[s] == kNone) continue;
       const auto same = std::find(copied_from, copied_from + k, s);  // one copy per instruction
@@ -190,7 +184,7 @@ std::string OptimizeLayout(const IrProgram& p, OptimizeStats* stats, const Optim
   std::vector<std::array<std::uint32_t, 3>> src(nops);
   for (std::size_t i = 0; i < nops; ++i) {
     const Op& op = p.ops[i];
-    for (int k = 0; k < Reads(op.code); ++k) src[i][static_cast<std::size_t>(k)] = cur[Src(op, k)];
+    for (int k = 0; k < ReadCount(op.code); ++k) src[i][static_cast<std::size_t>(k)] = cur[Source(op, k)];
     cur[op.dst] = static_cast<std::uint32_t>(nin + i);
   }
   std::vector<std::uint32_t> out_val(p.output_slots.size());
@@ -201,14 +195,14 @@ std::string OptimizeLayout(const IrProgram& p, OptimizeStats* stats, const Optim
   for (auto v : out_val) live[v] = 1;
   for (std::size_t i = nops; i-- > 0;) {
     if (!live[nin + i]) continue;
-    for (int k = 0; k < Reads(p.ops[i].code); ++k) live[src[i][static_cast<std::size_t>(k)]] = 1;
+    for (int k = 0; k < ReadCount(p.ops[i].code); ++k) live[src[i][static_cast<std::size_t>(k)]] = 1;
   }
   // Last read of each value (op index; nops for outputs).
   constexpr std::size_t kNever = SIZE_MAX;
   std::vector<std::size_t> last(nval, kNever);
   for (std::size_t i = 0; i < nops; ++i)
     if (live[nin + i])
-      for (int k = 0; k < Reads(p.ops[i].code); ++k) last[src[i][static_cast<std::size_t>(k)]] = i;
+      for (int k = 0; k < ReadCount(p.ops[i].code); ++k) last[src[i][static_cast<std::size_t>(k)]] = i;
   for (auto v : out_val) last[v] = nops;
 
   // 2. Linear scan: lowest free address at each definition.
@@ -233,9 +227,9 @@ std::string OptimizeLayout(const IrProgram& p, OptimizeStats* stats, const Optim
     if (!live[nin + i]) { ++dead; continue; }
     Op op = p.ops[i];
     std::uint32_t s[3] = {0, 0, 0};
-    for (int k = 0; k < Reads(op.code); ++k) s[k] = static_cast<std::uint32_t>(src[i][static_cast<std::size_t>(k)]);
+    for (int k = 0; k < ReadCount(op.code); ++k) s[k] = static_cast<std::uint32_t>(src[i][static_cast<std::size_t>(k)]);
     // Reads happen before the write: values dying here free their address first.
-    for (int k = 0; k < Reads(op.code); ++k) {
+    for (int k = 0; k < ReadCount(op.code); ++k) {
       std::uint32_t v = s[k];
       bool first_time = std::find(s, s + k, v) == s + k;
       if (last[v] == i && first_time) free_addrs.insert(addr[v]);
@@ -265,7 +259,7 @@ std::string OptimizeLayout(const IrProgram& p, OptimizeStats* stats, const Optim
   for (std::size_t i = 0; i < nops; ++i) {
     def[nin + i] = i + 1;
     if (!live[nin + i]) continue;
-    for (int k = 0; k < Reads(p.ops[i].code); ++k) {
+    for (int k = 0; k < ReadCount(p.ops[i].code); ++k) {
       auto v = src[i][static_cast<std::size_t>(k)];
       ++nreads[v];
       end[v] = std::max(end[v], i + 1);
@@ -295,7 +289,7 @@ std::string OptimizeLayout(const IrProgram& p, OptimizeStats* stats, const Optim
   auto cost_of = [&](const std::vector<std::uint64_t>& a) {
     std::uint64_t c = 0;
     for (const Op& op : q.ops)
-      for (int k = 0; k < Reads(op.code); ++k) c += ReadCost(a[Src(op, k)]);
+      for (int k = 0; k < ReadCount(op.code); ++k) c += ReadCost(a[Source(op, k)]);
     for (auto v : out_val) c += ReadCost(a[v]);
     return c;
   };

@@ -25,8 +25,6 @@ struct Ssa {
   std::uint32_t nvalues = 0;
 };
 
-std::uint32_t& Src(Op& op, int k) { return k == 0 ? op.a : k == 1 ? op.b : op.c; }
-std::uint32_t Src(const Op& op, int k) { return k == 0 ? op.a : k == 1 ? op.b : op.c; }
 
 // SSA of `p` without its dead ops (their values are read by nothing).
 Ssa ToSsa(const IrProgram& p) {
@@ -37,7 +35,7 @@ Ssa ToSsa(const IrProgram& p) {
   s.nvalues = static_cast<std::uint32_t>(s.nin);
   for (const Op& o : p.ops) {
     SsaOp x{o, s.nvalues++};
-    for (int k = 0; k < ReadCount(o.code); ++k) Src(x.op, k) = cur[Src(o, k)];
+    for (int k = 0; k < ReadCount(o.code); ++k) Source(x.op, k) = cur[Source(o, k)];
     cur[o.dst] = x.value;
     s.ops.push_back(x);
   }
@@ -46,7 +44,7 @@ Ssa ToSsa(const IrProgram& p) {
   for (auto v : s.outputs) live[v] = 1;
   for (std::size_t i = s.ops.size(); i-- > 0;)
     if (live[s.ops[i].value])
-      for (int k = 0; k < ReadCount(s.ops[i].op.code); ++k) live[Src(s.ops[i].op, k)] = 1;
+      for (int k = 0; k < ReadCount(s.ops[i].op.code); ++k) live[Source(s.ops[i].op, k)] = 1;
   std::erase_if(s.ops, [&](const SsaOp& x) { return !live[x.value]; });
   return s;
 }
@@ -79,7 +77,7 @@ class Pricer {
       const Op& op = s.ops[i].op;
       const auto t = static_cast<std::uint32_t>(i + 1);
       for (int k = 0; k < ReadCount(op.code); ++k) {
-        Lifetime& l = lives_[static_cast<std::size_t>(index_[Src(op, k)])];
+        Lifetime& l = lives_[static_cast<std::size_t>(index_[Source(op, k)])];
         ++l.reads;
         l.end = std::max(l.end, t);
       }
@@ -111,11 +109,11 @@ Window LegalWindow(const Ssa& s, std::size_t i) {
     if (j < i) {
       const std::uint32_t v = s.ops[j].value;
       for (int k = 0; k < ReadCount(op.code); ++k)
-        if (Src(op, k) == v) lo = std::max(lo, j + 1);
+        if (Source(op, k) == v) lo = std::max(lo, j + 1);
     } else if (j > i) {
       const Op& o = s.ops[j].op;
       for (int k = 0; k < ReadCount(o.code); ++k)
-        if (Src(o, k) == me) hi = std::min(hi, j - 1);
+        if (Source(o, k) == me) hi = std::min(hi, j - 1);
     }
   }
   return {lo, hi};
@@ -144,7 +142,7 @@ bool EliminateCopy(Ssa& s, std::mt19937_64& rng) {
   s.ops.erase(s.ops.begin() + static_cast<long>(i));
   for (auto& x : s.ops)
     for (int k = 0; k < ReadCount(x.op.code); ++k)
-      if (Src(x.op, k) == v) Src(x.op, k) = from;
+      if (Source(x.op, k) == v) Source(x.op, k) = from;
   for (auto& o : s.outputs)
     if (o == v) o = from;
   return true;
@@ -155,19 +153,19 @@ bool InsertCopy(Ssa& s, std::mt19937_64& rng) {
   const std::size_t j = rng() % s.ops.size();
   const int nsrc = ReadCount(s.ops[j].op.code);
   if (nsrc == 0) return false;
-  const std::uint32_t v = Src(s.ops[j].op, static_cast<int>(rng() % static_cast<unsigned>(nsrc)));
+  const std::uint32_t v = Source(s.ops[j].op, static_cast<int>(rng() % static_cast<unsigned>(nsrc)));
   // The copy goes after v's definition and its reads before j.
   std::size_t lo = 0;
   for (std::size_t i = 0; i < j; ++i) {
     if (s.ops[i].value == v) lo = i + 1;
     for (int k = 0; k < ReadCount(s.ops[i].op.code); ++k)
-      if (Src(s.ops[i].op, k) == v) lo = i + 1;
+      if (Source(s.ops[i].op, k) == v) lo = i + 1;
   }
   const std::size_t at = lo + rng() % (j - lo + 1);
   const std::uint32_t w = s.nvalues++;
   for (std::size_t i = at; i < s.ops.size(); ++i)
     for (int k = 0; k < ReadCount(s.ops[i].op.code); ++k)
-      if (Src(s.ops[i].op, k) == v) Src(s.ops[i].op, k) = w;
+      if (Source(s.ops[i].op, k) == v) Source(s.ops[i].op, k) = w;
   for (auto& o : s.outputs)
     if (o == v) o = w;
   Op copy{};
@@ -187,20 +185,20 @@ bool Reassociate(Ssa& s, std::mt19937_64& rng) {
   Op& x = s.ops[px].op;
   if (x.code != OpCode::kAdd) return false;
   const int ky = static_cast<int>(rng() % 2);
-  const std::uint32_t y = Src(x, ky), c = Src(x, 1 - ky);
+  const std::uint32_t y = Source(x, ky), c = Source(x, 1 - ky);
   std::size_t py = SIZE_MAX, reads_of_y = 0, def_c = 0;  // def_c: 0 for inputs, else position + 1
   for (std::size_t i = 0; i < s.ops.size(); ++i) {
     if (s.ops[i].value == y) py = i;
     if (s.ops[i].value == c) def_c = i + 1;
-    for (int k = 0; k < ReadCount(s.ops[i].op.code); ++k) reads_of_y += Src(s.ops[i].op, k) == y;
+    for (int k = 0; k < ReadCount(s.ops[i].op.code); ++k) reads_of_y += Source(s.ops[i].op, k) == y;
   }
   for (auto o : s.outputs) reads_of_y += o == y;
   if (py == SIZE_MAX || reads_of_y != 1 || s.ops[py].op.code != OpCode::kAdd || def_c > py) return false;
   Op& yop = s.ops[py].op;
   const int kb = static_cast<int>(rng() % 2);  // the operand of y that moves up to x
-  const std::uint32_t b = Src(yop, kb);
-  Src(yop, kb) = c;
-  Src(x, 1 - ky) = b;
+  const std::uint32_t b = Source(yop, kb);
+  Source(yop, kb) = c;
+  Source(x, 1 - ky) = b;
   return true;
 }
 

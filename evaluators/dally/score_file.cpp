@@ -137,25 +137,22 @@ std::string ReportJson(const ScoreReport& r) {
   if (!r.stage.empty()) j["stage"] = r.stage;
   j["tier"] = r.tier;
   j["cost"] = r.cost;
+  j["lines"] = r.lines;
+  j["parse_s"] = r.parse_s;
+  if (!r.profile.empty()) j["profile"] = nlohmann::json::parse(r.profile);
   if (r.board) {
     j["exact"] = r.ran;
     j["patterns"] = r.instances;
-    j["lines"] = r.lines;
-    j["parse_s"] = r.parse_s;
     j["check_s"] = r.simulate_s;
-    if (!r.profile.empty()) j["profile"] = nlohmann::json::parse(r.profile);
     return j.dump();
   }
   j["suite"] = r.suite;
   j[r.tier == "mask32" ? "recovery" : "accuracy"] = r.metric;
   j["correct"] = r.correct;
   j["instances"] = r.instances;
-  j["lines"] = r.lines;
   j["read_s"] = r.read_s;
-  j["parse_s"] = r.parse_s;
   j["suite_s"] = r.suite_s;
   j["simulate_s"] = r.simulate_s;
-  if (!r.profile.empty()) j["profile"] = nlohmann::json::parse(r.profile);
   return j.dump();
 }
 
