@@ -21,6 +21,7 @@
 
 #include "sandbox/compiler.h"
 #include "sandbox/sandbox.h"
+#include "plants.h"
 #include "test_sandbox.h"
 
 namespace fs = std::filesystem;
@@ -279,23 +280,7 @@ TEST_CASE("gallery: a candidate walking the filesystem finds nothing of the host
                                   fs::path("/var/tmp") / (marker + ".txt"), dirs[2] / (marker + ".db"),
                                   fs::path("/var/spool") / (marker + "-job.req"), dirs[3] / (marker + "-train.idx"),
                                   fs::current_path() / (marker + "-cwd.txt")};
-  for (const auto& d : dirs) {
-    fs::create_directories(d);
-    fs::permissions(d, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                           fs::perms::others_read | fs::perms::others_exec);
-  }
-  for (const auto& p : plants) {
-    std::ofstream(p) << "secret labels: 0110\n";
-    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
-  }
-  struct Cleanup {
-    std::vector<fs::path> plants, dirs;
-    ~Cleanup() {
-      std::error_code ec;
-      for (const auto& p : plants) fs::remove(p, ec);
-      for (const auto& d : dirs) fs::remove_all(d, ec);
-    }
-  } cleanup{plants, dirs};
+  const Plants planted(dirs, plants, "secret labels: 0110\n");
   // What the run may see: its work dir, and a folder it is given read-only.
   auto visible = ScratchDir::Create(TestSandbox(), "ergon-visible-");
   REQUIRE(visible.has_value());

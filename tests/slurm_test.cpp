@@ -20,6 +20,7 @@
 
 #include <doctest/doctest.h>
 
+#include "plants.h"
 #include "run_ergon.h"
 #include "sleepy_task.h"
 #include "slurp.h"
@@ -211,22 +212,8 @@ TEST_CASE("slurm: a candidate hunting the node's filesystem finds nothing of the
                                   fs::path("/srv") / (marker + ".txt"), fs::path("/opt") / (marker + ".txt"),
                                   fs::path("/var/tmp") / (marker + ".txt"), c.dir / "work" / (marker + "-spool.req"),
                                   data / (marker + "-train.idx")};
-  for (const auto& d : {copy, home, data, c.dir / "work"}) {
-    fs::create_directories(d);
-    fs::permissions(d, fs::perms(0755));
-  }
-  for (const auto& p : plants) {
-    std::ofstream(p) << "secret\n";
-    fs::permissions(p, fs::perms(0644));
-  }
-  struct Cleanup {
-    std::vector<fs::path> plants, dirs;
-    ~Cleanup() {
-      std::error_code ec;
-      for (const auto& p : plants) fs::remove(p, ec);
-      for (const auto& d : dirs) fs::remove_all(d, ec);
-    }
-  } cleanup{plants, {copy, home, data}};
+  fs::create_directories(c.dir / "work");
+  const Plants planted({copy, home, data}, plants, "secret\n");
   for (const std::string lang : {"cpp", "cuda"}) {
     if (lang == "cuda" && !cuda) {
       MESSAGE("the CUDA-language hunter is skipped: no nvcc here");
