@@ -153,7 +153,7 @@ SourceTransform DallyLayoutTransform(const sandbox::Sandbox* sandbox, PrintedPro
   // (deterministic in the source) is made once. Sources are small, results
   // up to ~10 MB.
   auto made = std::make_shared<TextMemo<std::string>>(96u << 20);
-  return [sandbox, memo, made](const std::string& source) -> tl::expected<std::string, std::string> {
+  return [sandbox, memo, made](const std::string& source, std::uint64_t /*seed: deterministic*/) -> tl::expected<std::string, std::string> {
     if (auto seen = made->Find(source)) return *seen;
     auto out = OptimiseGenerator(sandbox, memo, source);
     if (out) made->Keep(source, *out);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -55,9 +56,11 @@ struct Measurement {
   bool infrastructure_error = false;
 };
 
-// A task's own deterministic transformation of a candidate (for the offline
-// agent): the new source, or why not.
-using SourceTransform = std::function<tl::expected<std::string, std::string>(const std::string& source)>;
+// A task's own transformation of a candidate (for the offline agent): the
+// new source, or why not. The same source and seed, the same result; a
+// deterministic transformation ignores the seed.
+using SourceTransform =
+    std::function<tl::expected<std::string, std::string>(const std::string& source, std::uint64_t seed)>;
 
 class Task {
  public:

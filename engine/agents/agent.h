@@ -63,9 +63,9 @@ class Agent {
   virtual std::string model() const = 0;
 };
 
-// A task's own deterministic transformation (evaluators::Task::MakeTransform).
+// A task's own transformation (evaluators::Task::MakeTransform), from a seed.
 // Returns the new source, or an error.
-using Transform = std::function<tl::expected<std::string, std::string>(const std::string& source)>;
+using Transform = std::function<tl::expected<std::string, std::string>(const std::string& source, std::uint64_t seed)>;
 
 // What a task lends the offline agent: its transformation, and how to find
 // the source a transformed candidate came from (to mutate that instead).

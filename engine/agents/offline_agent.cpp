@@ -33,7 +33,7 @@ class OfflineAgent : public Agent {
     // The task's transformation now and then (it is expensive and final:
     // its result has no knobs), and whenever there is nothing else to do.
     if (transform_ && !transformed && (knobs.empty() || unit() < 0.15)) {
-      auto t = transform_(q.parent->source());
+      auto t = transform_(q.parent->source(), q.seed);
       if (t) return Reply(q.parent->source(), *t, "the task's own transformation of the parent");
       if (knobs.empty()) return tl::unexpected(AgentError{"offline agent: transformation failed: " + t.error()});
     }
@@ -49,7 +49,7 @@ class OfflineAgent : public Agent {
         if (!mutated) return mutated;
         auto applied = genome::ApplyProposal(*og, mutated->text, {true});
         if (!applied) return tl::unexpected(AgentError{"offline agent: " + applied.error().message});
-        auto t = transform_(applied->source());
+        auto t = transform_(applied->source(), q.seed);
         if (!t) return tl::unexpected(AgentError{"offline agent: transformation failed: " + t.error()});
         return Reply(q.parent->source(), *t, mutated->intent + ", then the task's transformation");
       }

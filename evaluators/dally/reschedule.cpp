@@ -269,6 +269,7 @@ std::optional<std::string> Reschedule(const IrProgram& p, const RescheduleOption
   st.price_best = best_cost;
   OptimizeOptions layout;
   layout.fixed_inputs = options.fixed_inputs;
+  if (options.keep_last && st.accepted > 0) st.last = OptimizeIr(ToProgram(cur, p), nullptr, layout);
   std::string text = OptimizeIr(ToProgram(best, p), nullptr, layout);
   auto again = CompileIr(text, kMask32LineCap);
   if (!again || again->cost >= p.cost) return finish(std::nullopt);

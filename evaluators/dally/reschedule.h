@@ -37,6 +37,9 @@ struct RescheduleOptions {
   std::size_t max_ops = 1500;
   // Annealing temperatures in cost units, first and last (geometric).
   double temp_first = 2.0, temp_last = 0.05;
+  // Also hand back the search's final state, whatever its cost (a search
+  // that keeps a population explores from it; the optimiser never does).
+  bool keep_last = false;
 };
 
 struct RescheduleStats {
@@ -45,6 +48,7 @@ struct RescheduleStats {
   std::uint64_t moves = 0, accepted = 0, improved = 0;
   std::size_t copies_before = 0, copies_after = 0;
   double seconds = 0;
+  std::string last;  // keep_last: the final state's IR text, laid out (empty when no move was accepted)
 };
 
 // The IR text of a cheaper equivalent program, or nullopt when the search
