@@ -171,7 +171,7 @@ int CmdEval(const EvalArgs& a, bool json) {
   q.suite = a.suite;
   q.instances = a.instances;
   q.timeout_s = a.timeout_s;
-  if (!json && spec.language != "ir-generator")
+  if (!json && spec.learner())
     fmt::print(stderr, "ergon eval: {} on {} instance(s) of the {} suite, meter {}...\n", path,
                a.instances ? a.instances : static_cast<std::size_t>(spec.instances), a.suite,
                a.meter.empty() ? spec.meter : a.meter);

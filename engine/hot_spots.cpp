@@ -87,7 +87,13 @@ std::string IrCostText(const json& p, std::size_t n) {
       out += fmt::format(" {} ({:.0f} reads, {});", static_cast<long long>(Num(h, "address")), Num(h, "reads"),
                          pct(Num(h, "cost")));
     }
-  return out + "\n";
+  out += "\n";
+  // A board task adds its order's bound: how much a better layout could win.
+  if (const double bound = Num(p, "lower_bound"); bound > 0)
+    out += fmt::format("  no address layout of this instruction order costs less than {:.0f} ({:.2f}% below this "
+                       "program): past that, change the order of the ops, the copies or the algorithm\n",
+                       bound, 100 * (total - bound) / total);
+  return out;
 }
 
 std::string HotSpotsText(const std::string& components_json, const std::string& source, std::size_t n) {

@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "evaluators/char_lm_task.h"
+#include "evaluators/dally_board/board_task.h"
 #include "evaluators/dally_parity_submission.h"
 #include "evaluators/dally/tool_process.h"
 #include "evaluators/dally_parity_task.h"
@@ -59,7 +60,7 @@ class DallyParityTask : public Task {
     d.instances = q.instances;
     d.generator_wall_s = q.timeout_s > 0 ? q.timeout_s : spec().timeout_s;
     d.generator_cpu_s = d.generator_wall_s;
-    d.suites_dir = spec().dir + "/suites";
+    d.suites_dir = spec().dally_suites;
     d.scorer = dally::ErgonBesideThisProgram();
     d.memo = &printed_;
     const DallyEvalReport r = EvaluateDallyParity(sb, d);
@@ -110,7 +111,8 @@ class DallyParityTask : public Task {
     DallySubmissionRequest q;
     q.generator = source;
     q.generator_file = about.generator_file;
-    q.suites_dir = spec().dir + "/suites";
+    q.suites_dir = spec().dally_suites;
+    q.band = spec().gate_min;
     q.title = about.title;
     q.method = about.method;
     q.lineage = about.lineage;
@@ -249,7 +251,10 @@ class CharLmTask : public Task {
 }  // namespace
 
 std::unique_ptr<Task> MakeBuiltinTask(const TaskSpec& spec) {
-  if (spec.name == "dally_parity") return std::make_unique<DallyParityTask>(spec);
+  // Dally tasks by what their candidate is: an IR program checked against
+  // its board, or a MASK32 generator scored on its suites at its gate.
+  if (spec.language == "ir") return MakeDallyBoardTask(spec);
+  if (spec.language == "ir-generator") return std::make_unique<DallyParityTask>(spec);
   if (spec.name == "sparse_parity") return std::make_unique<SparseParityTask>(spec);
   if (spec.name == "char_lm") return std::make_unique<CharLmTask>(spec);
   return nullptr;

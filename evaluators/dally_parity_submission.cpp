@@ -56,7 +56,7 @@ tl::expected<std::map<std::string, std::string>, std::string> DallySubmission(co
 
   std::string r = fmt::format("# Sparse Parity: {}\n\n", q.title);
   r += fmt::format("**Found by:** ergon (an automated search; see the lineage below)\n");
-  r += fmt::format("**Date:** {}  \n**Problem:** MASK32 sparse parity, 100% target  \n", q.date);
+  r += fmt::format("**Date:** {}  \n**Problem:** MASK32 sparse parity, {:g}% target  \n", q.date, 100 * q.band);
   r += fmt::format("**Cost:** {}\n", dally::WithCommas(prog->cost));
   r += fmt::format("**IR lines:** {} ({} body operations)\n", dally::WithCommas(prog->lines),
                    dally::WithCommas(prog->ops.size()));

@@ -24,6 +24,7 @@ struct DallySubmissionRequest {
   std::vector<std::string> lineage;  // one line per ancestor, newest first
   std::string date;              // YYYY-MM-DD
   std::size_t audit_instances = 2048;
+  double band = 1.0;             // the task's recovery gate (a leaderboard band)
 };
 
 // file name -> content: program.ir and REPORT.md.

@@ -1,5 +1,7 @@
 #include "evaluators/task_spec.h"
 
+#include "evaluators/dally/board.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -116,7 +118,7 @@ tl::expected<TaskSpec, std::string> ReadTaskSpec(const std::string& dir) {
   auto fail = [&]() { return tl::unexpected(r.error); };
   if (!j.is_object()) return tl::unexpected(fmt::format("{}: expected a JSON object", t.file));
   if (!KnownKeys(r, j, "", {"summary", "description", "language", "baseline", "objectives", "meter", "meters",
-                            "metrics", "instances", "timeout_s", "edits", "params", "harness"}))
+                            "metrics", "instances", "timeout_s", "edits", "params", "harness", "dally"}))
     return fail();
   if (j.contains("objectives")) {
     if (!KnownKeys(r, j["objectives"], "objectives", {"gate", "minimise", "record"})) return fail();
@@ -126,13 +128,14 @@ tl::expected<TaskSpec, std::string> ReadTaskSpec(const std::string& dir) {
   }
   if (j.contains("edits") && !KnownKeys(r, j["edits"], "edits", {"whole_file"})) return fail();
   if (j.contains("harness") && !KnownKeys(r, j["harness"], "harness", {"prepare", "score", "timeout_s"})) return fail();
+  if (j.contains("dally") && !KnownKeys(r, j["dally"], "dally", {"board", "suites"})) return fail();
   if (!r.String(j, "summary", "summary", t.summary, true)) return fail();
   t.description = t.summary;
   if (!r.String(j, "description", "description", t.description, false)) return fail();
   if (!r.String(j, "language", "language", t.language, true)) return fail();
-  if (t.language != "cpp" && t.language != "cuda" && t.language != "ir-generator")
-    return r.Fail("language", fmt::format("'{}' is not one of cpp, cuda, ir-generator", t.language)), fail();
-  t.baseline = t.language == "cuda" ? "baseline.cu" : "baseline.cpp";
+  if (t.language != "cpp" && t.language != "cuda" && t.language != "ir-generator" && t.language != "ir")
+    return r.Fail("language", fmt::format("'{}' is not one of cpp, cuda, ir-generator, ir", t.language)), fail();
+  t.baseline = t.language == "cuda" ? "baseline.cu" : t.language == "ir" ? "baseline.ir" : "baseline.cpp";
   if (!r.String(j, "baseline", "baseline", t.baseline, false)) return fail();
   if (t.baseline.find("..") != std::string::npos || t.baseline.front() == '/')
     return r.Fail("baseline", "must name a file inside the task folder"), fail();
@@ -157,7 +160,7 @@ tl::expected<TaskSpec, std::string> ReadTaskSpec(const std::string& dir) {
   if (!r.Strings(o, "record", "objectives.record", t.record, false)) return fail();
 
   // Meters.
-  const bool learner = t.language != "ir-generator";
+  const bool learner = t.learner();
   t.meter = learner ? "cachemodel" : "dally";
   if (!r.String(j, "meter", "meter", t.meter, false)) return fail();
   t.meters = learner ? LearnerMeters() : std::vector<std::string>{t.meter};
@@ -207,6 +210,23 @@ tl::expected<TaskSpec, std::string> ReadTaskSpec(const std::string& dir) {
     if (t.score.empty()) return r.Fail("harness.score", "empty command"), fail();
     if (!learner) return r.Fail("harness", "external harnesses take cpp or cuda candidates"), fail();
   }
+  // Dally tasks: an IR candidate names its board; a generator may name its
+  // suites' folder (relative to the task's).
+  if (j.contains("dally")) {
+    const json& d = j["dally"];
+    if (!d.is_object()) return r.Fail("dally", "expected {\"board\": ..., \"suites\": ...}"), fail();
+    if (learner) return r.Fail("dally", "only ir and ir-generator tasks take a \"dally\" object"), fail();
+    if (!r.String(d, "board", "dally.board", t.dally_board, false)) return fail();
+    std::string suites;
+    if (!r.String(d, "suites", "dally.suites", suites, false)) return fail();
+    if (!suites.empty()) t.dally_suites = (fs::path(t.dir) / suites).lexically_normal().string();
+  }
+  if (t.language == "ir" && !dally::ParseBoard(t.dally_board))
+    return r.Fail("dally.board", fmt::format("an ir task names its board: {} (got '{}')", dally::kBoardNames,
+                                             t.dally_board)), fail();
+  if (t.language == "ir-generator" && t.dally_suites.empty()) t.dally_suites = t.dir + "/suites";
+  if (t.dally_suites.size() && !fs::is_directory(t.dally_suites, ec))
+    return r.Fail("dally.suites", fmt::format("{} is not a folder", t.dally_suites)), fail();
   return t;
 }
 

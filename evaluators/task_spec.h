@@ -15,7 +15,7 @@ struct TaskSpec {
   std::string file;         // dir/task.json
   std::string summary;      // one line for `ergon tasks`
   std::string description;  // shown to agents
-  std::string language;     // cpp | cuda | ir-generator
+  std::string language;     // cpp | cuda | ir-generator | ir (the candidate is a Dally IR program)
   std::string baseline;     // file in dir
   // Objectives: gate.metric >= gate.min, then minimise `minimise`.
   std::string gate_metric;
@@ -33,8 +33,14 @@ struct TaskSpec {
   // External tasks: the trusted harness (argv, run in dir). Empty = built-in.
   std::vector<std::string> prepare, score;
   double harness_timeout_s = 60;      // per harness step (prepare or score)
+  // Dally tasks ("dally": {...}): the board an IR candidate is checked
+  // against (dally/board.h: matmul4x4, symmetry6, ...) and the folder of
+  // the MASK32 suites a generator is scored on (absolute; default dir/suites).
+  std::string dally_board, dally_suites;
 
   bool external() const { return !score.empty(); }
+  // The candidate is compiled and run (a learner), not read as a program.
+  bool learner() const { return language == "cpp" || language == "cuda"; }
   // Higher is better for the gate metric; lower for everything else.
   bool HigherIsBetter(const std::string& metric) const { return metric == gate_metric; }
 };

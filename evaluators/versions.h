@@ -6,6 +6,7 @@
 namespace ergon::evaluators {
 
 inline constexpr const char* kDallyParityVersion = "dally_parity/1";
+inline constexpr const char* kDallyBoardVersion = "dally_board/1";
 inline constexpr const char* kSparseParityVersion = "sparse_parity/1";
 inline constexpr const char* kCharLmVersion = "char_lm/1";
 // The cachemodel's simulated machine: the same on every x86-64 host.

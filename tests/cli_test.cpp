@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "archive/archive.h"
@@ -43,6 +44,45 @@ TEST_CASE("tasks lists the task folders with their summaries") {
   CHECK(r.out.find("dally_parity") != std::string::npos);
   CHECK(r.out.find("sparse_parity") != std::string::npos);
   CHECK(r.out.find("k-sparse parity") != std::string::npos);
+}
+
+TEST_CASE("tasks lists every Dally leaderboard: matmul, symmetry and each MASK32 band") {
+  Ran r = Ergon("tasks");
+  REQUIRE(r.code == 0);
+  for (const char* name : {"matmul4x4", "matmul16x16", "symmetry6", "symmetry8", "mask32_20", "mask32_40", "mask32_60",
+                           "mask32_80", "dally_parity"})
+    CHECK_MESSAGE(r.out.find(std::string("\n  ") + name + " ") != std::string::npos, name);
+  CHECK(r.out.find("published record 63,290") != std::string::npos);
+}
+
+TEST_CASE("run on a board task: the offline agent's in-process search beats a naive program, then export and kit") {
+  // matmul4x4's task.json over the schoolbook product (cost 1,485).
+  const fs::path dir = fs::temp_directory_path() / ("ergon-board-run-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "tasks" / "matmul4x4");
+  fs::copy_file(fs::path(ERGON_TESTS_DIR) / "../evaluators/matmul4x4/task.json", dir / "tasks/matmul4x4/task.json");
+  fs::copy_file(fs::path(ERGON_DALLY_DATA) / "matmul/naive_4x4.ir", dir / "tasks/matmul4x4/baseline.ir");
+  Ran r = Ergon("run --task matmul4x4 --tasks tasks --agent offline --max-candidates 4 --db a.db", "", dir.string());
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("baseline: candidate 1  exact=1, cost=1485") != std::string::npos);
+  CHECK(r.out.find("4 new candidates, 0 invalid") != std::string::npos);
+  auto best = Ergon("archive top --task matmul4x4 --db a.db --json", "", dir.string());
+  REQUIRE(best.code == 0);
+  auto j = nlohmann::json::parse(best.out);
+  REQUIRE(j.is_array());
+  REQUIRE(!j.empty());
+  const double cost = j[0]["metrics"]["cost"].get<double>();
+  CHECK(cost < 1485);
+  const long id = j[0]["id"].get<long>();
+  auto ex = Ergon(fmt::format("archive export {} --db a.db -o out", id), "", dir.string());
+  INFO(ex.out);
+  REQUIRE(ex.code == 0);
+  CHECK(fs::exists(dir / "out/program.ir"));
+  auto sc = Ergon("score out/program.ir --tier matmul4x4 --json", "", dir.string());
+  REQUIRE(sc.code == 0);
+  CHECK(nlohmann::json::parse(sc.out)["cost"].get<double>() == cost);
+  fs::remove_all(dir);
 }
 
 TEST_CASE("tasks --json is one parseable array") {

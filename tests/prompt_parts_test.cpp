@@ -184,6 +184,7 @@ TEST_CASE("the digest: what helped most, what hurt most, and how proposals faile
 }
 
 #include "evaluators/dally/ir.h"
+#include <nlohmann/json.hpp>
 
 TEST_CASE("dally_parity: the IR's cost by operation, by address band and by address, from the compiler") {
   // Reads: xor 3,1,2 reads 1 and 2 (cost 1 + 2); and 4,3,3 reads 3 twice
@@ -200,4 +201,19 @@ TEST_CASE("dally_parity: the IR's cost by operation, by address band and by addr
   CHECK(t.find("1-4: 5, 100.0%") != std::string::npos);
   CHECK(t.find(" 3 (2 reads, 44.4%)") != std::string::npos);
   CHECK(t.find(" 4 (1 reads, 22.2%)") != std::string::npos);
+}
+
+TEST_CASE("a Dally board's prompt gives its order's lower bound beside the cost profile") {
+  evaluators::dally::IrCostProfile p;
+  auto prog = evaluators::dally::CompileIr("1,2\nxor 3,1,2\nand 4,3,3\n4\n", 100, &p);
+  REQUIRE(prog.has_value());
+  auto profile = nlohmann::json::parse(p.Json(8));
+  const std::string without = engine::HotSpotsText(R"({"ir_profile": )" + profile.dump() + "}", "", 5);
+  CHECK(without.find("lower") == std::string::npos);
+  CHECK(without.find("costs less than") == std::string::npos);
+  profile["lower_bound"] = 8;
+  const std::string with = engine::HotSpotsText(R"({"ir_profile": )" + profile.dump() + "}", "", 5);
+  INFO(with);
+  CHECK(with.find("no address layout of this instruction order costs less than 8 (11.11% below this program)") !=
+        std::string::npos);
 }

@@ -27,6 +27,9 @@ struct Board {
   bool FixedInputs() const { return kind == Kind::kSymmetry; }  // inputs at 1..n
 };
 
+// What ParseBoard reads, for messages.
+constexpr const char* kBoardNames = "matmulNxN (N from 1 to 64) or symmetryN (N from 2 to 16)";
+
 // nullopt for any other name (the sparse-parity tiers included).
 std::optional<Board> ParseBoard(std::string_view name);
 

@@ -18,7 +18,8 @@
 //     parsed and checked in-process, per second, against parsing alone;
 //     `ergon optimize-ir` from the 16x16 record with scrambled addresses,
 //     against `ergon score` of the same file. Targets (issue 27): 16x16 at
-//     least 1,000 checks a second, 4x4 at least 20,000.
+//     least 1,000 checks a second, 4x4 at least 20,000. And the offline
+//     agent's in-process step (annealing states a second) against one check.
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -31,6 +32,8 @@
 
 #include <fmt/core.h>
 
+#include "evaluators/dally/board.h"
+#include "evaluators/dally/board_search.h"
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/matmul.h"
 #include "evaluators/dally/mask32.h"
@@ -411,6 +414,31 @@ int Boards() {
                "ratio {:.2f}x; target {:.0f} a second: {}\n",
                n, n, file, rate, both / reps * 1e6, parse / reps * 1e6, both / parse, target, rate >= target ? "met" : "NOT met");
     if (cost == 0) rc = 1;
+  }
+  // The offline agent's step on a board (board_search.h): annealing states
+  // priced a second, against one parse + check of the same program (what
+  // recording a candidate costs).
+  {
+    const std::string text = slurp(std::string(ERGON_DALLY_DATA) + "/matmul/best_667.ir");
+    const IrProgram p = *CompileIr(text, kMask32LineCap);
+    const Board board = *ParseBoard("matmul4x4");
+    BoardStepOptions o;
+    o.moves = 5000;
+    o.sideways = true;
+    std::uint64_t states = 0;
+    const double step = MedianSeconds(3, [&] {
+      auto r = ImproveBoardProgram(board, p, o);
+      states = r ? r->moves : 0;
+      ++o.seed;
+    });
+    const MatmulChecker checker(4);
+    const double one = MedianSeconds(5, [&] {
+      for (int i = 0; i < 1000; ++i) (void)checker.Check(*CompileIr(text, kMask32LineCap));
+    }) / 1000;
+    fmt::print("boards: in-process step on matmul 4x4 (record, {} annealing moves): {:.2f} s, {:.0f} states a second; "
+               "one state costs {:.0f}x a parse + check ({:.1f} us)\n",
+               states, step, states / step, step / states / one, one * 1e6);
+    if (states == 0) rc = 1;
   }
   // optimize-ir as a person runs it, from the 16x16 record's order with its
   // addresses scrambled (each address a moved to 1 + (a * 7919) mod 20011).

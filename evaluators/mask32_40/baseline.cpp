@@ -1,0 +1,1 @@
+../dally_parity/baseline.cpp
