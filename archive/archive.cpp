@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/core.h>
 
@@ -146,6 +147,12 @@ ALTER TABLE candidates ADD COLUMN source_blob TEXT;
     R"sql(
 SELECT 1;
 )sql",
+    // Version 7: which process runs a run, so a run whose process died is
+    // found and closed; and why a run stopped.
+    R"sql(
+ALTER TABLE runs ADD COLUMN process TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kLatest == kSchemaVersion);
@@ -170,7 +177,10 @@ Result<std::unique_ptr<Archive>> OpenImpl(const std::string& path, bool read_onl
     return tl::unexpected(fmt::format("{}: no such archive (ergon run creates it; --db chooses another)", path));
   if (sqlite3_open_v2(path.c_str(), &impl->db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
     return tl::unexpected(fmt::format("{}: {}", path, impl->db ? sqlite3_errmsg(impl->db) : "cannot open"));
-  sqlite3_busy_timeout(impl->db, 5000);
+  // Runs sharing an archive wait for each other's writes: a transaction is
+  // milliseconds, but a migration or a checkpoint of a big file can take
+  // seconds.
+  sqlite3_busy_timeout(impl->db, 30000);
   auto version = ReadVersion(impl->db);
   if (!version && read_only) {
     // A WAL file on a read-only medium (a mounted snapshot, a CD, a share):
@@ -203,15 +213,39 @@ Result<std::unique_ptr<Archive>> OpenImpl(const std::string& path, bool read_onl
   } else {
     // WAL: readers never block the writer. synchronous=NORMAL in WAL mode is
     // durable against a killed process (not against power loss).
+    // Turning a new file to WAL takes an exclusive lock, and SQLite answers
+    // "locked" at once (no busy handler) while another process opening the
+    // same new file holds it: that is waited for like any busy database.
     for (const char* p : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})
-      if (auto e = Exec(impl->db, p); !e.empty()) return tl::unexpected(fmt::format("{}: {}", path, e));
-    for (int v = *version; v < kLatest; ++v) {
-      std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
-                        fmt::format("PRAGMA user_version={};COMMIT;", v + 1);
+      for (int tries = 0;; ++tries) {
+        const std::string e = Exec(impl->db, p);
+        if (e.empty()) break;
+        const int code = sqlite3_errcode(impl->db) & 0xff;
+        if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || tries >= 300)
+          return tl::unexpected(fmt::format("{}: {}", path, e));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    // Each step reads the version again inside its write transaction:
+    // another process opening the same file may have migrated it meanwhile.
+    while (*version < kLatest) {
+      if (auto e = Exec(impl->db, "BEGIN IMMEDIATE"); !e.empty())
+        return tl::unexpected(fmt::format("{}: {}", path, e));
+      auto now = ReadVersion(impl->db);
+      if (!now) {
+        Exec(impl->db, "ROLLBACK");
+        return tl::unexpected(fmt::format("{}: {}", path, now.error()));
+      }
+      const int v = *now;
+      if (v >= kLatest) {
+        Exec(impl->db, "COMMIT");
+        break;
+      }
+      const std::string sql = kMigrations[v] + fmt::format("PRAGMA user_version={};COMMIT;", v + 1);
       if (auto e = Exec(impl->db, sql); !e.empty()) {
         Exec(impl->db, "ROLLBACK");
         return tl::unexpected(fmt::format("{}: migrating schema {} -> {} failed: {}", path, v, v + 1, e));
       }
+      *version = v + 1;
     }
     *version = kLatest;
   }
@@ -243,9 +277,10 @@ Result<std::unique_ptr<Archive>> Archive::OpenReadOnly(const std::string& path) 
 Archive::~Archive() = default;
 
 Result<std::int64_t> Archive::BeginRun(const Run& run) {
-  Stmt s(impl_->db, "INSERT INTO runs(task, agent, model, settings, started_at, status) VALUES(?,?,?,?,?,?)");
+  Stmt s(impl_->db,
+         "INSERT INTO runs(task, agent, model, settings, started_at, status, process) VALUES(?,?,?,?,?,?,?)");
   s.Bind(1, run.task).Bind(2, run.agent).Bind(3, run.model).Bind(4, run.settings);
-  s.Bind(5, run.started_at ? run.started_at : internal::Now()).Bind(6, run.status);
+  s.Bind(5, run.started_at ? run.started_at : internal::Now()).Bind(6, run.status).Bind(7, run.process);
   s.Step();
   if (!s.ok() || s.failed()) return tl::unexpected(s.ok() ? s.error() : s.error());
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(impl_->db));
@@ -259,9 +294,36 @@ Result<void> Archive::UpdateRunSettings(std::int64_t run_id, const std::string& 
   return {};
 }
 
-Result<void> Archive::EndRun(std::int64_t run_id, const std::string& status) {
-  Stmt s(impl_->db, "UPDATE runs SET ended_at=?, status=? WHERE id=?");
-  s.Bind(1, internal::Now()).Bind(2, status).Bind(3, run_id);
+Result<void> Archive::EndRun(std::int64_t run_id, const std::string& status, const std::string& reason) {
+  Stmt s(impl_->db, "UPDATE runs SET ended_at=?, status=?, stop_reason=? WHERE id=?");
+  s.Bind(1, internal::Now()).Bind(2, status).Bind(3, reason).Bind(4, run_id);
+  s.Step();
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  if (sqlite3_changes(impl_->db) == 0) return tl::unexpected(fmt::format("no run {}", run_id));
+  return {};
+}
+
+Result<void> Archive::ReopenRun(std::int64_t run_id, const std::string& process, bool even_if_running) {
+  Stmt s(impl_->db,
+         "UPDATE runs SET status='running', process=?, stop_reason='', ended_at=NULL WHERE id=? AND "
+         "(status!='running' OR ?)");
+  s.Bind(1, process).Bind(2, run_id).Bind(3, even_if_running ? 1 : 0);
+  s.Step();
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  if (sqlite3_changes(impl_->db) == 0)
+    return tl::unexpected(fmt::format("run {} is marked running: another process is running it", run_id));
+  return {};
+}
+
+Result<void> Archive::MarkRunLost(std::int64_t run_id, const std::string& reason) {
+  // Only a run still marked running: another process may have closed it.
+  Stmt s(impl_->db,
+         "UPDATE runs SET status='stopped', stop_reason=?1, ended_at=max(started_at, "
+         "coalesce((SELECT max(created_at) FROM events WHERE run_id=?2), 0), "
+         "coalesce((SELECT max(created_at) FROM candidates WHERE run_id=?2), 0), "
+         "coalesce((SELECT max(created_at) FROM attempts WHERE run_id=?2), 0)) "
+         "WHERE id=?2 AND status='running'");
+  s.Bind(1, reason).Bind(2, run_id);
   s.Step();
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
   return {};
@@ -367,6 +429,14 @@ std::int64_t InsertEvaluation(sqlite3* db, std::int64_t cand, const Evaluation& 
 }  // namespace
 
 Result<std::int64_t> Archive::Record(const Attempt& at) {
+  auto r = RecordNew(at);
+  if (!r) return tl::unexpected(r.error());
+  if (r->existing)
+    return tl::unexpected(fmt::format("candidate {} already holds this source for task {}", r->id, at.candidate->task));
+  return r->id;
+}
+
+Result<Archive::Recorded> Archive::RecordNew(const Attempt& at) {
   sqlite3* db = impl_->db;
   if (auto e = Exec(db, "BEGIN IMMEDIATE"); !e.empty()) return tl::unexpected(e);
   auto fail = [&](const std::string& e) {
@@ -378,6 +448,20 @@ Result<std::int64_t> Archive::Record(const Attempt& at) {
   if (at.candidate) {
     const Candidate& c = *at.candidate;
     task = c.task;
+    // Inside the write transaction, so no other process can slip in
+    // between: a source already recorded (by another run on this archive)
+    // is not recorded again.
+    std::optional<std::int64_t> existing;
+    {
+      Stmt same(db, "SELECT id FROM candidates WHERE task=? AND hash=?");
+      same.Bind(1, c.task).Bind(2, c.hash);
+      if (same.Step()) existing = same.Int(0);
+      else if (same.failed()) return fail(same.error());
+    }
+    if (existing) {
+      Exec(db, "ROLLBACK");
+      return Recorded{*existing, true};
+    }
     if (c.parent) {
       // Children land in an island of their parent (its home, or one it
       // migrated to): islands only mix through migration.
@@ -514,7 +598,7 @@ Result<std::int64_t> Archive::Record(const Attempt& at) {
     if (!s.ok() || s.failed()) return fail(s.error());
   }
   if (auto e = Exec(db, "COMMIT"); !e.empty()) return fail(e);
-  return cand;
+  return Recorded{cand, false};
 }
 
 Result<std::int64_t> Archive::BeginCall(std::int64_t run_id, const std::string& model) {

@@ -26,7 +26,7 @@ namespace ergon::archive {
 template <class T>
 using Result = tl::expected<T, std::string>;
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 // Sources this long or longer (generated programs, megabytes of literals)
 // are kept once each in the blobs table, by the SHA-256 of their bytes, not
 // in their candidate's row.
@@ -42,6 +42,11 @@ struct Run {
   std::string settings;  // JSON text, as the engine wrote it
   double started_at = 0, ended_at = 0;
   std::string status = "running";  // running | done | stopped | failed
+  // Which process runs it: "HOST PID START" (START: the process's start
+  // time in clock ticks since boot, so a reused pid is not taken for it).
+  // Empty for runs written before schema 7.
+  std::string process;
+  std::string stop_reason;  // why it failed or was found dead; empty when done
 };
 
 // Metrics under the names their task gives them (accuracy, energy_j, cost,
@@ -217,13 +222,28 @@ class Archive {
   int schema_version() const { return schema_version_; }
 
   Result<std::int64_t> BeginRun(const Run& run);
-  Result<void> EndRun(std::int64_t run_id, const std::string& status);
+  Result<void> EndRun(std::int64_t run_id, const std::string& status, const std::string& reason = "");
+  // A run whose process died without ending it: `stopped`, with why, ended
+  // at its last recorded activity.
+  Result<void> MarkRunLost(std::int64_t run_id, const std::string& reason);
+  // --resume: the run is running again, in `process`. An error when it is
+  // marked running already (another process is running it), unless
+  // `even_if_running` (its process is on a host nobody here can check).
+  Result<void> ReopenRun(std::int64_t run_id, const std::string& process, bool even_if_running = false);
   Result<std::vector<Run>> Runs();
   Result<void> UpdateRunSettings(std::int64_t run_id, const std::string& settings);
 
   // One transaction. Returns the candidate id (new or existing), or 0 for a
   // failed attempt without a candidate.
   Result<std::int64_t> Record(const Attempt& attempt);
+  // Record for a new candidate that another process may have recorded first
+  // (the same task and hash, on a shared archive): then nothing is written
+  // and `existing` says so, with that candidate's id.
+  struct Recorded {
+    std::int64_t id = 0;
+    bool existing = false;
+  };
+  Result<Recorded> RecordNew(const Attempt& attempt);
   // Stores a long source in the blobs table (once: a second copy is a no-op)
   // and returns its key for Candidate::source_blob. Unlike every other
   // method, safe to call while another thread uses the archive: it writes

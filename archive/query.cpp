@@ -107,7 +107,11 @@ Result<std::vector<Row>> Rows(sqlite3* db, const std::string& sql, BindFn bind) 
 }  // namespace
 
 Result<std::vector<Run>> Archive::Runs() {
-  Stmt s(impl_->db, "SELECT id, task, agent, model, settings, started_at, ended_at, status FROM runs ORDER BY id");
+  // Schema 7 added process and stop_reason; an older file read as it is has neither.
+  Stmt s(impl_->db, schema_version_ >= 7 ? "SELECT id, task, agent, model, settings, started_at, ended_at, status, "
+                                           "process, stop_reason FROM runs ORDER BY id"
+                                         : "SELECT id, task, agent, model, settings, started_at, ended_at, status, "
+                                           "'', '' FROM runs ORDER BY id");
   std::vector<Run> out;
   while (s.Step()) {
     Run r;
@@ -119,6 +123,8 @@ Result<std::vector<Run>> Archive::Runs() {
     r.started_at = s.Real(5);
     r.ended_at = s.IsNull(6) ? 0 : s.Real(6);
     r.status = s.Text(7);
+    r.process = s.Text(8);
+    r.stop_reason = s.Text(9);
     out.push_back(r);
   }
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());

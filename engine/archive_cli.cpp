@@ -12,6 +12,7 @@
 
 #include "archive/archive.h"
 #include "engine/archive_json.h"
+#include "engine/run_process.h"
 #include "engine/hot_spots.h"
 #include "engine/commands.h"
 #include "engine/evaluate.h"
@@ -330,6 +331,13 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
   if (sub == "runs") {
     auto runs = ar.Runs();
     if (!runs) return fail(runs.error());
+    // A run whose process is gone is shown as what it is (the next `ergon
+    // run` on this archive writes it so).
+    for (auto& r : *runs)
+      if (auto why = LostReason(r); !why.empty()) {
+        r.status = "stopped";
+        r.stop_reason = why;
+      }
     if (a.json) {
       json arr = json::array();
       for (const auto& r : *runs)
@@ -337,8 +345,9 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
       fmt::print("{}\n", arr.dump());
       return 0;
     }
-    fmt::print("{:>4} {:<14} {:<10} {:<20} {:<8}\n", "id", "task", "agent", "model", "status");
-    for (const auto& r : *runs) fmt::print("{:>4} {:<14} {:<10} {:<20} {:<8}\n", r.id, r.task, r.agent, r.model, r.status);
+    fmt::print("{:>4} {:<14} {:<10} {:<20} {:<8} {}\n", "id", "task", "agent", "model", "status", "why");
+    for (const auto& r : *runs)
+      fmt::print("{:>4} {:<14} {:<10} {:<20} {:<8} {}\n", r.id, r.task, r.agent, r.model, r.status, r.stop_reason);
     return 0;
   }
   if (sub == "ledger") {

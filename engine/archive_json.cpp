@@ -57,7 +57,8 @@ json AttemptJson(const archive::AttemptRow& t) {
 
 json RunJson(const archive::Run& r) {
   json j = {{"id", r.id}, {"task", r.task}, {"agent", r.agent}, {"model", r.model}, {"settings", r.settings},
-            {"started_at", r.started_at}, {"ended_at", r.ended_at}, {"status", r.status}};
+            {"started_at", r.started_at}, {"ended_at", r.ended_at}, {"status", r.status},
+            {"stop_reason", r.stop_reason}, {"process", r.process}};
   // The run file it was launched with (`ergon run --config`), when stored.
   const json st = json::parse(r.settings, nullptr, false);
   if (st.is_object() && st.contains("config") && st["config"].is_string()) j["config"] = st["config"];

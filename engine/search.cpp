@@ -20,6 +20,7 @@
 #include "engine/evaluate.h"
 #include "engine/home.h"
 #include "engine/prompt_parts.h"
+#include "engine/run_process.h"
 #include "engine/search_loop.h"
 #include "engine/tasks.h"
 #include "genome/genome.h"
@@ -76,13 +77,30 @@ int Search::Run() {
     }
   if (int rc = OpenRun()) return rc;
   RestoreBandit();
-  if (int rc = StartExecutor()) return rc;
-  if (int rc = EnsureBaseline()) return rc;
+  // From here the run is in the archive: a set-up failure ends it as failed,
+  // with why, rather than leaving it "running".
+  if (int rc = StartExecutor()) return FailedSetUp(rc);
+  if (int rc = EnsureBaseline()) return FailedSetUp(rc);
   LoadNoveltyIndex();
   CollectOrphans();
   FinishPending();
   RunWorkers();
   return Summarise();
+}
+
+int Search::FailedSetUp(int rc) {
+  base::MutexLock l(&s_.mu);  // set-up: no other thread exists yet
+  const std::string why = set_up_error_.empty() ? fmt::format("set-up failed (exit code {})", rc) : set_up_error_;
+  if (auto ended = s_.archive->EndRun(s_.run_id, "failed", why); !ended)
+    fmt::print(stderr, "ergon run: could not mark run {} failed: {}\n", s_.run_id, ended.error());
+  return rc;
+}
+
+// Prints why set-up failed and keeps it for the run's row.
+int Search::SetUpError(int rc, const std::string& why) {
+  fmt::print(stderr, "ergon run: {}\n", why);
+  set_up_error_ = why;
+  return rc;
 }
 
 // The task from the registry, checked against this run's flags, and one
@@ -200,6 +218,15 @@ int Search::OpenRun() {
   s_.archive = std::move(*opened);
   s_.blobs = s_.archive.get();
   s_.rng.seed(o_.seed);
+  // Runs of this archive whose process died (killed, crashed) are closed
+  // first, so that none stays "running" and a resume of one is allowed.
+  if (auto lost = CloseLostRuns(*s_.archive); !lost) {
+    fmt::print(stderr, "ergon run: {}\n", lost.error());
+    return 1;
+  } else if (*lost > 0) {
+    fmt::print(stderr, "ergon run: {} earlier run(s) of {} had died without closing; marked stopped "
+               "(`ergon archive runs` says why)\n", *lost, o_.db);
+  }
   if (o_.resume) {
     auto run = s_.archive->GetRun(*o_.resume);
     if (!run || !*run) {
@@ -208,6 +235,16 @@ int Search::OpenRun() {
     }
     if ((*run)->task != o_.task) {
       fmt::print(stderr, "ergon run: run {} is a {} run, not {}\n", *o_.resume, (*run)->task, o_.task);
+      return 2;
+    }
+    // Marked running by a process on another host: nobody here can tell
+    // whether it lives. Say so, and go on (as before runs kept a process).
+    const bool elsewhere = (*run)->status == "running" && StateOf((*run)->process) == ProcessState::kUnknown;
+    if (elsewhere)
+      fmt::print(stderr, "ergon run: run {} is marked running by {}, which cannot be checked from here; resuming it "
+                 "anyway (stop that process first if it still runs)\n", *o_.resume, DescribeProcess((*run)->process));
+    if (auto reopened = s_.archive->ReopenRun(*o_.resume, ThisProcess(), elsewhere); !reopened) {
+      fmt::print(stderr, "ergon run: {} ({})\n", reopened.error(), DescribeProcess((*run)->process));
       return 2;
     }
     s_.run_id = *o_.resume;
@@ -236,7 +273,9 @@ int Search::OpenRun() {
     if (o_.executor == "slurm")
       settings["slurm"] = {{"partition", o_.slurm_partition}, {"gres", o_.slurm_gres}, {"args", o_.slurm_args},
                            {"spool", o_.spool}, {"submissions", o_.slurm_submissions}};
-    auto id = s_.archive->BeginRun({0, o_.task, o_.agent, ModelNames(), settings.dump(), 0, 0, "running"});
+    archive::Run run{0, o_.task, o_.agent, ModelNames(), settings.dump(), 0, 0, "running"};
+    run.process = ThisProcess();
+    auto id = s_.archive->BeginRun(run);
     if (!id) {
       fmt::print(stderr, "ergon run: {}\n", id.error());
       return 1;
@@ -369,23 +408,20 @@ int Search::EnsureBaseline() {
   const std::string hash = genome::ContentHash(src);
   base::MutexLock l(&s_.mu);  // set-up: no other thread exists yet
   auto found = s_.archive->FindByHash(o_.task, hash);
-  if (!found) {
-    fmt::print(stderr, "ergon run: {}\n", found.error());
-    return 1;
-  }
+  if (!found) return SetUpError(1, found.error());
   if (!*found) {
     fmt::print(stderr, "ergon run: evaluating the {} baseline first...\n", o_.task);
     const evaluators::Measurement out = Measure(hash, "dev", src, R"({"kind": "baseline"})");
     if (out.infrastructure_error) {
-      fmt::print(stderr, "ergon run: the baseline could not be measured on the cluster: {}\n", out.error);
       executor_->Recorded(KeyOf(hash, "dev"));
-      return 1;
+      return SetUpError(1, "the baseline could not be measured on the cluster: " + out.error);
     }
     if (!out.ran) {
-      fmt::print(stderr, "ergon run: the baseline does not run: {}{} ({})\n",
-                 out.harness_error ? "the task's harness failed: " : "", out.error, out.stage);
+      const int rc = SetUpError(1, fmt::format("the baseline does not run: {}{} ({})",
+                                               out.harness_error ? "the task's harness failed: " : "", out.error,
+                                               out.stage));
       if (!out.feedback.empty()) fmt::print(stderr, "{}\n", out.feedback.substr(0, 2000));
-      return 1;
+      return rc;
     }
     archive::Attempt at;
     archive::Candidate c;
@@ -401,26 +437,25 @@ int Search::EnsureBaseline() {
     at.events.push_back({s_.run_id, "baseline", std::nullopt, out.text.substr(0, 300)});
     if (!out.job.empty())
       at.events.push_back({s_.run_id, "measured", std::nullopt, fmt::format("dev: {} on {}", out.job, out.node)});
-    auto id = s_.archive->Record(at);
-    if (!id) {
-      fmt::print(stderr, "ergon run: {}\n", id.error());
-      return 1;
-    }
+    // Another run on this archive may have recorded it meanwhile: then
+    // that one is the baseline, and nothing is written twice.
+    auto id = s_.archive->RecordNew(at);
+    if (!id) return SetUpError(1, id.error());
     executor_->Recorded(KeyOf(hash, "dev"));
-    for (int i = 1; i < o_.islands; ++i) (void)s_.archive->Share(*id, i);
-    found = std::optional<std::int64_t>(*id);
-    fmt::print(stderr, "ergon run: baseline: {}\n", out.text.substr(0, out.text.find('\n')));
+    if (id->existing) {
+      fmt::print(stderr, "ergon run: baseline: another run recorded it meanwhile (candidate {})\n", id->id);
+    } else {
+      for (int i = 1; i < o_.islands; ++i)
+        if (auto shared = s_.archive->Share(id->id, i); !shared) return SetUpError(1, shared.error());
+      fmt::print(stderr, "ergon run: baseline: {}\n", out.text.substr(0, out.text.find('\n')));
+    }
+    found = std::optional<std::int64_t>(id->id);
   }
   auto base = s_.archive->Get(**found, 0);
-  if (!base || !*base) {
-    fmt::print(stderr, "ergon run: {}\n", base ? "the baseline vanished from the archive" : base.error());
-    return 1;
-  }
-  if ((*base)->candidate.status == "failed" || !(*base)->best) {
-    fmt::print(stderr, "ergon run: the {} baseline is recorded as failed in {} (candidate {}): {}\n", o_.task, o_.db,
-               **found, (*base)->best ? (*base)->best->status : "no evaluation");
-    return 1;
-  }
+  if (!base || !*base) return SetUpError(1, base ? "the baseline vanished from the archive" : base.error());
+  if ((*base)->candidate.status == "failed" || !(*base)->best)
+    return SetUpError(1, fmt::format("the {} baseline is recorded as failed in {} (candidate {}): {}", o_.task, o_.db,
+                                     **found, (*base)->best ? (*base)->best->status : "no evaluation"));
   baseline_id_ = **found;
   baseline_ = **base;
   const archive::Row& b = *baseline_;
@@ -528,7 +563,9 @@ int Search::Summarise() {
   // Stopped by hand (Ctrl-C, STOP) or by the clock: --resume continues it.
   const bool by_hand = Interrupts() > 0 || s_.stop_reason.find("STOP") != std::string::npos;
   const bool out_of_time = s_.stop_reason.find("--max-time") != std::string::npos;
-  (void)s_.archive->EndRun(s_.run_id, s_.fatal ? "failed" : (by_hand || out_of_time ? "stopped" : "done"));
+  const char* status = s_.fatal ? "failed" : (by_hand || out_of_time ? "stopped" : "done");
+  if (auto ended = s_.archive->EndRun(s_.run_id, status, std::string(status) == "done" ? "" : s_.stop_reason); !ended)
+    fmt::print(stderr, "ergon run: could not mark run {} {} in {}: {}\n", s_.run_id, status, o_.db, ended.error());
   Progress(true);
   fmt::print(stderr, "\nergon run: {}: {}\n", s_.fatal ? "FAILED" : "stopped",
              s_.stop_reason.empty() ? "budget reached" : s_.stop_reason);

@@ -90,8 +90,7 @@ int Search::StartExecutor() {
   so.max_submissions = o_.slurm_submissions;
   auto made = MakeSlurmExecutor(so);
   if (!made) {
-    fmt::print(stderr, "ergon run: {}\n", made.error());
-    return 1;
+    return SetUpError(1, made.error());
   }
   executor_ = std::move(*made);
   return 0;
@@ -268,14 +267,24 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   at.ledger = job.ledger;
   if (!m.ran) at.events.push_back({s_.run_id, "failure", std::nullopt, m.stage + ": " + m.error.substr(0, 300)});
   if (!m.job.empty()) at.events.push_back({s_.run_id, "measured", std::nullopt, WhereMeasured("dev", m)});
-  auto id = s_.archive->Record(at);
-  if (!id) {
-    fmt::print(stderr, "\nergon run: could not record a candidate: {}\n", id.error());
+  auto recorded = s_.archive->RecordNew(at);
+  if (!recorded) {
+    fmt::print(stderr, "\nergon run: could not record a candidate: {}\n", recorded.error());
     s_.fatal = true;
-    s_.stop_reason = "archive write failed: " + id.error();
+    s_.stop_reason = "archive write failed: " + recorded.error();
     s_.cv.SignalAll();
     return std::nullopt;
   }
+  // Another run on this archive recorded the same source first.
+  if (recorded->existing) {
+    RecordFailure(job.parent_id, "duplicate",
+                  fmt::format("same source as candidate {}, recorded by another run meanwhile", recorded->id),
+                  job.reply.text, &job.ledger);
+    ++s_.duplicates;
+    executor_->Recorded(key);
+    return std::nullopt;
+  }
+  const std::optional<std::int64_t> id = recorded->id;
   // The archive's definition of a win (Archive::Ledger), kept in step.
   if (bandit_ && m.ran && ev.gate_passed && (!job.parent_gate || ev.fitness > job.parent_fitness))
     if (auto arm = bandit_->Find(job.ledger.model); arm < bandit_->arms().size()) bandit_->AddWin(arm);

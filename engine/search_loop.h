@@ -143,6 +143,10 @@ class Search {
   void KeepStoredExecutor(const std::string& settings) REQUIRES(s_.mu);
   std::string PriceProblem() const;
   int EnsureBaseline();
+  // A set-up step after OpenRun failed: the run is ended as failed, with
+  // set_up_error_ (or the exit code) as why. Returns rc.
+  int FailedSetUp(int rc);
+  int SetUpError(int rc, const std::string& why);
   int CheckTemplates();
   void RunWorkers();
   int Summarise();
@@ -225,6 +229,7 @@ class Search {
   int evaluators_ = 1;
   std::filesystem::file_time_type started_file_time_ = std::filesystem::file_time_type::clock::now();
   std::int64_t baseline_id_ = 0;
+  std::string set_up_error_;  // set-up only (one thread): why it failed
   int fallbacks_ = 0;  // times the run backed off to the offline agent
 };
 

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 
 #include "archive/archive.h"
 
@@ -702,7 +703,8 @@ TEST_CASE("a schema-2 file (no dashboard or events index) is read as it is, and 
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(t.path.c_str(), &db) == SQLITE_OK);
   REQUIRE(sqlite3_exec(db, "DROP INDEX candidates_by_run; DROP INDEX ledger_summary; DROP INDEX events_by_candidate; "
-                           "DROP TABLE blobs; ALTER TABLE candidates DROP COLUMN source_blob; PRAGMA user_version=2",
+                           "DROP TABLE blobs; ALTER TABLE candidates DROP COLUMN source_blob; ALTER TABLE runs DROP COLUMN process; "
+                           "ALTER TABLE runs DROP COLUMN stop_reason; PRAGMA user_version=2",
                        nullptr,
                        nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
@@ -712,6 +714,8 @@ TEST_CASE("a schema-2 file (no dashboard or events index) is read as it is, and 
     REQUIRE_MESSAGE(ro.has_value(), (ro ? "" : ro.error()));
     CHECK((*ro)->schema_version() == 2);
     CHECK((*ro)->Scatter("toy", "accuracy", "energy_j", 10).value().size() == 1);
+    auto runs = (*ro)->Runs();  // without schema 7's columns
+    REQUIRE_MESSAGE(runs.has_value(), (runs ? "" : runs.error()));
   }
   CHECK(FileBytes(t.path) == before);
   auto a = MustOpen(t.path);
@@ -725,4 +729,93 @@ TEST_CASE("a schema-2 file (no dashboard or events index) is read as it is, and 
   CHECK(sqlite3_column_int(s, 0) == 3);
   sqlite3_finalize(s);
   sqlite3_close(db);
+}
+
+TEST_CASE("a source another process recorded first is found, not recorded twice" * doctest::test_suite("fast")) {
+  TempDb t("shared");
+  auto first = MustOpen(t.path);
+  auto second = MustOpen(t.path);  // a second connection: another run on the same file
+  const Attempt at = MakeAttempt("toy", "int main(){}", std::nullopt, 0, -2.5, true, {-0.99, 2.5}, "c1");
+  auto a = first->RecordNew(at);
+  REQUIRE(a.has_value());
+  CHECK_FALSE(a->existing);
+  auto b = second->RecordNew(at);
+  REQUIRE(b.has_value());
+  CHECK(b->existing);
+  CHECK(b->id == a->id);
+  auto rows = second->List({});
+  REQUIRE(rows.has_value());
+  CHECK(rows->size() == 1);
+  auto evals = second->Evaluations(a->id);
+  REQUIRE(evals.has_value());
+  CHECK(evals->size() == 1);  // the second one's evaluation was not added either
+  // Record keeps its contract: an error that names the candidate.
+  auto c = second->Record(at);
+  REQUIRE_FALSE(c.has_value());
+  CHECK(c.error() == fmt::format("candidate {} already holds this source for task toy", a->id));
+}
+
+TEST_CASE("runs: why a run ended, a lost run closed at its last activity, a running run not reopened" *
+          doctest::test_suite("fast")) {
+  TempDb t("runs");
+  auto ar = MustOpen(t.path);
+  Run r{0, "toy", "offline", "offline", "{}", 100.0, 0, "running"};
+  r.process = "host 123 456";
+  auto id = ar->BeginRun(r);
+  REQUIRE(id.has_value());
+  // Reopening a run marked running is refused: another process has it.
+  auto again = ar->ReopenRun(*id, "host 124 457");
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().find("marked running") != std::string::npos);
+  // Unless told its process cannot be checked (another host): then it is taken over.
+  REQUIRE(ar->ReopenRun(*id, "host 123 456", true).has_value());
+  // Lost: stopped, with why, ended at its last recorded activity.
+  Attempt note;
+  note.events.push_back({*id, "elapsed", std::nullopt, "1.0"});
+  REQUIRE(ar->Record(note).has_value());
+  REQUIRE(ar->MarkRunLost(*id, "its process died").has_value());
+  auto runs = ar->Runs();
+  REQUIRE(runs.has_value());
+  REQUIRE(runs->size() == 1);
+  CHECK(runs->front().status == "stopped");
+  CHECK(runs->front().stop_reason == "its process died");
+  CHECK(runs->front().process == "host 123 456");
+  CHECK(runs->front().ended_at > 100.0);
+  // A stopped run is reopened for --resume, then ended with why.
+  REQUIRE(ar->ReopenRun(*id, "host 124 457").has_value());
+  runs = ar->Runs();
+  CHECK(runs->front().status == "running");
+  CHECK(runs->front().stop_reason.empty());
+  CHECK(runs->front().process == "host 124 457");
+  REQUIRE(ar->EndRun(*id, "failed", "agent error: 401").has_value());
+  runs = ar->Runs();
+  CHECK(runs->front().status == "failed");
+  CHECK(runs->front().stop_reason == "agent error: 401");
+  CHECK_FALSE(ar->EndRun(*id + 1, "done").has_value());
+  // MarkRunLost leaves a run that is not running alone.
+  REQUIRE(ar->MarkRunLost(*id, "late").has_value());
+  CHECK(ar->Runs()->front().stop_reason == "agent error: 401");
+}
+
+TEST_CASE("two processes opening a new archive at once both migrate it without error" * doctest::test_suite("fast")) {
+  for (int round = 0; round < 5; ++round) {
+    TempDb t("race" + std::to_string(round));
+    std::vector<pid_t> kids;
+    for (int k = 0; k < 3; ++k) {
+      const pid_t pid = fork();
+      REQUIRE(pid >= 0);
+      if (pid == 0) {
+        auto a = Archive::Open(t.path.string());
+        _exit(a ? 0 : 1);
+      }
+      kids.push_back(pid);
+    }
+    for (pid_t pid : kids) {
+      int st = 0;
+      REQUIRE(waitpid(pid, &st, 0) == pid);
+      CHECK(WIFEXITED(st));
+      CHECK(WEXITSTATUS(st) == 0);
+    }
+    CHECK(MustOpen(t.path)->schema_version() == kSchemaVersion);
+  }
 }

@@ -82,6 +82,60 @@ TEST_CASE("run on a board task: the offline agent's in-process search beats a na
   auto sc = Ergon("score out/program.ir --tier matmul4x4 --json", "", dir.string());
   REQUIRE(sc.code == 0);
   CHECK(nlohmann::json::parse(sc.out)["cost"].get<double>() == cost);
+
+  // A baseline that fails its check stops the run before it starts, and the
+  // run is recorded as failed, with why (not left running).
+  std::ofstream(dir / "tasks/matmul4x4/baseline.ir") << "1,2\nmul 3,1,2\n3\n";
+  Ran bad = Ergon("run --task matmul4x4 --tasks tasks --agent offline --max-candidates 4 --db b.db", "", dir.string());
+  INFO(bad.out);
+  CHECK(bad.code == 1);
+  CHECK(bad.out.find("ergon run: the baseline does not run: line 1: IR declares 2 inputs") != std::string::npos);
+  auto runs = nlohmann::json::parse(Ergon("archive runs --db b.db --json", "", dir.string()).out);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0]["status"] == "failed");
+  CHECK(runs[0]["stop_reason"].get<std::string>().find("the baseline does not run: line 1") == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("several runs share one archive: the baseline once, every run closed, a killed run found stopped") {
+  const fs::path dir = fs::temp_directory_path() / ("ergon-shared-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string e = std::string("'") + ERGON_BINARY + "'";
+  // Three runs started together on one new file, same task.
+  Ran r = RunShell("cd '" + dir.string() + "' && for i in 1 2 3; do (" + e +
+                   " run --task symmetry6 --agent offline --max-candidates 2 --db shared.db > run$i.log 2>&1; "
+                   "echo $? > rc$i) & done; wait; cat rc1 rc2 rc3");
+  INFO(r.out);
+  CHECK(r.out == "0\n0\n0\n");
+  auto runs = nlohmann::json::parse(Ergon("archive runs --db shared.db --json", "", dir.string()).out);
+  REQUIRE(runs.size() == 3);
+  for (const auto& run : runs) CHECK(run["status"] == "done");
+  auto all = nlohmann::json::parse(Ergon("archive list --db shared.db --json --limit 100", "", dir.string()).out);
+  int baselines = 0;
+  for (const auto& c : all) baselines += c["intent"] == "the task's baseline";
+  CHECK(baselines == 1);
+
+  // A run killed with SIGKILL, its parent never reaping it (a zombie, as
+  // under a container's init): shown stopped, with why, and closed by the
+  // next run.
+  r = RunShell("cd '" + dir.string() + "' && (sh -c '" + e +
+               " run --task matmul4x4 --agent offline --max-candidates 1000 --db k.db > k.log 2>&1 & echo $! > pid; "
+               "exec sleep 20' > /dev/null 2>&1 &) ; for i in $(seq 200); do [ -s pid ] && " + e +
+               " archive runs --db k.db 2>/dev/null | grep -q running && break; sleep 0.1; done; kill -9 $(cat pid); "
+               "sleep 0.5; " + e + " archive runs --db k.db");
+  INFO(r.out);
+  CHECK(r.out.find("stopped  its process (pid ") != std::string::npos);
+  CHECK(r.out.find("ended without closing the run: killed or crashed") != std::string::npos);
+  Ran next = Ergon("run --task matmul4x4 --agent offline --max-candidates 1 --db k.db", "", dir.string());
+  INFO(next.out);
+  CHECK(next.code == 0);
+  CHECK(next.out.find("1 earlier run(s) of k.db had died without closing; marked stopped") != std::string::npos);
+  runs = nlohmann::json::parse(Ergon("archive runs --db k.db --json", "", dir.string()).out);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0]["status"] == "stopped");
+  CHECK(runs[0]["stop_reason"].get<std::string>().find("killed or crashed") != std::string::npos);
+  CHECK(runs[1]["status"] == "done");
   fs::remove_all(dir);
 }
 
