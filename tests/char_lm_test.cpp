@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-#include "evaluators/char_lm_task.h"
+#include "evaluators/char_lm/harness/evaluate.h"
 #include "evaluators/learning/char_referee.h"
 #include "evaluators/learning/nvml_meter.h"
 #include "evaluators/learning/parity_instance.h"

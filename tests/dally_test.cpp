@@ -15,7 +15,7 @@
 #include "evaluators/dally/optimize.h"
 #include "evaluators/dally/python_random.h"
 #include "evaluators/dally/tiers.h"
-#include "evaluators/dally_parity_generator.h"
+#include "evaluators/dally_parity/harness/generator.h"
 #include "test_sandbox.h"
 
 using namespace ergon::evaluators::dally;

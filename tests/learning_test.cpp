@@ -11,7 +11,7 @@
 #include "evaluators/learning/cachegrind_meter.h"
 #include "evaluators/learning/nvml_meter.h"
 #include "evaluators/learning/parity_instance.h"
-#include "evaluators/sparse_parity_task.h"
+#include "evaluators/sparse_parity/harness/evaluate.h"
 #include "sandbox/compiler.h"
 #include "sandbox/sandbox.h"
 #include "test_sandbox.h"
@@ -175,7 +175,7 @@ TEST_CASE("hostile learners: a spy sees neither the harness nor its parent's mem
   REQUIRE_MESSAGE(spy.ran, spy.status);
   CHECK(spy.feedback.find("PARENT_MEM denied") != std::string::npos);
   CHECK(spy.feedback.find("eval --task") == std::string::npos);
-  CHECK(spy.feedback.find("sparse_parity_task") == std::string::npos);
+  CHECK(spy.feedback.find("sparse_parity/harness") == std::string::npos);
   CHECK(spy.feedback.find("learning_test") == std::string::npos);  // the test process itself
   MESSAGE(spy.feedback);
 }

@@ -1,4 +1,4 @@
-#include "evaluators/dally_parity_submission.h"
+#include "evaluators/dally_parity/harness/submission.h"
 
 #include <array>
 
@@ -6,7 +6,7 @@
 
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
-#include "evaluators/dally_parity_task.h"
+#include "evaluators/dally_parity/harness/evaluate.h"
 #include "genome/genome.h"
 
 namespace ergon::evaluators {

@@ -1,4 +1,4 @@
-#include "evaluators/dally_parity_generator.h"
+#include "evaluators/dally_parity/harness/generator.h"
 
 #include <chrono>
 

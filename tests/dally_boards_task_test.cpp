@@ -17,20 +17,13 @@
 #include "evaluators/dally/ir.h"
 #include "evaluators/task.h"
 #include "genome/genome.h"
+#include "slurp.h"
 #include "test_sandbox.h"
 
 using namespace ergon::evaluators;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  REQUIRE_MESSAGE(f.good(), p.string());
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 std::unique_ptr<Task> OpenTask(const std::string& name) {
   static const TaskRegistry reg = TaskRegistry::Load(ERGON_SOURCE_DIR, {});
@@ -45,10 +38,18 @@ Measurement Eval(const Task& task, const std::string& source) {
   return task.Evaluate(TestSandbox(), q);
 }
 
-std::string Baseline(const Task& t) { return Slurp(fs::path(t.spec().dir) / t.spec().baseline); }
+std::string Baseline(const Task& t) {
+  const std::string text = Slurp(fs::path(t.spec().dir) / t.spec().baseline);
+  REQUIRE_FALSE(text.empty());
+  return text;
+}
 
 // The schoolbook 4x4 product (tests/data/dally/SOURCE.md): correct, cost 1,485.
-std::string Naive4x4() { return Slurp(fs::path(ERGON_DALLY_DATA) / "matmul/naive_4x4.ir"); }
+std::string Naive4x4() {
+  const std::string text = Slurp(fs::path(ERGON_DALLY_DATA) / "matmul/naive_4x4.ir");
+  REQUIRE_FALSE(text.empty());
+  return text;
+}
 
 // A temporary task folder with this task.json and a baseline.ir.
 struct TempTask {

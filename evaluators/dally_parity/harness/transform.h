@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "evaluators/dally_parity_generator.h"
+#include "evaluators/dally_parity/harness/generator.h"
 #include "evaluators/task.h"
 
 namespace ergon::evaluators {

@@ -1,4 +1,4 @@
-#include "evaluators/dally_board/board_task.h"
+#include "evaluators/dally_boards/harness/task.h"
 
 #include <array>
 #include <chrono>

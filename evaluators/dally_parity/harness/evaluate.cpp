@@ -1,4 +1,4 @@
-#include "evaluators/dally_parity_task.h"
+#include "evaluators/dally_parity/harness/evaluate.h"
 
 #include <chrono>
 

@@ -8,7 +8,7 @@
 
 #include <tl/expected.hpp>
 
-#include "evaluators/dally_parity_generator.h"
+#include "evaluators/dally_parity/harness/generator.h"
 #include "sandbox/sandbox.h"
 
 namespace ergon::evaluators {

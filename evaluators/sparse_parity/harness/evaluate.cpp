@@ -1,4 +1,4 @@
-#include "evaluators/sparse_parity_task.h"
+#include "evaluators/sparse_parity/harness/evaluate.h"
 
 #include <filesystem>
 #include <fstream>

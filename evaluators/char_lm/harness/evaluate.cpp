@@ -1,4 +1,4 @@
-#include "evaluators/char_lm_task.h"
+#include "evaluators/char_lm/harness/evaluate.h"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>

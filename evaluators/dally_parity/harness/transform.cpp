@@ -1,4 +1,4 @@
-#include "evaluators/dally_parity_transform.h"
+#include "evaluators/dally_parity/harness/transform.h"
 
 #include <cstring>
 #include <memory>
@@ -10,7 +10,7 @@
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/optimize.h"
 #include "evaluators/dally/tool_process.h"
-#include "evaluators/dally_parity_task.h"
+#include "evaluators/dally_parity/harness/evaluate.h"
 #include "evaluators/work_file.h"
 #include "sandbox/sandbox.h"
 
