@@ -13,6 +13,7 @@
 #include "archive/archive.h"
 #include "engine/archive_json.h"
 #include "engine/run_process.h"
+#include "engine/task_origin.h"
 #include "engine/hot_spots.h"
 #include "engine/commands.h"
 #include "engine/evaluate.h"
@@ -175,7 +176,7 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     return 1;
   }
   archive::Archive& ar = **opened;
-  Specs specs(a.tasks_dirs);
+  Specs specs(a.tasks_dirs, &ar);
   auto fail = [&](const std::string& e) {
     fmt::print(stderr, "ergon archive {}: {}\n", sub, e);
     return 1;
@@ -392,7 +393,12 @@ int CmdReplay(const ReplayArgs& a) {
     return 1;
   }
   const archive::Evaluation stored = *(*row)->best;
-  Specs specs(a.tasks_dirs);
+  Specs specs(a.tasks_dirs, &ar);
+  // The task as the run knew it: say so when its folder moved or changed.
+  if (c.run_id)
+    if (auto run = ar.GetRun(c.run_id); run && *run)
+      if (auto change = TaskOriginChange(**run, specs.registry().Find(c.task)); !change.empty())
+        fmt::print(stderr, "ergon replay: note: {}\n", change);
   auto task = specs.registry().Open(c.task);
   if (!task) {
     fmt::print(stderr, "ergon replay: {}\n", task.error());

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/evaluate.h"
+#include "engine/task_origin.h"
 #include "engine/tasks.h"
 
 namespace ergon::engine {
@@ -128,8 +129,11 @@ json SearchJson(const std::vector<archive::Row>& rows, const std::vector<archive
   return arr;
 }
 
-Specs::Specs(const std::vector<std::string>& dirs) {
-  if (auto t = LookupTasks(dirs)) registry_ = std::move(t->registry);
+Specs::Specs(const std::vector<std::string>& dirs, archive::Archive* archive) {
+  std::vector<std::string> all = dirs;
+  if (archive)
+    for (auto& d : RememberedTaskDirs(*archive)) all.push_back(std::move(d));
+  if (auto t = LookupTasks(all)) registry_ = std::move(t->registry);
 }
 
 const evaluators::TaskSpec& Specs::For(const std::string& task) {

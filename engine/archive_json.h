@@ -37,7 +37,9 @@ nlohmann::json SearchJson(const std::vector<archive::Row>& rows, const std::vect
 // external task whose --tasks was not given) still has a spec, by its metrics.
 class Specs {
  public:
-  explicit Specs(const std::vector<std::string>& dirs);
+  // `dirs` (--tasks) first, then, when an archive is given, the folders its
+  // runs' tasks came from (task_origin.h), then ergon's own.
+  explicit Specs(const std::vector<std::string>& dirs, archive::Archive* archive = nullptr);
   const evaluators::TaskSpec& For(const std::string& task);
   const evaluators::TaskRegistry& registry() const { return registry_; }
 

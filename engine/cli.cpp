@@ -85,7 +85,7 @@ int Main(int argc, char** argv) {
               "(the flag without its dashes: max-candidates = 30, task = \"sparse_parity\", tasks = [\"a\", \"b\"]); "
               "flags on the command line override it. `ergon archive runs --json` shows each run's resolved "
               "configuration in this form (\"config\"), so a run can be launched again from it.");
-  run->add_option("--task", so.task, "task name (see `ergon tasks`)")->required();
+  run->add_option("--task", so.task, "task name (see `ergon tasks`); with --resume, the run's own");
   run->add_option("--agent", so.agent, "offline (default, no network) | openai | anthropic | cli")
       ->check(CLI::IsMember({"offline", "openai", "anthropic", "cli"}));
   run->add_option("--command", so.command, "the cli agent's command line, e.g. \"claude -p\" (prompt on stdin)");
@@ -333,6 +333,11 @@ int Main(int argc, char** argv) {
   if (tasks->parsed()) return CmdTasks(tasks_dirs, json);
   if (doctor->parsed()) return Doctor();
   if (run->parsed()) {
+    if (so.task.empty() && !so.resume) {
+      fmt::print(stderr, "ergon run: --task is required (or --resume RUN, which knows its task)\nRun 'ergon run "
+                 "--help' for its options.\n");
+      return kUsage;
+    }
     if (!max_time.empty()) {
       auto t = ParseDuration(max_time);
       if (!t) {

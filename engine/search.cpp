@@ -21,6 +21,7 @@
 #include "engine/home.h"
 #include "engine/prompt_parts.h"
 #include "engine/run_process.h"
+#include "engine/task_origin.h"
 #include "engine/search_loop.h"
 #include "engine/tasks.h"
 #include "genome/genome.h"
@@ -65,6 +66,7 @@ void RemoveInterruptHandlers() {
 
 int Search::Run() {
   tty_ = ::isatty(2) && !std::getenv("NO_COLOR") && std::string(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
+  if (int rc = RecallTask()) return rc;
   if (int rc = OpenTask()) return rc;
   if (int rc = StartAgents()) return rc;
   if (int rc = CheckTemplates()) return rc;
@@ -103,6 +105,33 @@ int Search::SetUpError(int rc, const std::string& why) {
   return rc;
 }
 
+// What an existing archive remembers: the folders its runs' tasks came
+// from (searched after --tasks), and, for --resume, the run's task.
+int Search::RecallTask() {
+  std::error_code ec;
+  if (!fs::exists(o_.db, ec)) {
+    if (o_.resume) {
+      fmt::print(stderr, "ergon run: --resume {}: {} does not exist (--db chooses the archive)\n", *o_.resume, o_.db);
+      return 2;
+    }
+    return 0;
+  }
+  auto opened = archive::Archive::OpenReadOnly(o_.db);
+  if (!opened) return 0;  // OpenRun says what is wrong with it
+  auto runs = (*opened)->Runs();
+  if (!runs) return 0;
+  for (auto& d : RememberedTaskDirs(*runs)) o_.tasks_dirs.push_back(std::move(d));
+  if (!o_.resume) return 0;
+  for (const auto& r : *runs)
+    if (r.id == *o_.resume) {
+      if (o_.task.empty()) o_.task = r.task;
+      resumed_run_ = r;
+      return 0;
+    }
+  fmt::print(stderr, "ergon run: no run {} in {} (`ergon archive runs` lists them)\n", *o_.resume, o_.db);
+  return 2;
+}
+
 // The task from the registry, checked against this run's flags, and one
 // sandbox for the whole run.
 int Search::OpenTask() {
@@ -113,6 +142,9 @@ int Search::OpenTask() {
     return 2;
   }
   task_ = std::move(*task);
+  if (resumed_run_)
+    if (auto change = TaskOriginChange(*resumed_run_, &task_->spec()); !change.empty())
+      fmt::print(stderr, "ergon run: note: {}\n", change);
   task_facts_ = task_->AgentFacts(RunMeter());
   if (auto why = task_->CheckRequest(Request("", "dev")); !why.empty()) {
     fmt::print(stderr, "ergon run: {}\n", why);
@@ -265,11 +297,27 @@ int Search::OpenRun() {
     s_.rng.seed(o_.seed + static_cast<std::uint64_t>(t->candidates + t->attempts) * 7919);
     fmt::print(stderr, "ergon run: resuming run {}: {} candidates, {} failed attempts, ${:.4f}, {:.0f}s so far\n",
                s_.run_id, t->candidates, t->attempts, t->cost_usd, t->elapsed_s);
+    // A budget already spent ends the resumed run at once: say which, and
+    // how to give it more, rather than stop with no word of why.
+    std::vector<std::string> spent;
+    if (t->candidates >= o_.max_candidates)
+      spent.push_back(fmt::format("--max-candidates {} (it has {}): give a larger --max-candidates", o_.max_candidates,
+                                  t->candidates));
+    if (o_.max_time_s > 0 && t->elapsed_s >= o_.max_time_s)
+      spent.push_back(fmt::format("--max-time {:.0f}s (it ran {:.0f} s): give a longer --max-time, e.g. {:.0f}s",
+                                  o_.max_time_s, t->elapsed_s, std::ceil(t->elapsed_s + o_.max_time_s)));
+    if (o_.max_cost_usd > 0 && t->cost_usd >= o_.max_cost_usd)
+      spent.push_back(fmt::format("--max-cost ${:.2f} (it spent ${:.4f}): give a larger --max-cost", o_.max_cost_usd,
+                                  t->cost_usd));
+    if (o_.max_tokens > 0 && t->tokens >= o_.max_tokens)
+      spent.push_back(fmt::format("--max-tokens {} (it used {}): give a larger --max-tokens", o_.max_tokens, t->tokens));
+    for (const auto& why : spent)
+      fmt::print(stderr, "ergon run: run {}'s budget is already spent: {}\n", s_.run_id, why);
   } else {
     json settings = {{"agent", o_.agent}, {"model", ModelNames()}, {"max_candidates", o_.max_candidates},
                      {"max_time_s", o_.max_time_s}, {"max_cost_usd", o_.max_cost_usd}, {"max_tokens", o_.max_tokens},
                      {"islands", o_.islands}, {"seed", o_.seed}, {"meter", o_.meter}, {"evaluators", o_.evaluators},
-                     {"executor", o_.executor}, {"config", o_.config}};
+                     {"executor", o_.executor}, {"config", o_.config}, {"task_origin", TaskOrigin(task_->spec())}};
     if (o_.executor == "slurm")
       settings["slurm"] = {{"partition", o_.slurm_partition}, {"gres", o_.slurm_gres}, {"args", o_.slurm_args},
                            {"spool", o_.spool}, {"submissions", o_.slurm_submissions}};
@@ -599,7 +647,7 @@ int Search::Summarise() {
   const bool stopped = Interrupts() > 0 || s_.stop_reason.find("STOP") != std::string::npos ||
                        s_.stop_reason.find("--max-time") != std::string::npos;
   if (!s_.fatal && stopped)
-    fmt::print("resume:  ergon run --task {} --resume {}{}\n", o_.task, s_.run_id, db);
+    fmt::print("resume:  ergon run --resume {}{}\n", s_.run_id, db);
   if (s_.fatal) return 1;
   return Interrupts() > 0 ? 130 : 0;
 }
@@ -660,7 +708,8 @@ std::string Search::BudgetLine() const {
   if (o_.max_cost_usd > 0) out += fmt::format(", ${:.4f}", o_.max_cost_usd);
   if (o_.max_tokens > 0) out += fmt::format(", {} tokens", o_.max_tokens);
   const bool given = std::find(o_.given.begin(), o_.given.end(), "--max-candidates") != o_.given.end();
-  if (!given && o_.max_candidates < kNoCandidateLimit && o_.max_time_s <= 0 && o_.max_cost_usd <= 0 && o_.max_tokens <= 0)
+  if (!given && !o_.resume && o_.max_candidates < kNoCandidateLimit && o_.max_time_s <= 0 && o_.max_cost_usd <= 0 &&
+      o_.max_tokens <= 0)
     out += " (the default when no budget is given: --max-candidates, --max-time 8h, --max-cost USD set one)";
   return out;
 }

@@ -138,6 +138,7 @@ class Search {
   // The digest for the next prompt, rebuilt every --meta-every candidates
   // (with s_.mu held).
   const std::string& MetaDigest() REQUIRES(s_.mu);
+  int RecallTask();
   int OpenRun();
   void KeepStoredBudgets(const std::string& settings) REQUIRES(s_.mu);
   void KeepStoredExecutor(const std::string& settings) REQUIRES(s_.mu);
@@ -230,6 +231,7 @@ class Search {
   std::filesystem::file_time_type started_file_time_ = std::filesystem::file_time_type::clock::now();
   std::int64_t baseline_id_ = 0;
   std::string set_up_error_;  // set-up only (one thread): why it failed
+  std::optional<archive::Run> resumed_run_;  // --resume: the run as stored, read before set-up
   int fallbacks_ = 0;  // times the run backed off to the offline agent
 };
 

@@ -139,6 +139,50 @@ TEST_CASE("several runs share one archive: the baseline once, every run closed, 
   fs::remove_all(dir);
 }
 
+TEST_CASE("a task of one's own is remembered: replay, top, export and --resume need no --tasks, and a moved folder is named") {
+  const fs::path dir = fs::temp_directory_path() / ("ergon-own-task-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "mine" / "mym");
+  fs::copy_file(fs::path(ERGON_TESTS_DIR) / "../evaluators/matmul4x4/task.json", dir / "mine/mym/task.json");
+  fs::copy_file(fs::path(ERGON_DALLY_DATA) / "matmul/naive_4x4.ir", dir / "mine/mym/baseline.ir");
+  Ran r = Ergon("run --task mym --tasks mine --agent offline --max-candidates 2 --db o.db", "", dir.string());
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("resume:") == std::string::npos);  // done, not stopped
+  // Without --tasks, from another folder: the archive knows where mym came from.
+  const std::string db = (dir / "o.db").string();
+  Ran top = Ergon("archive top --task mym --db '" + db + "'");
+  INFO(top.out);
+  CHECK(top.code == 0);
+  CHECK(top.out.find("cost 1485") != std::string::npos);  // the task's metric column, not dropped
+  Ran rep = Ergon("replay 1 --db '" + db + "'");
+  INFO(rep.out);
+  CHECK(rep.code == 0);
+  CHECK(rep.out.find("verdict: identical") != std::string::npos);
+  Ran ex = Ergon("archive export 1 -o '" + (dir / "kit").string() + "' --db '" + db + "'");
+  CHECK(ex.code == 0);
+  CHECK(fs::exists(dir / "kit/REPORT.md"));
+  // --resume needs nothing else; a spent budget says which and how to extend it.
+  Ran res = Ergon("run --resume 1 --db '" + db + "'");
+  INFO(res.out);
+  CHECK(res.code == 0);
+  CHECK(res.out.find("run 1's budget is already spent: --max-candidates 2 (it has 2): give a larger --max-candidates") !=
+        std::string::npos);
+  Ran more = Ergon("run --resume 1 --max-candidates 4 --db '" + db + "'");
+  INFO(more.out);
+  CHECK(more.code == 0);
+  CHECK(more.out.find("already spent") == std::string::npos);
+  CHECK(more.out.find("run 1 (mym, agent offline): 2 new candidates") != std::string::npos);
+  // The folder moved: replay says which folder is gone.
+  fs::rename(dir / "mine", dir / "moved");
+  Ran gone = Ergon("replay 1 --db '" + db + "'");
+  INFO(gone.out);
+  CHECK(gone.code != 0);
+  CHECK(gone.out.find("run 1's task folder " + (dir / "mine/mym").string() + " is gone (moved? give --tasks DIR)") !=
+        std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("tasks --json is one parseable array") {
   Ran r = Ergon("tasks --json");
   REQUIRE(r.code == 0);

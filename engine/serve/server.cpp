@@ -36,7 +36,7 @@ bool IsLoopback(const std::string& host) {
 class Guarded {
  public:
   Guarded(std::unique_ptr<archive::Archive> a, const std::vector<std::string>& dirs, const std::string& db)
-      : archive_(std::move(a)), specs_(dirs), api_(*archive_, specs_, db) {}
+      : archive_(std::move(a)), specs_(dirs, archive_.get()), api_(*archive_, specs_, db) {}
   serve::ApiReply Get(const std::string& path, const serve::Params& p) {
     base::MutexLock hold(&mu_);
     return api_.Get(path, p);
