@@ -506,6 +506,8 @@ int Search::EnsureBaseline() {
                                      **found, (*base)->best ? (*base)->best->status : "no evaluation"));
   baseline_id_ = **found;
   baseline_ = **base;
+  baseline_src_ = src;
+  baseline_hash_ = hash;
   const archive::Row& b = *baseline_;
   if (b.best) {
     s_.metric_name = MainMetric(task_->spec(), *b.best);
@@ -652,6 +654,54 @@ int Search::Summarise() {
   return Interrupts() > 0 ? 130 : 0;
 }
 
+// The headline compares like with like: a new best is judged on a fresh
+// suite, so the baseline is measured on one too, once per archive, when the
+// first new best is judged (a run that finds none pays nothing). A failure
+// is noted, not fatal: the headline then says it has no fresh baseline.
+void Search::EnsureBaselineFresh() {
+  std::call_once(baseline_fresh_once_, [this] {
+    {
+      base::MutexLock l(&s_.mu);
+      auto evals = s_.archive->Evaluations(baseline_id_);
+      if (!evals) return;
+      for (const auto& e : *evals)
+        if (e.suite == "fresh" && e.status == "ok") return;
+    }
+    const evaluators::Measurement out =
+        Measure(baseline_hash_, "fresh", baseline_src_, R"({"kind": "baseline_fresh"})");
+    base::MutexLock l(&s_.mu);
+    executor_->Recorded(KeyOf(baseline_hash_, "fresh"));
+    if (!out.ran) {
+      if (!CuttingOff())
+        fmt::print(stderr, "\nergon run: note: the baseline could not be measured on a fresh suite ({}): results "
+                   "are compared with its dev figure only\n", out.error.substr(0, 300));
+      return;
+    }
+    archive::Attempt at;
+    at.existing_candidate = baseline_id_;
+    at.evaluations.push_back(ToEvaluation(out));
+    at.events.push_back({s_.run_id, "baseline_fresh", baseline_id_, out.text.substr(0, 300)});
+    if (auto r = s_.archive->Record(at); !r)
+      fmt::print(stderr, "\nergon run: note: the baseline's fresh-suite figure was not recorded: {}\n", r.error());
+  });
+}
+
+// A metric for people: whole numbers as they are (costs), others to 4
+// significant digits (the JSON keeps every digit).
+static std::string FormatMetric(double v) {
+  return v == std::floor(v) && std::fabs(v) < 1e15 ? fmt::format("{:.0f}", v) : fmt::format("{:.4g}", v);
+}
+
+// The fresh-suite value of the run's metric for a candidate, if measured.
+std::optional<double> Search::FreshValue(std::int64_t candidate_id) {
+  auto evals = s_.archive->Evaluations(candidate_id);
+  if (!evals) return std::nullopt;
+  for (const auto& e : *evals)
+    if (e.suite == "fresh" && e.status == "ok")
+      if (auto v = e.metrics.Get(s_.metric_name)) return v;
+  return std::nullopt;
+}
+
 void Search::PrintBest() {
   const evaluators::TaskSpec& spec = task_->spec();
   if (!spec.bands.empty()) {
@@ -672,7 +722,7 @@ void Search::PrintBest() {
       if (best)
         fmt::print("best at {} >= {:.1f}: candidate {}  {} {}  ({:.3f}x the baseline's)\n", spec.gate_metric, band,
                    best->candidate.id, s_.metric_name,
-                   *best_v == std::floor(*best_v) ? fmt::format("{:.0f}", *best_v) : fmt::format("{:.6g}", *best_v),
+                   FormatMetric(*best_v),
                    s_.baseline_metric > 0 ? *best_v / s_.baseline_metric : 0.0);
     }
     return;
@@ -680,9 +730,19 @@ void Search::PrintBest() {
   if (auto top = s_.archive->Top(o_.task, "fitness", 1); top && !top->empty() && top->front().best) {
     const auto& t = top->front();
     auto v = t.best->metrics.Get(s_.metric_name);
-    fmt::print("best (gate passed, adjudicated): candidate {}  {}  = {:.3f}x the baseline's {}\n", t.candidate.id,
-               DescribeMetrics(spec, t.best), v && s_.baseline_metric > 0 ? *v / s_.baseline_metric : 0.0,
-               s_.metric_name);
+    // The adjudicated figure heads the line, against the baseline on a
+    // fresh suite; the dev figures follow.
+    const auto fresh = FreshValue(t.candidate.id), base_fresh = FreshValue(baseline_id_);
+    std::string head;
+    if (fresh && base_fresh && *base_fresh > 0)
+      head = fmt::format("{} {} on a fresh suite = {:.3f}x the baseline's {} there; ", s_.metric_name,
+                         FormatMetric(*fresh), *fresh / *base_fresh, FormatMetric(*base_fresh));
+    else if (fresh)
+      head = fmt::format("{} {} on a fresh suite (the baseline has no fresh figure); ", s_.metric_name,
+                         FormatMetric(*fresh));
+    fmt::print("best (gate passed, adjudicated): candidate {}  {}dev: {}  = {:.3f}x the baseline's {} on dev\n",
+               t.candidate.id, head, DescribeMetrics(spec, t.best),
+               v && s_.baseline_metric > 0 ? *v / s_.baseline_metric : 0.0, s_.metric_name);
   }
 }
 

@@ -303,6 +303,7 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
 
 void Search::Adjudicate(std::int64_t child_id, const std::string& source, const std::string& hash,
                         const archive::Evaluation& dev) {
+  EnsureBaselineFresh();  // the headline's like-for-like comparison
   const auto f0 = Clock::now();
   const evaluators::Measurement fresh =
       Measure(hash, "fresh", source, json({{"kind", "fresh"}, {"candidate", child_id}}).dump());

@@ -139,6 +139,9 @@ class Search {
   // (with s_.mu held).
   const std::string& MetaDigest() REQUIRES(s_.mu);
   int RecallTask();
+  // Without s_.mu held: it measures, then records under the lock.
+  void EnsureBaselineFresh() EXCLUDES(s_.mu);
+  std::optional<double> FreshValue(std::int64_t candidate_id) REQUIRES(s_.mu);
   int OpenRun();
   void KeepStoredBudgets(const std::string& settings) REQUIRES(s_.mu);
   void KeepStoredExecutor(const std::string& settings) REQUIRES(s_.mu);
@@ -232,6 +235,8 @@ class Search {
   std::int64_t baseline_id_ = 0;
   std::string set_up_error_;  // set-up only (one thread): why it failed
   std::optional<archive::Run> resumed_run_;  // --resume: the run as stored, read before set-up
+  std::string baseline_src_, baseline_hash_;  // set before the workers start, then read only
+  std::once_flag baseline_fresh_once_;
   int fallbacks_ = 0;  // times the run backed off to the offline agent
 };
 

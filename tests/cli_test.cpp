@@ -67,6 +67,10 @@ TEST_CASE("run on a board task: the offline agent's in-process search beats a na
   REQUIRE(r.code == 0);
   CHECK(r.out.find("baseline: candidate 1  exact=1, cost=1485") != std::string::npos);
   CHECK(r.out.find("4 new candidates, 0 invalid") != std::string::npos);
+  // The headline leads with the adjudicated (fresh-suite) figure, against the
+  // baseline measured on a fresh suite too.
+  CHECK(r.out.find("on a fresh suite = ") != std::string::npos);
+  CHECK(r.out.find("x the baseline's 1485 there; dev: ") != std::string::npos);
   auto best = Ergon("archive top --task matmul4x4 --db a.db --json", "", dir.string());
   REQUIRE(best.code == 0);
   auto j = nlohmann::json::parse(best.out);
