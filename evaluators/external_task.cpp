@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "evaluators/harness_parts.h"
 #include "evaluators/learning/metered_run.h"
 #include "genome/genome.h"
 #include "sandbox/compiler.h"
@@ -136,6 +137,9 @@ Measurement ExternalTask::Evaluate(const sandbox::Sandbox& sb, const TaskEvalReq
   creq.language = language == "cuda" ? sandbox::Language::kCuda : sandbox::Language::kCpp;
   creq.output_dir = build->path();
   creq.timeout_s = 180;
+  // As the built-in learners: line tables, so the cachemodel's profile can
+  // name the candidate's hot lines for its agent.
+  if (language != "cuda") creq.flags = {"-g1"};
   auto built = sandbox::Compile(sb, creq);
   if (!built) return fail("compile", built.error());
   if (!built->ok) {
@@ -148,7 +152,9 @@ Measurement ExternalTask::Evaluate(const sandbox::Sandbox& sb, const TaskEvalReq
   std::map<std::string, double> sums;
   double wall = 0, cpu = 0, energy = 0;
   bool have_energy = false;
-  learning::EnergyBreakdown comp;
+  learning::EnergyBreakdown comp;  // means over the instances
+  learning::EnergyProfile profile;
+  learning::CacheCounts counts;
   for (std::size_t i = 0; i < instances; ++i) {
     const std::uint64_t seed =
         q.suite == "dev" ? 1000 + i : ((static_cast<std::uint64_t>(rd()) << 31) ^ rd()) & ((1ull << 62) - 1);
@@ -219,10 +225,9 @@ Measurement ExternalTask::Evaluate(const sandbox::Sandbox& sb, const TaskEvalReq
       have_energy = true;
       energy += *ran->energy_j;
     }
-    comp.instructions_j += ran->components.instructions_j;
-    comp.l1_j += ran->components.l1_j;
-    comp.ll_j += ran->components.ll_j;
-    comp.dram_j += ran->components.dram_j;
+    comp.AddMean(ran->components, static_cast<double>(instances));
+    profile.AddMean(ran->profile, static_cast<double>(instances));
+    counts += ran->counts;
   }
   const double n = static_cast<double>(instances);
   for (const auto& [k, v] : sums) m.metrics[k] = v / n;
@@ -231,11 +236,9 @@ Measurement ExternalTask::Evaluate(const sandbox::Sandbox& sb, const TaskEvalReq
   m.metrics["cpu_s"] = cpu / n;
   if (have_energy) m.metrics["energy_j"] = energy / n;
   else m.metrics.erase("energy_j");
-  m.components = m.meter == "cachemodel"
-                     ? fmt::format("{{\"instances\":{},\"instructions_j\":{:.17g},\"l1_j\":{:.17g},\"ll_j\":{:.17g},"
-                                   "\"dram_j\":{:.17g}}}",
-                                   instances, comp.instructions_j / n, comp.l1_j / n, comp.ll_j / n, comp.dram_j / n)
-                     : fmt::format("{{\"instances\":{}}}", instances);
+  // The same breakdown and profile as a built-in learner's: the prompt shows
+  // an external task's hot spots alike.
+  m.components = LearnerComponents(m.meter, instances, comp, counts, profile);
   m.ran = true;
   Judge(m);
   std::string shown;

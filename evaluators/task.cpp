@@ -40,12 +40,13 @@ std::map<std::string, std::string> Task::ExportFiles(const std::string& source, 
 std::string Task::AgentFacts(const std::string& meter) const {
   const TaskSpec& s = spec_;
   std::string f;
-  if (s.external())
-    f += "How it runs: the task's own trusted harness builds and runs the candidate.\n";
-  else if (s.language == "cuda")
+  if (s.language == "cuda")
     f += "How it is built: nvcc -O2 -std=c++17 candidate.cu (one file; the CUDA runtime and the C++ standard library).\n";
   else
     f += "How it is built: g++ -O2 -g1 -std=c++20 candidate.cpp (one file, C++20, the standard library only).\n";
+  if (s.external())
+    f += "What it sees: its working directory holds one instance's input files, made by the task's trusted harness; "
+         "what the candidate writes there is scored by that harness, which it cannot see.\n";
   f += fmt::format("How it runs: in a sandbox with no network, reading and writing only its working directory; "
                    "at most {:g} s and 8 GiB of memory per instance; {} instance{} of the dev suite (a new best is "
                    "checked again on fresh instances it has never seen).\n",

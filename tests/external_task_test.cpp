@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include <doctest/doctest.h>
+
+#include "evaluators/task.h"
 #include <nlohmann/json.hpp>
 
 #include "run_ergon.h"
@@ -69,6 +71,11 @@ TEST_CASE("external task: listed, evaluated, searched, ranked by its own metric,
   CHECK(j["metrics"]["r2"].get<double>() > 0.9);
   CHECK(j["metrics"]["energy_j"].get<double>() > 0);
   CHECK(j["components"]["instructions_j"].get<double>() > 0);
+  // The energy profile a built-in learner's prompt shows: by function, and
+  // by line of the candidate (compiled with line tables).
+  REQUIRE(j["components"].contains("profile"));
+  CHECK(!j["components"]["profile"]["functions"].empty());
+  CHECK(!j["components"]["profile"]["lines"].empty());
   // Repeatable: the cache meter gives the same joules for the same learner.
   Ran again = Ergon("eval --task linreg_copy --json " + t.Flags());
   REQUIRE(again.code == 0);
@@ -118,6 +125,19 @@ TEST_CASE("external task: listed, evaluated, searched, ranked by its own metric,
   Ran rep2 = Ergon("replay " + best + " --json --db '" + db + "' " + t.Flags());
   REQUIRE(rep2.code == 0);
   CHECK(rep2.out.find("harness files changed") != std::string::npos);
+}
+
+TEST_CASE("external task: its agent is told the true build command, its limits and what it sees") {
+  auto reg = ergon::evaluators::TaskRegistry::Load(ERGON_SOURCE_DIR, {});
+  auto task = reg.Open("linear_regression");
+  REQUIRE(task.has_value());
+  const std::string facts = (*task)->AgentFacts("cachemodel");
+  INFO(facts);
+  CHECK(facts.find("How it is built: g++ -O2 -g1 -std=c++20 candidate.cpp") != std::string::npos);
+  CHECK(facts.find("its working directory holds one instance's input files") != std::string::npos);
+  CHECK(facts.find("8 GiB of memory") != std::string::npos);
+  CHECK(facts.find("Energy model (cachemodel)") != std::string::npos);
+  CHECK(facts.find("harness builds") == std::string::npos);
 }
 
 TEST_CASE("external task: a harness that crashes, hangs or prints garbage is a harness error, never the candidate's") {
