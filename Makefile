@@ -14,7 +14,7 @@ PACKAGES := cmake make g++ clang pkg-config git \
   libboost-dev libboost-filesystem-dev bubblewrap valgrind python3 fortunes chromium \
   slurm-wlm munge
 
-.PHONY: all deps configure build test run bench tsan clean
+.PHONY: all deps configure build test run install bench tsan clean
 
 all: build
 
@@ -42,11 +42,21 @@ build: configure
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-run: build
+# The build's own lines go to a log (shown when it fails): what `make run`
+# prints is ergon's.
+run: configure
+	@echo "ergon: building (log: $(BUILD)/build.log)"
+	@cmake --build $(BUILD) -j $(JOBS) > $(BUILD)/build.log 2>&1 || { tail -n 60 $(BUILD)/build.log; exit 1; }
 	@# A short real search on the default task with the offline agent (no
 	@# key, no network): a few minutes on 2 cores. The archive is ergon.db
 	@# here; `$(BUILD)/ergon archive top` lists what it found.
 	@$(BUILD)/ergon run --task sparse_parity --agent offline --max-candidates 6
+
+# ergon on PATH: the binary to $(PREFIX)/bin, its task folders and prompts
+# to $(PREFIX)/share/ergon (PREFIX=/usr/local unless given).
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 # ThreadSanitizer over the archive and the run loop's threads (a second
 # build tree, build-tsan: about 5 minutes to build on 2 cores). Not part of

@@ -28,12 +28,7 @@ namespace fs = std::filesystem;
 using archive::Row;
 using json = nlohmann::json;
 
-std::string Fmt(std::optional<double> v, const std::string& name) {
-  if (!v) return "-";
-  if (*v == std::floor(*v) && std::fabs(*v) >= 1e4) return fmt::format("{:.0f}", *v);
-  if (name == "energy_j" || (*v != 0 && std::fabs(*v) < 1e-2)) return fmt::format("{:.4e}", *v);
-  return fmt::format("{:.4f}", *v);
-}
+std::string Fmt(std::optional<double> v, const std::string& /*name*/) { return v ? FormatMetric(*v) : "-"; }
 
 std::string Short(std::string s, std::size_t n) {
   for (auto& ch : s)
@@ -285,12 +280,14 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     fmt::print("candidate {}  task {}  status {}  gate {}  island {}  parent {}  children {}\n", c.id, c.task, c.status,
                c.gate_passed ? "passed" : "not passed", c.island, c.parent ? std::to_string(*c.parent) : "-", c.children);
     fmt::print("intent: {}\n\nevaluations:\n", c.intent.empty() ? "-" : c.intent);
+    // One line each for people (4 significant digits); --json has every digit.
     for (const auto& e : *evals) {
-      json x;
-      PutMetrics(x, e);
-      if (x.contains("components") && x["components"].is_object())  // the profiles are printed below
-        for (const char* k : {"profile", "ir_profile"}) x["components"].erase(k);
-      fmt::print("  {}\n", x.dump());
+      std::string metrics;
+      for (const auto& [name, v] : e.metrics.values)
+        metrics += fmt::format("{}{}={}", metrics.empty() ? "" : ", ", name, FormatMetric(v));
+      fmt::print("  {} suite, meter {}, {}: {}  ({}{})\n", e.suite, e.meter, e.evaluator_version,
+                 metrics.empty() ? "no metrics" : metrics, e.status == "ok" ? "ok" : Short(e.status, 200),
+                 e.status == "ok" ? (e.gate_passed ? ", gate passed" : ", gate NOT passed") : "");
     }
     for (const auto& m : measured) fmt::print("measured on: {}\n", m);
     // The best evaluation's profile (the cachemodel's), with its lines quoted.

@@ -61,15 +61,17 @@ std::string MainMetric(const evaluators::TaskSpec& spec, const archive::Evaluati
   return e.metrics.Get("wall_s") ? "wall_s" : spec.minimise;
 }
 
+std::string FormatMetric(double v) {
+  return v == std::floor(v) && std::fabs(v) < 1e15 ? fmt::format("{:.0f}", v) : fmt::format("{:.4g}", v);
+}
+
 std::string DescribeMetrics(const evaluators::TaskSpec& spec, const std::optional<archive::Evaluation>& e) {
   if (!e) return "not evaluated";
   std::string s;
   auto add = [&](const std::string& n) {
     auto v = e->metrics.Get(n);
     if (!v || s.find(n + "=") != std::string::npos) return;
-    const bool big = std::fabs(*v) >= 1e5 && *v == std::floor(*v);
-    s += fmt::format("{}{}={}", s.empty() ? "" : ", ", n,
-                     big ? fmt::format("{:.0f}", *v) : fmt::format("{:.4g}", *v));
+    s += fmt::format("{}{}={}", s.empty() ? "" : ", ", n, FormatMetric(*v));
   };
   add(spec.gate_metric);
   add(spec.minimise);

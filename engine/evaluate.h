@@ -26,6 +26,10 @@ archive::Evaluation ToEvaluation(const evaluators::Measurement& m);
 std::string MainMetric(const evaluators::TaskSpec& spec, const archive::Evaluation& e);
 
 // "accuracy=0.9983, energy_j=2.8360e-02 (gate passed)" in the spec's order.
+// A metric for people: a whole number as it is (costs, counts), anything
+// else to 4 significant digits. JSON keeps every digit.
+std::string FormatMetric(double v);
+
 std::string DescribeMetrics(const evaluators::TaskSpec& spec, const std::optional<archive::Evaluation>& e);
 
 }  // namespace ergon::engine

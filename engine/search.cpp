@@ -686,12 +686,6 @@ void Search::EnsureBaselineFresh() {
   });
 }
 
-// A metric for people: whole numbers as they are (costs), others to 4
-// significant digits (the JSON keeps every digit).
-static std::string FormatMetric(double v) {
-  return v == std::floor(v) && std::fabs(v) < 1e15 ? fmt::format("{:.0f}", v) : fmt::format("{:.4g}", v);
-}
-
 // The fresh-suite value of the run's metric for a candidate, if measured.
 std::optional<double> Search::FreshValue(std::int64_t candidate_id) {
   auto evals = s_.archive->Evaluations(candidate_id);

@@ -158,7 +158,12 @@ TEST_CASE("a task of one's own is remembered: replay, top, export and --resume n
   Ran top = Ergon("archive top --task mym --db '" + db + "'");
   INFO(top.out);
   CHECK(top.code == 0);
-  CHECK(top.out.find("cost 1485") != std::string::npos);  // the task's metric column, not dropped
+  CHECK(top.out.find("cost 1485 ") != std::string::npos);  // the task's metric column, not dropped
+  CHECK(top.out.find(".0000") == std::string::npos);        // human views round (JSON keeps every digit)
+  Ran show = Ergon("archive show 1 --db '" + db + "'");
+  INFO(show.out);
+  CHECK(show.out.find("  dev suite, meter dally, dally_board/1 matmul4x4: cost=1485, exact=1, lines=114, "
+                      "lower_bound=784  (ok, gate passed)") != std::string::npos);
   Ran rep = Ergon("replay 1 --db '" + db + "'");
   INFO(rep.out);
   CHECK(rep.code == 0);
