@@ -89,6 +89,12 @@ int Main(int argc, char** argv) {
   run->add_option("--agent", so.agent, "offline (default, no network) | openai | anthropic | cli")
       ->check(CLI::IsMember({"offline", "openai", "anthropic", "cli"}));
   run->add_option("--command", so.command, "the cli agent's command line, e.g. \"claude -p\" (prompt on stdin)");
+  run->add_option("--agent-param", so.agent_params,
+                  "KEY=VALUE sent in every model request, as the provider names it (temperature=0.2, "
+                  "max_tokens=8000, reasoning_effort=high); repeatable, one per flag")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_option("--model", so.models,
                   "model name (openai default gpt-4o-mini; anthropic claude-3-5-haiku-latest). Repeat it for "
                   "several: a cost-aware bandit then picks the model of each proposal. openai:NAME or "
@@ -333,6 +339,11 @@ int Main(int argc, char** argv) {
   if (tasks->parsed()) return CmdTasks(tasks_dirs, json);
   if (doctor->parsed()) return Doctor();
   if (run->parsed()) {
+    if (!so.agent_params.empty() && so.agent != "openai" && so.agent != "anthropic") {
+      fmt::print(stderr, "ergon run: --agent-param needs --agent openai or anthropic (the {} agent takes no "
+                 "sampling settings)\nRun 'ergon run --help' for its options.\n", so.agent);
+      return kUsage;
+    }
     if (so.task.empty() && !so.resume) {
       fmt::print(stderr, "ergon run: --task is required (or --resume RUN, which knows its task)\nRun 'ergon run "
                  "--help' for its options.\n");

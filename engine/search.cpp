@@ -189,6 +189,7 @@ tl::expected<std::unique_ptr<Agent>, std::string> Search::MakeModelAgent(const s
   h.backoff_s = o_.agent_backoff_s;
   h.price_in = o_.price_in;
   h.price_out = o_.price_out;
+  if (auto ok = ApplyAgentParams(o_.agent_params, h); !ok) return tl::unexpected(ok.error());
   return MakeHttpAgent(h);
 }
 
@@ -317,7 +318,8 @@ int Search::OpenRun() {
     json settings = {{"agent", o_.agent}, {"model", ModelNames()}, {"max_candidates", o_.max_candidates},
                      {"max_time_s", o_.max_time_s}, {"max_cost_usd", o_.max_cost_usd}, {"max_tokens", o_.max_tokens},
                      {"islands", o_.islands}, {"seed", o_.seed}, {"meter", o_.meter}, {"evaluators", o_.evaluators},
-                     {"executor", o_.executor}, {"config", o_.config}, {"task_origin", TaskOrigin(task_->spec())}};
+                     {"executor", o_.executor}, {"config", o_.config}, {"task_origin", TaskOrigin(task_->spec())},
+                     {"agent_params", o_.agent_params}};
     if (o_.executor == "slurm")
       settings["slurm"] = {{"partition", o_.slurm_partition}, {"gres", o_.slurm_gres}, {"args", o_.slurm_args},
                            {"spool", o_.spool}, {"submissions", o_.slurm_submissions}};

@@ -26,6 +26,8 @@ struct SearchOptions {
   // own base URL (NAME@http://host/v1). With several, a cost-aware bandit
   // picks the model of each proposal (engine/model_bandit.h).
   std::vector<std::string> models;
+  // --agent-param KEY=VALUE: sent in every model request (ApplyAgentParams).
+  std::vector<std::string> agent_params;
   std::string base_url;
   std::string db = "ergon.db";
   std::string prompts_dir;        // empty: <home>/prompts

@@ -260,6 +260,31 @@ TEST_CASE("the prompt for a sparse_parity parent names its hot spots with their 
   for (const char* e : {"", "-wal", "-shm"}) fs::remove(db.string() + e);
 }
 
+TEST_CASE("--agent-param sends sampling settings in every request, and a bad one is a usage error") {
+  ModelServer server;
+  Countdown task("params");
+  Ran r = Ergon(task.Args("--model good " + Agent(server) +
+                          "--agent-param temperature=0.2 --agent-param reasoning_effort=high "
+                          "--agent-param max_tokens=777 --max-candidates 2 --evaluators 1 --proposals 1 --islands 1"),
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  auto calls = server.calls();
+  REQUIRE(!calls.empty());
+  for (const auto& [path, body] : calls) {
+    CHECK(body["temperature"] == 0.2);
+    CHECK(body["reasoning_effort"] == "high");
+    CHECK(body["max_tokens"] == 777);
+  }
+  Ran bad = Ergon(task.Args("--model good " + Agent(server) + "--agent-param model=other --max-candidates 1"),
+                  "OPENAI_API_KEY=sk-test");
+  CHECK(bad.code == 2);
+  CHECK(bad.out.find("--agent-param model=other: ergon sets 'model' itself") != std::string::npos);
+  Ran offline = Ergon(task.Args("--agent offline --agent-param temperature=0.2 --max-candidates 1"));
+  CHECK(offline.code == 2);
+  CHECK(offline.out.find("--agent-param needs --agent openai or anthropic") != std::string::npos);
+}
+
 TEST_CASE("two models, one winning and one broken: the bandit sends most later calls to the winner") {
   ModelServer server;
   Countdown task("bandit");

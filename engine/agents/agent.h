@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <tl/expected.hpp>
 
 #include "genome/genome.h"
@@ -90,7 +91,15 @@ struct HttpAgentOptions {
   int max_tokens = 4096;           // completion budget per call
   std::size_t context_tokens = 0;  // 0 = from the model table
   double price_in = -1, price_out = -1;  // USD per million tokens; -1 = table
+  // Sampling settings sent in every request body (temperature, top_p,
+  // reasoning_effort, ...), as the provider names them.
+  nlohmann::json extra_body = nlohmann::json::object();
 };
+
+// --agent-param KEY=VALUE: VALUE as JSON when it parses (0.2, true,
+// "text"), else as a string. `max_tokens` sets the completion budget. An
+// error names a malformed item or a key ergon sets itself.
+tl::expected<void, std::string> ApplyAgentParams(const std::vector<std::string>& params, HttpAgentOptions& options);
 
 std::unique_ptr<Agent> MakeHttpAgent(const HttpAgentOptions& options);
 

@@ -127,6 +127,7 @@ class HttpAgent : public Agent {
       for (const auto& m : q.conversation) msgs.push_back({{"role", m.role}, {"content", m.content}});
       body = {{"model", o_.model}, {"messages", msgs}, {"max_tokens", o_.max_tokens}};
     }
+    for (const auto& [k, v] : o_.extra_body.items()) body[k] = v;
     const std::string payload = body.dump();
     auto curl = LoadCurl();
     if (!curl) return tl::unexpected(AgentError{curl.error(), true});
@@ -247,5 +248,28 @@ ModelInfo LookupModel(const std::string& model) {
 }
 
 std::unique_ptr<Agent> MakeHttpAgent(const HttpAgentOptions& options) { return std::make_unique<HttpAgent>(options); }
+
+tl::expected<void, std::string> ApplyAgentParams(const std::vector<std::string>& params, HttpAgentOptions& o) {
+  for (const auto& item : params) {
+    const auto eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    if (eq == std::string::npos || key.empty() ||
+        key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+      return tl::unexpected(fmt::format("--agent-param {}: expected KEY=VALUE with a lower-case KEY", item));
+    if (key == "model" || key == "messages" || key == "system")
+      return tl::unexpected(fmt::format("--agent-param {}: ergon sets '{}' itself", item, key));
+    const std::string text = item.substr(eq + 1);
+    json value = json::parse(text, nullptr, false);
+    if (value.is_discarded()) value = text;
+    if (key == "max_tokens") {
+      if (!value.is_number_integer() || value.get<long long>() < 1 || value.get<long long>() > 1000000)
+        return tl::unexpected(fmt::format("--agent-param {}: max_tokens takes a whole number from 1", item));
+      o.max_tokens = value.get<int>();
+      continue;
+    }
+    o.extra_body[key] = value;
+  }
+  return {};
+}
 
 }  // namespace ergon::engine
