@@ -485,10 +485,11 @@ int Boards() {
 
 int ServeBench(const std::string& db, const std::string& ergon);
 int SlurmBench(const std::string& ergon, const std::string& source_dir);
-int RunBench(const std::string& ergon);
+int RunBench(const std::string& ergon, bool night);
 
 int main(int argc, char** argv) {
-  // `ergon_bench [dally|score|optimize|sandbox|compile|archive|serve|slurm|run|boards]...`; all by default.
+  // `ergon_bench [dally|score|optimize|sandbox|compile|archive|serve|slurm|run|night|boards]...`; all by
+  // default (night: a 1,000-candidate run, about 25 minutes).
   std::vector<std::string> which(argv + 1, argv + argc);
   auto want = [&](const char* n) { return which.empty() || std::find(which.begin(), which.end(), n) != which.end(); };
   int rc = 0;
@@ -507,7 +508,8 @@ int main(int argc, char** argv) {
     rc |= Archive();
   }
   if (want("slurm")) rc |= SlurmBench(ERGON_BINARY, ERGON_SOURCE_DIR);
-  if (want("run")) rc |= RunBench(ERGON_BINARY);
+  if (want("run")) rc |= RunBench(ERGON_BINARY, false);
+  if (want("night")) rc |= RunBench(ERGON_BINARY, true);
   if (want("boards")) rc |= Boards();
   return rc;
 }
