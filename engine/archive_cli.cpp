@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 using archive::Row;
 using json = nlohmann::json;
 
-std::string Fmt(std::optional<double> v, const std::string& /*name*/) { return v ? FormatMetric(*v) : "-"; }
+std::string Fmt(std::optional<double> v) { return v ? FormatMetric(*v) : "-"; }
 
 std::string Short(std::string s, std::size_t n) {
   for (auto& ch : s)
@@ -51,7 +51,7 @@ void PrintTable(const std::vector<Row>& rows, Specs& specs) {
       metrics.clear();
       std::vector<std::string> names = {spec.gate_metric, MainMetric(spec, *r.best)};
       for (const auto& n : names)
-        if (auto v = r.best->metrics.Get(n)) metrics += fmt::format("{}{} {}", metrics.empty() ? "" : "  ", n, Fmt(v, n));
+        if (auto v = r.best->metrics.Get(n)) metrics += fmt::format("{}{} {}", metrics.empty() ? "" : "  ", n, Fmt(v));
       if (metrics.empty()) metrics = "-";
     }
     fmt::print("{:>6} {:>6} {:<18} {:<10} {:<5} {:<40}  {}\n", c.id, c.parent ? std::to_string(*c.parent) : "-",
@@ -101,7 +101,7 @@ int Emit(archive::Archive& a, const Row& row, const std::string& dir, Specs& spe
   if (auto lin = a.Lineage(c.id))
     for (const auto& r : *lin) {
       const std::string name = r.best ? MainMetric(spec, *r.best) : "-";
-      readme += fmt::format("- {} {}: {}  {}\n", r.candidate.id, name, r.best ? Fmt(r.best->metrics.Get(name), name) : "-",
+      readme += fmt::format("- {} {}: {}  {}\n", r.candidate.id, name, r.best ? Fmt(r.best->metrics.Get(name)) : "-",
                             Short(r.candidate.intent, 80));
     }
   readme += fmt::format("\nSource hash (normalised SHA-256): {}\n", c.hash);
@@ -123,7 +123,7 @@ int Emit(archive::Archive& a, const Row& row, const std::string& dir, Specs& spe
       for (const auto& r : *lin) {
         const std::string name = r.best ? MainMetric(spec, *r.best) : "-";
         about.lineage.push_back(fmt::format("candidate {} ({} {}): {}", r.candidate.id, name,
-                                            r.best ? Fmt(r.best->metrics.Get(name), name) : "-",
+                                            r.best ? Fmt(r.best->metrics.Get(name)) : "-",
                                             r.candidate.intent.empty() ? "-" : Short(r.candidate.intent, 200)));
       }
     const std::time_t now = std::time(nullptr);
@@ -257,7 +257,7 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
         std::string metric = "-", change;
         if (r.best) {
           auto name = MainMetric(spec, *r.best);
-          metric = name + " " + Fmt(r.best->metrics.Get(name), name);
+          metric = name + " " + Fmt(r.best->metrics.Get(name));
           if (i + 1 < lin->size() && (*lin)[i + 1].best) {
             auto x = r.best->metrics.Get(name), y = (*lin)[i + 1].best->metrics.Get(name);
             if (x && y && *y != 0) change = fmt::format("  ({:+.1f}% vs parent)", 100 * (*x - *y) / std::fabs(*y));
