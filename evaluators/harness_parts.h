@@ -8,6 +8,7 @@
 
 #include "evaluators/learning/cachegrind_meter.h"
 #include "evaluators/learning/energy_profile.h"
+#include "evaluators/learning/learn_report.h"
 #include "evaluators/task.h"
 
 namespace ergon::evaluators {
@@ -41,5 +42,9 @@ std::string LearnerComponents(const std::string& meter, std::size_t instances, c
 
 // The cachemodel's breakdown, as the second line of a learner's text.
 std::string ComponentsLine(const learning::EnergyBreakdown& c);
+
+// A predictions.txt task's report as a Measurement (metrics, components,
+// cell, text), not yet judged.
+Measurement LearnerMeasurement(const learning::LearnEvalReport& r, std::string version, const std::string& task);
 
 }  // namespace ergon::evaluators

@@ -11,8 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/learning/cachegrind_meter.h"
-#include "evaluators/learning/energy_profile.h"
+#include "evaluators/learning/learn_report.h"
 #include "evaluators/learning/parity_instance.h"
 #include "sandbox/sandbox.h"
 
@@ -29,36 +28,9 @@ struct LearnEvalRequest {
   double gate = 0.95;                // mean accuracy needed
 };
 
-struct InstanceOutcome {
-  bool ok = false;
-  std::string status = "ok";
-  double accuracy = 0;
-  double wall_s = 0, cpu_s = 0;
-  std::optional<double> energy_j;
-  learning::EnergyBreakdown components;  // cachemodel
-  learning::CacheCounts counts;          // cachemodel
-  learning::EnergyProfile profile;       // cachemodel
-  double idle_w = 0, idle_subtracted_j = 0, update_period_s = 0, window_s = 0, slack_s = 0;  // nvml
-};
-
-struct LearnEvalReport {
-  bool ran = false;           // compiled, and every instance ran and answered well-formed
-  std::string status = "ok";
-  std::string stage;          // compile | run | output | meter
-  double accuracy = 0;        // mean over instances
-  bool gate_passed = false;
-  std::optional<double> energy_j;  // mean per instance (none for the wall meter)
-  double wall_s = 0, cpu_s = 0;    // mean per instance
-  learning::EnergyBreakdown components;  // mean per instance
-  learning::CacheCounts counts;          // summed over instances
-  learning::EnergyProfile profile;       // mean per instance
-  std::vector<InstanceOutcome> per_instance;
-  std::string meter, suite, feedback, isolation;
-  double compile_s = 0;
-};
+using learning::InstanceOutcome;
+using learning::LearnEvalReport;
 
 LearnEvalReport EvaluateSparseParity(const sandbox::Sandbox& sandbox, const LearnEvalRequest& request);
-
-std::string LearnReportJson(const LearnEvalReport& r);
 
 }  // namespace ergon::evaluators

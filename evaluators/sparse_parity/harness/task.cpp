@@ -1,10 +1,5 @@
 #include "evaluators/sparse_parity/harness/task.h"
 
-#include <algorithm>
-#include <cmath>
-
-#include <fmt/core.h>
-
 #include "evaluators/harness_parts.h"
 #include "evaluators/sparse_parity/harness/evaluate.h"
 #include "evaluators/versions.h"
@@ -30,22 +25,7 @@ class SparseParityTask : public Task {
     l.spec.train_rows = ParamOr(spec(), "train_rows", l.spec.train_rows);
     l.spec.test_rows = ParamOr(spec(), "test_rows", l.spec.test_rows);
     l.gate = spec().gate_min;
-    const LearnEvalReport r = EvaluateSparseParity(sb, l);
-    Measurement m = Outline(r, Version(), r.meter, LearnReportJson(r));
-    if (r.ran) {
-      m.metrics = {{"accuracy", r.accuracy}, {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s}};
-      if (r.energy_j) m.metrics["energy_j"] = *r.energy_j;
-      m.components = LearnerComponents(r.meter, r.per_instance.size(), r.components, r.counts, r.profile);
-      m.cell = fmt::format("acc:{}|cpu:2^{}", static_cast<int>(r.accuracy * 20),
-                           static_cast<int>(std::floor(std::log2(std::max(r.cpu_s, 1e-4) * 1e3))));
-      m.text = fmt::format("accuracy {:.4f} ({})  energy {}  wall {:.2f} s  cpu {:.2f} s per instance  meter {}  suite {}",
-                           r.accuracy, r.gate_passed ? "gate passed" : "gate FAILED",
-                           r.energy_j ? fmt::format("{:.6e} J per instance", *r.energy_j)
-                                      : std::string("not measured (wall meter)"),
-                           r.wall_s, r.cpu_s, r.meter, r.suite);
-      if (r.meter == "cachemodel")
-        m.text += ComponentsLine(r.components);
-    }
+    Measurement m = LearnerMeasurement(EvaluateSparseParity(sb, l), Version(), "sparse_parity");
     Judge(m);
     return m;
   }
