@@ -10,8 +10,8 @@ endif
 
 PACKAGES := cmake make g++ clang pkg-config git \
   libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev \
-  libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev libzstd-dev doctest-dev \
-  libboost-dev libboost-filesystem-dev bubblewrap valgrind python3 fortunes chromium \
+  libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev libzstd-dev zlib1g-dev doctest-dev \
+  libboost-dev libboost-filesystem-dev bubblewrap valgrind python3 fortunes dataset-fashion-mnist chromium \
   slurm-wlm munge
 
 .PHONY: all deps configure build test run install bench tsan clean

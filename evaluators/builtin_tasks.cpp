@@ -5,6 +5,7 @@
 #include "evaluators/char_lm/harness/task.h"
 #include "evaluators/dally_boards/harness/task.h"
 #include "evaluators/dally_parity/harness/task.h"
+#include "evaluators/fashion_mnist/harness/task.h"
 #include "evaluators/sparse_parity/harness/task.h"
 
 namespace ergon::evaluators {
@@ -16,6 +17,8 @@ std::unique_ptr<Task> MakeBuiltinTask(const TaskSpec& spec) {
   if (spec.language == "ir-generator") return MakeDallyParityTask(spec);
   if (spec.name == "sparse_parity") return MakeSparseParityTask(spec);
   if (spec.name == "char_lm") return MakeCharLmTask(spec);
+  // Its tiers: fashion_mnist_small, fashion_mnist_medium, fashion_mnist_original.
+  if (spec.name.rfind("fashion_mnist_", 0) == 0) return MakeFashionMnistTask(spec);
   return nullptr;
 }
 

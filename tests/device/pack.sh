@@ -8,10 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
-cmake --build "$build" -j "$(nproc)" --target ergon ergon-sandbox-init learning_test char_lm_test >/dev/null
+cmake --build "$build" -j "$(nproc)" --target ergon ergon-sandbox-init learning_test char_lm_test fashion_mnist_test >/dev/null
 rm -rf .devkit
 mkdir -p .devkit/bin .devkit/lib
-bins=("$build/ergon" "$build/ergon-sandbox-init" "$build/tests/learning_test" "$build/tests/char_lm_test" "$(command -v bwrap)")
+bins=("$build/ergon" "$build/ergon-sandbox-init" "$build/tests/learning_test" "$build/tests/char_lm_test" "$build/tests/fashion_mnist_test"
+      "$(command -v bwrap)")
 for b in "${bins[@]}"; do
   strip -o ".devkit/bin/$(basename "$b")" "$b"
 done
@@ -25,4 +26,6 @@ done | sort -u | while read -r lib; do
 done
 # char_lm's corpus (Debian's fortunes package, 2.8 MB): the GPU image lacks it.
 cp -r /usr/share/games/fortunes .devkit/fortunes
+# fashion_mnist's data set (Debian's dataset-fashion-mnist, 30 MB gzipped).
+cp -r /usr/share/datasets/fashion-mnist .devkit/fashion-mnist
 du -sh .devkit

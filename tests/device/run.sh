@@ -32,14 +32,20 @@ if [ -d .devkit ]; then
   if [ ! -e /work/main ]; then mkdir -p /work && ln -s "$root" /work/main; fi
   export ERGON_HOME=$root
   char_lm_test=$root/.devkit/bin/char_lm_test
+  fashion_mnist_test=$root/.devkit/bin/fashion_mnist_test
   # char_lm reads its corpus where Debian's fortunes package puts it.
   if [ ! -e /usr/share/games/fortunes/cookie ] && [ -d .devkit/fortunes ]; then
     mkdir -p /usr/share/games && cp -r .devkit/fortunes /usr/share/games/fortunes
+  fi
+  # fashion_mnist reads Debian's dataset-fashion-mnist where the package puts it.
+  if [ ! -e /usr/share/datasets/fashion-mnist ] && [ -d .devkit/fashion-mnist ]; then
+    mkdir -p /usr/share/datasets && cp -r .devkit/fashion-mnist /usr/share/datasets/fashion-mnist
   fi
 else
   ergon=${ERGON:-build/ergon}
   learning_test=build/tests/learning_test
   char_lm_test=build/tests/char_lm_test
+  fashion_mnist_test=build/tests/fashion_mnist_test
 fi
 echo "libraries taken from .devkit: $(ls /tmp/ergon-devlib 2>/dev/null | tr '\n' ' ')"
 
@@ -87,6 +93,8 @@ echo "exit $?"
 
 for cu in evaluators/*/*.cu; do
   task=$(basename "$(dirname "$cu")")
+  # A learner shared by a task's tiers (fashion_mnist) runs on its medium tier.
+  [ -f "evaluators/$task/task.json" ] || task=${task}_medium
   echo "== $cu: nvml meter, 5 instances (dev suite)"
   json=$(timeout 240 "$ergon" eval --task "$task" "$cu" --meter nvml --instances 5 --timeout 60 --json)
   echo "exit $?"
@@ -101,4 +109,5 @@ done
 echo "== test cases that need the GPU"
 timeout 200 "$learning_test" -tc="nvml*,the CUDA baseline*,every CUDA*" 2>&1 | tail -40
 timeout 200 "$char_lm_test" -tc="the CUDA baseline*" 2>&1 | tail -20
+timeout 200 "$fashion_mnist_test" -tc="the CUDA baseline*" 2>&1 | tail -20
 echo "== done $(date -u +%FT%TZ)"
