@@ -153,6 +153,17 @@ SELECT 1;
 ALTER TABLE runs ADD COLUMN process TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN stop_reason TEXT NOT NULL DEFAULT '';
 )sql",
+    // Version 8: the full-text index keeps no copy of the text it indexes
+    // (a contentless FTS5 table): searches only ever read ids, and the copy
+    // was half of a dally_parity archive (64 KiB of each generator's source).
+    // Each indexed row's owner moves to search_owner, under the same rowid.
+    R"sql(
+CREATE TABLE search_owner(id INTEGER PRIMARY KEY, candidate_id INTEGER NOT NULL);
+CREATE VIRTUAL TABLE search_index USING fts5(body, content='');
+INSERT INTO search_owner(id, candidate_id) SELECT rowid, candidate_id FROM search;
+INSERT INTO search_index(rowid, body) SELECT rowid, body FROM search;
+DROP TABLE search;
+)sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kLatest == kSchemaVersion);
@@ -340,6 +351,19 @@ Result<void> Archive::MarkStatus(std::int64_t candidate_id, const std::string& s
 
 namespace {
 
+// Makes `body` findable under `owner` (a candidate id, or minus an attempt's
+// id): its owner row, then the index row under the same rowid. "" or the error.
+std::string IndexText(sqlite3* db, std::int64_t owner, const std::string& body) {
+  Stmt o(db, "INSERT INTO search_owner(candidate_id) VALUES(?)");
+  o.Bind(1, owner);
+  o.Step();
+  if (o.failed()) return o.error();
+  Stmt i(db, "INSERT INTO search_index(rowid, body) VALUES(?, ?)");
+  i.Bind(1, static_cast<std::int64_t>(sqlite3_last_insert_rowid(db))).Bind(2, body);
+  i.Step();
+  return i.failed() ? i.error() : "";
+}
+
 // Puts candidate `id` with objectives `o` on the front if nothing there
 // dominates it, and drops what it dominates.
 std::string UpdateFront(sqlite3* db, const std::string& task, std::int64_t id, const std::vector<double>& o) {
@@ -417,12 +441,7 @@ std::int64_t InsertEvaluation(sqlite3* db, std::int64_t cand, const Evaluation& 
       return 0;
     }
   }
-  if (!e.feedback.empty()) {
-    Stmt fts(db, "INSERT INTO search(candidate_id, body) VALUES(?, ?)");
-    fts.Bind(1, cand).Bind(2, e.feedback);
-    fts.Step();
-    if (fts.failed()) err = fts.error();
-  }
+  if (!e.feedback.empty()) err = IndexText(db, cand, e.feedback);
   return eid;
 }
 
@@ -504,10 +523,7 @@ Result<Archive::Recorded> Archive::RecordNew(const Attempt& at) {
     }
     // The index takes the first 64 KiB of a source: generated programs run to
     // megabytes of numbers that nobody searches, and indexing them costs seconds.
-    Stmt fts(db, "INSERT INTO search(candidate_id, body) VALUES(?, ?)");
-    fts.Bind(1, cand).Bind(2, c.source.substr(0, 64 << 10) + "\n" + c.intent);
-    fts.Step();
-    if (fts.failed()) return fail(fts.error());
+    if (auto e = IndexText(db, cand, c.source.substr(0, 64 << 10) + "\n" + c.intent); !e.empty()) return fail(e);
   } else if (at.existing_candidate) {
     cand = *at.existing_candidate;
     Stmt t(db, "SELECT task FROM candidates WHERE id=?");
@@ -578,16 +594,11 @@ Result<Archive::Recorded> Archive::RecordNew(const Attempt& at) {
     s.Step();
     if (!s.ok() || s.failed()) return fail(s.error());
     // Searchable as itself (a negative id marks an attempt) and under its parent.
-    Stmt own(db, "INSERT INTO search(candidate_id, body) VALUES(?, ?)");
-    own.Bind(1, -static_cast<std::int64_t>(sqlite3_last_insert_rowid(db))).Bind(2, f.stage + ": " + f.error + "\n" + f.proposal.substr(0, 8000));
-    own.Step();
-    if (own.failed()) return fail(own.error());
-    if (f.parent) {
-      Stmt fts(db, "INSERT INTO search(candidate_id, body) VALUES(?, ?)");
-      fts.Bind(1, *f.parent).Bind(2, f.stage + ": " + f.error);
-      fts.Step();
-      if (fts.failed()) return fail(fts.error());
-    }
+    const std::int64_t attempt = sqlite3_last_insert_rowid(db);
+    if (auto e = IndexText(db, -attempt, f.stage + ": " + f.error + "\n" + f.proposal.substr(0, 8000)); !e.empty())
+      return fail(e);
+    if (f.parent)
+      if (auto e = IndexText(db, *f.parent, f.stage + ": " + f.error); !e.empty()) return fail(e);
   }
   for (const Event& ev : at.events) {
     Stmt s(db, "INSERT INTO events(run_id, kind, candidate_id, message, created_at) VALUES(?,?,?,?,?)");

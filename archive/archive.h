@@ -26,7 +26,7 @@ namespace ergon::archive {
 template <class T>
 using Result = tl::expected<T, std::string>;
 
-constexpr int kSchemaVersion = 7;
+constexpr int kSchemaVersion = 8;
 // Sources this long or longer (generated programs, megabytes of literals)
 // are kept once each in the blobs table, by the SHA-256 of their bytes, not
 // in their candidate's row.

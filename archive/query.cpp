@@ -247,13 +247,20 @@ std::string FtsQuery(const std::string& text) {
 
 // Ids from the index, best first, each once: positive for candidates,
 // negative for failed attempts.
-Result<std::vector<std::int64_t>> FtsIds(sqlite3* db, const std::string& text, int limit, bool attempts) {
+Result<std::vector<std::int64_t>> FtsIds(sqlite3* db, int schema, const std::string& text, int limit, bool attempts) {
   const std::string query = FtsQuery(text);
   if (query.empty()) return tl::unexpected(std::string("empty search"));
   // FTS5 keeps only the best rows by rank when asked for ORDER BY rank
   // LIMIT; one id can have several rows, so take more and keep each once.
-  Stmt s(db, attempts ? "SELECT -candidate_id FROM search WHERE search MATCH ? AND candidate_id < 0 ORDER BY rank LIMIT ?"
-                      : "SELECT candidate_id FROM search WHERE search MATCH ? AND candidate_id > 0 ORDER BY rank LIMIT ?");
+  // Before schema 8 the index held its owners itself (a file opened
+  // read-only is not migrated).
+  const char* old_sql = attempts
+      ? "SELECT -candidate_id FROM search WHERE search MATCH ? AND candidate_id < 0 ORDER BY rank LIMIT ?"
+      : "SELECT candidate_id FROM search WHERE search MATCH ? AND candidate_id > 0 ORDER BY rank LIMIT ?";
+  Stmt s(db, schema < 8 ? old_sql : attempts ? "SELECT -o.candidate_id FROM search_index s JOIN search_owner o ON o.id = s.rowid "
+                        "WHERE search_index MATCH ? AND o.candidate_id < 0 ORDER BY s.rank LIMIT ?"
+                      : "SELECT o.candidate_id FROM search_index s JOIN search_owner o ON o.id = s.rowid "
+                        "WHERE search_index MATCH ? AND o.candidate_id > 0 ORDER BY s.rank LIMIT ?");
   s.Bind(1, query).Bind(2, limit > 0 ? limit * 4 : -1);
   std::vector<std::int64_t> ids;
   std::set<std::int64_t> seen;
@@ -278,7 +285,7 @@ AttemptRow ReadAttempt(const Stmt& s) {
 }  // namespace
 
 Result<std::vector<Row>> Archive::Search(const std::string& text, int limit) {
-  auto ids = FtsIds(impl_->db, text, limit, false);
+  auto ids = FtsIds(impl_->db, schema_version_, text, limit, false);
   if (!ids) return tl::unexpected(ids.error());
   std::vector<Row> out;
   for (auto id : *ids) {
@@ -290,7 +297,7 @@ Result<std::vector<Row>> Archive::Search(const std::string& text, int limit) {
 }
 
 Result<std::vector<AttemptRow>> Archive::SearchAttempts(const std::string& text, int limit) {
-  auto ids = FtsIds(impl_->db, text, limit, true);
+  auto ids = FtsIds(impl_->db, schema_version_, text, limit, true);
   if (!ids) return tl::unexpected(ids.error());
   std::vector<AttemptRow> out;
   Stmt s(impl_->db, "SELECT id, run_id, parent_id, stage, error, proposal, created_at FROM attempts WHERE id=?");

@@ -704,7 +704,9 @@ TEST_CASE("a schema-2 file (no dashboard or events index) is read as it is, and 
   REQUIRE(sqlite3_open(t.path.c_str(), &db) == SQLITE_OK);
   REQUIRE(sqlite3_exec(db, "DROP INDEX candidates_by_run; DROP INDEX ledger_summary; DROP INDEX events_by_candidate; "
                            "DROP TABLE blobs; ALTER TABLE candidates DROP COLUMN source_blob; ALTER TABLE runs DROP COLUMN process; "
-                           "ALTER TABLE runs DROP COLUMN stop_reason; PRAGMA user_version=2",
+                           "ALTER TABLE runs DROP COLUMN stop_reason; DROP TABLE search_index; DROP TABLE search_owner; "
+                           "CREATE VIRTUAL TABLE search USING fts5(candidate_id UNINDEXED, body); "
+                           "INSERT INTO search(candidate_id, body) VALUES(1, 'zanzibar'); PRAGMA user_version=2",
                        nullptr,
                        nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
@@ -716,10 +718,18 @@ TEST_CASE("a schema-2 file (no dashboard or events index) is read as it is, and 
     CHECK((*ro)->Scatter("toy", "accuracy", "energy_j", 10).value().size() == 1);
     auto runs = (*ro)->Runs();  // without schema 7's columns
     REQUIRE_MESSAGE(runs.has_value(), (runs ? "" : runs.error()));
+    auto found = (*ro)->Search("zanzibar", 5);  // the index before schema 8, with its owners
+    REQUIRE_MESSAGE(found.has_value(), (found ? "" : found.error()));
+    CHECK(found->size() == 1);
   }
   CHECK(FileBytes(t.path) == before);
   auto a = MustOpen(t.path);
   CHECK(a->schema_version() == kSchemaVersion);
+  // Schema 8 moved the index's rows, owners and all, to a contentless index.
+  auto found = a->Search("zanzibar", 5);
+  REQUIRE_MESSAGE(found.has_value(), (found ? "" : found.error()));
+  REQUIRE(found->size() == 1);
+  CHECK((*found)[0].candidate.id == 1);
   sqlite3_open(t.path.c_str(), &db);
   sqlite3_stmt* s = nullptr;
   sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('candidates_by_run', 'ledger_summary', "

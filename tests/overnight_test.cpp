@@ -202,7 +202,8 @@ TEST_CASE("failed attempts are listed and found - the archive reads from a read-
   REQUIRE(sqlite3_exec(raw,
                        "INSERT INTO attempts(run_id, parent_id, stage, error, proposal, created_at) VALUES(2, 2, "
                        "'edit/no_match', 'SEARCH block 1 matches nothing: zanzibar', 'x', 0);"
-                       "INSERT INTO search(candidate_id, body) VALUES(-last_insert_rowid(), 'zanzibar');",
+                       "INSERT INTO search_owner(candidate_id) SELECT -max(id) FROM attempts;"
+                       "INSERT INTO search_index(rowid, body) VALUES(last_insert_rowid(), 'zanzibar');",
                        nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(raw);
   Ran list = Ergon("archive --db '" + t.db.string() + "' attempts --json");
