@@ -21,6 +21,8 @@
 
 #include <tl/expected.hpp>
 
+#include "archive/outcome.h"
+
 namespace ergon::archive {
 
 template <class T>
@@ -178,7 +180,9 @@ struct LedgerSummary {
 // Aggregates for views over a whole run or task (the dashboard): computed in
 // SQL, so a 100,000-candidate archive answers in milliseconds.
 struct RunStats {
-  std::int64_t run_id = 0, candidates = 0, valid = 0, attempts = 0, calls = 0, tokens = 0;
+  std::int64_t run_id = 0;
+  OutcomeCounts outcomes;  // the run's attempts, candidates among them (the baseline is none)
+  std::int64_t attempts = 0, calls = 0, tokens = 0;  // attempts: failed ones (no candidate)
   double cost_usd = 0;
   double last_activity = 0;  // newest candidate, attempt, call or event (unix s)
 };
@@ -329,6 +333,8 @@ class Archive {
 
   // For the dashboard.
   Result<std::vector<RunStats>> AllRunStats();
+  // What became of each run's attempts (outcome.h), by run id: one run, or all.
+  Result<std::map<std::int64_t, OutcomeCounts>> Outcomes(std::optional<std::int64_t> run_id);
   // Evaluations of run's candidates with id > after_eval, oldest first, with
   // `metric`'s value.
   Result<std::vector<ProgressPoint>> Progress(std::int64_t run_id, const std::string& metric, std::int64_t after_eval);

@@ -1,6 +1,7 @@
 // Aggregates for the dashboard: each view's numbers come from one or two SQL
 // statements, never from loading every row into ergon.
 #include <algorithm>
+#include <map>
 
 #include <fmt/core.h>
 
@@ -22,33 +23,55 @@ Result<T> Failed(const Stmt& s) {
 Result<std::vector<RunStats>> Archive::AllRunStats() {
   // One grouped pass per table; runs without rows in a table get zeros.
   Stmt s(impl_->db, R"sql(
-    SELECT r.id,
-      coalesce(c.n, 0), coalesce(c.valid, 0), coalesce(t.n, 0), coalesce(l.n, 0), coalesce(l.tokens, 0),
-      coalesce(l.cost, 0),
+    SELECT r.id, coalesce(t.n, 0), coalesce(l.n, 0), coalesce(l.tokens, 0), coalesce(l.cost, 0),
       max(coalesce(c.last, 0), coalesce(t.last, 0), coalesce(l.last, 0), coalesce(v.last, 0), r.started_at,
           coalesce(r.ended_at, 0))
     FROM runs r
-    LEFT JOIN (SELECT run_id, sum(parent_id IS NOT NULL) n, sum(parent_id IS NOT NULL AND gate_passed) valid,
-                      max(created_at) last FROM candidates GROUP BY run_id) c ON c.run_id = r.id
+    LEFT JOIN (SELECT run_id, max(created_at) last FROM candidates GROUP BY run_id) c ON c.run_id = r.id
     LEFT JOIN (SELECT run_id, count(*) n, max(created_at) last FROM attempts GROUP BY run_id) t ON t.run_id = r.id
     LEFT JOIN (SELECT run_id, count(*) n, sum(tokens_in + tokens_out) tokens, sum(cost_usd) cost,
                       max(created_at) last FROM ledger GROUP BY run_id) l ON l.run_id = r.id
     LEFT JOIN (SELECT run_id, max(created_at) last FROM events GROUP BY run_id) v ON v.run_id = r.id
     ORDER BY r.id)sql");
   std::vector<RunStats> out;
+  std::map<std::int64_t, std::size_t> at;
   while (s.Step()) {
     RunStats r;
     r.run_id = s.Int(0);
-    r.candidates = s.Int(1);
-    r.valid = s.Int(2);
-    r.attempts = s.Int(3);
-    r.calls = s.Int(4);
-    r.tokens = s.Int(5);
-    r.cost_usd = s.Real(6);
-    r.last_activity = s.Real(7);
+    r.attempts = s.Int(1);
+    r.calls = s.Int(2);
+    r.tokens = s.Int(3);
+    r.cost_usd = s.Real(4);
+    r.last_activity = s.Real(5);
+    at[r.run_id] = out.size();
     out.push_back(r);
   }
   if (!s.ok() || s.failed()) return Failed<std::vector<RunStats>>(s);
+  auto outcomes = Outcomes(std::nullopt);
+  if (!outcomes) return tl::unexpected(outcomes.error());
+  for (const auto& [run, counts] : *outcomes)
+    if (auto it = at.find(run); it != at.end()) out[it->second].outcomes = counts;
+  return out;
+}
+
+Result<std::map<std::int64_t, OutcomeCounts>> Archive::Outcomes(std::optional<std::int64_t> run_id) {
+  // Candidates and failed attempts by run and by what decides their outcome
+  // (a handful of groups), named by outcome.h. The baseline is no attempt.
+  std::map<std::int64_t, OutcomeCounts> out;
+  Stmt c(impl_->db, R"sql(
+    SELECT run_id, status = 'failed', gate_passed, count(*) FROM candidates
+    WHERE parent_id IS NOT NULL AND run_id IS NOT NULL AND (?1 IS NULL OR run_id = ?1)
+    GROUP BY run_id, status = 'failed', gate_passed)sql");
+  c.Bind(1, run_id);
+  while (c.Step())
+    out[c.Int(0)][CandidateOutcome(c.Int(1) ? "failed" : "evaluated", c.Int(2) != 0)] += c.Int(3);
+  if (!c.ok() || c.failed()) return Failed<std::map<std::int64_t, OutcomeCounts>>(c);
+  Stmt a(impl_->db, R"sql(
+    SELECT run_id, stage, count(*) FROM attempts
+    WHERE run_id IS NOT NULL AND (?1 IS NULL OR run_id = ?1) GROUP BY run_id, stage)sql");
+  a.Bind(1, run_id);
+  while (a.Step()) out[a.Int(0)][AttemptOutcome(a.Text(1))] += a.Int(2);
+  if (!a.ok() || a.failed()) return Failed<std::map<std::int64_t, OutcomeCounts>>(a);
   return out;
 }
 
@@ -151,7 +174,7 @@ Result<std::optional<std::pair<std::int64_t, double>>> Archive::BestOfRun(std::i
       "SELECT c.id, m.value FROM evaluation_metrics m CROSS JOIN evaluations e CROSS JOIN candidates c "
       "WHERE m.name = ?2 AND e.id = m.evaluation_id AND c.id = e.candidate_id AND c.primary_eval = e.id "
       "AND c.run_id = ?1 AND c.gate_passed = 1 AND c.status NOT IN ('overfit', 'pending') "
-      "ORDER BY m.value {} LIMIT 1",
+      "ORDER BY m.value {}, c.id LIMIT 1",  // a tie goes to the earliest, as everywhere
       higher_first ? "DESC" : "ASC");
   Stmt s(impl_->db, sql.c_str());
   s.Bind(1, run_id).Bind(2, metric);

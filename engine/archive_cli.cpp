@@ -336,16 +336,26 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
         r.status = "stopped";
         r.stop_reason = why;
       }
+    auto outcomes = ar.Outcomes(std::nullopt);
+    if (!outcomes) return fail(outcomes.error());
     if (a.json) {
       json arr = json::array();
-      for (const auto& r : *runs)
-        arr.push_back(RunJson(r));
+      for (const auto& r : *runs) {
+        json j = RunJson(r);
+        const archive::OutcomeCounts& n = (*outcomes)[r.id];
+        j["candidates"] = n.candidates();
+        j["outcomes"] = OutcomesJson(n);
+        arr.push_back(j);
+      }
       fmt::print("{}\n", arr.dump());
       return 0;
     }
-    fmt::print("{:>4} {:<14} {:<10} {:<20} {:<8} {}\n", "id", "task", "agent", "model", "status", "why");
-    for (const auto& r : *runs)
-      fmt::print("{:>4} {:<14} {:<10} {:<20} {:<8} {}\n", r.id, r.task, r.agent, r.model, r.status, r.stop_reason);
+    // Each run's outcomes in the words of its own summary line (outcome.h).
+    fmt::print("{:>4} {:<22} {:<10} {:<20} {:<8} {}\n", "id", "task", "agent", "model", "status", "why");
+    for (const auto& r : *runs) {
+      fmt::print("{:>4} {:<22} {:<10} {:<20} {:<8} {}\n", r.id, r.task, r.agent, r.model, r.status, r.stop_reason);
+      fmt::print("     {}\n", (*outcomes)[r.id].Line());
+    }
     return 0;
   }
   if (sub == "ledger") {

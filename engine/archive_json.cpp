@@ -56,6 +56,12 @@ json AttemptJson(const archive::AttemptRow& t) {
           {"stage", t.stage}, {"error", t.error}, {"proposal", t.proposal}, {"created_at", t.created_at}};
 }
 
+json OutcomesJson(const archive::OutcomeCounts& c) {
+  json j = json::object();
+  for (std::size_t o = 0; o < archive::kOutcomes; ++o) j[archive::OutcomeKey(static_cast<archive::Outcome>(o))] = c.n[o];
+  return j;
+}
+
 json RunJson(const archive::Run& r) {
   json j = {{"id", r.id}, {"task", r.task}, {"agent", r.agent}, {"model", r.model}, {"settings", r.settings},
             {"started_at", r.started_at}, {"ended_at", r.ended_at}, {"status", r.status},

@@ -19,6 +19,8 @@ void PutMetrics(nlohmann::json& j, const archive::Evaluation& e);
 nlohmann::json RowJson(const archive::Row& r);
 nlohmann::json AttemptJson(const archive::AttemptRow& t);
 nlohmann::json RunJson(const archive::Run& r);
+// {"passed_gate": n, ..., "lost": n} in outcome.h's keys.
+nlohmann::json OutcomesJson(const archive::OutcomeCounts& c);
 nlohmann::json LedgerSummaryJson(const archive::LedgerSummary& l);
 nlohmann::json LedgerEntryJson(const archive::LedgerEntry& l);
 // `archive lineage --json`: newest first, each with its change of the main

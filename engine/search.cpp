@@ -621,10 +621,13 @@ int Search::Summarise() {
   Progress(true);
   fmt::print(stderr, "\nergon run: {}: {}\n", s_.fatal ? "FAILED" : "stopped",
              s_.stop_reason.empty() ? "budget reached" : s_.stop_reason);
-  fmt::print("run {} ({}, agent {}): {} new candidates, {} invalid attempts, {} duplicates, {} not novel, {} cut off, "
-             "{} agent calls, ${:.4f}, wall {:.1f}s\n",
-             s_.run_id, o_.task, o_.agent, s_.new_candidates, s_.invalid, s_.duplicates, s_.not_novel, s_.cut_off,
-             s_.calls, s_.cost, wall);
+  // The whole run's outcomes (a resumed run's earlier part too), counted by
+  // the archive as `archive runs` and the dashboard count them.
+  auto outcomes = s_.archive->Outcomes(s_.run_id);
+  fmt::print("run {} ({}, agent {}): {} new candidates; the run in all: {}; {} agent calls, ${:.4f}, wall {:.1f}s\n",
+             s_.run_id, o_.task, o_.agent, s_.new_candidates,
+             outcomes ? (*outcomes)[s_.run_id].Line() : "outcomes unknown: " + outcomes.error(), s_.calls, s_.cost,
+             wall);
   if (o_.executor == "slurm") {
     const ExecutorCounts c = executor_->Counts();
     fmt::print("slurm: {} job(s) done, {} resubmitted after infrastructure failures, {} evaluation(s) lost to the "
@@ -710,7 +713,9 @@ void Search::PrintBest() {
           if (!r.best) continue;
           auto g = r.best->metrics.Get(spec.gate_metric);
           auto v = r.best->metrics.Get(s_.metric_name);
-          if (g && v && *g >= band && (!best_v || *v < *best_v)) {
+          // A tie goes to the earliest candidate, as in Top and the dashboard.
+          if (g && v && *g >= band &&
+              (!best_v || *v < *best_v || (*v == *best_v && r.candidate.id < best->candidate.id))) {
             best = r;
             best_v = v;
           }
@@ -795,7 +800,10 @@ bool Search::BudgetLeft() {
   // candidate asked for, so a broken agent cannot spin for ever.
   // (A run without a candidate limit: 10 per candidate made so far, plus 10.)
   const std::int64_t asked = std::min(o_.max_candidates, s_.start.candidates + s_.new_candidates + 10);
-  if (s_.invalid + s_.duplicates + s_.not_novel > 10 * std::max<std::int64_t>(asked, 1) + 20)
+  using archive::Outcome;
+  if (s_.outcomes[Outcome::kInvalid] + s_.outcomes[Outcome::kDidNotRun] + s_.outcomes[Outcome::kDuplicate] +
+          s_.outcomes[Outcome::kNotNovel] >
+      10 * std::max<std::int64_t>(asked, 1) + 20)
     return stop("too many failed attempts (circuit breaker)");
   return true;
 }
@@ -829,6 +837,7 @@ void Search::RecordFailure(std::int64_t parent, const std::string& stage, const 
   at.events.push_back({s_.run_id, "failure", std::nullopt, stage + ": " + error.substr(0, 300)});
   auto r = s_.archive->Record(at);
   if (!r) fmt::print(stderr, "ergon run: could not record a failed attempt: {}\n", r.error());
+  ++s_.outcomes[archive::AttemptOutcome(stage)];
 }
 
 void Search::Progress(bool final_line) {
@@ -844,9 +853,14 @@ void Search::Progress(bool final_line) {
   std::string eta = limited && rate > 0 && left > 0 ? fmt::format("{:.0f}m", static_cast<double>(left) / rate)
                     : !limited && o_.max_time_s > 0 ? fmt::format("{:.0f}m", std::max(0.0, o_.max_time_s - ElapsedS()) / 60)
                                                     : "-";
-  std::string line = fmt::format("[{}] candidates {}{}  invalid {}  dup {}  best {}  spend ${:.4f} ({} tok)  {:.1f}/min  ETA {}",
-                                 Elapsed(), done, limited ? fmt::format("/{}", o_.max_candidates) : "", s_.invalid,
-                                 s_.duplicates, best,
+  // This invocation's outcomes, in outcome.h's words (its summary line has them all).
+  using archive::Outcome;
+  const archive::OutcomeCounts n = s_.outcomes;
+  std::string line = fmt::format("[{}] candidates {}{} ({} passed the gate, {} did not run)  invalid {}  duplicates {}  "
+                                 "best {}  spend ${:.4f} ({} tok)  {:.1f}/min  ETA {}",
+                                 Elapsed(), done, limited ? fmt::format("/{}", o_.max_candidates) : "",
+                                 n[Outcome::kPassedGate], n[Outcome::kDidNotRun], n[Outcome::kInvalid],
+                                 n[Outcome::kDuplicate], best,
                                  s_.start.cost_usd + s_.cost, s_.start.tokens + s_.tokens, rate, eta);
   if (executor_ && o_.executor == "slurm") {
     const ExecutorCounts c = executor_->Counts();

@@ -178,7 +178,6 @@ void Search::EvaluateJob(const Job& job) {
     base::MutexLock l(&s_.mu);
     RecordFailure(job.parent_id, "cut_off", "the run stopped during its evaluation: " + m.error, job.reply.text,
                   &job.ledger);
-    ++s_.cut_off;
     executor_->Recorded(key);
     return;
   }
@@ -250,7 +249,6 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   if (auto dup = s_.archive->FindByHash(o_.task, job.hash); dup && *dup) {
     RecordFailure(job.parent_id, "duplicate", fmt::format("same source as candidate {}", **dup), job.reply.text,
                   &job.ledger);
-    ++s_.duplicates;
     executor_->Recorded(key);
     return std::nullopt;
   }
@@ -280,7 +278,6 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
     RecordFailure(job.parent_id, "duplicate",
                   fmt::format("same source as candidate {}, recorded by another run meanwhile", recorded->id),
                   job.reply.text, &job.ledger);
-    ++s_.duplicates;
     executor_->Recorded(key);
     return std::nullopt;
   }
@@ -290,7 +287,7 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
     if (auto arm = bandit_->Find(job.ledger.model); arm < bandit_->arms().size()) bandit_->AddWin(arm);
   executor_->Recorded(key);
   ++s_.new_candidates;
-  if (!m.ran) ++s_.invalid;
+  ++s_.outcomes[archive::CandidateOutcome(at.candidate->status, ev.gate_passed)];
   s_.recent.push_back(m.ran);
   while (s_.recent.size() > 10) s_.recent.pop_front();
   if (s_.new_candidates % 10 == 0 && o_.islands > 1) (void)s_.archive->Migrate(o_.task, o_.islands);

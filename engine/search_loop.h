@@ -73,9 +73,9 @@ struct Shared {
   std::int64_t run_id = 0;  // set before the threads start, then read-only
   archive::Archive::RunTotals start;  // used before this invocation; read-only once threads run
   std::int64_t new_candidates GUARDED_BY(mu) = 0;
-  std::int64_t invalid GUARDED_BY(mu) = 0;
-  std::int64_t duplicates GUARDED_BY(mu) = 0;
-  std::int64_t not_novel GUARDED_BY(mu) = 0;  // near-copies refused before evaluation
+  // What became of this invocation's attempts (archive/outcome.h): counted
+  // where each is recorded, in the words every view uses.
+  archive::OutcomeCounts outcomes GUARDED_BY(mu);
   std::int64_t tokens GUARDED_BY(mu) = 0;
   std::int64_t calls GUARDED_BY(mu) = 0;
   int in_flight GUARDED_BY(mu) = 0;  // attempts between sampling and recording
@@ -91,7 +91,6 @@ struct Shared {
   bool stop GUARDED_BY(mu) = false;
   std::string stop_reason GUARDED_BY(mu);
   int agent_errors_in_a_row GUARDED_BY(mu) = 0;  // calls that reached no usable answer
-  std::int64_t cut_off GUARDED_BY(mu) = 0;       // attempts cut off by a stop or the deadline
   std::int64_t infrastructure GUARDED_BY(mu) = 0;  // evaluations the cluster lost (not the candidates')
   int infrastructure_in_a_row GUARDED_BY(mu) = 0;
   Clock::time_point last_news GUARDED_BY(mu);    // last progress line (for the heartbeat)

@@ -55,7 +55,6 @@ void Search::Proposer(int index) {
     if (!parent) {
       base::MutexLock l(&s_.mu);
       RecordFailure(pick.parent_id, "parent", parent.error(), "", nullptr);
-      ++s_.invalid;
       continue;
     }
     // Recombination needs knobs; megabyte generated sources have none (and
@@ -203,11 +202,9 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
       if (!reply) {
         if (CuttingOff()) {  // the stop cut the call off: not the agent's failure
           RecordFailure(pick.parent_id, "cut_off", reply.error().message, "", &led);
-          ++s_.cut_off;
           return std::nullopt;
         }
         RecordFailure(pick.parent_id, "agent", reply.error().message, "", &led);
-        ++s_.invalid;
         s_.recent.push_back(false);
         ++s_.agent_errors_in_a_row;
         if (reply.error().fatal || (reply.error().unreachable && !o_.fallback_offline && !pick.use_offline)) {
@@ -260,9 +257,6 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
     {
       base::MutexLock l(&s_.mu);
       RecordFailure(pick.parent_id, stage, why, reply->text, &led);
-      if (stage == "novelty") ++s_.not_novel;
-      else if (stage == "duplicate") ++s_.duplicates;
-      else ++s_.invalid;
       s_.recent.push_back(false);
       if (!repair) {  // checked at the start; a template changed under a running night
         s_.fatal = true;
@@ -328,7 +322,6 @@ bool Search::Enqueue(const Pick& pick, Proposed p) {
   if (s_.stop) {  // proposed (and perhaps paid for) but never evaluated: kept as an attempt
     RecordFailure(pick.parent_id, "cut_off", "the run stopped before this proposal was evaluated", p.reply.text,
                   &p.ledger);
-    ++s_.cut_off;
     return false;
   }
   Job job;

@@ -651,11 +651,13 @@ TEST_CASE("dashboard aggregates: run stats, progress, best of a run, scatter, ch
 
   auto stats = a->AllRunStats().value();
   REQUIRE(stats.size() == 2);
-  CHECK(stats[0].candidates == 3);  // the baseline has no parent: not counted
-  CHECK(stats[0].valid == 2);       // c2 and c5 (gate passed, whatever the verdict)
+  using ergon::archive::Outcome;
+  CHECK(stats[0].outcomes.candidates() == 3);  // the baseline has no parent: not counted
+  CHECK(stats[0].outcomes[Outcome::kPassedGate] == 2);  // c2 and c5 (gate passed, whatever the verdict)
+  CHECK(stats[0].outcomes[Outcome::kFailedGate] == 1);  // c3
   CHECK(stats[0].calls == 4);
   CHECK(stats[0].cost_usd == doctest::Approx(2.0));
-  CHECK(stats[1].candidates == 1);
+  CHECK(stats[1].outcomes.candidates() == 1);
 
   // The best of run 1 is c2: c3 failed its gate, c4 is run 2's, c5 overfit.
   auto best = a->BestOfRun(r1, "energy_j", false).value();
@@ -828,4 +830,67 @@ TEST_CASE("two processes opening a new archive at once both migrate it without e
     }
     CHECK(MustOpen(t.path)->schema_version() == kSchemaVersion);
   }
+}
+
+TEST_CASE("outcomes: one vocabulary - each failed stage and candidate has one outcome, one key, one set of words" *
+          doctest::test_suite("fast")) {
+  using ergon::archive::Outcome;
+  CHECK(ergon::archive::AttemptOutcome("duplicate") == Outcome::kDuplicate);
+  CHECK(ergon::archive::AttemptOutcome("novelty") == Outcome::kNotNovel);
+  CHECK(ergon::archive::AttemptOutcome("cut_off") == Outcome::kCutOff);
+  CHECK(ergon::archive::AttemptOutcome("infrastructure") == Outcome::kLost);
+  CHECK(ergon::archive::AttemptOutcome("harness") == Outcome::kLost);
+  CHECK(ergon::archive::AttemptOutcome("agent") == Outcome::kInvalid);
+  CHECK(ergon::archive::AttemptOutcome("edit/no_match") == Outcome::kInvalid);
+  CHECK(ergon::archive::CandidateOutcome("failed", false) == Outcome::kDidNotRun);
+  CHECK(ergon::archive::CandidateOutcome("overfit", true) == Outcome::kPassedGate);
+  CHECK(ergon::archive::CandidateOutcome("evaluated", false) == Outcome::kFailedGate);
+  std::set<std::string> keys, words;
+  for (std::size_t o = 0; o < ergon::archive::kOutcomes; ++o) {
+    keys.insert(ergon::archive::OutcomeKey(static_cast<Outcome>(o)));
+    words.insert(ergon::archive::OutcomeWords(static_cast<Outcome>(o)));
+  }
+  CHECK(keys.size() == ergon::archive::kOutcomes);
+  CHECK(words.size() == ergon::archive::kOutcomes);
+  CHECK(keys.count("?") == 0);
+  ergon::archive::OutcomeCounts n;
+  n[Outcome::kPassedGate] = 3;
+  n[Outcome::kDidNotRun] = 1;
+  n[Outcome::kDuplicate] = 2;
+  CHECK(n.candidates() == 4);
+  CHECK(n.without_candidate() == 2);
+  CHECK(n.Line() == "4 candidates (3 passed the gate, 0 failed the gate, 1 did not run); 2 attempts left none "
+                    "(0 invalid, 2 duplicates, 0 not novel, 0 cut off, 0 lost)");
+
+  // The archive counts a run's rows by these rules: failed attempts by stage,
+  // candidates by status and gate; the baseline is no attempt.
+  TempDb t("outcomes");
+  auto a = MustOpen(t.path);
+  const std::int64_t run = a->BeginRun({0, "toy", "offline", "m", "{}", 0, 0, "running"}).value();
+  auto add = [&](const std::string& src, std::optional<std::int64_t> parent, double energy, bool gate,
+                 const std::string& status = "evaluated") {
+    Attempt at = MakeAttempt("toy", src, parent, 0, -energy, gate, {gate ? -0.99 : -0.5, energy});
+    at.candidate->run_id = run;
+    at.candidate->status = status;
+    return a->Record(at).value();
+  };
+  const auto base = add("base", std::nullopt, 10, true);
+  for (const char* stage : {"agent", "duplicate", "duplicate", "cut_off", "infrastructure", "novelty"}) {
+    Attempt f;
+    f.failure = ergon::archive::FailedAttempt{run, base, stage, "why", "reply"};
+    REQUIRE(a->Record(f));
+  }
+  add("dead", base, 0, false, "failed");
+  add("weak", base, 1, false);
+  const auto counts = a->Outcomes(run).value().at(run);
+  CHECK(counts.Line() == "2 candidates (0 passed the gate, 1 failed the gate, 1 did not run); 6 attempts left none "
+                         "(1 invalid, 2 duplicates, 1 not novel, 1 cut off, 1 lost)");
+  CHECK(a->AllRunStats().value().at(0).outcomes.Line() == counts.Line());
+
+  // A tie for best goes to the earliest candidate, in the run's best and the task's top alike.
+  const auto first = add("first", base, 4, true);
+  const auto second = add("second", base, 4, true);
+  REQUIRE(second > first);
+  CHECK(a->BestOfRun(run, "energy_j", false).value()->first == first);
+  CHECK(a->Top("toy", "fitness", 1).value().at(0).candidate.id == first);
 }

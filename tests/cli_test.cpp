@@ -66,7 +66,8 @@ TEST_CASE("run on a board task: the offline agent's in-process search beats a na
   INFO(r.out);
   REQUIRE(r.code == 0);
   CHECK(r.out.find("baseline: candidate 1  exact=1, cost=1485") != std::string::npos);
-  CHECK(r.out.find("4 new candidates, 0 invalid") != std::string::npos);
+  CHECK(r.out.find("4 new candidates; the run in all: 4 candidates (") != std::string::npos);
+  CHECK(r.out.find("(0 invalid, ") != std::string::npos);
   // The headline leads with the adjudicated (fresh-suite) figure, against the
   // baseline measured on a fresh suite too.
   CHECK(r.out.find("on a fresh suite = ") != std::string::npos);

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -200,6 +201,25 @@ TEST_CASE("openai wire format: the run survives every failure and records each c
   CHECK(first_user.find("constexpr int kSlots = 16;") != std::string::npos);  // the parent's source
   Ran failures = Ergon("archive search 'no SEARCH/REPLACE block' --json --db '" + db.path.string() + "'");
   CHECK(json::parse(failures.out).size() >= 1);
+
+  // One vocabulary: the run's summary line and `archive runs` (text and
+  // JSON) count the same outcomes in the same words.
+  const std::regex summary(R"((\d+) candidates \((\d+) passed the gate, (\d+) failed the gate, (\d+) did not run\); )"
+                           R"((\d+) attempts left none \((\d+) invalid, (\d+) duplicates, (\d+) not novel, (\d+) cut off, )"
+                           R"((\d+) lost\))");
+  std::smatch m;
+  REQUIRE(std::regex_search(r.out, m, summary));
+  Ran runs = Ergon("archive runs --json --db '" + db.path.string() + "'");
+  REQUIRE(runs.code == 0);
+  const json run1 = json::parse(runs.out).at(0);
+  const char* keys[] = {"passed_gate", "failed_gate", "did_not_run", "invalid", "duplicate", "not_novel", "cut_off", "lost"};
+  const int groups[] = {2, 3, 4, 6, 7, 8, 9, 10};
+  for (int k = 0; k < 8; ++k) CHECK(run1["outcomes"][keys[k]].get<int>() == std::stoi(m[groups[k]]));
+  CHECK(run1["candidates"].get<int>() == std::stoi(m[1]));
+  CHECK(std::stoi(m[1]) == 3);
+  CHECK(std::stoi(m[6]) >= 2);  // prose, bad JSON, a truncated body: invalid attempts
+  Ran text = Ergon("archive runs --db '" + db.path.string() + "'");
+  CHECK(text.out.find(m.str(0)) != std::string::npos);
 }
 
 TEST_CASE("anthropic wire format: a good edit lands - and 401 stops the run with a clear error") {

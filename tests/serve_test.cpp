@@ -171,6 +171,10 @@ TEST_CASE("serve: the API returns what `ergon archive --json` returns, and the v
   }
   const json& st = runs.j[0]["stats"];
   CHECK(st["candidates"] == 4);  // --max-candidates 4, the baseline not counted
+  // The outcomes as `archive runs --json` counts them (one vocabulary).
+  CHECK(st["outcomes"] == cli_runs[0]["outcomes"]);
+  CHECK(st["outcomes"]["passed_gate"].get<int>() + st["outcomes"]["failed_gate"].get<int>() +
+            st["outcomes"]["did_not_run"].get<int>() == 4);
   CHECK(st["state"] == "done");
   CHECK(st["metric"] == "wall_s");
   REQUIRE(st.contains("best"));
@@ -336,6 +340,8 @@ TEST_CASE("serve: every view in headless Chromium, live updates, links, and esca
   CHECK(text("#view tbody").find("sparse_parity") != std::string::npos);
   CHECK(text("#view tbody").find("evil<b>model</b>") != std::string::npos);  // as text
   CHECK(count("#view b") == 0);
+  CHECK(text("#view thead").find("passed the gate") != std::string::npos);  // outcome.h's words
+  CHECK(text("#view thead").find("valid") == std::string::npos);
   CHECK(b.Screenshot((shots / "runs.png").string()));
   // A link between views: the run's link opens its progress.
   b.Eval("document.querySelector('a.run-link[href=\"#/run/1\"]').click()");

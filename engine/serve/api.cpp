@@ -90,14 +90,19 @@ class Handler {
     for (const auto& r : *runs) {
       json j = RunJson(r);
       const auto& s = by_run[r.id];
+      // As `archive runs --json` has them.
+      j["candidates"] = s.outcomes.candidates();
+      j["outcomes"] = OutcomesJson(s.outcomes);
       const auto& spec = specs_.For(r.task);
-      const RunBest rb = BestOf(a_, r, spec, s.valid > 0);
+      const std::int64_t passed = s.outcomes[archive::Outcome::kPassedGate];
+      const RunBest rb = BestOf(a_, r, spec, passed > 0);
       const std::string& metric = rb.metric;
       const double span = std::max(s.last_activity - r.started_at, 1.0);
-      json st = {{"candidates", s.candidates}, {"valid", s.valid},
-                 {"valid_share", s.candidates ? static_cast<double>(s.valid) / static_cast<double>(s.candidates) : 0},
+      const std::int64_t candidates = s.outcomes.candidates();
+      json st = {{"candidates", candidates}, {"outcomes", OutcomesJson(s.outcomes)},
+                 {"passed_gate_share", candidates ? static_cast<double>(passed) / static_cast<double>(candidates) : 0},
                  {"attempts", s.attempts}, {"calls", s.calls}, {"tokens", s.tokens}, {"cost_usd", s.cost_usd},
-                 {"last_activity", s.last_activity}, {"per_hour", static_cast<double>(s.candidates) * 3600 / span},
+                 {"last_activity", s.last_activity}, {"per_hour", static_cast<double>(candidates) * 3600 / span},
                  {"metric", metric}};
       st["live"] = r.status == "running" && now - s.last_activity < kLiveWithinS;
       st["state"] = r.status != "running" ? r.status : (st["live"].get<bool>() ? "live" : "silent");
@@ -143,8 +148,11 @@ class Handler {
       last = q.eval_id;
       const bool adjudication = q.suite == "fresh";
       const bool valid = q.gate_passed && q.eval_status == "ok";
+      // Dev-suite points by outcome (outcome.h's keys); fresh-suite ones by verdict.
       std::string kind = adjudication ? (q.candidate_status == "overfit" ? "rejected" : "confirmed")
-                                      : (valid ? "valid" : "invalid");
+                                      : archive::OutcomeKey(q.eval_status != "ok" ? archive::Outcome::kDidNotRun
+                                                            : valid ? archive::Outcome::kPassedGate
+                                                                    : archive::Outcome::kFailedGate);
       bool improved = false;
       if (!adjudication && valid && q.value && q.candidate_status != "overfit" &&
           (!best_value || *q.value < *best_value)) {

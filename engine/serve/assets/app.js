@@ -113,13 +113,13 @@ views.runs = async (main) => {
   main.append(el('h1', {}, 'Runs'));
   if (!runs.length) { main.append(el('p', {class: 'muted'}, 'No runs in this archive yet.')); return; }
   main.append(table(
-    ['run', 'task', 'agent', 'model', 'state', {label: 'candidates', num: 1}, {label: 'valid', num: 1},
+    ['run', 'task', 'agent', 'model', 'state', {label: 'candidates', num: 1}, {label: 'passed the gate', num: 1},
      'best', {label: 'vs baseline', num: 1}, {label: 'spend', num: 1}, {label: 'per hour', num: 1}, 'started'],
     runs.slice().reverse().map(r => {
       const s = r.stats || {};
       return [el('a', {href: '#/run/' + r.id, class: 'run-link'}, 'run ' + r.id),
         el('a', {href: '#/front/' + encodeURIComponent(r.task)}, r.task), r.agent, r.model, pill(s.state || r.status),
-        fmtNum(s.candidates), (100 * (s.valid_share || 0)).toFixed(0) + '%',
+        fmtNum(s.candidates), (100 * (s.passed_gate_share || 0)).toFixed(0) + '%',
         s.best ? el('span', {}, candLink(s.best.id), ' ', s.metric + ' ' + fmtNum(s.best.value)) : '-',
         s.best_vs_baseline ? fmtNum(s.best_vs_baseline, 3) + 'x' : '-',
         fmtUsd(s.cost_usd), fmtNum(s.per_hour, 3), fmtTime(r.started_at)];
@@ -135,7 +135,8 @@ views.run = async (main, id) => {
   const cards = el('div', {class: 'cards'});
   const chartBox = el('div', {});
   const legend = el('p', {class: 'legend'},
-    el('span', {}, el('i', {class: 'lg-valid'}), 'valid'), el('span', {}, el('i', {class: 'lg-invalid'}), 'invalid'),
+    el('span', {}, el('i', {class: 'lg-valid'}), 'passed the gate'),
+    el('span', {}, el('i', {class: 'lg-invalid'}), 'failed the gate or did not run'),
     el('span', {}, el('i', {class: 'lg-confirmed'}), 'adjudicated: held'),
     el('span', {}, el('i', {class: 'lg-rejected'}), 'adjudicated: overfit'),
     el('span', {}, '— best so far'));
@@ -144,15 +145,15 @@ views.run = async (main, id) => {
     el('p', {}, el('a', {href: '#/lineage'}, 'lineage of the best'), ' · ',
       el('a', {href: '#/front/' + encodeURIComponent(run.task)}, 'front of ' + run.task)));
   const counts = () => {
-    const v = state.points.filter(p => p.k === 'valid').length;
-    return {valid: v, invalid: state.points.filter(p => p.k === 'invalid').length};
+    const v = state.points.filter(p => p.k === 'passed_gate').length;
+    return {passed: v, failed: state.points.filter(p => p.k === 'failed_gate' || p.k === 'did_not_run').length};
   };
   const draw = () => {
     const c = counts();
     const bestPt = state.best[state.best.length - 1];
     cards.replaceChildren(
       el('div', {class: 'card'}, 'evaluations', el('b', {id: 'eval-count'}, String(state.total))),
-      el('div', {class: 'card'}, 'shown valid / invalid', el('b', {}, `${c.valid} / ${c.invalid}`)),
+      el('div', {class: 'card'}, 'shown: passed the gate / failed it or did not run', el('b', {}, `${c.passed} / ${c.failed}`)),
       el('div', {class: 'card'}, 'best ' + state.metric,
         el('b', {id: 'best-value'}, bestPt ? fmtNum(bestPt.v) : '-'), bestPt ? candLink(bestPt.c) : ''),
       el('div', {class: 'card'}, 'state', el('b', {}, run.status === 'running' ? 'running (updates live)' : run.status)));
@@ -169,10 +170,13 @@ views.run = async (main, id) => {
     pts.forEach((p, i) => {
       const v = p.v === null || (log && p.v <= 0) ? hi : p.v;
       const cx = f.x(xs[i]), cy = f.y(v);
-      const tip = `#${p.c} ${p.k} ${state.metric} ${fmtNum(p.v)} at ${fmtTime(p.t)}`;
+      const words = {passed_gate: 'passed the gate', failed_gate: 'failed the gate', did_not_run: 'did not run',
+                     confirmed: 'adjudicated: held', rejected: 'adjudicated: overfit'}[p.k] || p.k;
+      const tip = `#${p.c} ${words} ${state.metric} ${fmtNum(p.v)} at ${fmtTime(p.t)}`;
       const shape = p.k === 'confirmed' || p.k === 'rejected'
         ? svg('rect', {class: 'pt pt-' + p.k, x: cx - 5, y: cy - 5, width: 10, height: 10}, svg('title', {}, tip))
-        : svg('circle', {class: 'pt-' + p.k, cx, cy, r: p.k === 'invalid' ? 3 : 4}, svg('title', {}, tip));
+        : svg('circle', {class: p.k === 'passed_gate' ? 'pt-valid' : 'pt-invalid', cx, cy, r: p.k === 'passed_gate' ? 4 : 3},
+              svg('title', {}, tip));
       shape.addEventListener('mouseenter', () => { hover.textContent = tip; });
       shape.addEventListener('click', () => { location.hash = '#/candidate/' + p.c; });
       f.plot.append(shape);
