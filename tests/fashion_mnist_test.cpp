@@ -213,7 +213,7 @@ TEST_CASE("the gates: each tier's baseline passes on the dev suite and on a fres
       const Measurement m = EvalTier(tier, baseline, suite);
       MESSAGE(tier << " " << suite << ": accuracy " << m.metrics.at("accuracy") << " (gate " << gate << ")");
       CHECK(m.gate_passed);
-      CHECK(m.metrics.at("accuracy") < gate + 0.08);  // calibrated: the gate is near what the baseline does
+      CHECK(m.metrics.at("accuracy") < gate + 0.1);  // calibrated: the gate is near what the baseline does
     }
   }
 }

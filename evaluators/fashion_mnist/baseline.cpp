@@ -62,8 +62,13 @@ int main() {
   const int rows = static_cast<int>(train.dims[0]), n = static_cast<int>(train.dims[1]);
   if (labels.dims[0] < train.dims[0]) Fail("fewer labels than images");
 
-  // W [classes x n], b [classes]; features scaled to about unit range.
+  // W [classes x n], b [classes]; features centred on the train rows' mean
+  // (the task adds a secret offset) and scaled to about unit range.
   const float scale = 1.0f / 64.0f;
+  std::vector<float> mean(static_cast<size_t>(n), 0.0f);
+  for (int r = 0; r < rows; ++r)
+    for (int i = 0; i < n; ++i) mean[static_cast<size_t>(i)] += train.data[static_cast<size_t>(r) * n + i];
+  for (auto& m : mean) m /= static_cast<float>(rows);
   std::vector<float> w(static_cast<size_t>(kClasses * n), 0.0f), b(kClasses, 0.0f);
   std::vector<float> gw(w.size()), gb(kClasses), p(kClasses);
 
@@ -71,7 +76,7 @@ int main() {
     for (int c = 0; c < kClasses; ++c) {
       const float* wc = &w[static_cast<size_t>(c * n)];
       float a = b[static_cast<size_t>(c)];
-      for (int i = 0; i < n; ++i) a += wc[i] * (x[i] * scale);
+      for (int i = 0; i < n; ++i) a += wc[i] * ((x[i] - mean[static_cast<size_t>(i)]) * scale);
       out[c] = a;
     }
   };
@@ -94,7 +99,7 @@ int main() {
         const float d = p[c] / sum - (c == y ? 1.0f : 0.0f);
         gb[static_cast<size_t>(c)] += d;
         float* g = &gw[static_cast<size_t>(c * n)];
-        for (int i = 0; i < n; ++i) g[i] += d * (x[i] * scale);
+        for (int i = 0; i < n; ++i) g[i] += d * ((x[i] - mean[static_cast<size_t>(i)]) * scale);
       }
     }
     const float lr = static_cast<float>(kLr) / kBatch;

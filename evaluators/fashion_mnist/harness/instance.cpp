@@ -13,6 +13,7 @@ using learning::SplitMix;
 
 constexpr int kBlock = 32;        // features rotated together
 constexpr double kScale = 64.0;   // a centred feature of 1.0 becomes 64
+constexpr double kShift = 0.5;    // the secret offset's spread, per feature
 
 // Uniform in [0, n).
 std::uint64_t Below(std::uint64_t& s, std::uint64_t n) { return SplitMix(s) % n; }
@@ -76,6 +77,7 @@ std::vector<double> AreaWeights(int from, int to) {
 struct FeatureMap {
   std::vector<std::uint32_t> order;               // output feature f reads input order[f]
   std::vector<std::vector<double>> rotations;     // one per block of kBlock features
+  std::vector<double> shift;                      // added last
 
   std::vector<double> Apply(const std::vector<double>& x) const {
     const int d = static_cast<int>(order.size());
@@ -87,7 +89,7 @@ struct FeatureMap {
       for (int r = 0; r < n; ++r) {
         double acc = 0;
         for (int c = 0; c < n; ++c) acc += q[static_cast<std::size_t>(r * n + c)] * permuted[static_cast<std::size_t>(start + c)];
-        out[static_cast<std::size_t>(start + r)] = acc;
+        out[static_cast<std::size_t>(start + r)] = acc + shift[static_cast<std::size_t>(start + r)];
       }
     }
     return out;
@@ -136,6 +138,7 @@ ImageInstance MakeImageInstance(const ImageSet& set, const ImageTier& tier, std:
   map.order = Draw(s, d, inst.features);
   for (int start = 0; start < inst.features; start += kBlock)
     map.rotations.push_back(Orthogonal(s, std::min(kBlock, inst.features - start)));
+  for (int f = 0; f < inst.features; ++f) map.shift.push_back(kShift * Normal(s));
 
   // Two passes over the train rows (the mean, then the features), so that
   // only the signed bytes are kept: 60,000 rows of 784 doubles would be 376 MB.
