@@ -24,14 +24,16 @@ std::string TrainLabelsIdx(const ImageInstance& inst) {
 }
 
 learning::LearnEvalReport EvaluateFashionMnist(const sandbox::Sandbox& sb, const FashionMnistRequest& q) {
-  auto set = LoadFashionMnist(q.data_dir);
+  tl::expected<ImageSet, std::string> loaded;
+  if (!q.data) loaded = LoadFashionMnist(q.data_dir);
+  const ImageSet* set = q.data ? q.data : loaded ? &*loaded : nullptr;
   if (!set || q.tier.train_rows > static_cast<int>(set->train_count()) ||
       q.tier.test_rows > static_cast<int>(set->test_count()) || q.tier.side < 1 || q.tier.side > set->rows) {
     learning::LearnEvalReport r;
     r.meter = q.meter;
     r.suite = q.suite;
     r.stage = "data";
-    r.status = !set ? set.error()
+    r.status = !set ? loaded.error()
                     : fmt::format("the tier asks for {} train and {} test rows at {}x{}; the data set has {} and {} "
                                   "of {}x{}",
                                   q.tier.train_rows, q.tier.test_rows, q.tier.side, q.tier.side, set->train_count(),

@@ -24,6 +24,9 @@ struct FashionMnistRequest {
   double timeout_s = 300;
   double gate = 0;
   ImageTier tier;
+  // The data set, when the caller has it loaded already (a task keeps one
+  // for all its evaluations); else it is read from data_dir.
+  const ImageSet* data = nullptr;
   std::string data_dir = kFashionMnistDir;
 };
 
