@@ -113,12 +113,12 @@ int CmdOptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json) 
   auto r = evaluators::dally::OptimizeFile(q);
   if (json) {
     fmt::print("{{\"status\":\"{}\",\"cost_before\":{},\"cost_after\":{},\"lines_before\":{},\"lines_after\":{},"
-               "\"dead_ops\":{},\"verified_instances\":{},\"checked\":{},\"rescheduled\":{},\"search_moves\":{},\"lower_bound\":{},\"seconds\":{:.6f},"
+               "\"dead_ops\":{},\"verified_instances\":{},\"checked\":{},\"rescheduled\":{},\"search_moves\":{},\"placed_moves\":{},\"lower_bound\":{},\"seconds\":{:.6f},"
                "\"split\":{{\"read_s\":{:.6f},"
                "\"parse_s\":{:.6f},\"optimize_s\":{:.6f},\"reparse_s\":{:.6f},\"suites_s\":{:.6f},"
                "\"verify_s\":{:.6f},\"write_s\":{:.6f}}}}}\n",
                r.ok ? "ok" : "error", r.cost_before, r.cost_after, r.lines_before, r.lines_after, r.dead_ops,
-               r.verified_instances, r.checked, r.rescheduled, r.search_moves, r.lower_bound, r.seconds, r.read_s, r.parse_s, r.optimize_s,
+               r.verified_instances, r.checked, r.rescheduled, r.search_moves, r.placed_moves, r.lower_bound, r.seconds, r.read_s, r.parse_s, r.optimize_s,
                r.reparse_s, r.suites_s, r.verify_s, r.write_s);
   }
   if (!r.ok) {
@@ -133,7 +133,9 @@ int CmdOptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json) 
     fmt::print("cost {} -> {} ({:.3f}x lower), lines {} -> {} ({} dead ops removed); {}; wrote {} in {:.2f} s\n",
                r.cost_before, r.cost_after, static_cast<double>(r.cost_before) / static_cast<double>(r.cost_after),
                r.lines_before, r.lines_after, r.dead_ops, verified, q.out_path, r.seconds);
-    if (r.rescheduled) fmt::print("instruction order and copies changed by the search ({} moves)\n", r.search_moves);
+    if (r.rescheduled)
+      fmt::print("instruction order and copies changed by the search ({} moves by layout, {} as written)\n",
+                 r.search_moves, r.placed_moves);
     if (r.lower_bound)
       fmt::print("no address layout of the input's instruction order costs less than {} (the result is {:.2f}% {})\n",
                  r.lower_bound,

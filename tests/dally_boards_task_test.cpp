@@ -241,7 +241,8 @@ TEST_CASE("the in-process step: cheaper and checked, the same for the same seed,
   REQUIRE_FALSE(none.has_value());
   CHECK(none.error().find("nothing cheaper than 20 found") == 0);
   INFO(none.error());
-  CHECK(none.error().find(" annealing moves from seed 7") != std::string::npos);
+  CHECK(none.error().find(" annealing moves by layout from seed 7") != std::string::npos);
+  CHECK(none.error().find(", 200000 moves as written") != std::string::npos);
 }
 
 TEST_CASE("the offline agent's transformation of a board candidate: in-process, checked, seeded" *

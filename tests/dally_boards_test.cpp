@@ -19,6 +19,7 @@
 #include "evaluators/dally/layout_flow.h"
 #include "evaluators/dally/matmul.h"
 #include "evaluators/dally/optimize.h"
+#include "evaluators/dally/placed_anneal.h"
 #include "evaluators/dally/reschedule.h"
 #include "evaluators/dally/symmetry.h"
 
@@ -515,4 +516,100 @@ TEST_CASE("rescheduling a naive 4x4 product: copies and a new order beat its ord
   auto again = Reschedule(p, o);
   REQUIRE(again.has_value());
   CHECK(*again == *found);
+}
+
+TEST_CASE("placed annealing keeps the function of random programs, its last state included" * doctest::test_suite("fast")) {
+  // As above, but the search works on the program as written: every move is
+  // checked by scanning, so the final state (accepted moves, uphill ones
+  // included) must compute the same outputs as the best one.
+  std::mt19937_64 rng(7);
+  const char* ops[] = {"add", "sub", "xor", "and", "or", "mul", "copy", "cmp", "select"};
+  int improved = 0, lasts = 0;
+  PlacedAnnealStats kinds;  // accepted moves of each kind, over all searches
+  for (int trial = 0; trial < 80; ++trial) {
+    std::vector<std::uint64_t> defined = {3, 17, 30, 41};
+    std::string ir = "3,17,30,41\n";
+    for (int i = 0; i < 30; ++i) {
+      const std::string op = ops[rng() % 9];
+      auto any = [&] { return std::to_string(defined[rng() % defined.size()]); };
+      const std::uint64_t dst = 1 + rng() % 60;
+      if (op == "copy") ir += "copy " + std::to_string(dst) + "," + any() + "\n";
+      else if (op == "cmp") ir += "cmp " + std::to_string(dst) + "," + any() + "," + any() + ",lt\n";
+      else if (op == "select") ir += "select " + std::to_string(dst) + "," + any() + "," + any() + "," + any() + "\n";
+      else ir += op + " " + std::to_string(dst) + "," + any() + "," + any() + "\n";
+      if (std::find(defined.begin(), defined.end(), dst) == defined.end()) defined.push_back(dst);
+    }
+    ir += std::to_string(defined[defined.size() - 1]) + "," + std::to_string(defined[defined.size() - 2]) + "," +
+          std::to_string(defined[0]) + "\n";
+    const IrProgram p = Compile(ir);
+    std::vector<std::int8_t> inputs;
+    for (int x = 0; x < 16; ++x)
+      for (int b = 0; b < 4; ++b) inputs.push_back(static_cast<std::int8_t>((x >> b) & 1));
+    const auto want = SimulateBatch(p, inputs, 16);
+    REQUIRE(want.has_value());
+    for (bool fixed : {false, true}) {
+      PlacedAnnealOptions o;
+      o.moves = 3000;
+      o.seed = static_cast<std::uint64_t>(trial);
+      o.fixed_inputs = fixed;
+      o.keep_last = true;
+      o.temp_first = 4.0;
+      o.reorder_span = 6;
+      PlacedAnnealStats st;
+      auto found = AnnealPlaced(p, o, &st);
+      std::vector<std::string> texts = {st.last};
+      if (found) texts.push_back(*found);
+      for (const std::string& text : texts) {
+        if (text.empty()) continue;
+        const IrProgram q = Compile(text);
+        if (fixed) CHECK(q.input_addrs == p.input_addrs);
+        const auto got = SimulateBatch(q, inputs, 16);
+        REQUIRE(got.has_value());
+        CHECK_MESSAGE(*got == *want, "trial " << trial << (fixed ? " (fixed inputs)" : "") << "\n" << ir << "---\n" << text);
+      }
+      lasts += !st.last.empty();
+      kinds.relocations += st.relocations;
+      kinds.swaps += st.swaps;
+      kinds.reorders += st.reorders;
+      kinds.copies_added += st.copies_added;
+      kinds.copies_dropped += st.copies_dropped;
+      if (!found) {
+        CHECK(st.cost_after == p.cost);
+        continue;
+      }
+      ++improved;
+      const IrProgram q = Compile(*found);
+      CHECK(q.cost < p.cost);
+      CHECK(q.cost == st.cost_after);
+      CHECK(st.relocations + st.swaps + st.reorders + st.copies_added + st.copies_dropped == st.accepted);
+    }
+  }
+  MESSAGE("placed annealing on random programs: " << improved << " of 160 cheaper, " << lasts << " moved");
+  CHECK(improved >= 80);
+  CHECK(lasts >= 150);
+  // Every kind of move was taken, so each was checked by the outputs above.
+  CHECK(kinds.relocations > 100);
+  CHECK(kinds.swaps > 100);
+  CHECK(kinds.reorders > 100);
+  CHECK(kinds.copies_added > 100);
+  CHECK(kinds.copies_dropped > 100);
+}
+
+TEST_CASE("placed annealing from the matmul records: checked exactly, never worse" * doctest::test_suite("slow")) {
+  for (const auto& [file, n, moves] : {std::tuple{"matmul/best_667.ir", 4, 2000000ull}, {"matmul/best_63290.ir", 16, 400000ull}}) {
+    const IrProgram record = Compile(Slurp(file));
+    PlacedAnnealOptions o;
+    o.moves = moves;
+    PlacedAnnealStats st;
+    auto found = AnnealPlaced(record, o, &st);
+    MESSAGE(file << ": " << st.cost_before << " -> " << st.cost_after << " in " << st.seconds << " s, " << st.moves
+                 << " moves, " << st.legal << " legal, " << st.accepted << " accepted (" << st.relocations << " relocations, " << st.swaps << " swaps, "
+                 << st.reorders << " reorders, +" << st.copies_added << " -" << st.copies_dropped << " copies), "
+                 << st.improved << " improvements");
+    if (!found) continue;
+    auto checked = MatmulChecker(n).Check(Compile(*found));
+    REQUIRE_MESSAGE(checked.has_value(), (checked ? "" : checked.error().Describe()));
+    CHECK(checked->cost == st.cost_after);
+    CHECK(checked->cost < record.cost);
+  }
 }

@@ -172,6 +172,7 @@ std::string ReportText(const ScoreReport& r) {
 }  // namespace ergon::evaluators::dally
 
 #include "evaluators/dally/optimize.h"
+#include "evaluators/dally/placed_anneal.h"
 #include "evaluators/dally/reschedule.h"
 
 namespace ergon::evaluators::dally {
@@ -238,6 +239,23 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
     }
     r.search_moves = rs.moves;
   }
+  // Then annealing over the result as written: it moves ops, copies and
+  // addresses together, so it can go below the order's layout bound.
+  if (q.placed_moves > 0)
+    if (auto laid = CompileIr(out, cap)) {
+      PlacedAnnealOptions search;
+      search.moves = q.placed_moves;
+      search.seed = q.seed;
+      search.fixed_inputs = options.fixed_inputs;
+      search.temp_first = 0.5;  // from a laid-out program: stay near it
+      search.temp_last = 0.02;
+      PlacedAnnealStats ps;
+      if (auto found = AnnealPlaced(*laid, search, &ps)) {
+        out = std::move(*found);
+        r.rescheduled = r.rescheduled || ps.reorders + ps.copies_added + ps.copies_dropped > 0;
+      }
+      r.placed_moves = ps.moves;
+    }
   r.optimize_s = lap();
   auto after = CompileIr(out, cap);
   r.reparse_s = lap();

@@ -56,6 +56,9 @@ struct OptimizeRequest {
   // Annealing moves over instruction order and copies (reschedule.h), for
   // programs of at most 1,500 ops; 0: layout only.
   std::uint64_t moves = 5000;
+  // Annealing moves over the program as written (placed_anneal.h), any size;
+  // 0: none.
+  std::uint64_t placed_moves = 200000;
   std::uint64_t seed = 1;
 };
 
@@ -67,7 +70,8 @@ struct OptimizeReport {
   std::size_t verified_instances = 0;  // outputs compared equal on these (boards: patterns; 0 for matmul)
   bool checked = false;                // a board's checker passed the result
   bool rescheduled = false;            // the result's order or copies differ from the input's
-  std::uint64_t search_moves = 0;      // annealing moves tried
+  std::uint64_t search_moves = 0;      // annealing moves tried (reschedule.h)
+  std::uint64_t placed_moves = 0;      // moves tried on the program as written (placed_anneal.h)
   std::uint64_t lower_bound = 0;       // no layout of the result's order costs less (0: not computed)
   double seconds = 0;
   // Where the seconds went: reading the file, compiling it, the optimiser's

@@ -37,6 +37,7 @@
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/matmul.h"
 #include "evaluators/dally/mask32.h"
+#include "evaluators/dally/placed_anneal.h"
 #include "evaluators/dally/tool_process.h"
 #include "archive/archive.h"
 #include "sandbox/compiler.h"
@@ -424,6 +425,7 @@ int Boards() {
     const Board board = *ParseBoard("matmul4x4");
     BoardStepOptions o;
     o.moves = 5000;
+    o.placed_moves = 0;  // measured below
     o.sideways = true;
     std::uint64_t states = 0;
     const double step = MedianSeconds(3, [&] {
@@ -439,6 +441,30 @@ int Boards() {
                "one state costs {:.0f}x a parse + check ({:.1f} us)\n",
                states, step, states / step, step / states / one, one * 1e6);
     if (states == 0) rc = 1;
+  }
+  // Annealing over the program as written (placed_anneal.h), where a move
+  // is priced by what it changes: moves a second on each record, against
+  // one parse + check of the same program.
+  for (auto [file, n, moves] : {std::tuple{"best_667.ir", 4, 2000000ull}, std::tuple{"best_63290.ir", 16, 400000ull}}) {
+    const std::string text = slurp(std::string(ERGON_DALLY_DATA) + "/matmul/" + file);
+    const IrProgram p = *CompileIr(text, kMask32LineCap);
+    PlacedAnnealOptions o;
+    o.moves = moves;
+    PlacedAnnealStats st;
+    const double run = MedianSeconds(3, [&] {
+      (void)AnnealPlaced(p, o, &st);
+      ++o.seed;
+    });
+    const MatmulChecker checker(n);
+    const int reps = n == 4 ? 2000 : 50;
+    const double one = MedianSeconds(3, [&] {
+      for (int i = 0; i < reps; ++i) (void)checker.Check(*CompileIr(text, kMask32LineCap));
+    }) / reps;
+    fmt::print("boards: annealing as written on the matmul {}x{} record: {:.0f} moves a second ({:.0f}% legal); one "
+               "move costs 1/{:.0f} of a parse + check ({:.1f} us); best {} from {}\n",
+               n, n, static_cast<double>(moves) / run, 100.0 * static_cast<double>(st.legal) / static_cast<double>(st.moves),
+               one / (run / static_cast<double>(moves)), one * 1e6, st.cost_after, st.cost_before);
+    if (st.moves != moves) rc = 1;
   }
   // optimize-ir as a person runs it, from the 16x16 record's order with its
   // addresses scrambled (each address a moved to 1 + (a * 7919) mod 20011).

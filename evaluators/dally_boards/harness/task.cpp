@@ -116,6 +116,7 @@ class DallyBoardTask : public Task {
     const std::size_t cap = LineCap();
     dally::BoardStepOptions o;
     o.moves = static_cast<std::uint64_t>(Param("search_moves", 5000));
+    o.placed_moves = static_cast<std::uint64_t>(Param("search_placed_moves", static_cast<double>(o.placed_moves)));
     o.temp_first = Param("search_temp_first", o.temp_first);
     o.temp_last = Param("search_temp_last", o.temp_last);
     o.sideways = true;  // the archive keeps a population: a dearer neighbour is a place to search from
