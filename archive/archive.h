@@ -51,6 +51,15 @@ struct Run {
   std::string stop_reason;  // why it failed or was found dead; empty when done
 };
 
+// What a run may see of the archive. Unscoped (run_id 0), the whole task:
+// every run's candidates seed every later run, the default. A scoped run (a
+// study's arms, `ergon run --isolated`) sees its own candidates and the
+// task's baseline only, so runs of a study stay independent of each other.
+struct RunScope {
+  std::int64_t run_id = 0;    // 0: the whole task
+  std::int64_t baseline = 0;  // the candidate every run may see
+};
+
 // Metrics under the names their task gives them (accuracy, energy_j, cost,
 // r2, ...): the archive knows no task and stores any name made of letters,
 // digits, '_' and '.'. Absent = not measured.
@@ -264,7 +273,8 @@ class Archive {
   // Gate passed, best first by `by`: "fitness" (highest first) or any metric
   // name (lowest first, or highest with `higher_first`). Candidates without
   // that metric come last.
-  Result<std::vector<Row>> Top(const std::string& task, const std::string& by, int limit, bool higher_first = false);
+  Result<std::vector<Row>> Top(const std::string& task, const std::string& by, int limit, bool higher_first = false,
+                               const RunScope& scope = {});
   // The metric names stored for a task's evaluations.
   Result<std::vector<std::string>> MetricNames(const std::string& task);
   Result<std::vector<Row>> Search(const std::string& text, int limit);
@@ -276,11 +286,12 @@ class Archive {
   // The newest `limit` candidates of a task with sources of at most
   // max_bytes, oldest first: (id, source).
   Result<std::vector<std::pair<std::int64_t, std::string>>> Sources(const std::string& task, std::size_t max_bytes,
-                                                                     int limit);
+                                                                     int limit, const RunScope& scope = {});
   // A task's newest `limit` children, newest first, each with its parent's
   // standing; and how its newest `limit` failed attempts failed: stage -> count.
-  Result<std::vector<ChildOutcome>> RecentOutcomes(const std::string& task, int limit);
-  Result<std::map<std::string, std::int64_t>> RecentFailureStages(const std::string& task, int limit);
+  Result<std::vector<ChildOutcome>> RecentOutcomes(const std::string& task, int limit, const RunScope& scope = {});
+  Result<std::map<std::string, std::int64_t>> RecentFailureStages(const std::string& task, int limit,
+                                                                  const RunScope& scope = {});
   // Candidates of a run still awaiting their fresh-suite verdict.
   Result<std::vector<std::int64_t>> Pending(std::int64_t run_id);
   // The candidate and its ancestors, newest first.
@@ -297,14 +308,16 @@ class Archive {
   // runner-up with none; with 0.15 it is uniform over the members, so
   // nothing is starved. Nothing passed the gate: the island's fittest
   // evaluated candidate. nullopt when the island is empty.
-  Result<std::optional<std::int64_t>> SampleParent(const std::string& task, int island, std::mt19937_64& rng);
+  Result<std::optional<std::int64_t>> SampleParent(const std::string& task, int island, std::mt19937_64& rng,
+                                                   const RunScope& scope = {});
   // Up to n inspirations: Pareto-front members and MAP-Elites elites, never
-  // the parent itself.
+  // the parent itself. Scoped: the front and the grid are the whole task's,
+  // so the scope's own 8 fittest that passed the gate stand in for them.
   Result<std::vector<std::int64_t>> SampleInspirations(const std::string& task, std::int64_t parent, int n,
-                                                       std::mt19937_64& rng);
+                                                       std::mt19937_64& rng, const RunScope& scope = {});
   // Copies the best home candidate of each island to the next (ring). Returns the
   // number of copies made. A copy is a membership, never a move.
-  Result<int> Migrate(const std::string& task, int islands);
+  Result<int> Migrate(const std::string& task, int islands, const RunScope& scope = {});
   // Candidates of an island, home or migrated in.
   Result<std::vector<std::int64_t>> IslandMembers(const std::string& task, int island);
   // The MAP-Elites grid: cell -> elite.
@@ -321,7 +334,7 @@ class Archive {
   Result<void> Share(std::int64_t candidate_id, int island);
   // The most recent failed attempts made from `parent`, each proposal cut to
   // its first 4,000 bytes.
-  Result<std::vector<AttemptRow>> RecentFailures(std::int64_t parent, int n);
+  Result<std::vector<AttemptRow>> RecentFailures(std::int64_t parent, int n, const RunScope& scope = {});
   Result<std::optional<Run>> GetRun(std::int64_t run_id);
   // An agent call about to start: a ledger row marked in_flight, committed
   // now, so a process killed during the call leaves a trace. Record() of an

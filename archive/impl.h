@@ -44,5 +44,13 @@ Result<std::string> StoreBlob(sqlite3* db, const std::string& text);
 // Makes SQL's ergon_inflate(x) known to `db` (blobs.cpp): an error message, or "".
 std::string RegisterInflate(sqlite3* db);
 
+// A run's scope (RunScope) as a condition on a candidates table `c`: it
+// reads parameters ?98 (the run, 0 for the whole task) and ?99 (the
+// baseline), so statements number their own parameters below 98.
+inline std::string ScopeSql(const std::string& c) {
+  return "(?98 = 0 OR " + c + ".run_id = ?98 OR " + c + ".id = ?99)";
+}
+inline void BindScope(Stmt& s, const RunScope& scope) { s.Bind(98, scope.run_id).Bind(99, scope.baseline); }
+
 }  // namespace internal
 }  // namespace ergon::archive

@@ -184,14 +184,17 @@ Result<std::vector<Row>> Archive::List(const ListFilter& f) {
   });
 }
 
-Result<std::vector<Row>> Archive::Top(const std::string& task, const std::string& by, int limit, bool higher_first) {
+Result<std::vector<Row>> Archive::Top(const std::string& task, const std::string& by, int limit, bool higher_first,
+                                      const RunScope& scope) {
   std::string where = "WHERE c.gate_passed = 1 AND c.status NOT IN ('overfit', 'pending')";
   if (!task.empty()) where += " AND c.task = ?1";
+  if (scope.run_id != 0) where += " AND " + internal::ScopeSql("c");
   if (by == "fitness")
     return Rows(impl_->db, RowSql(where + " ORDER BY c.best_fitness IS NULL, c.best_fitness DESC, c.id LIMIT ?2"),
                 [&](Stmt& s) {
                   if (!task.empty()) s.Bind(1, task);
                   s.Bind(2, limit > 0 ? limit : -1);
+                  if (scope.run_id != 0) internal::BindScope(s, scope);
                 });
   // Rank through the metric's own index, then read the rows in that order.
   const std::string sql = fmt::format(
@@ -202,6 +205,7 @@ Result<std::vector<Row>> Archive::Top(const std::string& task, const std::string
   if (!s.ok()) return tl::unexpected(s.error());
   if (!task.empty()) s.Bind(1, task);
   s.Bind(2, limit > 0 ? limit : -1).Bind(3, by);
+  if (scope.run_id != 0) internal::BindScope(s, scope);
   std::vector<std::int64_t> ids;
   while (s.Step()) ids.push_back(s.Int(0));
   if (s.failed()) return tl::unexpected(s.error());
@@ -422,12 +426,13 @@ Result<void> Archive::Share(std::int64_t candidate_id, int island) {
   return {};
 }
 
-Result<std::vector<AttemptRow>> Archive::RecentFailures(std::int64_t parent, int n) {
+Result<std::vector<AttemptRow>> Archive::RecentFailures(std::int64_t parent, int n, const RunScope& scope) {
   // The proposal's head only: a prompt quotes its start, never megabytes.
   Stmt s(impl_->db,
          "SELECT id, run_id, parent_id, stage, error, substr(proposal, 1, 4000), created_at FROM attempts "
-         "WHERE parent_id=? ORDER BY id DESC LIMIT ?");
+         "WHERE parent_id=?1 AND (?98 = 0 OR run_id = ?98) ORDER BY id DESC LIMIT ?2");
   s.Bind(1, parent).Bind(2, n);
+  internal::BindScope(s, scope);
   std::vector<AttemptRow> out;
   while (s.Step()) out.push_back(ReadAttempt(s));
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
@@ -435,22 +440,26 @@ Result<std::vector<AttemptRow>> Archive::RecentFailures(std::int64_t parent, int
 }
 
 Result<std::vector<std::pair<std::int64_t, std::string>>> Archive::Sources(const std::string& task,
-                                                                            std::size_t max_bytes, int limit) {
-  Stmt s(impl_->db,
-         "SELECT id, source FROM (SELECT id, source FROM candidates WHERE task=? AND source_bytes <= ? ORDER BY id DESC "
-         "LIMIT ?) ORDER BY id");
+                                                                            std::size_t max_bytes, int limit,
+                                                                            const RunScope& scope) {
+  Stmt s(impl_->db, ("SELECT id, source FROM (SELECT c.id AS id, c.source AS source FROM candidates c WHERE c.task=?1 "
+                     "AND c.source_bytes <= ?2 AND " + internal::ScopeSql("c") +
+                     " ORDER BY c.id DESC LIMIT ?3) ORDER BY id").c_str());
   s.Bind(1, task).Bind(2, static_cast<std::int64_t>(max_bytes)).Bind(3, limit);
+  internal::BindScope(s, scope);
   std::vector<std::pair<std::int64_t, std::string>> out;
   while (s.Step()) out.emplace_back(s.Int(0), s.Text(1));
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
   return out;
 }
 
-Result<std::vector<ChildOutcome>> Archive::RecentOutcomes(const std::string& task, int limit) {
+Result<std::vector<ChildOutcome>> Archive::RecentOutcomes(const std::string& task, int limit, const RunScope& scope) {
   Stmt s(impl_->db,
          "SELECT c.id, c.parent_id, c.intent, c.status, c.gate_passed, c.best_fitness, p.gate_passed, p.best_fitness "
-         "FROM candidates c JOIN candidates p ON p.id = c.parent_id WHERE c.task=? ORDER BY c.id DESC LIMIT ?");
+         "FROM candidates c JOIN candidates p ON p.id = c.parent_id WHERE c.task=?1 AND (?98 = 0 OR c.run_id = ?98) "
+         "ORDER BY c.id DESC LIMIT ?2");
   s.Bind(1, task).Bind(2, limit);
+  internal::BindScope(s, scope);
   std::vector<ChildOutcome> out;
   while (s.Step()) {
     ChildOutcome o;
@@ -468,11 +477,13 @@ Result<std::vector<ChildOutcome>> Archive::RecentOutcomes(const std::string& tas
   return out;
 }
 
-Result<std::map<std::string, std::int64_t>> Archive::RecentFailureStages(const std::string& task, int limit) {
+Result<std::map<std::string, std::int64_t>> Archive::RecentFailureStages(const std::string& task, int limit,
+                                                                         const RunScope& scope) {
   Stmt s(impl_->db,
          "SELECT stage, count(*) FROM (SELECT a.stage AS stage FROM attempts a JOIN runs r ON r.id = a.run_id "
-         "WHERE r.task=? ORDER BY a.id DESC LIMIT ?) GROUP BY stage");
+         "WHERE r.task=?1 AND (?98 = 0 OR a.run_id = ?98) ORDER BY a.id DESC LIMIT ?2) GROUP BY stage");
   s.Bind(1, task).Bind(2, limit);
+  internal::BindScope(s, scope);
   std::map<std::string, std::int64_t> out;
   while (s.Step()) out[s.Text(0)] = s.Int(1);
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());

@@ -25,20 +25,22 @@ struct Member {
 };
 
 Result<std::vector<Member>> TopMembers(sqlite3* db, const std::string& task, int island, int limit,
-                                       bool home_only = false) {
+                                       const RunScope& scope, bool home_only = false) {
   std::vector<Member> out;
   // Home members, best first; then migrated-in members.
-  Stmt home(db,
-            "SELECT id, children, best_fitness FROM candidates WHERE task=? AND island=? AND gate_passed=1 AND "
-            "status<>'overfit' ORDER BY best_fitness DESC, id LIMIT ?");
+  Stmt home(db, ("SELECT c.id, c.children, c.best_fitness FROM candidates c WHERE c.task=?1 AND c.island=?2 AND "
+                 "c.gate_passed=1 AND c.status<>'overfit' AND " + internal::ScopeSql("c") +
+                 " ORDER BY c.best_fitness DESC, c.id LIMIT ?3").c_str());
   home.Bind(1, task).Bind(2, island).Bind(3, limit);
+  internal::BindScope(home, scope);
   while (home.Step()) out.push_back({home.Int(0), static_cast<int>(home.Int(1)), home.Real(2)});
   if (!home.ok() || home.failed()) return tl::unexpected(home.error());
   if (home_only) return out;
-  Stmt mig(db,
-           "SELECT c.id, c.children, c.best_fitness FROM migrations m CROSS JOIN candidates c ON c.id=m.candidate_id WHERE "
-           "m.to_island=? AND c.task=? AND c.gate_passed=1 AND c.status<>'overfit'");
+  Stmt mig(db, ("SELECT c.id, c.children, c.best_fitness FROM migrations m CROSS JOIN candidates c ON "
+                "c.id=m.candidate_id WHERE m.to_island=?1 AND c.task=?2 AND c.gate_passed=1 AND c.status<>'overfit' AND " +
+                internal::ScopeSql("c")).c_str());
   mig.Bind(1, island).Bind(2, task);
+  internal::BindScope(mig, scope);
   while (mig.Step()) out.push_back({mig.Int(0), static_cast<int>(mig.Int(1)), mig.Real(2)});
   if (mig.failed()) return tl::unexpected(mig.error());
   std::sort(out.begin(), out.end(), [](const Member& a, const Member& b) {
@@ -52,15 +54,17 @@ Result<std::vector<Member>> TopMembers(sqlite3* db, const std::string& task, int
 
 }  // namespace
 
-Result<std::optional<std::int64_t>> Archive::SampleParent(const std::string& task, int island, std::mt19937_64& rng) {
-  auto members = TopMembers(impl_->db, task, island, 32);
+Result<std::optional<std::int64_t>> Archive::SampleParent(const std::string& task, int island, std::mt19937_64& rng,
+                                                          const RunScope& scope) {
+  auto members = TopMembers(impl_->db, task, island, 32, scope);
   if (!members) return tl::unexpected(members.error());
   if (members->empty()) {
     // Nothing passed the gate yet: the best evaluated candidate of the island.
-    Stmt s(impl_->db,
-           "SELECT id FROM candidates WHERE task=? AND island=? AND status='evaluated' AND best_fitness IS NOT NULL "
-           "ORDER BY best_fitness DESC, id LIMIT 1");
+    Stmt s(impl_->db, ("SELECT c.id FROM candidates c WHERE c.task=?1 AND c.island=?2 AND c.status='evaluated' AND "
+                       "c.best_fitness IS NOT NULL AND " + internal::ScopeSql("c") +
+                       " ORDER BY c.best_fitness DESC, c.id LIMIT 1").c_str());
     s.Bind(1, task).Bind(2, island);
+    internal::BindScope(s, scope);
     if (s.Step()) return std::optional<std::int64_t>(s.Int(0));
     if (s.failed()) return tl::unexpected(s.error());
     return std::optional<std::int64_t>();
@@ -90,16 +94,26 @@ Result<std::optional<std::int64_t>> Archive::SampleParent(const std::string& tas
 }
 
 Result<std::vector<std::int64_t>> Archive::SampleInspirations(const std::string& task, std::int64_t parent, int n,
-                                                              std::mt19937_64& rng) {
+                                                              std::mt19937_64& rng, const RunScope& scope) {
   std::set<std::int64_t> pool;
-  Stmt front(impl_->db, "SELECT id FROM candidates WHERE task=? AND on_front=1 AND id<>? ORDER BY id");
-  front.Bind(1, task).Bind(2, parent);
-  while (front.Step()) pool.insert(front.Int(0));
-  if (!front.ok() || front.failed()) return tl::unexpected(front.error());
-  Stmt el(impl_->db, "SELECT candidate_id FROM elites WHERE task=? AND candidate_id<>? ORDER BY candidate_id");
-  el.Bind(1, task).Bind(2, parent);
-  while (el.Step()) pool.insert(el.Int(0));
-  if (el.failed()) return tl::unexpected(el.error());
+  if (scope.run_id != 0) {
+    Stmt own(impl_->db, ("SELECT c.id FROM candidates c WHERE c.task=?1 AND c.id<>?2 AND c.gate_passed=1 AND "
+                         "c.status NOT IN ('overfit', 'pending') AND " + internal::ScopeSql("c") +
+                         " ORDER BY c.best_fitness DESC, c.id LIMIT 8").c_str());
+    own.Bind(1, task).Bind(2, parent);
+    internal::BindScope(own, scope);
+    while (own.Step()) pool.insert(own.Int(0));
+    if (!own.ok() || own.failed()) return tl::unexpected(own.error());
+  } else {
+    Stmt front(impl_->db, "SELECT id FROM candidates WHERE task=? AND on_front=1 AND id<>? ORDER BY id");
+    front.Bind(1, task).Bind(2, parent);
+    while (front.Step()) pool.insert(front.Int(0));
+    if (!front.ok() || front.failed()) return tl::unexpected(front.error());
+    Stmt el(impl_->db, "SELECT candidate_id FROM elites WHERE task=? AND candidate_id<>? ORDER BY candidate_id");
+    el.Bind(1, task).Bind(2, parent);
+    while (el.Step()) pool.insert(el.Int(0));
+    if (el.failed()) return tl::unexpected(el.error());
+  }
   std::vector<std::int64_t> v(pool.begin(), pool.end());
   // Partial Fisher-Yates with our own draws.
   std::vector<std::int64_t> out;
@@ -112,13 +126,13 @@ Result<std::vector<std::int64_t>> Archive::SampleInspirations(const std::string&
   return out;
 }
 
-Result<int> Archive::Migrate(const std::string& task, int islands) {
+Result<int> Archive::Migrate(const std::string& task, int islands, const RunScope& scope) {
   if (islands < 2) return 0;
   int copies = 0;
   for (int i = 0; i < islands; ++i) {
     // An island sends its own best discovery (not one it received), so one
     // strong candidate does not flood the ring in a few rounds.
-    auto best = TopMembers(impl_->db, task, i, 1, /*home_only=*/true);
+    auto best = TopMembers(impl_->db, task, i, 1, scope, /*home_only=*/true);
     if (!best) return tl::unexpected(best.error());
     if (best->empty()) continue;
     const int to = (i + 1) % islands;

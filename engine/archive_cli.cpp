@@ -351,9 +351,13 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
       return 0;
     }
     // Each run's outcomes in the words of its own summary line (outcome.h).
-    fmt::print("{:>4} {:<22} {:<10} {:<20} {:<8} {}\n", "id", "task", "agent", "model", "status", "why");
+    fmt::print("{:>4} {:<22} {:<10} {:<20} {:<12} {:<8} {}\n", "id", "task", "agent", "model", "strategy", "status",
+               "why");
     for (const auto& r : *runs) {
-      fmt::print("{:>4} {:<22} {:<10} {:<20} {:<8} {}\n", r.id, r.task, r.agent, r.model, r.status, r.stop_reason);
+      const json j = RunJson(r);
+      std::string strategy = j["strategy"].get<std::string>() + (j["isolated"].get<bool>() ? "*" : "");
+      fmt::print("{:>4} {:<22} {:<10} {:<20} {:<12} {:<8} {}\n", r.id, r.task, r.agent, r.model, strategy, r.status,
+                 r.stop_reason);
       fmt::print("     {}\n", (*outcomes)[r.id].Line());
     }
     return 0;

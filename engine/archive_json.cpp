@@ -69,6 +69,11 @@ json RunJson(const archive::Run& r) {
   // The run file it was launched with (`ergon run --config`), when stored.
   const json st = json::parse(r.settings, nullptr, false);
   if (st.is_object() && st.contains("config") && st["config"].is_string()) j["config"] = st["config"];
+  // Where its proposals started (runs before strategies: evolve), and the
+  // study it is an arm of.
+  j["strategy"] = st.is_object() ? st.value("strategy", "evolve") : "evolve";
+  j["isolated"] = st.is_object() && st.value("isolated", false);
+  if (st.is_object() && st.contains("study") && st["study"].is_object()) j["study"] = st["study"];
   return j;
 }
 

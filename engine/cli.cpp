@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <set>
@@ -20,6 +21,8 @@
 #include "engine/doctor.h"
 #include "engine/home.h"
 #include "engine/search.h"
+#include "engine/strategy.h"
+#include "engine/study.h"
 
 #ifndef ERGON_VERSION
 #define ERGON_VERSION "0.0.0"
@@ -128,6 +131,15 @@ int Main(int argc, char** argv) {
   std::int64_t seed = 1;
   run->add_option("--seed", seed, "seed for sampling and the offline agent (default 1)")
       ->check(CLI::Range(static_cast<std::int64_t>(0), std::numeric_limits<std::int64_t>::max()));
+  std::string strategy = "evolve";
+  run->add_option("--strategy", strategy,
+                  "where each proposal starts: evolve (default: a parent sampled from the archive, with "
+                  "inspirations) | independent (always the baseline, no archive context: the matched-budget "
+                  "baseline) | hillclimb (always the current best, no inspirations)")
+      ->check(CLI::IsMember({"evolve", "independent", "hillclimb"}));
+  run->add_flag("--isolated", so.isolated,
+                "see only this run's candidates and the task's baseline, not earlier runs' (a study's arms)");
+  run->add_option("--study", so.study, "the study this run is an arm of (ergon study sets it)");
   run->add_option("--db", so.db, "archive file (default ergon.db)");
   run->add_option("--resume", so.resume, "continue run RUN of this archive");
   run->add_option("--meta-every", so.meta_every,
@@ -168,6 +180,26 @@ int Main(int argc, char** argv) {
                   "slurm: submissions per evaluation before it counts as an infrastructure failure (default 3)")
       ->check(CLI::Range(1, 100));
   EvalArgs eval_args;
+  StudyOptions study_opt;
+  std::string study_arms = "evolve,independent";
+  double study_target = 0;
+  auto* study = app.add_subcommand(
+      "study", "compare search strategies: each over several seeds on one task, into one archive; the best against "
+               "candidates, tokens and dollars, and a rank test between them");
+  study->add_option("--task", study_opt.task, "task name (see `ergon tasks`)")->required();
+  study->add_option("--strategies", study_arms, "the arms, comma-separated: evolve | independent | hillclimb")
+      ->capture_default_str();
+  study->add_option("--seeds", study_opt.seeds, "runs per arm, seeds 1..N")->check(CLI::Range(1, 1000))->capture_default_str();
+  study->add_option("--name", study_opt.name, "the study's name in the archive (run again to resume it)")
+      ->capture_default_str();
+  study->add_option("--target", study_target, "a value of the task's metric: report what each arm needed to reach it");
+  study->add_option("--db", study_opt.db, "archive file")->capture_default_str();
+  study->add_flag("--json", json, "print one JSON object");
+  add_tasks(study);
+  study->allow_extras();
+  study->footer("Every other flag goes to each `ergon run` (--agent, --model, --max-candidates, --max-time, "
+                "--executor ...): the same agents and budgets for every arm. Each arm at each seed is one run "
+                "with --isolated: it sees only its own candidates and the baseline.");
   auto* eval = app.add_subcommand("eval", "compile, run and score one candidate on a task (exit 0: passed the "
                                           "task's gate; 3: ran but below the gate; 1: did not run)");
   eval->add_option("--task", eval_args.task, "task name (see `ergon tasks`)")->required();
@@ -378,6 +410,7 @@ int Main(int argc, char** argv) {
           return kUsage;
         }
     so.seed = static_cast<std::uint64_t>(seed);
+    so.strategy = *ParseStrategy(strategy);
     // The run as launched, as a run file: every flag's value, given or
     // default (--resume names a run, so it is left out).
     // Flags given (on the command line or in a run file) as `key=value`;
@@ -398,7 +431,8 @@ int Main(int argc, char** argv) {
       if (!given_keys.count(line.substr(0, line.find('='))) && line.rfind("resume=", 0) != 0)
         so.config += "# " + line + "\n";
     for (const char* flag : {"--max-candidates", "--max-time", "--max-cost", "--max-tokens", "--executor", "--spool",
-                             "--slurm-partition", "--slurm-gres", "--slurm-args", "--slurm-submissions"})
+                             "--slurm-partition", "--slurm-gres", "--slurm-args", "--slurm-submissions", "--strategy",
+                             "--isolated"})
       if (run->count(flag) > 0) so.given.push_back(flag);
     // A night given only a time (or spend) budget runs until that budget:
     // the 10-candidate default is for a run given no budget at all.
@@ -408,6 +442,20 @@ int Main(int argc, char** argv) {
     return RunSearch(so);
   }
   eval_args.tasks_dirs = arch.tasks_dirs = rep.tasks_dirs = srv.tasks_dirs = tasks_dirs;
+  if (study->parsed()) {
+    study_opt.tasks_dirs = tasks_dirs;
+    study_opt.json = json;
+    if (study->count("--target") > 0) study_opt.target = study_target;
+    study_opt.arms.clear();
+    std::istringstream arms(study_arms);
+    for (std::string a; std::getline(arms, a, ',');)
+      if (!a.empty()) study_opt.arms.push_back(a);
+    study_opt.run_args = study->remaining();
+    std::error_code ec;
+    study_opt.ergon = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (ec || study_opt.ergon.empty()) study_opt.ergon = argv[0];
+    return RunStudy(study_opt);
+  }
   if (eval->parsed()) return CmdEval(eval_args, json);
   if (score->parsed()) return CmdScore(score_req, json);
   if (optimize->parsed()) return CmdOptimizeIr(opt_req, json);

@@ -283,6 +283,7 @@ int Search::OpenRun() {
     s_.run_id = *o_.resume;
     KeepStoredBudgets((*run)->settings);
     KeepStoredExecutor((*run)->settings);
+    if (int rc = KeepStoredStrategy((*run)->settings)) return rc;
     if (auto why = PriceProblem(); !why.empty()) {
       fmt::print(stderr, "ergon run: {}\n", why);
       return 2;
@@ -319,7 +320,10 @@ int Search::OpenRun() {
                      {"max_time_s", o_.max_time_s}, {"max_cost_usd", o_.max_cost_usd}, {"max_tokens", o_.max_tokens},
                      {"islands", o_.islands}, {"seed", o_.seed}, {"meter", o_.meter}, {"evaluators", o_.evaluators},
                      {"executor", o_.executor}, {"config", o_.config}, {"task_origin", TaskOrigin(task_->spec())},
-                     {"agent_params", o_.agent_params}};
+                     {"agent_params", o_.agent_params}, {"strategy", StrategyName(o_.strategy)},
+                     {"isolated", o_.isolated}};
+    if (!o_.study.empty())
+      settings["study"] = {{"name", o_.study}, {"arm", StrategyName(o_.strategy)}, {"seed", o_.seed}};
     if (o_.executor == "slurm")
       settings["slurm"] = {{"partition", o_.slurm_partition}, {"gres", o_.slurm_gres}, {"args", o_.slurm_args},
                            {"spool", o_.spool}, {"submissions", o_.slurm_submissions}};
@@ -356,7 +360,7 @@ void Search::LoadNoveltyIndex() {
   if (o_.novelty <= 0) return;
   novelty_.emplace(o_.novelty);
   base::MutexLock l(&s_.mu);
-  if (auto src = s_.archive->Sources(o_.task, kBigSource, 5000))
+  if (auto src = s_.archive->Sources(o_.task, kBigSource, 5000, scope_))
     for (const auto& [id, text] : *src) novelty_->Add(id, text);
 }
 
@@ -406,6 +410,25 @@ void Search::KeepStoredBudgets(const std::string& settings) {
   keep("--max-tokens", "max_tokens", o_.max_tokens);
   if (changed) (void)s_.archive->UpdateRunSettings(s_.run_id, st.dump());
   fmt::print(stderr, "ergon run: budgets of run {}: {}\n", s_.run_id, BudgetLine());
+}
+
+// --resume: the run's strategy and scope hold (a study's arm must not change
+// half-way); giving another is a usage error.
+int Search::KeepStoredStrategy(const std::string& settings) {
+  const json st = json::parse(settings, nullptr, false);
+  if (!st.is_object()) return 0;
+  auto given = [&](const char* flag) { return std::find(o_.given.begin(), o_.given.end(), flag) != o_.given.end(); };
+  const auto stored = ParseStrategy(st.value("strategy", "evolve")).value_or(Strategy::kEvolve);
+  const bool isolated = st.value("isolated", false);
+  if ((given("--strategy") && o_.strategy != stored) || (given("--isolated") && o_.isolated != isolated)) {
+    fmt::print(stderr, "ergon run: run {} was started with --strategy {}{}; a resumed run keeps them\n", s_.run_id,
+               StrategyName(stored), isolated ? " --isolated" : "");
+    return 2;
+  }
+  o_.strategy = stored;
+  o_.isolated = isolated;
+  if (st.contains("study") && st["study"].is_object()) o_.study = st["study"].value("name", "");
+  return 0;
 }
 
 // --resume: the run's executor and its options hold unless given again, so
@@ -507,6 +530,7 @@ int Search::EnsureBaseline() {
     return SetUpError(1, fmt::format("the {} baseline is recorded as failed in {} (candidate {}): {}", o_.task, o_.db,
                                      **found, (*base)->best ? (*base)->best->status : "no evaluation"));
   baseline_id_ = **found;
+  scope_ = {o_.isolated ? s_.run_id : 0, baseline_id_};
   baseline_ = **base;
   baseline_src_ = src;
   baseline_hash_ = hash;
@@ -516,8 +540,9 @@ int Search::EnsureBaseline() {
     s_.baseline_metric = b.best->metrics.Get(s_.metric_name).value_or(0);
     if (b.best->gate_passed) s_.best_fitness = b.best->fitness;
   }
-  // The best so far (after a resume, or from earlier runs of this archive).
-  if (auto top = s_.archive->Top(o_.task, "fitness", 1); top && !top->empty() && top->front().best) {
+  // The best so far (after a resume, or from earlier runs of this archive
+  // that the run may see).
+  if (auto top = s_.archive->Top(o_.task, "fitness", 1, false, scope_); top && !top->empty() && top->front().best) {
     s_.best_fitness = top->front().best->fitness;
   }
   return 0;
@@ -728,7 +753,7 @@ void Search::PrintBest() {
     }
     return;
   }
-  if (auto top = s_.archive->Top(o_.task, "fitness", 1); top && !top->empty() && top->front().best) {
+  if (auto top = s_.archive->Top(o_.task, "fitness", 1, false, scope_); top && !top->empty() && top->front().best) {
     const auto& t = top->front();
     auto v = t.best->metrics.Get(s_.metric_name);
     // The adjudicated figure heads the line, against the baseline on a

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/strategy.h"
+
 namespace ergon::engine {
 
 constexpr std::int64_t kNoCandidateLimit = std::int64_t{1} << 40;
@@ -43,6 +45,11 @@ struct SearchOptions {
   int evaluators = 0;             // 0 = one per core (CPU tasks)
   int islands = 2;
   std::uint64_t seed = 1;
+  // Where each proposal starts (engine/strategy.h), and whether the run
+  // sees only its own candidates and the baseline (archive::RunScope).
+  Strategy strategy = Strategy::kEvolve;
+  bool isolated = false;
+  std::string study;              // the study this run is an arm of ("": none)
   std::optional<std::int64_t> resume;
   double eval_timeout_s = 0;      // per instance; 0 = the task's
   // A proposal whose normalised-token similarity to a candidate is at least

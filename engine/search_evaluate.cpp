@@ -290,7 +290,7 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   ++s_.outcomes[archive::CandidateOutcome(at.candidate->status, ev.gate_passed)];
   s_.recent.push_back(m.ran);
   while (s_.recent.size() > 10) s_.recent.pop_front();
-  if (s_.new_candidates % 10 == 0 && o_.islands > 1) (void)s_.archive->Migrate(o_.task, o_.islands);
+  if (s_.new_candidates % 10 == 0 && o_.islands > 1) (void)s_.archive->Migrate(o_.task, o_.islands, scope_);
   archive::Attempt tick;
   tick.events.push_back({s_.run_id, "elapsed", std::nullopt, fmt::format("{:.3f}", ElapsedS())});
   (void)s_.archive->Record(tick);

@@ -144,6 +144,7 @@ class Search {
   int OpenRun();
   void KeepStoredBudgets(const std::string& settings) REQUIRES(s_.mu);
   void KeepStoredExecutor(const std::string& settings) REQUIRES(s_.mu);
+  int KeepStoredStrategy(const std::string& settings);
   std::string PriceProblem() const;
   int EnsureBaseline();
   // A set-up step after OpenRun failed: the run is ended as failed, with
@@ -159,6 +160,8 @@ class Search {
   void Proposer(int index);
   enum class Sampled { kGot, kWait, kDone };
   Sampled SampleParent(Pick& pick);
+  // The fittest adjudicated candidate the run may see, or the baseline.
+  std::int64_t BestSoFar() REQUIRES(s_.mu);
   tl::expected<std::vector<Message>, std::string> RenderPrompt(const Pick& pick, bool has_knobs);
   std::optional<Proposed> ProposeChild(const Pick& pick, const genome::Genome& parent,
                                       const std::vector<genome::Genome>& inspirations, std::vector<Message> conversation,
@@ -232,6 +235,9 @@ class Search {
   int evaluators_ = 1;
   std::filesystem::file_time_type started_file_time_ = std::filesystem::file_time_type::clock::now();
   std::int64_t baseline_id_ = 0;
+  // What the run may see of the archive: set with the baseline, before the
+  // threads start, then read-only.
+  archive::RunScope scope_;
   std::string set_up_error_;  // set-up only (one thread): why it failed
   std::optional<archive::Run> resumed_run_;  // --resume: the run as stored, read before set-up
   std::string baseline_src_, baseline_hash_;  // set before the workers start, then read only

@@ -99,26 +99,31 @@ Search::Sampled Search::SampleParent(Pick& pick) {
   // land (or fail, freeing their place).
   if (s_.start.candidates + s_.new_candidates + s_.in_flight >= o_.max_candidates) return Sampled::kWait;
   pick.island = s_.next_island++ % std::max(o_.islands, 1);
-  auto p = s_.archive->SampleParent(o_.task, pick.island, s_.rng);
-  if (!p || !*p) {
-    // An island with nothing in it yet starts from the task's best so far
-    // (the baseline only while nothing better passed the gate), and its
-    // child lands in this island.
-    std::int64_t from = baseline_id_;
-    if (auto top = s_.archive->Top(o_.task, "fitness", 1); top && !top->empty()) from = top->front().candidate.id;
-    auto b = s_.archive->Get(from, 0);
-    if (!b || !*b) return Sampled::kDone;
-    pick.parent_id = (*b)->candidate.id;
-  } else {
-    pick.parent_id = **p;
+  switch (o_.strategy) {
+    case Strategy::kIndependent:
+      pick.parent_id = baseline_id_;
+      break;
+    case Strategy::kHillclimb:
+      pick.parent_id = BestSoFar();
+      break;
+    case Strategy::kEvolve:
+      // An island with nothing in it yet starts from the best so far, and its
+      // child lands in this island.
+      if (auto p = s_.archive->SampleParent(o_.task, pick.island, s_.rng, scope_); p && *p) pick.parent_id = **p;
+      else pick.parent_id = BestSoFar();
+      break;
   }
   auto row = s_.archive->Get(pick.parent_id);
   if (!row || !*row) return Sampled::kDone;
   pick.parent = **row;
-  if (auto ins = s_.archive->SampleInspirations(o_.task, pick.parent_id, 3, s_.rng))
-    for (auto id : *ins)
-      if (auto r = s_.archive->Get(id, kBigSource); r && *r) pick.inspirations.push_back(**r);
-  if (auto f = s_.archive->RecentFailures(pick.parent_id, 3)) pick.failures = *f;
+  // Only evolve shows other candidates; independent shows nothing of the
+  // archive, not even the failures of the baseline's other children.
+  if (o_.strategy == Strategy::kEvolve)
+    if (auto ins = s_.archive->SampleInspirations(o_.task, pick.parent_id, 3, s_.rng, scope_))
+      for (auto id : *ins)
+        if (auto r = s_.archive->Get(id, kBigSource); r && *r) pick.inspirations.push_back(**r);
+  if (o_.strategy != Strategy::kIndependent)
+    if (auto f = s_.archive->RecentFailures(pick.parent_id, 3, scope_)) pick.failures = *f;
   if (s_.offline_fallback > 0) {
     --s_.offline_fallback;
     pick.use_offline = true;
@@ -128,6 +133,12 @@ Search::Sampled Search::SampleParent(Pick& pick) {
   if (pick.parent.candidate.island != pick.island) (void)s_.archive->Share(pick.parent_id, pick.island);
   ++s_.in_flight;
   return Sampled::kGot;
+}
+
+std::int64_t Search::BestSoFar() {
+  if (auto top = s_.archive->Top(o_.task, "fitness", 1, false, scope_); top && !top->empty())
+    return top->front().candidate.id;
+  return baseline_id_;
 }
 
 tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(const Pick& pick, bool has_knobs) {
@@ -144,9 +155,11 @@ tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(const Pick&
     if (auto v = baseline_->best->metrics.Get(spec.minimise)) in.baseline = Landmark{baseline_->candidate.id, *v};
   {
     base::MutexLock l(&s_.mu);
-    in.meta = MetaDigest();
-    if (auto top = s_.archive->Top(o_.task, spec.minimise, 1); top && !top->empty() && top->front().best)
-      if (auto v = top->front().best->metrics.Get(spec.minimise)) in.best = Landmark{top->front().candidate.id, *v};
+    if (o_.strategy != Strategy::kIndependent) {
+      in.meta = MetaDigest();
+      if (auto top = s_.archive->Top(o_.task, spec.minimise, 1, false, scope_); top && !top->empty() && top->front().best)
+        if (auto v = top->front().best->metrics.Get(spec.minimise)) in.best = Landmark{top->front().candidate.id, *v};
+    }
     for (const auto& r : pick.inspirations) {
       PromptInput::Inspiration i;
       i.child = r;
@@ -276,8 +289,8 @@ const std::string& Search::MetaDigest() {
   const std::int64_t made = s_.start.candidates + s_.new_candidates;
   if (o_.meta_every <= 0 || made < o_.meta_every || made - s_.meta_built_at < o_.meta_every) return s_.meta;
   s_.meta_built_at = made - made % o_.meta_every;
-  auto children = s_.archive->RecentOutcomes(o_.task, 50);
-  auto stages = s_.archive->RecentFailureStages(o_.task, 50);
+  auto children = s_.archive->RecentOutcomes(o_.task, 50, scope_);
+  auto stages = s_.archive->RecentFailureStages(o_.task, 50, scope_);
   if (children && stages) {
     s_.meta = MetaSummary(*children, *stages, task_->spec().minimise);
     // Kept with the run, so what the prompts said can be read back.

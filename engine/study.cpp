@@ -1,0 +1,153 @@
+#include "engine/study.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <map>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "archive/archive.h"
+#include "engine/strategy.h"
+#include "engine/study_report.h"
+#include "engine/tasks.h"
+
+extern char** environ;
+
+namespace ergon::engine {
+namespace {
+
+using json = nlohmann::json;
+
+// Runs `argv` with this process's stdio and waits. Ctrl-C reaches the child
+// (same process group), which stops cleanly; the study waits for it rather
+// than dying first. The child's exit code, or 128 + signal.
+int RunChild(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  struct sigaction ignore {}, old_int {}, old_term {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ignore, &old_int);
+  sigaction(SIGTERM, &ignore, &old_term);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, argv[0].c_str(), nullptr, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  int status = 0;
+  if (spawned == 0)
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  if (spawned != 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The study's newest run for each (arm, seed).
+std::map<std::pair<std::string, std::uint64_t>, archive::Run> StudyRuns(const StudyOptions& o) {
+  std::map<std::pair<std::string, std::uint64_t>, archive::Run> out;
+  if (!std::filesystem::exists(o.db)) return out;
+  auto opened = archive::Archive::OpenReadOnly(o.db);
+  if (!opened) return out;
+  auto runs = (*opened)->Runs();
+  if (!runs) return out;
+  for (const auto& run : *runs) {
+    const json st = json::parse(run.settings, nullptr, false);
+    if (run.task != o.task || !st.is_object() || !st.contains("study") || !st["study"].is_object()) continue;
+    const json& s = st["study"];
+    if (s.value("name", "") != o.name) continue;
+    out[{s.value("arm", ""), s.value("seed", std::uint64_t{0})}] = run;
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunStudy(const StudyOptions& o) {
+  for (const auto& arm : o.arms)
+    if (!ParseStrategy(arm)) {
+      fmt::print(stderr, "ergon study: --strategies: '{}' is not a strategy ({})\n", arm, kStrategyNames);
+      return 2;
+    }
+  for (const auto& a : o.run_args)
+    for (const char* own : {"--strategy", "--isolated", "--study", "--seed", "--resume", "--config"})
+      if (a == own || a.rfind(std::string(own) + "=", 0) == 0) {
+        fmt::print(stderr, "ergon study: {} is the study's to set for each run; leave it out\n", own);
+        return 2;
+      }
+  auto lookup = LookupTasks(o.tasks_dirs);
+  if (!lookup) {
+    fmt::print(stderr, "ergon study: {}\n", lookup.error());
+    return 1;
+  }
+  const evaluators::TaskSpec* spec = lookup->registry.Find(o.task);
+  if (!spec) {
+    fmt::print(stderr, "ergon study: no task '{}' (`ergon tasks` lists them)\n", o.task);
+    return 2;
+  }
+  std::vector<std::string> common = {"--db", o.db};
+  for (const auto& d : o.tasks_dirs) common.insert(common.end(), {"--tasks", d});
+  common.insert(common.end(), o.run_args.begin(), o.run_args.end());
+  const int total = static_cast<int>(o.arms.size()) * o.seeds;
+  int at = 0;
+  for (int seed = 1; seed <= o.seeds; ++seed)
+    for (const auto& arm : o.arms) {
+      ++at;
+      const auto runs = StudyRuns(o);
+      const auto found = runs.find({arm, static_cast<std::uint64_t>(seed)});
+      std::vector<std::string> argv = {o.ergon, "run"};
+      if (found != runs.end() && found->second.status == "done") {
+        fmt::print(stderr, "ergon study {}: {} of {}: {} seed {}: run {} already done\n", o.name, at, total, arm, seed,
+                   found->second.id);
+        continue;
+      }
+      if (found != runs.end()) {
+        fmt::print(stderr, "ergon study {}: {} of {}: {} seed {}: resuming run {} ({})\n", o.name, at, total, arm,
+                   seed, found->second.id, found->second.status);
+        argv.insert(argv.end(), {"--resume", std::to_string(found->second.id)});
+      } else {
+        fmt::print(stderr, "ergon study {}: {} of {}: {} seed {}: a new run\n", o.name, at, total, arm, seed);
+        argv.insert(argv.end(), {"--task", o.task, "--strategy", arm, "--isolated", "--study", o.name, "--seed",
+                                 std::to_string(seed)});
+      }
+      argv.insert(argv.end(), common.begin(), common.end());
+      const int rc = RunChild(argv);
+      const auto after = StudyRuns(o);
+      const auto run = after.find({arm, static_cast<std::uint64_t>(seed)});
+      if (rc != 0 || run == after.end() || run->second.status != "done") {
+        fmt::print(stderr, "ergon study {}: {} seed {} did not finish ({}{}); run the same command again to resume\n",
+                   o.name, arm, seed, rc != 0 ? fmt::format("exit code {}", rc) : "",
+                   run == after.end() ? "" : (rc != 0 ? ", " : "") + std::string("run ") +
+                                                 std::to_string(run->second.id) + " " + run->second.status);
+        return rc == 2 ? 2 : 1;
+      }
+    }
+  auto opened = archive::Archive::OpenReadOnly(o.db);
+  if (!opened) {
+    fmt::print(stderr, "ergon study: {}\n", opened.error());
+    return 1;
+  }
+  auto report = ReadStudy(**opened, o.name, o.task, spec->minimise, o.arms, o.target);
+  if (!report) {
+    fmt::print(stderr, "ergon study: {}\n", report.error());
+    return 1;
+  }
+  if (o.json) fmt::print("{}\n", StudyJson(*report));
+  else fmt::print("{}", StudyText(*report));
+  return 0;
+}
+
+}  // namespace ergon::engine
