@@ -164,6 +164,12 @@ INSERT INTO search_owner(id, candidate_id) SELECT rowid, candidate_id FROM searc
 INSERT INTO search_index(rowid, body) SELECT rowid, body FROM search;
 DROP TABLE search;
 )sql",
+    // Version 9: each candidate's idea label, and how many of the lines its
+    // proposal added an ancestor had deleted (re-introduced code).
+    R"sql(
+ALTER TABLE candidates ADD COLUMN idea TEXT NOT NULL DEFAULT '';
+ALTER TABLE candidates ADD COLUMN reintroduced INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
 static_assert(kLatest == kSchemaVersion);
@@ -505,13 +511,14 @@ Result<Archive::Recorded> Archive::RecordNew(const Attempt& at) {
     }
     Stmt s(db,
            "INSERT INTO candidates(run_id, task, parent_id, island, generation, source, hash, edit, intent, created_at, "
-           "status, source_bytes, source_blob) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+           "status, source_bytes, source_blob, idea, reintroduced) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.Bind(1, c.run_id ? std::optional<std::int64_t>(c.run_id) : std::nullopt).Bind(2, c.task).Bind(3, c.parent);
     s.Bind(4, c.island).Bind(5, c.generation).Bind(6, blob.empty() ? c.source : std::string());
     s.Bind(7, c.hash).Bind(8, c.edit).Bind(9, c.intent);
     s.Bind(10, c.created_at ? c.created_at : internal::Now()).Bind(11, c.status);
     s.Bind(12, static_cast<std::int64_t>(c.source.size()));
     s.Bind(13, blob.empty() ? std::optional<std::string>() : std::optional<std::string>(blob));
+    s.Bind(14, c.idea.substr(0, 200)).Bind(15, c.reintroduced);
     s.Step();
     if (!s.ok() || s.failed()) return fail(s.error());
     cand = sqlite3_last_insert_rowid(db);

@@ -28,7 +28,7 @@ namespace ergon::archive {
 template <class T>
 using Result = tl::expected<T, std::string>;
 
-constexpr int kSchemaVersion = 8;
+constexpr int kSchemaVersion = 9;
 // Sources this long or longer (generated programs, megabytes of literals)
 // are kept once each in the blobs table, by the SHA-256 of their bytes, not
 // in their candidate's row.
@@ -94,6 +94,11 @@ struct Candidate {
   // no copy of it (empty: Record stores a long source in blobs itself).
   std::string source_blob;
   std::string edit, intent;  // the proposal that produced it, and why
+  // A few words naming the idea (the agent's `Idea:` line, the offline
+  // agent's move): what the phylogeny colours by. Empty before schema 9.
+  std::string idea;
+  // Lines the proposal added back after an ancestor had deleted them.
+  int reintroduced = 0;
   double created_at = 0;
   int children = 0;
   bool gate_passed = false;  // best evaluation passed its gate
@@ -174,6 +179,12 @@ struct ListFilter {
 struct Row {
   Candidate candidate;
   std::optional<Evaluation> best;
+};
+
+// Re-introduced code of a run's candidates, by the model that proposed them.
+struct Reintroductions {
+  std::string model;
+  std::int64_t candidates = 0, with = 0, lines = 0;  // with: candidates that re-added any line
 };
 
 struct LedgerSummary {
@@ -298,6 +309,9 @@ class Archive {
   Result<std::vector<Row>> Lineage(std::int64_t id);
   Result<std::vector<Row>> Pareto(const std::string& task);
   Result<std::vector<LedgerSummary>> Ledger();
+  // A run's re-introduced code, by model (a candidate without a ledger row
+  // counts under "").
+  Result<std::vector<Reintroductions>> ReintroducedByModel(std::int64_t run_id);
   Result<void> MarkStatus(std::int64_t candidate_id, const std::string& status);
 
   // Sampling (seeded: the same archive and rng state give the same choices).

@@ -14,7 +14,7 @@ const char* const kRowColumns =
     "c.id, c.run_id, c.task, c.parent_id, c.island, c.generation, c.source, c.hash, c.edit, c.intent, c.created_at, "
     "c.children, c.gate_passed, c.best_fitness, c.on_front, c.status, "
     "e.id, e.evaluator_version, e.meter, e.device, e.suite, e.status, e.gate_passed, e.fitness, "
-    "e.components, e.feedback, e.created_at, c.source_bytes";
+    "e.components, e.feedback, e.created_at, c.source_bytes, c.idea, c.reintroduced";
 
 // The 11 evaluation columns, in the order of kRowColumns' "e." part,
 // starting at column `at`.
@@ -71,6 +71,8 @@ Row ReadRow(const Stmt& s) {
   c.status = s.Text(15);
   if (!s.IsNull(16)) r.best = ReadEvaluation(s, 16, c.id);
   c.source_bytes = static_cast<std::size_t>(s.Int(27));
+  c.idea = s.Text(28);
+  c.reintroduced = static_cast<int>(s.Int(29));
   return r;
 }
 
@@ -82,9 +84,12 @@ namespace {
 
 // Lists and summaries leave sources on disk (they can be megabytes); Get()
 // reads them.
-std::string RowSql(const std::string& where_and_order, bool with_source = false) {
+// `schema`: the file's; a file opened read-only before schema 9 has no idea
+// labels (empty) and no re-introduction counts (0).
+std::string RowSql(int schema, const std::string& where_and_order, bool with_source = false) {
   std::string cols = internal::kRowColumns;
   if (!with_source) cols.replace(cols.find("c.source,"), 9, "'',");
+  if (schema < 9) cols.replace(cols.find("c.idea, c.reintroduced"), 22, "'', 0");
   return fmt::format("SELECT {} FROM candidates c LEFT JOIN evaluations e ON e.id = c.primary_eval {}", cols,
                      where_and_order);
 }
@@ -140,7 +145,7 @@ Result<std::optional<std::int64_t>> Archive::FindByHash(const std::string& task,
 }
 
 Result<std::optional<Row>> Archive::Get(std::int64_t id, std::size_t max_source_bytes) {
-  std::string sql = RowSql("WHERE c.id = ?1", true);
+  std::string sql = RowSql(schema_version_, "WHERE c.id = ?1", true);
   // From schema 5 a long source is in blobs; a file opened read-only may be older.
   std::string source = schema_version_ >= 5
                            ? "COALESCE((SELECT ergon_inflate(b.text) FROM blobs b WHERE b.hash = c.source_blob), c.source)"
@@ -176,7 +181,7 @@ Result<std::vector<Row>> Archive::List(const ListFilter& f) {
   if (f.run_id) where += " AND c.run_id = ?1";
   if (!f.task.empty()) where += " AND c.task = ?2";
   if (!f.status.empty()) where += " AND c.status = ?3";
-  return Rows(impl_->db, RowSql(where + " ORDER BY c.id DESC LIMIT ?4 OFFSET ?5"), [&](Stmt& s) {
+  return Rows(impl_->db, RowSql(schema_version_, where + " ORDER BY c.id DESC LIMIT ?4 OFFSET ?5"), [&](Stmt& s) {
     if (f.run_id) s.Bind(1, *f.run_id);
     if (!f.task.empty()) s.Bind(2, f.task);
     if (!f.status.empty()) s.Bind(3, f.status);
@@ -190,7 +195,7 @@ Result<std::vector<Row>> Archive::Top(const std::string& task, const std::string
   if (!task.empty()) where += " AND c.task = ?1";
   if (scope.run_id != 0) where += " AND " + internal::ScopeSql("c");
   if (by == "fitness")
-    return Rows(impl_->db, RowSql(where + " ORDER BY c.best_fitness IS NULL, c.best_fitness DESC, c.id LIMIT ?2"),
+    return Rows(impl_->db, RowSql(schema_version_, where + " ORDER BY c.best_fitness IS NULL, c.best_fitness DESC, c.id LIMIT ?2"),
                 [&](Stmt& s) {
                   if (!task.empty()) s.Bind(1, task);
                   s.Bind(2, limit > 0 ? limit : -1);
@@ -363,7 +368,7 @@ Result<std::vector<Row>> Archive::Lineage(std::int64_t id) {
 Result<std::vector<Row>> Archive::Pareto(const std::string& task) {
   std::string where = "WHERE c.on_front = 1";
   if (!task.empty()) where += " AND c.task = ?1";
-  return Rows(impl_->db, RowSql(where + " ORDER BY c.id"), [&](Stmt& s) {
+  return Rows(impl_->db, RowSql(schema_version_, where + " ORDER BY c.id"), [&](Stmt& s) {
     if (!task.empty()) s.Bind(1, task);
   });
 }
@@ -424,6 +429,19 @@ Result<void> Archive::Share(std::int64_t candidate_id, int island) {
   s.Step();
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
   return {};
+}
+
+Result<std::vector<Reintroductions>> Archive::ReintroducedByModel(std::int64_t run_id) {
+  std::vector<Reintroductions> out;
+  if (schema_version_ < 9) return out;
+  Stmt s(impl_->db,
+         "SELECT coalesce(l.model, ''), count(*), sum(c.reintroduced > 0), sum(c.reintroduced) FROM candidates c "
+         "LEFT JOIN ledger l ON l.candidate_id = c.id WHERE c.run_id = ?1 AND c.parent_id IS NOT NULL "
+         "GROUP BY 1 ORDER BY 1");
+  s.Bind(1, run_id);
+  while (s.Step()) out.push_back({s.Text(0), s.Int(1), s.Int(2), s.Int(3)});
+  if (!s.ok() || s.failed()) return tl::unexpected(s.error());
+  return out;
 }
 
 Result<std::vector<AttemptRow>> Archive::RecentFailures(std::int64_t parent, int n, const RunScope& scope) {

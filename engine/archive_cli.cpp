@@ -279,7 +279,11 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
     const auto& c = (*row)->candidate;
     fmt::print("candidate {}  task {}  status {}  gate {}  island {}  parent {}  children {}\n", c.id, c.task, c.status,
                c.gate_passed ? "passed" : "not passed", c.island, c.parent ? std::to_string(*c.parent) : "-", c.children);
-    fmt::print("intent: {}\n\nevaluations:\n", c.intent.empty() ? "-" : c.intent);
+    fmt::print("idea: {}\nintent: {}\n", c.idea.empty() ? "-" : c.idea, c.intent.empty() ? "-" : c.intent);
+    if (c.reintroduced > 0)
+      if (auto ev = ar.CandidateEvents(c.id, "reintroduced"); ev && !ev->empty())
+        fmt::print("re-introduced: {}\n", ev->back().message);
+    fmt::print("\nevaluations:\n");
     // One line each for people (4 significant digits); --json has every digit.
     for (const auto& e : *evals) {
       std::string metrics;

@@ -46,6 +46,8 @@ json RowJson(const archive::Row& r) {
   j["children"] = c.children;
   j["hash"] = c.hash;
   j["intent"] = c.intent;
+  j["idea"] = c.idea;
+  j["reintroduced"] = c.reintroduced;
   j["created_at"] = c.created_at;
   if (r.best) PutMetrics(j, *r.best);
   return j;

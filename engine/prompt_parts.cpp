@@ -144,7 +144,8 @@ std::map<std::string, std::string> PromptVars(const PromptInput& in) {
           {"edit_rules", edit_rules},
           {"parent_id", std::to_string(pc.id)},
           {"parent_metrics", DescribeMetrics(spec, in.parent.best)},
-          {"parent_standing", Standing(spec, in.parent.best, pc.id, in.baseline, in.best)},
+          {"parent_standing", Standing(spec, in.parent.best, pc.id, in.baseline, in.best) +
+                                  (in.parent_note.empty() ? "" : "\n" + in.parent_note)},
           {"parent_source", source},
           {"parent_hot_spots", Cut(hot, 3000)},
           {"inspirations", insp.empty() ? "(none yet)\n" : insp},

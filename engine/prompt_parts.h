@@ -66,6 +66,8 @@ struct PromptInput {
   std::vector<Inspiration> inspirations;
   std::vector<archive::AttemptRow> failures;
   std::string meta;  // the run's digest of what helped (engine/meta_summary.h)
+  // What the archive noted of the parent's making (its re-introduced code).
+  std::string parent_note;
 };
 
 // The template variables of system.txt and mutate.txt, each within its

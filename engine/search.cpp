@@ -196,7 +196,8 @@ tl::expected<std::unique_ptr<Agent>, std::string> Search::MakeModelAgent(const s
 int Search::StartAgents() {
   const evaluators::Task* t = task_.get();
   auto hooks = [&] {
-    return TaskHooks{t->MakeTransform(&*sandbox_), [t](const std::string& src) { return t->OriginOf(src); }};
+    return TaskHooks{t->MakeTransform(&*sandbox_), t->TransformIdea(),
+                     [t](const std::string& src) { return t->OriginOf(src); }};
   };
   offline_ = MakeOfflineAgent(hooks());
   if (o_.agent == "offline") {
@@ -653,6 +654,19 @@ int Search::Summarise() {
              s_.run_id, o_.task, o_.agent, s_.new_candidates,
              outcomes ? (*outcomes)[s_.run_id].Line() : "outcomes unknown: " + outcomes.error(), s_.calls, s_.cost,
              wall);
+  if (auto re = s_.archive->ReintroducedByModel(s_.run_id); re && !re->empty()) {
+    // Lines added back after an ancestor's change deleted them.
+    std::int64_t n = 0, with = 0, lines = 0;
+    std::string by;
+    for (const auto& m : *re) {
+      n += m.candidates;
+      with += m.with;
+      lines += m.lines;
+      by += fmt::format("; {}: {} in {} of {}", m.model.empty() ? "no agent call" : m.model, m.lines, m.with,
+                        m.candidates);
+    }
+    fmt::print("re-introduced code: {} line(s) in {} of {} candidates{}\n", lines, with, n, re->size() > 1 ? by : "");
+  }
   if (o_.executor == "slurm") {
     const ExecutorCounts c = executor_->Counts();
     fmt::print("slurm: {} job(s) done, {} resubmitted after infrastructure failures, {} evaluation(s) lost to the "

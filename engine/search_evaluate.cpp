@@ -25,6 +25,7 @@ std::string JobNote(const Job& j, const Executor& executor) {
   const archive::LedgerEntry& l = j.ledger;
   json n = {{"kind", "dev"},       {"parent_id", j.parent_id}, {"island", j.island},     {"generation", j.generation},
             {"hash", j.hash},      {"source", j.source},       {"reply", j.reply.text}, {"intent", j.reply.intent},
+            {"idea", j.reply.idea},
             {"ledger", {{"id", l.id}, {"model", l.model}, {"tokens_in", l.tokens_in}, {"tokens_out", l.tokens_out},
                         {"cost_usd", l.cost_usd}, {"latency_s", l.latency_s}, {"outcome", l.outcome},
                         {"error", l.error}}}};
@@ -41,6 +42,7 @@ std::optional<Job> JobFromNote(const json& n, std::int64_t run_id) {
     j.source = n.at("source").get<std::string>();
     j.reply.text = n.at("reply").get<std::string>();
     j.reply.intent = n.at("intent").get<std::string>();
+    j.reply.idea = n.value("idea", "");
     const json& l = n.at("ledger");
     j.ledger.run_id = run_id;
     j.ledger.id = l.at("id").get<std::int64_t>();
@@ -224,6 +226,8 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   c.hash = job.hash;
   c.edit = job.reply.text.substr(0, 20000);
   c.intent = job.reply.intent.substr(0, 1000);
+  c.idea = job.reply.idea;
+  c.reintroduced = job.reintroduced.lines;
   base::MutexLock l(&s_.mu);
   s_.infrastructure_in_a_row = 0;
   const std::string key = KeyOf(job.hash, "dev");
@@ -265,6 +269,13 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   at.ledger = job.ledger;
   if (!m.ran) at.events.push_back({s_.run_id, "failure", std::nullopt, m.stage + ": " + m.error.substr(0, 300)});
   if (!m.job.empty()) at.events.push_back({s_.run_id, "measured", std::nullopt, WhereMeasured("dev", m)});
+  if (const Reintroduction& re = job.reintroduced; re.lines > 0)
+    at.events.push_back(
+        {s_.run_id, "reintroduced", std::nullopt,
+         fmt::format("this program re-adds {} of the {} lines its change added, which the change that made candidate "
+                     "{} had deleted (candidate {} scored {}{})",
+                     re.lines, re.added, re.by, re.by, task_->spec().minimise,
+                     re.by_metric ? " " + FormatMetric(*re.by_metric) : std::string(" unmeasured"))});
   auto recorded = s_.archive->RecordNew(at);
   if (!recorded) {
     fmt::print(stderr, "\nergon run: could not record a candidate: {}\n", recorded.error());

@@ -27,6 +27,7 @@
 #include "engine/executor/executor.h"
 #include "engine/model_bandit.h"
 #include "engine/novelty_index.h"
+#include "engine/reintroduced.h"
 #include "engine/search.h"
 #include "base/mutex.h"
 #include "evaluators/task.h"
@@ -57,6 +58,7 @@ struct Job {
   // win for the model that proposed it.
   bool parent_gate = false;
   double parent_fitness = 0;
+  Reintroduction reintroduced;  // of the lines the proposal added
 };
 
 // What proposers and evaluation slots share. One mutex guards all of it and
@@ -117,6 +119,7 @@ struct Proposed {
   genome::Genome child;
   AgentReply reply;
   archive::LedgerEntry ledger;
+  Reintroduction reintroduced;
 };
 
 class Search {
@@ -167,6 +170,9 @@ class Search {
                                       const std::vector<genome::Genome>& inspirations, std::vector<Message> conversation,
                                       std::mt19937_64& rng, double& agent_time);
   void BackOffIfFailing(bool used_offline);
+  // Lines the child adds back after its lineage deleted them (the parent's
+  // last 8 changes, sources of at most kBigSource bytes).
+  Reintroduction Reintroduced(const Pick& pick, const std::string& child);
   std::optional<std::int64_t> ExistingCopy(const std::string& hash);  // the candidate with this source
   bool Enqueue(const Pick& pick, Proposed p);
 

@@ -81,6 +81,7 @@ void Search::Proposer(int index) {
       BackOffIfFailing(pick.use_offline);
       continue;
     }
+    proposed->reintroduced = Reintroduced(pick, proposed->child.source());
 
     // 4. Hand the child to an evaluation slot.
     {
@@ -135,6 +136,28 @@ Search::Sampled Search::SampleParent(Pick& pick) {
   return Sampled::kGot;
 }
 
+Reintroduction Search::Reintroduced(const Pick& pick, const std::string& child) {
+  const std::string& metric = task_->spec().minimise;
+  std::vector<LineageStep> steps;
+  archive::Row cur = pick.parent;
+  while (steps.size() < 8 && cur.candidate.parent && !cur.candidate.source.empty()) {
+    std::optional<archive::Row> up;
+    {
+      base::MutexLock l(&s_.mu);
+      if (auto r = s_.archive->Get(*cur.candidate.parent, kBigSource); r && *r) up = std::move(**r);
+    }
+    if (!up || up->candidate.source.empty()) break;
+    LineageStep step;
+    step.id = cur.candidate.id;
+    step.after = cur.candidate.source;
+    step.before = up->candidate.source;
+    if (cur.best) step.metric = cur.best->metrics.Get(metric);
+    steps.push_back(std::move(step));
+    cur = std::move(*up);
+  }
+  return CountReintroduced(pick.parent.candidate.source, child, steps);
+}
+
 std::int64_t Search::BestSoFar() {
   if (auto top = s_.archive->Top(o_.task, "fitness", 1, false, scope_); top && !top->empty())
     return top->front().candidate.id;
@@ -155,6 +178,9 @@ tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(const Pick&
     if (auto v = baseline_->best->metrics.Get(spec.minimise)) in.baseline = Landmark{baseline_->candidate.id, *v};
   {
     base::MutexLock l(&s_.mu);
+    if (pick.parent.candidate.reintroduced > 0)
+      if (auto ev = s_.archive->CandidateEvents(pick.parent.candidate.id, "reintroduced"); ev && !ev->empty())
+        in.parent_note = "Note: " + ev->back().message;
     if (o_.strategy != Strategy::kIndependent) {
       in.meta = MetaDigest();
       if (auto top = s_.archive->Top(o_.task, spec.minimise, 1, false, scope_); top && !top->empty() && top->front().best)
@@ -347,6 +373,7 @@ bool Search::Enqueue(const Pick& pick, Proposed p) {
   job.ledger = p.ledger;
   job.parent_gate = pick.parent.best && pick.parent.best->gate_passed;
   job.parent_fitness = pick.parent.best ? pick.parent.best->fitness : 0;
+  job.reintroduced = p.reintroduced;
   s_.queue.push_back(std::move(job));
   s_.cv.SignalAll();
   return true;

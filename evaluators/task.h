@@ -82,6 +82,8 @@ class Task {
   virtual std::string AgentFacts(const std::string& meter) const;
   // The offline agent's transformation; null when the task has none.
   virtual SourceTransform MakeTransform(const sandbox::Sandbox* /*sandbox*/) const { return nullptr; }
+  // A few words naming what the transformation does (a candidate's idea).
+  virtual std::string TransformIdea() const { return "the task's transformation"; }
   // The source a transformed candidate was made from, if it carries one.
   virtual std::optional<std::string> OriginOf(const std::string& /*source*/) const { return std::nullopt; }
   // What `archive export` writes for a candidate: file name -> content.

@@ -14,10 +14,13 @@
 #include <httplib.h>
 #include <sqlite3.h>
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "countdown_task.h"
+#include "engine/agents/reply.h"
 #include "engine/rank_test.h"
+#include "engine/reintroduced.h"
 #include "engine/study_report.h"
 #include "run_ergon.h"
 
@@ -93,8 +96,26 @@ class ScriptedModel {
         std::lock_guard<std::mutex> l(mu_);
         n = calls_++;
       }
-      const int cost = body.value("model", "") == "climb" ? CostInPrompt(user) - (20 + n % 20)
-                                                          : 100 + (n * 7919 + 17) % 900;
+      const std::string model = body.value("model", "");
+      if (model == "readd") {
+        // 1000 -> 990 adds a line, 990 -> 980 deletes it, 980 -> 970 adds it
+        // back (re-introduced code), then 10 less each time.
+        const int parent = CostInPrompt(user);
+        const int cost = parent - 10;
+        const bool extra = cost == 990 || cost == 970;
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          prompts_.push_back(user);
+        }
+        const std::string text = "Idea: count down by ten\nOne step lower.\n```cpp\n" + Countdown::Source(cost) +
+                                 (extra ? "constexpr int kExtra = 7;\n" : "") + "constexpr int kTag = " +
+                                 std::to_string(n) + ";\n```\n";
+        json j = {{"choices", json::array({{{"message", {{"role", "assistant"}, {"content", text}}}}})},
+                  {"usage", {{"prompt_tokens", 1000}, {"completion_tokens", 100}}}};
+        res.set_content(j.dump(), "application/json");
+        return;
+      }
+      const int cost = model == "climb" ? CostInPrompt(user) - (20 + n % 20) : 100 + (n * 7919 + 17) % 900;
       // A tag makes every answer a program of its own (an archive keeps one
       // row per program: a repeat would be refused as a duplicate).
       const std::string text = "Another number.\n```cpp\n" + Countdown::Source(cost) +
@@ -122,6 +143,13 @@ class ScriptedModel {
   int port_ = 0;
   std::mutex mu_;
   int calls_ = 0;
+  std::vector<std::string> prompts_;
+
+ public:
+  std::vector<std::string> prompts() {
+    std::lock_guard<std::mutex> l(mu_);
+    return prompts_;
+  }
 };
 
 }  // namespace
@@ -304,4 +332,90 @@ TEST_CASE("study usage errors: an unknown strategy, a flag the study sets itself
   CHECK(none.code == 2);
   CHECK(none.out.find("no task 'nosuch'") != std::string::npos);
   CHECK_FALSE(fs::exists(board.db));
+}
+
+TEST_CASE("idea labels: an `Idea:` line, markdown around it, or the intent's first words" * doctest::test_suite("fast")) {
+  using ergon::engine::ReadIdea;
+  auto a = ReadIdea("Idea: cache-blocked update\nBlock the loop so rows stay in L1.\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n");
+  CHECK(a.idea == "cache-blocked update");
+  CHECK(a.intent == "Block the loop so rows stay in L1.");
+  auto b = ReadIdea("\n**Idea:** fewer passes\n\n*Fuse the two passes into one.*\n```cpp\nint main() {}\n```\n");
+  CHECK(b.idea == "fewer passes");
+  CHECK(b.intent == "Fuse the two passes into one.");
+  auto c = ReadIdea("Lower the learning rate, since the loss oscillates late in training.\n```cpp\n```\n");
+  CHECK(c.idea == "Lower the learning rate, since the");
+  CHECK(c.intent == "Lower the learning rate, since the loss oscillates late in training.");
+  auto d = ReadIdea("```cpp\nint main() {}\n```\n");  // no prose at all
+  CHECK(d.idea.empty());
+  CHECK(d.intent.empty());
+  CHECK(ReadIdea("Idea: " + std::string(200, 'x')).idea.size() == 80);
+}
+
+TEST_CASE("re-introduced lines: counted on a lineage whose answer is known" * doctest::test_suite("fast")) {
+  using ergon::engine::CountReintroduced;
+  using ergon::engine::LineageStep;
+  // g0 -> g1 deletes `a`, `b`; g1 -> g2 deletes `c` and adds `d`; the child
+  // of g2 adds back `a` and `c`, adds `e` (new) and `}` (punctuation,
+  // never counted), and keeps `d`.
+  const std::string g0 = "int a = 1;\nint b = 2;\nint c = 3;\n";
+  const std::string g1 = "int c = 3;\n";
+  const std::string g2 = "int d = 4;\n";
+  const std::string child = "int d = 4;\n  int a = 1;  \nint c = 3;\nint e = 5;\n}\n";
+  std::vector<LineageStep> lineage = {{12, g1, g2, 950.0}, {11, g0, g1, 970.0}};
+  auto r = CountReintroduced(g2, child, lineage);
+  CHECK(r.added == 3);  // a, c, e
+  CHECK(r.lines == 2);  // a (deleted by 11's change) and c (by 12's)
+  CHECK(r.by == 12);    // the newest change that deleted one of them
+  CHECK(r.by_metric == 950.0);
+  // A line added twice and deleted once counts once.
+  auto twice = CountReintroduced(g2, g2 + "int a = 1;\nint a = 1;\n", lineage);
+  CHECK(twice.added == 2);
+  CHECK(twice.lines == 1);
+  CHECK(twice.by == 11);
+  // Nothing re-added: nothing counted, no ancestor named.
+  auto none = CountReintroduced(g2, g2 + "int z = 0;\n", lineage);
+  CHECK(none.lines == 0);
+  CHECK(none.by == 0);
+}
+
+TEST_CASE("a run records each candidate's idea and re-introduced lines, and tells the agent" *
+          doctest::test_suite("slow")) {
+  ScriptedModel model;
+  Countdown task("readd");
+  Ran r = Ergon(task.Args(model.Flags("readd") + "--strategy hillclimb --max-candidates 24 --evaluators 1 "
+                                                  "--proposals 1 --islands 1"),
+                "OPENAI_API_KEY=sk-test");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  Ran list = Ergon("archive list --json --limit 100 --db '" + task.db.string() + "'");
+  REQUIRE(list.code == 0);
+  const json rows = json::parse(list.out);
+  // The 970s re-add the line the 980 change deleted; a proposer runs a
+  // few children ahead, so several 980s and 970s may be made.
+  std::int64_t readded = 0, deleter = 0, readders = 0;
+  for (const auto& c : rows) {
+    if (c["parent"].is_null()) continue;
+    CHECK(c["idea"] == "count down by ten");
+    CHECK(c["intent"] == "One step lower.");
+    if (c["reintroduced"].get<int>() > 0) {
+      CHECK(c["reintroduced"] == 1);
+      readded = c["id"];
+      deleter = c["parent"];
+      ++readders;
+    }
+  }
+  REQUIRE(readded > 0);
+  Ran show = Ergon("archive show " + std::to_string(readded) + " --db '" + task.db.string() + "'");
+  INFO(show.out);
+  CHECK(show.out.find("idea: count down by ten") != std::string::npos);
+  // Three lines added: the new number, the tag, and the line back.
+  CHECK(show.out.find("re-adds 1 of the 3 lines its change added, which the change that made candidate " +
+                      std::to_string(deleter) + " had deleted (candidate " + std::to_string(deleter) +
+                      " scored cost 980)") != std::string::npos);
+  CHECK(r.out.find(fmt::format("re-introduced code: {} line(s) in {} of 24 candidates", readders, readders)) !=
+        std::string::npos);
+  // A later prompt from that program told the agent.
+  bool told = false;
+  for (const auto& p : model.prompts()) told = told || p.find("Note: this program re-adds 1 of the 3 lines") != std::string::npos;
+  CHECK(told);
 }

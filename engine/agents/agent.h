@@ -39,6 +39,7 @@ struct AgentReply {
   // handed over as it is instead of fenced in `text` and parsed back out.
   std::shared_ptr<const std::string> program;
   std::string intent;    // what the agent says it changed
+  std::string idea;      // a few words naming the idea (IdeaOf; the offline agent's move)
   std::string model;
   std::int64_t tokens_in = 0, tokens_out = 0;
   double cost_usd = 0, latency_s = 0;
@@ -72,6 +73,7 @@ using Transform = std::function<tl::expected<std::string, std::string>(const std
 // the source a transformed candidate came from (to mutate that instead).
 struct TaskHooks {
   Transform transform;  // null: none
+  std::string transform_idea = "the task's transformation";  // what it does, in a few words
   std::function<std::optional<std::string>(const std::string& source)> origin_of;  // null: none
 };
 

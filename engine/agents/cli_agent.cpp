@@ -12,6 +12,8 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "engine/agents/reply.h"
+
 #include <fmt/core.h>
 
 #include "engine/agents/agent.h"
@@ -85,8 +87,9 @@ class CliAgent : public Agent {
     r.model = model();
     r.latency_s = took;
     r.usage_reported = false;  // a CLI does not report tokens to us
-    auto nl = ran->stdout_text.find('\n');
-    r.intent = ran->stdout_text.substr(0, std::min<std::size_t>(nl == std::string::npos ? ran->stdout_text.size() : nl, 300));
+    auto said = ReadIdea(ran->stdout_text);
+    r.idea = said.idea;
+    r.intent = said.intent;
     r.text = r.intent + "\n```cpp\n" + edited.str() + (edited.str().empty() || edited.str().back() == '\n' ? "" : "\n") + "```\n";
     return r;
   }

@@ -34,7 +34,7 @@ class OfflineAgent : public Agent {
     // its result has no knobs), and whenever there is nothing else to do.
     if (transform_ && !transformed && (knobs.empty() || unit() < 0.15)) {
       auto t = transform_(q.parent->source(), q.seed);
-      if (t) return Reply(q.parent->source(), *t, "the task's own transformation of the parent");
+      if (t) return Reply(q.parent->source(), *t, "the task's own transformation of the parent", hooks_.transform_idea);
       if (knobs.empty()) return tl::unexpected(AgentError{"offline agent: transformation failed: " + t.error()});
     }
     if (knobs.empty()) {
@@ -51,13 +51,14 @@ class OfflineAgent : public Agent {
         if (!applied) return tl::unexpected(AgentError{"offline agent: " + applied.error().message});
         auto t = transform_(applied->source(), q.seed);
         if (!t) return tl::unexpected(AgentError{"offline agent: transformation failed: " + t.error()});
-        return Reply(q.parent->source(), *t, mutated->intent + ", then the task's transformation");
+        return Reply(q.parent->source(), *t, mutated->intent + ", then the task's transformation",
+                     mutated->idea + ", then " + hooks_.transform_idea);
       }
       return tl::unexpected(AgentError{"offline agent: the parent declares no knobs to mutate"});
     }
 
     genome::Genome child = *q.parent;
-    std::string intent;
+    std::string intent, idea;
     // Recombination: take knob values from an inspiration that shares them.
     if (!q.inspirations.empty() && unit() < 0.3) {
       const genome::Genome* other = q.inspirations[rng() % q.inspirations.size()];
@@ -68,6 +69,7 @@ class OfflineAgent : public Agent {
           child = *g;
           intent += fmt::format("{}{} {} -> {} (from an inspiration)", intent.empty() ? "" : "; ", k.name,
                                 genome::FormatKnobValue(k.value, k.integer), genome::FormatKnobValue(ok->value, k.integer));
+          idea += (idea.empty() ? "recombine " : ", ") + k.name;
         }
       }
     }
@@ -90,13 +92,14 @@ class OfflineAgent : public Agent {
           if (!g) continue;
           intent += fmt::format("{}{} {} -> {}", intent.empty() ? "" : "; ", k.name,
                                 genome::FormatKnobValue(cur->value, k.integer), genome::FormatKnobValue(v, k.integer));
+          if (idea.find(k.name) == std::string::npos) idea += (idea.empty() ? "tune " : ", ") + k.name;
           child = *g;
           break;
         }
       }
     }
     if (intent.empty()) return tl::unexpected(AgentError{"offline agent: no knob change found"});
-    return Reply(q.parent->source(), child.source(), intent);
+    return Reply(q.parent->source(), child.source(), intent, idea);
   }
 
  private:
@@ -104,11 +107,13 @@ class OfflineAgent : public Agent {
   // line count), or a whole file when the shape changed or more than a few
   // lines did (a re-transformed generator differs in thousands of lines:
   // as many edits, each a search of the whole file, cost more than it).
-  static AgentReply Reply(const std::string& from, const std::string& to, const std::string& intent) {
+  static AgentReply Reply(const std::string& from, const std::string& to, const std::string& intent,
+                          const std::string& idea) {
     constexpr std::size_t kMostEdits = 16;
     AgentReply r;
     r.model = "offline";
     r.intent = intent;
+    r.idea = idea;
     r.usage_reported = true;
     const auto edits = DifferingLines(from, to, kMostEdits);
     if (!edits) {

@@ -1,6 +1,8 @@
 #include "engine/agents/reply.h"
 
+#include <cctype>
 #include <cmath>
+#include <vector>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -59,9 +61,52 @@ tl::expected<AgentReply, std::string> ParseReply(const std::string& kind, const 
   reply.tokens_out = out.value_or(static_cast<std::int64_t>(reply.text.size() / 3));
   reply.cost_usd = (static_cast<double>(reply.tokens_in) * pricing.price_in +
                     static_cast<double>(reply.tokens_out) * pricing.price_out) / 1e6;
-  auto nl = reply.text.find('\n');
-  reply.intent = reply.text.substr(0, std::min<std::size_t>(nl == std::string::npos ? reply.text.size() : nl, 300));
+  auto said = ReadIdea(reply.text);
+  reply.idea = std::move(said.idea);
+  reply.intent = std::move(said.intent);
   return reply;
+}
+
+IdeaAndIntent ReadIdea(const std::string& text) {
+  // The first two lines of prose, before any edit or code fence, without
+  // markdown's emphasis and heading marks.
+  std::vector<std::string> lines;
+  for (std::size_t at = 0; at < text.size() && lines.size() < 2;) {
+    std::size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string line = text.substr(at, nl - at);
+    at = nl + 1;
+    const auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos) continue;
+    if (line.compare(b, 3, "```") == 0 || line.compare(b, 7, "<<<<<<<") == 0) break;
+    const auto pb = line.find_first_not_of(" \t\r*#`", b), pe = line.find_last_not_of(" \t\r*#`");
+    if (pb != std::string::npos) lines.push_back(line.substr(pb, pe - pb + 1));
+  }
+  IdeaAndIntent r;
+  auto lower = [](std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  if (!lines.empty() && lower(lines[0].substr(0, 5)) == "idea:") {
+    std::string idea = lines[0].substr(5);
+    idea.erase(0, std::min(idea.size(), idea.find_first_not_of(" \t*")));
+    r.idea = idea.substr(0, 80);
+    if (lines.size() > 1) r.intent = lines[1].substr(0, 300);
+    return r;
+  }
+  if (lines.empty()) return r;
+  r.intent = lines[0].substr(0, 300);
+  std::size_t words = 0, at = 0;
+  while (at < r.intent.size() && words < 6) {
+    at = r.intent.find_first_not_of(' ', at);
+    if (at == std::string::npos) break;
+    at = r.intent.find(' ', at);
+    ++words;
+    if (at == std::string::npos) at = r.intent.size();
+  }
+  r.idea = r.intent.substr(0, std::min<std::size_t>(at, 80));
+  while (!r.idea.empty() && (r.idea.back() == '.' || r.idea.back() == ',' || r.idea.back() == ':')) r.idea.pop_back();
+  return r;
 }
 
 }  // namespace ergon::engine

@@ -18,6 +18,15 @@ struct ReplyPricing {
   std::size_t prompt_tokens_estimate = 0;  // used when usage is missing
 };
 
+// What a reply's text says it does. The prompt asks for a first line
+// `Idea: a few words`: that is the idea, and the next non-empty line the
+// intent. Without it, the first line is the intent and its first six words
+// the idea. Each is one line, at most 300 bytes (the idea 80).
+struct IdeaAndIntent {
+  std::string idea, intent;
+};
+IdeaAndIntent ReadIdea(const std::string& text);
+
 // kind: openai | anthropic. The error is the message for the ledger.
 tl::expected<AgentReply, std::string> ParseReply(const std::string& kind, const std::string& body,
                                                  const ReplyPricing& pricing);

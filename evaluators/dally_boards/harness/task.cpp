@@ -111,6 +111,7 @@ class DallyBoardTask : public Task {
     return f;
   }
 
+  std::string TransformIdea() const override { return "in-process step: flow layout and annealing"; }
   SourceTransform MakeTransform(const sandbox::Sandbox* /*sandbox*/) const override {
     const dally::Board board = board_;
     const std::size_t cap = LineCap();

@@ -69,6 +69,7 @@ class DallyParityTask : public Task {
   }
 
   SourceTransform MakeTransform(const sandbox::Sandbox* sb) const override { return DallyLayoutTransform(sb, &printed_); }
+  std::string TransformIdea() const override { return "generator output laid out by optimize-ir"; }
   std::optional<std::string> OriginOf(const std::string& source) const override { return DallyOriginOf(source); }
 
   std::map<std::string, std::string> ExportFiles(const std::string& source, const std::string& language) const override {
