@@ -225,6 +225,15 @@ struct ScatterPoint {
   std::string status;
 };
 
+// A candidate as a node of the phylogeny: its parent, its value of one
+// metric, its idea and the model that proposed it.
+struct PhyloNode {
+  std::int64_t id = 0, parent = 0;  // parent 0: none
+  std::optional<double> value;
+  bool gate_passed = false;
+  std::string status, idea, model;
+};
+
 // Agent calls per time bucket, model and outcome.
 struct LedgerBucket {
   double start = 0;
@@ -367,6 +376,10 @@ class Archive {
   Result<std::vector<ProgressPoint>> Progress(std::int64_t run_id, const std::string& metric, std::int64_t after_eval);
   // At most `limit` candidates of a task, spread evenly over its ids, and every
   // front member.
+  // Every candidate of a task (run_id 0) or of one run with the baseline, in
+  // the order they were recorded, up to `limit` (the newest kept).
+  Result<std::vector<PhyloNode>> Phylogeny(const std::string& task, std::int64_t run_id, const std::string& metric,
+                                           int limit);
   Result<std::vector<ScatterPoint>> Scatter(const std::string& task, const std::string& x_metric,
                                             const std::string& y_metric, int limit);
   // Direct children, oldest first, after id `after` (paging).

@@ -141,6 +141,43 @@ Result<std::vector<ScatterPoint>> Archive::Scatter(const std::string& task, cons
   return out;
 }
 
+Result<std::vector<PhyloNode>> Archive::Phylogeny(const std::string& task, std::int64_t run_id,
+                                                  const std::string& metric, int limit) {
+  const std::string idea = schema_version_ >= 9 ? "c.idea" : "''";
+  // Each candidate's model, from its ledger row (no index leads from a
+  // candidate to its call: one pass over the run's calls instead).
+  std::map<std::int64_t, std::string> model_of;
+  {
+    Stmt l(impl_->db, "SELECT candidate_id, model FROM ledger WHERE candidate_id IS NOT NULL AND (?1 = 0 OR run_id = ?1)");
+    l.Bind(1, run_id);
+    while (l.Step()) model_of.emplace(l.Int(0), l.Text(1));
+    if (!l.ok() || l.failed()) return Failed<std::vector<PhyloNode>>(l);
+  }
+  Stmt s(impl_->db, (R"sql(
+    SELECT id, parent, value, gate, status, idea FROM (
+      SELECT c.id AS id, coalesce(c.parent_id, 0) AS parent, m.value AS value, c.gate_passed AS gate,
+             c.status AS status, )sql" + idea + R"sql( AS idea
+      FROM candidates c
+      LEFT JOIN evaluation_metrics m ON m.evaluation_id = c.primary_eval AND m.name = ?2
+      WHERE c.task = ?1 AND (?3 = 0 OR c.run_id = ?3 OR c.parent_id IS NULL)
+      ORDER BY c.id DESC LIMIT ?4) ORDER BY id)sql").c_str());
+  s.Bind(1, task).Bind(2, metric).Bind(3, run_id).Bind(4, limit > 0 ? limit : -1);
+  std::vector<PhyloNode> out;
+  while (s.Step()) {
+    PhyloNode p;
+    p.id = s.Int(0);
+    p.parent = s.Int(1);
+    p.value = s.OptReal(2);
+    p.gate_passed = s.Int(3) != 0;
+    p.status = s.Text(4);
+    p.idea = s.Text(5);
+    if (auto it = model_of.find(p.id); it != model_of.end()) p.model = it->second;
+    out.push_back(std::move(p));
+  }
+  if (!s.ok() || s.failed()) return Failed<std::vector<PhyloNode>>(s);
+  return out;
+}
+
 Result<std::vector<Row>> Archive::Children(std::int64_t id, std::int64_t after, int limit) {
   Stmt s(impl_->db, "SELECT id FROM candidates WHERE parent_id = ? AND id > ? ORDER BY id LIMIT ?");
   s.Bind(1, id).Bind(2, after).Bind(3, limit > 0 ? limit : -1);

@@ -7,7 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -406,4 +409,124 @@ TEST_CASE("serve: every view in headless Chromium, live updates, links, and esca
   CHECK(count("#view img, #view script, #view svg, #view iframe") == 0);
   CHECK(b.Eval("window.__pwned === undefined").get<bool>());
   CHECK(s.Stop() == 0);
+}
+
+TEST_CASE("serve: the phylogeny of 10,000 candidates in Chromium within 2 s: records, ideas, round ticks, a click") {
+  // A made-up search of 10,000 candidates over two orders of magnitude of
+  // energy: each child from a random earlier candidate, one of 14 ideas,
+  // one of 3 models; the records (each new best in order) are known here.
+  const fs::path root = fs::temp_directory_path() / ("ergon-serve-phylo-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root);
+  const fs::path db = root / "big.db";
+  std::vector<std::int64_t> records;
+  {
+    auto a = ergon::archive::Archive::Open(db.string());
+    REQUIRE(a);
+    auto run = (*a)->BeginRun({0, "sparse_parity", "openai", "m0,m1,m2", "{}", 0, 0, "running"});
+    REQUIRE(run);
+    std::mt19937_64 rng(5);
+    std::vector<double> value;
+    double best = 1e300;
+    for (int i = 0; i < 10000; ++i) {
+      ergon::archive::Attempt at;
+      ergon::archive::Candidate c;
+      c.run_id = *run;
+      c.task = "sparse_parity";
+      if (i > 0) c.parent = static_cast<std::int64_t>(1 + rng() % value.size());
+      c.source = "int main() { return " + std::to_string(i) + "; }\n";
+      c.hash = "h" + std::to_string(i);
+      c.idea = i == 0 ? "" : "idea " + std::to_string(rng() % 14);
+      at.candidate = c;
+      const double parent_v = i == 0 ? 1.0 : value[static_cast<std::size_t>(*c.parent - 1)];
+      const double v = i == 0 ? 1.0 : parent_v * std::exp((static_cast<double>(rng() % 1000) / 1000.0 - 0.52) * 0.6);
+      const double clamped = std::clamp(v, 0.01, 3.0);
+      value.push_back(clamped);
+      ergon::archive::Evaluation e;
+      e.evaluator_version = "sparse_parity/test";
+      e.meter = "wall";
+      e.suite = "dev";
+      e.gate_passed = true;
+      e.fitness = -clamped;
+      e.metrics.values = {{"accuracy", 1.0}, {"energy_j", clamped}};
+      at.evaluations.push_back(e);
+      at.objectives = {-1.0, clamped};
+      if (i > 0) {
+        ergon::archive::LedgerEntry l;
+        l.run_id = *run;
+        l.model = "m" + std::to_string(rng() % 3);
+        at.ledger = l;
+      }
+      auto id = (*a)->Record(at);
+      REQUIRE(id);
+      if (clamped < best) {
+        best = clamped;
+        records.push_back(*id);
+      }
+    }
+    REQUIRE((*a)->EndRun(*run, "done"));
+  }
+  Server s(db);
+  const Got api = Get(s, "/api/phylogeny?task=sparse_parity");
+  REQUIRE(api.status == 200);
+  REQUIRE(api.j["nodes"].size() == 10000);
+  std::vector<std::int64_t> api_records;
+  for (const auto& r : api.j["records"]) api_records.push_back(r["id"]);
+  CHECK(api_records == records);
+  CHECK(api.j["ideas"].size() == 15);  // 14 ideas and the baseline's none
+  CHECK(api.j["models"].size() == 4);  // 3 models and the baseline's none
+
+  ergon::testing::Chromium b;
+  REQUIRE_MESSAGE(b.ok(), b.error());
+  b.Navigate(s.Url("/#/runs"));
+  REQUIRE(b.WaitFor("document.getElementById('view') && document.getElementById('view').dataset.ready === '1'"));
+  b.Eval("document.getElementById('view').dataset.ready = '0'");
+  const auto t0 = std::chrono::steady_clock::now();
+  b.Navigate(s.Url("/#/phylogeny/sparse_parity"));
+  REQUIRE(b.WaitFor("document.getElementById('view').dataset.ready === '1' && !!document.getElementById('phylo')"));
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  MESSAGE("phylogeny of 10,000 candidates: drawn in " << took << " s");
+  CHECK(took < 2.0);
+  CHECK(b.Eval("document.getElementById('phylo').dataset.nodes").get<std::string>() == "10000");
+  CHECK(b.Eval("document.querySelectorAll('#view table tbody tr').length").get<int>() ==
+        static_cast<int>(records.size()));
+  CHECK(b.Eval("document.querySelectorAll('#ideas-legend li').length").get<int>() == 10);
+  CHECK(b.Eval("document.querySelectorAll('path.record-line').length").get<int>() == 1);
+  // The energy spans 300x: a log axis, its ticks at 1, 2 or 5 times a power
+  // of ten; the order of evaluation in steps of 1, 2 or 5 times one.
+  auto numbers = [&](const std::string& anchor) {
+    const json texts = b.Eval("[...document.querySelectorAll('svg.overlay text[text-anchor=\"" + anchor +
+                              "\"]')].map(t => t.textContent)");
+    std::vector<double> out;
+    for (const auto& t : texts) {
+      std::string v = t.get<std::string>();
+      v.erase(std::remove(v.begin(), v.end(), ','), v.end());
+      char* end = nullptr;
+      const double x = std::strtod(v.c_str(), &end);
+      if (end != v.c_str() && *end == '\0') out.push_back(x);  // not an axis title
+    }
+    return out;
+  };
+  auto one_two_five = [](double v) {
+    const double m = v / std::pow(10, std::floor(std::log10(v) + 1e-9));
+    return std::fabs(m - 1) < 1e-6 || std::fabs(m - 2) < 1e-6 || std::fabs(m - 5) < 1e-6;
+  };
+  const auto y = numbers("end"), x = numbers("middle");
+  REQUIRE(y.size() >= 3);
+  for (double v : y) CHECK_MESSAGE(one_two_five(v), "y tick " << v);
+  REQUIRE(x.size() >= 3);
+  for (std::size_t i = 1; i < x.size(); ++i) CHECK(x[i] - x[i - 1] == doctest::Approx(x[1] - x[0]));
+  CHECK(one_two_five(x[1] - x[0]));
+  CHECK(b.Eval("document.getElementById('view').textContent").get<std::string>().find("(log)") != std::string::npos);
+  CHECK(b.Screenshot((fs::path(ERGON_SCREENSHOTS) / "phylogeny.png").string()));
+  // A click on the first record's node opens that candidate.
+  b.Eval(R"js((() => {
+    const d = document.querySelector('path.record-line').getAttribute('d');
+    const [x, y] = d.slice(1).split(/[HV]/)[0].split(',').map(Number);
+    const svg = document.querySelector('svg.overlay'), box = svg.getBoundingClientRect();
+    svg.dispatchEvent(new MouseEvent('click', {clientX: box.left + x, clientY: box.top + y, bubbles: true}));
+  })())js");
+  CHECK(b.WaitFor("location.hash === '#/candidate/" + std::to_string(records.front()) + "'"));
+  s.Stop();
+  fs::remove_all(root);
 }

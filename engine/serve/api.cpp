@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -273,6 +274,48 @@ class Handler {
                {"points", arr}});
   }
 
+  // The phylogeny: every candidate (the newest `limit`) as compact rows
+  // [id, parent, value, gate, idea, model, record], ideas and models by
+  // index, and the records (each new best in the order of evaluation) with
+  // the idea that made each.
+  ApiReply Phylogeny(const Params& p) {
+    const std::string task = Param(p, "task");
+    if (task.empty()) return Error(400, "parameter task is required");
+    auto run = IntParam(p, "run", 0, 0, INT64_MAX);
+    if (!run) return Error(400, run.error());
+    auto limit = IntParam(p, "limit", 20000, 10, 200000);
+    if (!limit) return Error(400, limit.error());
+    const auto& spec = specs_.For(task);
+    auto nodes = a_.Phylogeny(task, *run, spec.minimise, static_cast<int>(*limit));
+    if (!nodes) return Error(500, nodes.error());
+    std::map<std::string, int> idea_at, model_at;
+    json ideas = json::array(), models = json::array(), rows = json::array(), records = json::array();
+    std::map<std::int64_t, double> value_of;
+    std::optional<double> best;
+    for (const auto& n : *nodes) {
+      auto index = [](std::map<std::string, int>& at, json& names, const std::string& name) {
+        auto [it, fresh] = at.emplace(name, static_cast<int>(names.size()));
+        if (fresh) names.push_back(name);
+        return it->second;
+      };
+      const bool counts = n.gate_passed && n.value && n.status != "overfit" && n.status != "pending";
+      const bool record = counts && (!best || *n.value < *best);
+      if (n.value) value_of[n.id] = *n.value;
+      if (record) {
+        const auto parent_value = value_of.find(n.parent);
+        records.push_back({{"id", n.id}, {"parent", n.parent ? json(n.parent) : json(nullptr)}, {"idea", n.idea},
+                           {"model", n.model}, {"value", *n.value},
+                           {"parent_value", parent_value == value_of.end() ? json(nullptr) : json(parent_value->second)},
+                           {"previous", best ? json(*best) : json(nullptr)}});
+        best = n.value;
+      }
+      rows.push_back({n.id, n.parent, n.value ? json(*n.value) : json(nullptr), n.gate_passed ? 1 : 0,
+                      index(idea_at, ideas, n.idea), index(model_at, models, n.model), record ? 1 : 0});
+    }
+    return Ok({{"task", task}, {"metric", spec.minimise}, {"nodes", rows}, {"ideas", ideas}, {"models", models},
+               {"records", records}});
+  }
+
   ApiReply Tasks() {
     auto runs = a_.Runs();
     if (!runs) return Error(500, runs.error());
@@ -410,6 +453,7 @@ ApiReply Api::Get(const std::string& path, const Params& params) {
   if (path == "/api/pareto") return h.Pareto(params);
   if (path == "/api/scatter") return h.Scatter(params);
   if (path == "/api/tasks") return h.Tasks();
+  if (path == "/api/phylogeny") return h.Phylogeny(params);
   if (path == "/api/ledger") return h.Ledger(params);
   if (path == "/api/ledger/timeline") return h.LedgerTimeline(params);
   if (path == "/api/ledger/calls") return h.LedgerRows(params);

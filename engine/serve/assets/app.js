@@ -48,6 +48,12 @@ function fmtNum(v, digits = 4) {
   if (Number.isInteger(v)) return v.toLocaleString('en');
   return v.toFixed(digits);
 }
+// A tick's value: a round number shows no trailing zeros (0.5, 2,000, 1e-6).
+function fmtTick(v) {
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e7)) return Number(v.toPrecision(3)).toExponential();
+  return Number(v.toPrecision(6)).toLocaleString('en', {maximumFractionDigits: 6});
+}
 function fmtTime(t) { return t ? new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 19) : '-'; }
 function fmtUsd(v) { return '$' + (v || 0).toFixed(v >= 100 ? 0 : 4); }
 function pill(text) { return el('span', {class: 'pill ' + text}, text); }
@@ -68,15 +74,29 @@ function scale(lo, hi, a, b, log) {
   if (log) { lo = Math.log10(lo); hi = Math.log10(hi); }
   if (hi === lo) { hi = lo + 1; lo = lo - 1; }
   const f = v => a + ((log ? Math.log10(v) : v) - lo) / (hi - lo) * (b - a);
-  f.ticks = n => {
-    const out = [];
-    for (let i = 0; i <= n; i++) {
-      const t = lo + (hi - lo) * i / n;
-      out.push(log ? Math.pow(10, t) : t);
-    }
-    return out;
-  };
+  f.ticks = n => log ? logTicks(Math.pow(10, lo), Math.pow(10, hi)) : niceTicks(lo, hi, n);
   return f;
+}
+
+// About n ticks at round numbers (1, 2 or 5 times a power of ten).
+function niceTicks(lo, hi, n) {
+  const span = hi - lo;
+  if (!(span > 0) || !Number.isFinite(span)) return [lo];
+  const raw = span / Math.max(1, n), mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map(k => k * mag).find(s => s >= raw * 0.999);
+  const out = [];
+  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  return out;
+}
+// Powers of ten, with 2 and 5 between them when the range spans few decades.
+function logTicks(lo, hi) {
+  const a = Math.floor(Math.log10(lo)), b = Math.ceil(Math.log10(hi)), out = [];
+  for (let e = a; e <= b; e++)
+    for (const k of (b - a <= 2 ? [1, 2, 5] : [1])) {
+      const v = Number((k * Math.pow(10, e)).toPrecision(12));
+      if (v >= lo * 0.999 && v <= hi * 1.001) out.push(v);
+    }
+  return out.length >= 2 ? out : niceTicks(lo, hi, 4);
 }
 function extent(vals) {
   let lo = Infinity, hi = -Infinity;
@@ -91,7 +111,7 @@ function frame(w, h, xr, yr, xlabel, ylabel, ylog, xfmt) {
   const root = svg('svg', {class: 'chart', width: w, height: h, viewBox: `0 0 ${w} ${h}`});
   for (const t of y.ticks(4)) {
     root.append(svg('line', {class: 'grid', x1: m.l, x2: w - m.r, y1: y(t), y2: y(t)}));
-    root.append(svg('text', {x: m.l - 6, y: y(t) + 4, 'text-anchor': 'end'}, fmtNum(t, 3)));
+    root.append(svg('text', {x: m.l - 6, y: y(t) + 4, 'text-anchor': 'end'}, fmtTick(t)));
   }
   for (const t of x.ticks(5))
     root.append(svg('text', {x: x(t), y: h - m.b + 16, 'text-anchor': 'middle'}, (xfmt || fmtNum)(t)));
@@ -250,6 +270,119 @@ views.front = async (main, taskArg) => {
     `gate: ${s.spec.gate_metric} ≥ ${s.spec.gate_min}`));
   main.append(el('h2', {}, 'On the front'), table(['candidate', s.x_metric, s.y_metric, 'intent'],
     front.map(r => [candLink(r.id), fmtNum(r[s.x_metric]), fmtNum(r[s.y_metric]), shortText(r.intent, 90)])));
+};
+
+// The phylogeny: every candidate in the order it was evaluated (x) against
+// its value (y, log when it spans more than 10x), an edge from each parent,
+// colour by idea, shape by model, the record line on top, and the ideas that
+// made each record. Drawn on a canvas (10,000 nodes stay fast), axes and the
+// record line in SVG above it; a click picks the nearest node.
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22',
+                 '#7f7f7f'];
+views.phylogeny = async (main, taskArg) => {
+  const tasks = await api('/api/tasks');
+  main.append(el('h1', {}, 'Phylogeny'));
+  if (!tasks.length) { main.append(el('p', {class: 'muted'}, 'No tasks in this archive yet.')); return; }
+  const task = taskArg || tasks[0].name;
+  const pick = el('select', {id: 'task-select', onchange: e => { location.hash = '#/phylogeny/' + encodeURIComponent(e.target.value); }},
+    tasks.map(t => { const o = el('option', {value: t.name}, t.name); if (t.name === task) o.selected = true; return o; }));
+  main.append(el('p', {}, 'task ', pick));
+  const p = await api('/api/phylogeny?task=' + encodeURIComponent(task));
+  const nodes = p.nodes.map((r, i) => ({id: r[0], parent: r[1], v: r[2], gate: r[3], idea: r[4], model: r[5],
+                                         record: r[6], i}));
+  const measured = nodes.filter(n => n.v !== null && n.v > 0);
+  if (!measured.length) { main.append(el('p', {class: 'muted'}, 'No measured candidates for ' + task + '.')); return; }
+  const [ylo, yhi] = extent(measured.map(n => n.v));
+  const log = yhi / ylo > 10;
+  const w = Math.min(1100, window.innerWidth - 60), h = 440;
+  const f = frame(w, h, [0, Math.max(1, nodes.length - 1)], [ylo, yhi], 'order of evaluation',
+                  p.metric + (log ? ' (log)' : '') + ' — lower is better', log, v => fmtNum(Math.round(v)));
+  // The ideas by how many candidates carry each: the ten commonest coloured.
+  const counts = new Map();
+  for (const n of nodes) counts.set(n.idea, (counts.get(n.idea) || 0) + 1);
+  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  const colour = new Map(ranked.slice(0, PALETTE.length - 1).map(([k], i) => [k, PALETTE[i]]));
+  const colourOf = n => colour.get(n.idea) || PALETTE[PALETTE.length - 1];
+  const canvas = el('canvas', {id: 'phylo', width: w, height: h, 'data-nodes': nodes.length});
+  const ctx = canvas.getContext('2d');
+  const at = new Map();
+  for (const n of nodes) if (n.v !== null && n.v > 0) at.set(n.id, [f.x(n.i), f.y(n.v)]);
+  ctx.strokeStyle = 'rgba(120,120,120,0.25)';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (const n of nodes) {
+    const a = at.get(n.parent), b = at.get(n.id);
+    if (a && b) { ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); }
+  }
+  ctx.stroke();
+  const shapes = ['circle', 'square', 'triangle', 'diamond'];
+  const r = nodes.length > 2000 ? 2 : 3.5;
+  for (const n of nodes) {
+    const q = at.get(n.id);
+    if (!q) continue;
+    ctx.fillStyle = colourOf(n);
+    ctx.globalAlpha = n.gate ? 0.9 : 0.3;
+    const shape = shapes[n.model % shapes.length];
+    ctx.beginPath();
+    if (shape === 'circle') ctx.arc(q[0], q[1], r, 0, 2 * Math.PI);
+    else if (shape === 'square') ctx.rect(q[0] - r, q[1] - r, 2 * r, 2 * r);
+    else if (shape === 'triangle') { ctx.moveTo(q[0], q[1] - r - 1); ctx.lineTo(q[0] + r + 1, q[1] + r); ctx.lineTo(q[0] - r - 1, q[1] + r); }
+    else { ctx.moveTo(q[0], q[1] - r - 1); ctx.lineTo(q[0] + r + 1, q[1]); ctx.lineTo(q[0], q[1] + r + 1); ctx.lineTo(q[0] - r - 1, q[1]); }
+    ctx.fill();
+  }
+  ctx.globalAlpha = 1;
+  // The record line: the best so far, a step at each record.
+  const recs = nodes.filter(n => n.record);
+  if (recs.length) {
+    let d = '';
+    recs.forEach((n, k) => {
+      const [x, y] = at.get(n.id);
+      d += k ? `H${x}V${y}` : `M${x},${y}`;
+    });
+    d += `H${f.x(nodes.length - 1)}`;
+    f.plot.append(svg('path', {class: 'record-line', d}));
+  }
+  const hover = el('p', {id: 'hover'}, 'click a node to open its candidate');
+  const nearest = e => {
+    const box = canvas.getBoundingClientRect();
+    const x = (e.clientX - box.left) * w / box.width, y = (e.clientY - box.top) * h / box.height;
+    let best = null, bd = 64;
+    for (const [id, q] of at) {
+      const dd = (q[0] - x) ** 2 + (q[1] - y) ** 2;
+      if (dd < bd) { bd = dd; best = id; }
+    }
+    return best;
+  };
+  f.root.classList.add('overlay');
+  f.root.addEventListener('click', e => { const id = nearest(e); if (id !== null) location.hash = '#/candidate/' + id; });
+  f.root.addEventListener('mousemove', e => {
+    const id = nearest(e);
+    if (id === null) return;
+    const n = nodes.find(m => m.id === id);
+    hover.textContent = `#${id} ${p.metric} ${fmtNum(n.v)} · ${p.ideas[n.idea] || '(no idea label)'} · ${p.models[n.model] || 'no agent call'}`;
+  });
+  // Sizes and colours through the CSSOM: the page's policy refuses inline styles.
+  const layered = el('div', {class: 'layered'}, canvas, f.root);
+  layered.style.width = w + 'px';
+  layered.style.height = h + 'px';
+  main.append(layered, hover);
+  main.append(el('ul', {id: 'ideas-legend', class: 'legend'}, ranked.slice(0, PALETTE.length).map(([k, c], i) => {
+    const swatch = el('span', {class: 'swatch'});
+    swatch.style.background = i < PALETTE.length - 1 ? colour.get(k) : PALETTE[PALETTE.length - 1];
+    const others = ranked.slice(PALETTE.length - 1).reduce((sum, e) => sum + e[1], 0);
+    return el('li', {}, swatch, i < PALETTE.length - 1 ? (p.ideas[k] || '(no idea label)') : 'other ideas',
+              ` (${i < PALETTE.length - 1 ? c : others})`);
+  })));
+  main.append(el('p', {class: 'muted', id: 'models-legend'}, 'shape by model: ',
+    p.models.map((m, i) => `${shapes[i % shapes.length]} ${m || 'no agent call'}`).join(', ')));
+  main.append(el('h2', {}, 'The ideas that made each record'), table(
+    ['candidate', 'idea', 'model', {label: p.metric, num: 1}, {label: 'the record before', num: 1}, 'change'],
+    recs.map(n => {
+      const rec = p.records.find(q => q.id === n.id);
+      return [candLink(n.id), p.ideas[n.idea] || '(no idea label)', p.models[n.model] || '-', fmtNum(n.v),
+              rec.previous === null ? '-' : fmtNum(rec.previous),
+              el('a', {href: '#/candidate/' + n.id}, 'diff against its parent')];
+    })));
 };
 
 // Colour of a value against the baseline's: green when lower, red when higher.
