@@ -530,3 +530,45 @@ TEST_CASE("serve: the phylogeny of 10,000 candidates in Chromium within 2 s: rec
   s.Stop();
   fs::remove_all(root);
 }
+
+TEST_CASE("serve: a study's anytime curves, each arm's median and band, and its rank test, in Chromium") {
+  // A small real study: matmul 4x4 from the naive product, 2 arms x 2 seeds.
+  const fs::path root = fs::temp_directory_path() / ("ergon-serve-study-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "naive4");
+  std::ofstream(root / "naive4" / "task.json") << R"({
+  "summary": "matmul 4x4 from the naive product", "language": "ir", "dally": {"board": "matmul4x4"},
+  "description": "C = A*B for 4x4 integer matrices, cheapest IR.",
+  "objectives": {"gate": {"metric": "exact", "min": 1}, "minimise": "cost"}, "meter": "dally",
+  "metrics": ["cost", "exact"], "params": {"search_moves": 0, "search_placed_moves": 20000},
+  "edits": {"whole_file": true}
+})";
+  fs::copy_file(fs::path(ERGON_DALLY_DATA) / "matmul" / "naive_4x4.ir", root / "naive4" / "baseline.ir");
+  const fs::path db = root / "study.db";
+  Ran r = Ergon("study --task naive4 --tasks '" + root.string() + "' --db '" + db.string() +
+                "' --name small --seeds 2 --max-candidates 4 --evaluators 1 --proposals 1");
+  REQUIRE_MESSAGE(r.code == 0, r.out);
+  Server s(db, "--tasks '" + root.string() + "'");
+  const Got list = Get(s, "/api/studies");
+  REQUIRE(list.status == 200);
+  REQUIRE(list.j.size() == 1);
+  CHECK(list.j[0]["name"] == "small");
+  CHECK(list.j[0]["runs"] == 4);
+  CHECK(Get(s, "/api/study?task=naive4&name=nosuch").status == 404);
+  CHECK(Get(s, "/api/study?task=naive4").status == 400);
+  ergon::testing::Chromium b;
+  REQUIRE_MESSAGE(b.ok(), b.error());
+  b.Navigate(s.Url("/#/studies"));
+  REQUIRE(b.WaitFor("document.getElementById('view').dataset.ready === '1' && !!document.querySelector('a.study-link')"));
+  b.Eval("document.getElementById('view').dataset.ready = '0'; document.querySelector('a.study-link').click()");
+  REQUIRE(b.WaitFor("location.hash === '#/study/naive4/small' && document.getElementById('view').dataset.ready === '1'"));
+  CHECK(b.Eval("document.querySelectorAll('path.arm-median').length").get<int>() == 2);
+  CHECK(b.Eval("document.querySelectorAll('path.arm-band').length").get<int>() == 2);
+  CHECK(b.Eval("document.querySelectorAll('#arms-legend li').length").get<int>() == 2);
+  const std::string text = b.Eval("document.getElementById('view').textContent").get<std::string>();
+  CHECK(text.find("evolve vs independent") != std::string::npos);
+  CHECK(text.find("candidates evaluated") != std::string::npos);
+  CHECK(b.Screenshot((fs::path(ERGON_SCREENSHOTS) / "study.png").string()));
+  s.Stop();
+  fs::remove_all(root);
+}

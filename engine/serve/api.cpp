@@ -12,6 +12,7 @@
 
 #include "engine/evaluate.h"
 #include "engine/shell_quote.h"
+#include "engine/study_report.h"
 #include "genome/diff.h"
 
 namespace ergon::engine::serve {
@@ -316,6 +317,40 @@ class Handler {
                {"records", records}});
   }
 
+  // Studies (`ergon study`): each name and task with its arms, and one
+  // study's report (engine/study_report.h) with every run's curve.
+  ApiReply Studies() {
+    auto runs = a_.Runs();
+    if (!runs) return Error(500, runs.error());
+    std::map<std::pair<std::string, std::string>, std::pair<std::vector<std::string>, int>> found;
+    for (const auto& r : *runs) {
+      const json st = json::parse(r.settings, nullptr, false);
+      if (!st.is_object() || !st.contains("study") || !st["study"].is_object()) continue;
+      auto& [arms, n] = found[{st["study"].value("name", ""), r.task}];
+      const std::string arm = st["study"].value("arm", "");
+      if (std::find(arms.begin(), arms.end(), arm) == arms.end()) arms.push_back(arm);
+      ++n;
+    }
+    json arr = json::array();
+    for (const auto& [key, v] : found)
+      arr.push_back({{"name", key.first}, {"task", key.second}, {"arms", v.first}, {"runs", v.second}});
+    return Ok(arr);
+  }
+
+  ApiReply Study(const Params& p) {
+    const std::string name = Param(p, "name"), task = Param(p, "task");
+    if (name.empty() || task.empty()) return Error(400, "parameters name and task are required");
+    const ApiReply list = Studies();
+    if (list.status != 200) return list;
+    std::vector<std::string> arms;
+    for (const auto& s : json::parse(list.body))
+      if (s["name"] == name && s["task"] == task) arms = s["arms"].get<std::vector<std::string>>();
+    if (arms.empty()) return Error(404, "no study " + name + " on " + task);
+    auto report = ReadStudy(a_, name, task, specs_.For(task).minimise, arms, std::nullopt);
+    if (!report) return Error(500, report.error());
+    return Ok(json::parse(StudyJson(*report)));
+  }
+
   ApiReply Tasks() {
     auto runs = a_.Runs();
     if (!runs) return Error(500, runs.error());
@@ -454,6 +489,8 @@ ApiReply Api::Get(const std::string& path, const Params& params) {
   if (path == "/api/scatter") return h.Scatter(params);
   if (path == "/api/tasks") return h.Tasks();
   if (path == "/api/phylogeny") return h.Phylogeny(params);
+  if (path == "/api/studies") return h.Studies();
+  if (path == "/api/study") return h.Study(params);
   if (path == "/api/ledger") return h.Ledger(params);
   if (path == "/api/ledger/timeline") return h.LedgerTimeline(params);
   if (path == "/api/ledger/calls") return h.LedgerRows(params);

@@ -385,6 +385,62 @@ views.phylogeny = async (main, taskArg) => {
     })));
 };
 
+// Studies (`ergon study`): the list, and one study's anytime curves, each
+// arm's median over seeds with its quartile band, on one chart.
+views.studies = async (main) => {
+  const list = await api('/api/studies');
+  main.append(el('h1', {}, 'Studies'));
+  if (!list.length) {
+    main.append(el('p', {class: 'muted'}, 'No studies in this archive: `ergon study --task T` makes one.'));
+    return;
+  }
+  main.append(table(['study', 'task', 'arms', {label: 'runs', num: 1}], list.map(s => [
+    el('a', {href: '#/study/' + encodeURIComponent(s.task) + '/' + encodeURIComponent(s.name), class: 'study-link'}, s.name),
+    s.task, s.arms.join(', '), fmtNum(s.runs)])));
+};
+
+views.study = async (main, arg) => {
+  const cut = arg.indexOf('/');
+  const task = arg.slice(0, cut), name = arg.slice(cut + 1);
+  const s = await api('/api/study?task=' + encodeURIComponent(task) + '&name=' + encodeURIComponent(name));
+  main.append(el('h1', {}, `Study ${name} on ${task}`));
+  const longest = Math.max(1, ...s.arms.map(a => a.curve.length));
+  const vals = [];  // the curves alone: the baseline would flatten them
+  for (const a of s.arms) for (const c of a.curve) vals.push(c.q1, c.q3);
+  const pos = vals.filter(v => v > 0);
+  const [lo, hi] = extent(vals);
+  const log = pos.length === vals.length && hi / lo > 10;
+  const f = frame(Math.min(1000, window.innerWidth - 60), 380, [1, Math.max(2, longest)], [lo, hi],
+                  'candidates evaluated', `best ${s.metric} so far${log ? ' (log)' : ''} — median and quartiles over seeds`,
+                  log, v => fmtNum(Math.round(v)));
+  s.arms.forEach((a, i) => {
+    if (!a.curve.length) return;
+    const colour = PALETTE[i % PALETTE.length];
+    let band = '', top = '';
+    a.curve.forEach((c, k) => { band += (k ? 'L' : 'M') + f.x(c.k) + ',' + f.y(c.q3); });
+    for (let k = a.curve.length - 1; k >= 0; k--) band += 'L' + f.x(a.curve[k].k) + ',' + f.y(a.curve[k].q1);
+    a.curve.forEach((c, k) => { top += (k ? 'L' : 'M') + f.x(c.k) + ',' + f.y(c.median); });
+    const b = svg('path', {class: 'arm-band', d: band + 'Z'});
+    b.style.fill = colour;
+    const m = svg('path', {class: 'arm-median', d: top}, svg('title', {}, a.arm));
+    m.style.stroke = colour;
+    f.plot.append(b, m);
+  });
+  main.append(f.root);
+  main.append(el('ul', {class: 'legend', id: 'arms-legend'}, s.arms.map((a, i) => {
+    const sw = el('span', {class: 'swatch'});
+    sw.style.background = PALETTE[i % PALETTE.length];
+    return el('li', {}, sw, `${a.arm} (${a.runs.length} runs)`);
+  })));
+  main.append(el('h2', {}, 'Final best over seeds'), table(
+    ['arm', {label: 'runs', num: 1}, {label: 'median', num: 1}, {label: 'q1', num: 1}, {label: 'q3', num: 1}],
+    s.arms.map(a => [a.arm, fmtNum(a.runs.length), fmtNum(a.final.median), fmtNum(a.final.q1), fmtNum(a.final.q3)])));
+  main.append(el('h2', {}, 'Rank tests (Mann-Whitney U, two-sided)'), table(
+    ['arms', {label: 'U', num: 1}, {label: 'p', num: 1}, 'verdict'],
+    s.comparisons.map(c => [`${c.a} vs ${c.b}`, fmtNum(c.u), c.p.toFixed(4),
+      c.p < 0.05 ? `${c.a_lower ? c.a : c.b} is lower` : 'no difference at p < 0.05'])));
+};
+
 // Colour of a value against the baseline's: green when lower, red when higher.
 function fitnessColor(v, base) {
   if (v === null || v === undefined || !base) return '#bdc3c7';
