@@ -136,6 +136,28 @@ Verdict OracleMatmul(const IrProgram& p, int n) {
   return Verdict::kExact;
 }
 
+
+// A random straight-line v3 program over 4 input bits at scattered
+// addresses: `length` ops from add .. cmp (and select when asked); the
+// outputs are the last two values written (and, with a third, input 3).
+std::string RandomProgram(std::mt19937_64& rng, int length, bool with_select, bool third_output) {
+  static const char* const ops[] = {"add", "sub", "xor", "and", "or", "mul", "copy", "cmp", "select"};
+  std::vector<std::uint64_t> defined = {3, 17, 30, 41};
+  std::string ir = "3,17,30,41\n";
+  for (int i = 0; i < length; ++i) {
+    const std::string op = ops[rng() % (with_select ? 9 : 8)];
+    auto any = [&] { return std::to_string(defined[rng() % defined.size()]); };
+    const std::uint64_t dst = 1 + rng() % 60;
+    if (op == "copy") ir += "copy " + std::to_string(dst) + "," + any() + "\n";
+    else if (op == "cmp") ir += "cmp " + std::to_string(dst) + "," + any() + "," + any() + ",lt\n";
+    else if (op == "select") ir += "select " + std::to_string(dst) + "," + any() + "," + any() + "," + any() + "\n";
+    else ir += op + " " + std::to_string(dst) + "," + any() + "," + any() + "\n";
+    if (std::find(defined.begin(), defined.end(), dst) == defined.end()) defined.push_back(dst);
+  }
+  ir += std::to_string(defined[defined.size() - 1]) + "," + std::to_string(defined[defined.size() - 2]) +
+        (third_output ? "," + std::to_string(defined[0]) : std::string()) + "\n";
+  return ir;
+}
 }  // namespace
 
 TEST_CASE("the published matmul and symmetry programs score their published costs" * doctest::test_suite("fast")) {
@@ -433,21 +455,9 @@ TEST_CASE("rescheduling keeps the function of random programs and never costs mo
   // Random straight-line v3 programs over 4 bits at scattered addresses:
   // every result of the search must give the same outputs on all 16 inputs.
   std::mt19937_64 rng(99);
-  const char* ops[] = {"add", "sub", "xor", "and", "or", "mul", "copy", "cmp"};
   int improved = 0;
   for (int trial = 0; trial < 60; ++trial) {
-    std::vector<std::uint64_t> defined = {3, 17, 30, 41};
-    std::string ir = "3,17,30,41\n";
-    for (int i = 0; i < 25; ++i) {
-      const std::string op = ops[rng() % 8];
-      auto any = [&] { return std::to_string(defined[rng() % defined.size()]); };
-      const std::uint64_t dst = 1 + rng() % 60;
-      if (op == "copy") ir += "copy " + std::to_string(dst) + "," + any() + "\n";
-      else if (op == "cmp") ir += "cmp " + std::to_string(dst) + "," + any() + "," + any() + ",lt\n";
-      else ir += op + " " + std::to_string(dst) + "," + any() + "," + any() + "\n";
-      if (std::find(defined.begin(), defined.end(), dst) == defined.end()) defined.push_back(dst);
-    }
-    ir += std::to_string(defined[defined.size() - 1]) + "," + std::to_string(defined[defined.size() - 2]) + "\n";
+    const std::string ir = RandomProgram(rng, 25, false, false);
     const IrProgram p = Compile(ir);
     for (bool fixed : {false, true}) {
       RescheduleOptions o;
@@ -523,24 +533,10 @@ TEST_CASE("placed annealing keeps the function of random programs, its last stat
   // checked by scanning, so the final state (accepted moves, uphill ones
   // included) must compute the same outputs as the best one.
   std::mt19937_64 rng(7);
-  const char* ops[] = {"add", "sub", "xor", "and", "or", "mul", "copy", "cmp", "select"};
   int improved = 0, lasts = 0;
   PlacedAnnealStats kinds;  // accepted moves of each kind, over all searches
   for (int trial = 0; trial < 80; ++trial) {
-    std::vector<std::uint64_t> defined = {3, 17, 30, 41};
-    std::string ir = "3,17,30,41\n";
-    for (int i = 0; i < 30; ++i) {
-      const std::string op = ops[rng() % 9];
-      auto any = [&] { return std::to_string(defined[rng() % defined.size()]); };
-      const std::uint64_t dst = 1 + rng() % 60;
-      if (op == "copy") ir += "copy " + std::to_string(dst) + "," + any() + "\n";
-      else if (op == "cmp") ir += "cmp " + std::to_string(dst) + "," + any() + "," + any() + ",lt\n";
-      else if (op == "select") ir += "select " + std::to_string(dst) + "," + any() + "," + any() + "," + any() + "\n";
-      else ir += op + " " + std::to_string(dst) + "," + any() + "," + any() + "\n";
-      if (std::find(defined.begin(), defined.end(), dst) == defined.end()) defined.push_back(dst);
-    }
-    ir += std::to_string(defined[defined.size() - 1]) + "," + std::to_string(defined[defined.size() - 2]) + "," +
-          std::to_string(defined[0]) + "\n";
+    const std::string ir = RandomProgram(rng, 30, true, true);
     const IrProgram p = Compile(ir);
     std::vector<std::int8_t> inputs;
     for (int x = 0; x < 16; ++x)

@@ -126,6 +126,12 @@ function frame(w, h, xr, yr, xlabel, ylabel, ylog, xfmt) {
 
 // ---- views -----------------------------------------------------------------
 
+// A task chooser that opens `view` for the task chosen.
+function taskPicker(tasks, task, view) {
+  return el('select', {id: 'task-select', onchange: e => { location.hash = `#/${view}/` + encodeURIComponent(e.target.value); }},
+    tasks.map(t => { const o = el('option', {value: t.name}, t.name); if (t.name === task) o.selected = true; return o; }));
+}
+
 const views = {};
 
 views.runs = async (main) => {
@@ -233,9 +239,7 @@ views.front = async (main, taskArg) => {
   main.append(el('h1', {}, 'Front'));
   if (!tasks.length) { main.append(el('p', {class: 'muted'}, 'No tasks in this archive yet.')); return; }
   const task = taskArg || tasks[0].name;
-  const pick = el('select', {id: 'task-select', onchange: e => { location.hash = '#/front/' + encodeURIComponent(e.target.value); }},
-    tasks.map(t => { const o = el('option', {value: t.name}, t.name); if (t.name === task) o.selected = true; return o; }));
-  main.append(el('p', {}, 'task ', pick));
+  main.append(el('p', {}, 'task ', taskPicker(tasks, task, 'front')));
   const s = await api('/api/scatter?task=' + encodeURIComponent(task));
   const front = await api('/api/pareto?task=' + encodeURIComponent(task));
   const pts = s.points.filter(p => p.x !== null && p.y !== null);
@@ -284,9 +288,7 @@ views.phylogeny = async (main, taskArg) => {
   main.append(el('h1', {}, 'Phylogeny'));
   if (!tasks.length) { main.append(el('p', {class: 'muted'}, 'No tasks in this archive yet.')); return; }
   const task = taskArg || tasks[0].name;
-  const pick = el('select', {id: 'task-select', onchange: e => { location.hash = '#/phylogeny/' + encodeURIComponent(e.target.value); }},
-    tasks.map(t => { const o = el('option', {value: t.name}, t.name); if (t.name === task) o.selected = true; return o; }));
-  main.append(el('p', {}, 'task ', pick));
+  main.append(el('p', {}, 'task ', taskPicker(tasks, task, 'phylogeny')));
   const p = await api('/api/phylogeny?task=' + encodeURIComponent(task));
   const nodes = p.nodes.map((r, i) => ({id: r[0], parent: r[1], v: r[2], gate: r[3], idea: r[4], model: r[5],
                                          record: r[6], i}));
