@@ -140,6 +140,7 @@ int Main(int argc, char** argv) {
   run->add_flag("--isolated", so.isolated,
                 "see only this run's candidates and the task's baseline, not earlier runs' (a study's arms)");
   run->add_option("--study", so.study, "the study this run is an arm of (ergon study sets it)");
+  run->add_option("--study-arm", so.study_arm, "its arm in the study (default: the strategy's name)");
   run->add_option("--db", so.db, "archive file (default ergon.db)");
   run->add_option("--resume", so.resume, "continue run RUN of this archive");
   run->add_option("--meta-every", so.meta_every,
@@ -187,8 +188,14 @@ int Main(int argc, char** argv) {
       "study", "compare search strategies: each over several seeds on one task, into one archive; the best against "
                "candidates, tokens and dollars, and a rank test between them");
   study->add_option("--task", study_opt.task, "task name (see `ergon tasks`)")->required();
-  study->add_option("--strategies", study_arms, "the arms, comma-separated: evolve | independent | hillclimb")
+  study->add_option("--strategies", study_arms, "arms that differ by strategy, comma-separated: evolve | independent "
+                                                "| hillclimb (\"\" for none)")
       ->capture_default_str();
+  std::vector<std::string> study_arm_specs;
+  study->add_option("--arm", study_arm_specs,
+                    "another arm, NAME=FLAGS: the run flags that make it (\"gpt=--agent openai --model gpt-4o\", "
+                    "\"night=--config night.toml\", \"climb=--strategy hillclimb\"); repeatable")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   study->add_option("--seeds", study_opt.seeds, "runs per arm, seeds 1..N")->check(CLI::Range(1, 1000))->capture_default_str();
   study->add_option("--name", study_opt.name, "the study's name in the archive (run again to resume it)")
       ->capture_default_str();
@@ -446,10 +453,19 @@ int Main(int argc, char** argv) {
     study_opt.tasks_dirs = tasks_dirs;
     study_opt.json = json;
     if (study->count("--target") > 0) study_opt.target = study_target;
-    study_opt.arms.clear();
+    std::vector<std::string> specs;
     std::istringstream arms(study_arms);
     for (std::string a; std::getline(arms, a, ',');)
-      if (!a.empty()) study_opt.arms.push_back(a);
+      if (!a.empty()) specs.push_back(a);
+    specs.insert(specs.end(), study_arm_specs.begin(), study_arm_specs.end());
+    for (const auto& spec : specs) {
+      auto arm = ParseArm(spec);
+      if (!arm) {
+        fmt::print(stderr, "ergon study: {}\nRun 'ergon study --help' for its options.\n", arm.error());
+        return kUsage;
+      }
+      study_opt.arms.push_back(std::move(*arm));
+    }
     study_opt.run_args = study->remaining();
     std::error_code ec;
     study_opt.ergon = std::filesystem::read_symlink("/proc/self/exe", ec).string();

@@ -324,7 +324,9 @@ int Search::OpenRun() {
                      {"agent_params", o_.agent_params}, {"strategy", StrategyName(o_.strategy)},
                      {"isolated", o_.isolated}};
     if (!o_.study.empty())
-      settings["study"] = {{"name", o_.study}, {"arm", StrategyName(o_.strategy)}, {"seed", o_.seed}};
+      settings["study"] = {{"name", o_.study},
+                           {"arm", o_.study_arm.empty() ? std::string(StrategyName(o_.strategy)) : o_.study_arm},
+                           {"seed", o_.seed}};
     if (o_.executor == "slurm")
       settings["slurm"] = {{"partition", o_.slurm_partition}, {"gres", o_.slurm_gres}, {"args", o_.slurm_args},
                            {"spool", o_.spool}, {"submissions", o_.slurm_submissions}};

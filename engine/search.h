@@ -50,6 +50,7 @@ struct SearchOptions {
   Strategy strategy = Strategy::kEvolve;
   bool isolated = false;
   std::string study;              // the study this run is an arm of ("": none)
+  std::string study_arm;          // its arm's name ("": the strategy's)
   std::optional<std::int64_t> resume;
   double eval_timeout_s = 0;      // per instance; 0 = the task's
   // A proposal whose normalised-token similarity to a candidate is at least

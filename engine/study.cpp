@@ -74,20 +74,70 @@ std::map<std::pair<std::string, std::uint64_t>, archive::Run> StudyRuns(const St
   return out;
 }
 
+// A flag the study sets for each run itself.
+std::optional<std::string> OwnFlag(const std::vector<std::string>& args, bool arm) {
+  for (const auto& a : args)
+    for (const char* own : {"--strategy", "--isolated", "--study", "--study-arm", "--seed", "--resume", "--config",
+                            "--db", "--task"}) {
+      // An arm may choose its strategy and its run file.
+      if (arm && (std::string(own) == "--strategy" || std::string(own) == "--config")) continue;
+      if (a == own || a.rfind(std::string(own) + "=", 0) == 0) return std::string(own);
+    }
+  return std::nullopt;
+}
+
 }  // namespace
 
-int RunStudy(const StudyOptions& o) {
-  for (const auto& arm : o.arms)
-    if (!ParseStrategy(arm)) {
-      fmt::print(stderr, "ergon study: --strategies: '{}' is not a strategy ({})\n", arm, kStrategyNames);
-      return 2;
+tl::expected<ArmSpec, std::string> ParseArm(const std::string& spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos) {
+    if (!ParseStrategy(spec)) return tl::unexpected(fmt::format("'{}' is not a strategy ({}), nor NAME=FLAGS", spec,
+                                                                kStrategyNames));
+    return ArmSpec{spec, {"--strategy", spec}};
+  }
+  ArmSpec arm{spec.substr(0, eq), {}};
+  if (arm.name.empty() || arm.name.find_first_of(" \t'\"") != std::string::npos)
+    return tl::unexpected(fmt::format("'{}': an arm's name is a word before '='", spec));
+  std::string word;
+  char quote = 0;
+  bool any = false;
+  for (char c : spec.substr(eq + 1)) {
+    if (quote) {
+      if (c == quote) quote = 0;
+      else word += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      any = true;
+    } else if (c == ' ' || c == '\t') {
+      if (any || !word.empty()) arm.flags.push_back(word);
+      word.clear();
+      any = false;
+    } else {
+      word += c;
     }
-  for (const auto& a : o.run_args)
-    for (const char* own : {"--strategy", "--isolated", "--study", "--seed", "--resume", "--config"})
-      if (a == own || a.rfind(std::string(own) + "=", 0) == 0) {
-        fmt::print(stderr, "ergon study: {} is the study's to set for each run; leave it out\n", own);
+  }
+  if (quote) return tl::unexpected(fmt::format("'{}': a quote is not closed", spec));
+  if (any || !word.empty()) arm.flags.push_back(word);
+  if (auto own = OwnFlag(arm.flags, true))
+    return tl::unexpected(fmt::format("arm {}: {} is the study's to set for each run; leave it out", arm.name, *own));
+  return arm;
+}
+
+int RunStudy(const StudyOptions& o) {
+  if (o.arms.empty()) {
+    fmt::print(stderr, "ergon study: no arms (--strategies or --arm)\n");
+    return 2;
+  }
+  for (std::size_t i = 0; i < o.arms.size(); ++i)
+    for (std::size_t j = i + 1; j < o.arms.size(); ++j)
+      if (o.arms[i].name == o.arms[j].name) {
+        fmt::print(stderr, "ergon study: two arms are named {}\n", o.arms[i].name);
         return 2;
       }
+  if (auto own = OwnFlag(o.run_args, false)) {
+    fmt::print(stderr, "ergon study: {} is the study's to set for each run; leave it out\n", *own);
+    return 2;
+  }
   auto lookup = LookupTasks(o.tasks_dirs);
   if (!lookup) {
     fmt::print(stderr, "ergon study: {}\n", lookup.error());
@@ -104,7 +154,8 @@ int RunStudy(const StudyOptions& o) {
   const int total = static_cast<int>(o.arms.size()) * o.seeds;
   int at = 0;
   for (int seed = 1; seed <= o.seeds; ++seed)
-    for (const auto& arm : o.arms) {
+    for (const auto& study_arm : o.arms) {
+      const std::string& arm = study_arm.name;
       ++at;
       const auto runs = StudyRuns(o);
       const auto found = runs.find({arm, static_cast<std::uint64_t>(seed)});
@@ -120,10 +171,11 @@ int RunStudy(const StudyOptions& o) {
         argv.insert(argv.end(), {"--resume", std::to_string(found->second.id)});
       } else {
         fmt::print(stderr, "ergon study {}: {} of {}: {} seed {}: a new run\n", o.name, at, total, arm, seed);
-        argv.insert(argv.end(), {"--task", o.task, "--strategy", arm, "--isolated", "--study", o.name, "--seed",
+        argv.insert(argv.end(), {"--task", o.task, "--isolated", "--study", o.name, "--study-arm", arm, "--seed",
                                  std::to_string(seed)});
       }
       argv.insert(argv.end(), common.begin(), common.end());
+      argv.insert(argv.end(), study_arm.flags.begin(), study_arm.flags.end());
       const int rc = RunChild(argv);
       const auto after = StudyRuns(o);
       const auto run = after.find({arm, static_cast<std::uint64_t>(seed)});
@@ -140,7 +192,9 @@ int RunStudy(const StudyOptions& o) {
     fmt::print(stderr, "ergon study: {}\n", opened.error());
     return 1;
   }
-  auto report = ReadStudy(**opened, o.name, o.task, spec->minimise, o.arms, o.target);
+  std::vector<std::string> names;
+  for (const auto& a : o.arms) names.push_back(a.name);
+  auto report = ReadStudy(**opened, o.name, o.task, spec->minimise, names, o.target);
   if (!report) {
     fmt::print(stderr, "ergon study: {}\n", report.error());
     return 1;

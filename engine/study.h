@@ -13,13 +13,28 @@
 #include <string>
 #include <vector>
 
+#include <tl/expected.hpp>
+
 namespace ergon::engine {
+
+// One arm: a name, and the flags its runs get beside the study's own (a
+// strategy, models, a run file: `--strategy independent`, `--model m`,
+// `--config night.toml`).
+struct ArmSpec {
+  std::string name;
+  std::vector<std::string> flags;
+};
+
+// "evolve" -> the strategy of that name; "NAME=FLAGS" -> FLAGS split at
+// spaces (single or double quotes keep a value whole). An error says why
+// a spec is not an arm.
+tl::expected<ArmSpec, std::string> ParseArm(const std::string& spec);
 
 struct StudyOptions {
   std::string task;
   std::string name = "study";
   std::string db = "ergon.db";
-  std::vector<std::string> arms = {"evolve", "independent"};  // strategies (engine/strategy.h)
+  std::vector<ArmSpec> arms;
   int seeds = 5;                                              // 1..seeds
   std::optional<double> target;
   bool json = false;

@@ -419,3 +419,39 @@ TEST_CASE("a run records each candidate's idea and re-introduced lines, and tell
   for (const auto& p : model.prompts()) told = told || p.find("Note: this program re-adds 1 of the 3 lines") != std::string::npos;
   CHECK(told);
 }
+
+TEST_CASE("study arms by flags and by run file: each arm's runs carry its name and its settings" *
+          doctest::test_suite("fast")) {
+  NaiveBoard board("arms");
+  const fs::path night = board.root / "night.toml";
+  std::ofstream(night) << "[run]\nstrategy = \"independent\"\nmax-candidates = 3\n";
+  Ran r = Ergon("study --task naive4 --tasks '" + board.root.string() + "' --db '" + board.db.string() +
+                "' --name arms --seeds 1 --json --strategies '' --arm 'climb=--strategy hillclimb --max-candidates 2' "
+                "--arm 'night=--config " + night.string() + "' --evaluators 1 --proposals 1");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const json j = json::parse(r.out.substr(r.out.rfind("\n{") + 1));
+  REQUIRE(j["arms"].size() == 2);
+  CHECK(j["arms"][0]["arm"] == "climb");
+  CHECK(j["arms"][1]["arm"] == "night");
+  CHECK(j["arms"][0]["runs"][0]["best"].size() == 2);  // its own budget
+  CHECK(j["arms"][1]["runs"][0]["best"].size() == 3);  // the run file's
+  const json runs = json::parse(Ergon("archive runs --json --db '" + board.db.string() + "'").out);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0]["strategy"] == "hillclimb");
+  CHECK(runs[0]["study"]["arm"] == "climb");
+  CHECK(runs[1]["strategy"] == "independent");
+  CHECK(runs[1]["study"]["arm"] == "night");
+  CHECK(runs[1]["isolated"] == true);
+  // What an arm may not set, and what is not an arm.
+  const std::string base = "study --task naive4 --tasks '" + board.root.string() + "' --db '" + board.db.string() + "' ";
+  Ran seed = Ergon(base + "--arm 'x=--seed 3'");
+  CHECK(seed.code == 2);
+  CHECK(seed.out.find("arm x: --seed is the study's to set for each run") != std::string::npos);
+  Ran word = Ergon(base + "--strategies '' --arm nonsense");
+  CHECK(word.code == 2);
+  CHECK(word.out.find("'nonsense' is not a strategy") != std::string::npos);
+  Ran twice = Ergon(base + "--strategies evolve --arm 'evolve=--model m'");
+  CHECK(twice.code == 2);
+  CHECK(twice.out.find("two arms are named evolve") != std::string::npos);
+}
