@@ -374,13 +374,18 @@ Result<std::vector<Row>> Archive::Pareto(const std::string& task) {
 }
 
 Result<std::vector<LedgerSummary>> Archive::Ledger() {
+  // The planner prefers the rows by rowid; the standing index (schema 9)
+  // holds all the join reads, and reading it halves the time. A file
+  // opened read-only before schema 9 has none.
+  Stmt has(impl_->db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'candidates_standing'");
+  const std::string by = has.Step() ? " INDEXED BY candidates_standing" : "";
   Stmt s(impl_->db,
-         "SELECT coalesce(l.run_id, 0), l.model, count(*), sum(l.tokens_in), sum(l.tokens_out), sum(l.cost_usd), "
-         "sum(l.latency_s), sum(l.outcome <> 'ok'), "
-         "sum(c.id IS NOT NULL AND c.gate_passed = 1 AND c.status <> 'overfit' AND p.id IS NOT NULL AND "
-         "(p.gate_passed = 0 OR c.best_fitness > p.best_fitness)) "
-         "FROM ledger l LEFT JOIN candidates c ON c.id = l.candidate_id LEFT JOIN candidates p ON p.id = c.parent_id "
-         "GROUP BY l.run_id, l.model ORDER BY l.run_id, l.model");
+         ("SELECT coalesce(l.run_id, 0), l.model, count(*), sum(l.tokens_in), sum(l.tokens_out), sum(l.cost_usd), "
+          "sum(l.latency_s), sum(l.outcome <> 'ok'), "
+          "sum(c.id IS NOT NULL AND c.gate_passed = 1 AND c.status <> 'overfit' AND p.id IS NOT NULL AND "
+          "(p.gate_passed = 0 OR c.best_fitness > p.best_fitness)) "
+          "FROM ledger l LEFT JOIN candidates c" + by + " ON c.id = l.candidate_id LEFT JOIN candidates p" + by +
+          " ON p.id = c.parent_id GROUP BY l.run_id, l.model ORDER BY l.run_id, l.model").c_str());
   std::vector<LedgerSummary> out;
   while (s.Step()) {
     LedgerSummary l;

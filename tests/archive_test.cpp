@@ -707,7 +707,8 @@ TEST_CASE("a schema-2 file (no dashboard or events index) is read as it is, and 
   REQUIRE(sqlite3_exec(db, "DROP INDEX candidates_by_run; DROP INDEX ledger_summary; DROP INDEX events_by_candidate; "
                            "DROP TABLE blobs; ALTER TABLE candidates DROP COLUMN source_blob; ALTER TABLE runs DROP COLUMN process; "
                            "ALTER TABLE runs DROP COLUMN stop_reason; DROP TABLE search_index; DROP TABLE search_owner; "
-                           "ALTER TABLE candidates DROP COLUMN idea; ALTER TABLE candidates DROP COLUMN reintroduced; "
+                           "DROP INDEX candidates_standing; ALTER TABLE candidates DROP COLUMN idea; "
+                           "ALTER TABLE candidates DROP COLUMN reintroduced; "
                            "CREATE VIRTUAL TABLE search USING fts5(candidate_id UNINDEXED, body); "
                            "INSERT INTO search(candidate_id, body) VALUES(1, 'zanzibar'); PRAGMA user_version=2",
                        nullptr,

@@ -411,10 +411,11 @@ TEST_CASE("serve: every view in headless Chromium, live updates, links, and esca
   CHECK(s.Stop() == 0);
 }
 
-TEST_CASE("serve: the phylogeny of 10,000 candidates in Chromium within 2 s: records, ideas, round ticks, a click") {
-  // A made-up search of 10,000 candidates over two orders of magnitude of
-  // energy: each child from a random earlier candidate, one of 14 ideas,
-  // one of 3 models; the records (each new best in order) are known here.
+TEST_CASE("serve: the phylogeny and a study of 10,000 candidates in Chromium within 2 s: records, ideas, ticks") {
+  // A made-up study of 10,000 candidates over two orders of magnitude of
+  // energy: 2 arms x 5 seeds, each run's children from random earlier
+  // candidates of its own (or the baseline), one of 14 ideas, one of 3
+  // models; the records (each new best in order) are known here.
   const fs::path root = fs::temp_directory_path() / ("ergon-serve-phylo-" + std::to_string(::getpid()));
   fs::remove_all(root);
   fs::create_directories(root);
@@ -423,17 +424,29 @@ TEST_CASE("serve: the phylogeny of 10,000 candidates in Chromium within 2 s: rec
   {
     auto a = ergon::archive::Archive::Open(db.string());
     REQUIRE(a);
-    auto run = (*a)->BeginRun({0, "sparse_parity", "openai", "m0,m1,m2", "{}", 0, 0, "running"});
-    REQUIRE(run);
+    std::vector<std::int64_t> runs;
+    for (int r = 0; r < 10; ++r) {
+      const json settings = {{"seed", 1 + r / 2}, {"strategy", r % 2 ? "independent" : "evolve"}, {"isolated", true},
+                             {"study", {{"name", "big"}, {"arm", r % 2 ? "independent" : "evolve"}, {"seed", 1 + r / 2}}}};
+      auto run = (*a)->BeginRun({0, "sparse_parity", "openai", "m0,m1,m2", settings.dump(), 0, 0, "running"});
+      REQUIRE(run);
+      runs.push_back(*run);
+    }
     std::mt19937_64 rng(5);
-    std::vector<double> value;
+    std::vector<double> value;                     // by candidate id - 1
+    std::vector<std::vector<std::int64_t>> mine(10);  // each run's candidates
     double best = 1e300;
     for (int i = 0; i < 10000; ++i) {
+      const int r = i == 0 ? 0 : (i - 1) % 10;
       ergon::archive::Attempt at;
       ergon::archive::Candidate c;
-      c.run_id = *run;
+      c.run_id = runs[static_cast<std::size_t>(r)];
       c.task = "sparse_parity";
-      if (i > 0) c.parent = static_cast<std::int64_t>(1 + rng() % value.size());
+      if (i > 0) {
+        auto& own = mine[static_cast<std::size_t>(r)];
+        const std::size_t pick = rng() % (own.size() + 1);
+        c.parent = pick == own.size() ? 1 : own[pick];
+      }
       c.source = "int main() { return " + std::to_string(i) + "; }\n";
       c.hash = "h" + std::to_string(i);
       c.idea = i == 0 ? "" : "idea " + std::to_string(rng() % 14);
@@ -453,18 +466,19 @@ TEST_CASE("serve: the phylogeny of 10,000 candidates in Chromium within 2 s: rec
       at.objectives = {-1.0, clamped};
       if (i > 0) {
         ergon::archive::LedgerEntry l;
-        l.run_id = *run;
+        l.run_id = c.run_id;
         l.model = "m" + std::to_string(rng() % 3);
         at.ledger = l;
       }
       auto id = (*a)->Record(at);
       REQUIRE(id);
+      if (i > 0) mine[static_cast<std::size_t>(r)].push_back(*id);
       if (clamped < best) {
         best = clamped;
         records.push_back(*id);
       }
     }
-    REQUIRE((*a)->EndRun(*run, "done"));
+    for (auto run : runs) REQUIRE((*a)->EndRun(run, "done"));
   }
   Server s(db);
   const Got api = Get(s, "/api/phylogeny?task=sparse_parity");
@@ -527,6 +541,20 @@ TEST_CASE("serve: the phylogeny of 10,000 candidates in Chromium within 2 s: rec
     svg.dispatchEvent(new MouseEvent('click', {clientX: box.left + x, clientY: box.top + y, bubbles: true}));
   })())js");
   CHECK(b.WaitFor("location.hash === '#/candidate/" + std::to_string(records.front()) + "'"));
+  // The study's chart over the same 10,000 candidates.
+  b.Eval("document.getElementById('view').dataset.ready = '0'");
+  const auto t1 = std::chrono::steady_clock::now();
+  b.Navigate(s.Url("/#/study/sparse_parity/big"));
+  REQUIRE(b.WaitFor("location.hash === '#/study/sparse_parity/big' && document.getElementById('view').dataset.ready === '1'"));
+  const double study_took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  MESSAGE("a study of 10 runs and 10,000 candidates: drawn in " << study_took << " s");
+  INFO(b.Eval("document.getElementById('view').textContent").get<std::string>().substr(0, 300));
+  CHECK(study_took < 2.0);
+  CHECK(b.Eval("document.querySelectorAll('path.arm-median').length").get<int>() == 2);
+  CHECK(b.Eval("document.querySelectorAll('path.arm-band').length").get<int>() == 2);
+  CHECK(b.Eval("document.getElementById('view').textContent").get<std::string>().find("evolve vs independent") !=
+        std::string::npos);
+  CHECK(b.Screenshot((fs::path(ERGON_SCREENSHOTS) / "study-10k.png").string()));
   s.Stop();
   fs::remove_all(root);
 }

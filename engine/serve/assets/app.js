@@ -628,14 +628,20 @@ views.search = async (main, q) => {
 
 function setStatus(s) { document.getElementById('status').textContent = s; }
 
+// Each route draws into a box of its own: a view still loading when the
+// address changes again finishes into a box no longer on the page, and
+// never marks the page ready.
+let routeCount = 0;
 async function route() {
+  const mine = ++routeCount;
   clearInterval(pollTimer);
   pollTimer = null;
   const parts = location.hash.replace(/^#\/?/, '').split('/');
   const name = parts[0] || 'runs';
   const arg = parts.length > 1 ? decodeURIComponent(parts.slice(1).join('/')) : '';
   const main = document.getElementById('view');
-  main.replaceChildren();
+  const box = el('div', {class: 'route'});
+  main.replaceChildren(box);
   main.dataset.view = name;
   main.dataset.ready = '0';
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.view === name ||
@@ -644,11 +650,11 @@ async function route() {
   setStatus('');
   try {
     if (!view) throw new Error('no such view: ' + name);
-    await view(main, arg);
+    await view(box, arg);
   } catch (e) {
-    main.append(el('p', {class: 'error'}, e.message));
+    box.append(el('p', {class: 'error'}, e.message));
   }
-  main.dataset.ready = '1';
+  if (mine === routeCount) main.dataset.ready = '1';
 }
 
 window.addEventListener('hashchange', route);
