@@ -172,7 +172,7 @@ DROP TABLE search;
     R"sql(
 ALTER TABLE candidates ADD COLUMN idea TEXT NOT NULL DEFAULT '';
 ALTER TABLE candidates ADD COLUMN reintroduced INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX candidates_standing ON candidates(id, parent_id, gate_passed, status, best_fitness);
+CREATE INDEX candidates_standing ON candidates(id, parent_id, gate_passed, status, best_fitness, reintroduced);
 )sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);

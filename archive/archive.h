@@ -191,6 +191,7 @@ struct LedgerSummary {
   std::int64_t run_id = 0;
   std::string model;
   std::int64_t calls = 0, tokens_in = 0, tokens_out = 0, failures = 0;
+  std::int64_t reintroduced = 0;  // lines their candidates added back after an ancestor deleted them
   // Calls whose candidate passed the gate and beat its parent (or passed
   // where the parent did not): the model bandit's reward.
   std::int64_t wins = 0;

@@ -379,13 +379,15 @@ Result<std::vector<LedgerSummary>> Archive::Ledger() {
   // opened read-only before schema 9 has none.
   Stmt has(impl_->db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'candidates_standing'");
   const std::string by = has.Step() ? " INDEXED BY candidates_standing" : "";
-  Stmt s(impl_->db,
-         ("SELECT coalesce(l.run_id, 0), l.model, count(*), sum(l.tokens_in), sum(l.tokens_out), sum(l.cost_usd), "
-          "sum(l.latency_s), sum(l.outcome <> 'ok'), "
-          "sum(c.id IS NOT NULL AND c.gate_passed = 1 AND c.status <> 'overfit' AND p.id IS NOT NULL AND "
-          "(p.gate_passed = 0 OR c.best_fitness > p.best_fitness)) "
-          "FROM ledger l LEFT JOIN candidates c" + by + " ON c.id = l.candidate_id LEFT JOIN candidates p" + by +
-          " ON p.id = c.parent_id GROUP BY l.run_id, l.model ORDER BY l.run_id, l.model").c_str());
+  const std::string reintroduced = schema_version_ >= 9 ? "coalesce(sum(c.reintroduced), 0)" : "0";
+  const std::string sql =
+      "SELECT coalesce(l.run_id, 0), l.model, count(*), sum(l.tokens_in), sum(l.tokens_out), sum(l.cost_usd), "
+      "sum(l.latency_s), sum(l.outcome <> 'ok'), "
+      "sum(c.id IS NOT NULL AND c.gate_passed = 1 AND c.status <> 'overfit' AND p.id IS NOT NULL AND "
+      "(p.gate_passed = 0 OR c.best_fitness > p.best_fitness)), " +
+      reintroduced + " FROM ledger l LEFT JOIN candidates c" + by + " ON c.id = l.candidate_id LEFT JOIN candidates p" +
+      by + " ON p.id = c.parent_id GROUP BY l.run_id, l.model ORDER BY l.run_id, l.model";
+  Stmt s(impl_->db, sql.c_str());
   std::vector<LedgerSummary> out;
   while (s.Step()) {
     LedgerSummary l;
@@ -398,6 +400,7 @@ Result<std::vector<LedgerSummary>> Archive::Ledger() {
     l.latency_s = s.Real(6);
     l.failures = s.Int(7);
     l.wins = s.Int(8);
+    l.reintroduced = s.Int(9);
     out.push_back(l);
   }
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());

@@ -82,7 +82,7 @@ json RunJson(const archive::Run& r) {
 json LedgerSummaryJson(const archive::LedgerSummary& l) {
   return {{"run", l.run_id}, {"model", l.model}, {"calls", l.calls}, {"tokens_in", l.tokens_in},
           {"tokens_out", l.tokens_out}, {"cost_usd", l.cost_usd}, {"latency_s", l.latency_s},
-          {"failures", l.failures}, {"wins", l.wins}};
+          {"failures", l.failures}, {"wins", l.wins}, {"reintroduced", l.reintroduced}};
 }
 
 json LedgerEntryJson(const archive::LedgerEntry& l) {

@@ -414,6 +414,10 @@ TEST_CASE("a run records each candidate's idea and re-introduced lines, and tell
                       " scored cost 980)") != std::string::npos);
   CHECK(r.out.find(fmt::format("re-introduced code: {} line(s) in {} of 24 candidates", readders, readders)) !=
         std::string::npos);
+  // The ledger (and the dashboard's ledger view) counts them by run and model.
+  const json ledger = json::parse(Ergon("archive ledger --json --db '" + task.db.string() + "'").out);
+  REQUIRE(ledger.size() == 1);
+  CHECK(ledger[0]["reintroduced"] == readders);
   // A later prompt from that program told the agent.
   bool told = false;
   for (const auto& p : model.prompts()) told = told || p.find("Note: this program re-adds 1 of the 3 lines") != std::string::npos;

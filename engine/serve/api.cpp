@@ -209,6 +209,8 @@ class Handler {
     for (const auto& l : *ledger) led.push_back(LedgerEntryJson(l));
     j["ledger"] = led;
     j["replay"] = fmt::format("ergon replay {} --db {}", c.id, ShellQuote(db_));
+    if (c.reintroduced > 0)
+      if (auto ev = a_.CandidateEvents(id, "reintroduced"); ev && !ev->empty()) j["reintroduced_note"] = ev->back().message;
     if (c.parent) {
       auto parent = a_.Get(*c.parent);
       if (parent && *parent) {

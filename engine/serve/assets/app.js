@@ -548,7 +548,9 @@ views.candidate = async (main, id) => {
     ' · parent ', c.parent === null ? 'none (baseline)' : candLink(c.parent),
     ' · ', el('a', {href: '#/lineage/' + c.id}, 'lineage'),
     ` · island ${c.island} · generation ${c.generation} · ${c.children} children · gate ${c.gate_passed ? 'passed' : 'not passed'}`));
-  main.append(el('h2', {}, 'Intent'), el('p', {id: 'intent'}, c.intent || '-'));
+  main.append(el('h2', {}, 'Intent'), el('p', {id: 'intent'}, c.intent || '-'),
+    el('p', {id: 'idea'}, 'idea: ', c.idea || '-',
+       c.reintroduced ? ' · ' + (c.reintroduced_note || `re-adds ${c.reintroduced} line(s) an ancestor's change had deleted`) : ''));
   main.append(el('h2', {}, 'Replay'), el('p', {}, el('code', {id: 'replay'}, c.replay)));
   main.append(el('h2', {}, 'Evaluations'));
   const metricNames = [...new Set(c.evaluations.flatMap(e => Object.keys(e.metrics || {})))];
@@ -608,8 +610,10 @@ views.ledger = async (main) => {
     main.append(f.root);
   }
   main.append(el('h2', {}, 'By run and model'), table(['run', 'model', {label: 'calls', num: 1}, {label: 'tokens in', num: 1},
-    {label: 'tokens out', num: 1}, {label: 'spend', num: 1}, {label: 'failures', num: 1}],
-    sum.map(l => [el('a', {href: '#/run/' + l.run}, String(l.run)), l.model, fmtNum(l.calls), fmtNum(l.tokens_in), fmtNum(l.tokens_out), fmtUsd(l.cost_usd), fmtNum(l.failures)])));
+    {label: 'tokens out', num: 1}, {label: 'spend', num: 1}, {label: 'failures', num: 1},
+    {label: 're-introduced lines', num: 1}],
+    sum.map(l => [el('a', {href: '#/run/' + l.run}, String(l.run)), l.model, fmtNum(l.calls), fmtNum(l.tokens_in),
+                  fmtNum(l.tokens_out), fmtUsd(l.cost_usd), fmtNum(l.failures), fmtNum(l.reintroduced || 0)])));
 };
 
 views.search = async (main, q) => {
