@@ -25,6 +25,7 @@
 #include "run_ergon.h"
 #include "sleepy_task.h"
 #include "slurp.h"
+#include "chat_reply.h"
 #include "countdown_task.h"
 
 namespace fs = std::filesystem;
@@ -109,9 +110,7 @@ class ModelServer {
       } else if (model == "profiled") {
         text = "Stop at once.\n```cpp\n#include <cstdlib>\nint main() { std::abort(); }\n```\n";
       }
-      json j = {{"choices", json::array({{{"message", {{"role", "assistant"}, {"content", text}}}}})},
-                {"usage", {{"prompt_tokens", 1000}, {"completion_tokens", 100}}}};
-      res.set_content(j.dump(), "application/json");
+      res.set_content(ChatReply(text), "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });

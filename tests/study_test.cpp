@@ -17,6 +17,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "chat_reply.h"
 #include "countdown_task.h"
 #include "engine/agents/reply.h"
 #include "engine/rank_test.h"
@@ -110,9 +111,7 @@ class ScriptedModel {
         const std::string text = "Idea: count down by ten\nOne step lower.\n```cpp\n" + Countdown::Source(cost) +
                                  (extra ? "constexpr int kExtra = 7;\n" : "") + "constexpr int kTag = " +
                                  std::to_string(n) + ";\n```\n";
-        json j = {{"choices", json::array({{{"message", {{"role", "assistant"}, {"content", text}}}}})},
-                  {"usage", {{"prompt_tokens", 1000}, {"completion_tokens", 100}}}};
-        res.set_content(j.dump(), "application/json");
+        res.set_content(ChatReply(text), "application/json");
         return;
       }
       const int cost = model == "climb" ? CostInPrompt(user) - (20 + n % 20) : 100 + (n * 7919 + 17) % 900;
@@ -120,9 +119,7 @@ class ScriptedModel {
       // row per program: a repeat would be refused as a duplicate).
       const std::string text = "Another number.\n```cpp\n" + Countdown::Source(cost) +
                                "constexpr int kTag = " + std::to_string(n) + ";\n```\n";
-      json j = {{"choices", json::array({{{"message", {{"role", "assistant"}, {"content", text}}}}})},
-                {"usage", {{"prompt_tokens", 1000}, {"completion_tokens", 100}}}};
-      res.set_content(j.dump(), "application/json");
+      res.set_content(ChatReply(text), "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
