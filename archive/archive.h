@@ -193,7 +193,9 @@ struct LedgerSummary {
   std::int64_t calls = 0, tokens_in = 0, tokens_out = 0, failures = 0;
   std::int64_t reintroduced = 0;  // lines their candidates added back after an ancestor deleted them
   // Calls whose candidate passed the gate and beat its parent (or passed
-  // where the parent did not): the model bandit's reward.
+  // where the parent did not), and stands: evaluated, neither pending its
+  // fresh-suite verdict nor judged overfit. The model bandit's reward (the
+  // search counts it live by the same rule).
   std::int64_t wins = 0;
   double cost_usd = 0, latency_s = 0;
 };

@@ -383,7 +383,7 @@ Result<std::vector<LedgerSummary>> Archive::Ledger() {
   const std::string sql =
       "SELECT coalesce(l.run_id, 0), l.model, count(*), sum(l.tokens_in), sum(l.tokens_out), sum(l.cost_usd), "
       "sum(l.latency_s), sum(l.outcome <> 'ok'), "
-      "sum(c.id IS NOT NULL AND c.gate_passed = 1 AND c.status <> 'overfit' AND p.id IS NOT NULL AND "
+      "sum(c.id IS NOT NULL AND c.gate_passed = 1 AND c.status = 'evaluated' AND p.id IS NOT NULL AND "
       "(p.gate_passed = 0 OR c.best_fitness > p.best_fitness)), " +
       reintroduced + " FROM ledger l LEFT JOIN candidates c" + by + " ON c.id = l.candidate_id LEFT JOIN candidates p" +
       by + " ON p.id = c.parent_id GROUP BY l.run_id, l.model ORDER BY l.run_id, l.model";

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/agents/curl_api.h"
+#include "engine/budget.h"
 #include "engine/evaluate.h"
 #include "engine/home.h"
 #include "engine/prompt_parts.h"
@@ -78,7 +79,6 @@ int Search::Run() {
       return 1;
     }
   if (int rc = OpenRun()) return rc;
-  RestoreBandit();
   // From here the run is in the archive: a set-up failure ends it as failed,
   // with why, rather than leaving it "running".
   if (int rc = StartExecutor()) return FailedSetUp(rc);
@@ -86,14 +86,19 @@ int Search::Run() {
   LoadNoveltyIndex();
   CollectOrphans();
   FinishPending();
+  // After the verdicts a stop left pending: the ledger then says all a
+  // resumed run's bandit knew, and what it would have learnt since.
+  RestoreBandit();
+  // From here until the summary, the recorder's thread alone writes.
+  recorder_->Start();
   RunWorkers();
+  recorder_->Stop();
   return Summarise();
 }
 
 int Search::FailedSetUp(int rc) {
-  base::MutexLock l(&s_.mu);  // set-up: no other thread exists yet
   const std::string why = set_up_error_.empty() ? fmt::format("set-up failed (exit code {})", rc) : set_up_error_;
-  if (auto ended = s_.archive->EndRun(s_.run_id, "failed", why); !ended)
+  if (auto ended = recorder_->Direct().EndRun(s_.run_id, "failed", why); !ended)
     fmt::print(stderr, "ergon run: could not mark run {} failed: {}\n", s_.run_id, ended.error());
   return rc;
 }
@@ -200,7 +205,9 @@ int Search::StartAgents() {
                      [t](const std::string& src) { return t->OriginOf(src); }};
   };
   offline_ = MakeOfflineAgent(hooks());
-  if (o_.agent == "offline") {
+  if (!parts_.agents.empty()) {
+    agents_ = std::move(parts_.agents);
+  } else if (o_.agent == "offline") {
     agents_.push_back(MakeOfflineAgent(hooks()));
   } else if (o_.agent == "openai" || o_.agent == "anthropic") {
     // libcurl is loaded (and initialised) here, before any thread uses it:
@@ -247,14 +254,12 @@ int Search::OpenRun() {
     fmt::print(stderr, "ergon run: {}\n", opened.error());
     return 1;
   }
-  // Set-up: no other thread exists yet; the lock makes that checkable.
-  base::MutexLock l(&s_.mu);
-  s_.archive = std::move(*opened);
-  s_.blobs = s_.archive.get();
-  s_.rng.seed(o_.seed);
+  recorder_ = std::make_unique<Recorder>(std::move(*opened));
+  archive::Archive& db = recorder_->Direct();  // set-up: no other thread exists yet
+  std::uint64_t seed = o_.seed;
   // Runs of this archive whose process died (killed, crashed) are closed
   // first, so that none stays "running" and a resume of one is allowed.
-  if (auto lost = CloseLostRuns(*s_.archive); !lost) {
+  if (auto lost = CloseLostRuns(db); !lost) {
     fmt::print(stderr, "ergon run: {}\n", lost.error());
     return 1;
   } else if (*lost > 0) {
@@ -262,7 +267,7 @@ int Search::OpenRun() {
                "(`ergon archive runs` says why)\n", *lost, o_.db);
   }
   if (o_.resume) {
-    auto run = s_.archive->GetRun(*o_.resume);
+    auto run = db.GetRun(*o_.resume);
     if (!run || !*run) {
       fmt::print(stderr, "ergon run: no run {} in {} (`ergon archive runs` lists them)\n", *o_.resume, o_.db);
       return 2;
@@ -277,27 +282,27 @@ int Search::OpenRun() {
     if (elsewhere)
       fmt::print(stderr, "ergon run: run {} is marked running by {}, which cannot be checked from here; resuming it "
                  "anyway (stop that process first if it still runs)\n", *o_.resume, DescribeProcess((*run)->process));
-    if (auto reopened = s_.archive->ReopenRun(*o_.resume, ThisProcess(), elsewhere); !reopened) {
+    if (auto reopened = db.ReopenRun(*o_.resume, ThisProcess(), elsewhere); !reopened) {
       fmt::print(stderr, "ergon run: {} ({})\n", reopened.error(), DescribeProcess((*run)->process));
       return 2;
     }
     s_.run_id = *o_.resume;
-    KeepStoredBudgets((*run)->settings);
+    KeepStoredBudgets(db, (*run)->settings);
     KeepStoredExecutor((*run)->settings);
     if (int rc = KeepStoredStrategy((*run)->settings)) return rc;
     if (auto why = PriceProblem(); !why.empty()) {
       fmt::print(stderr, "ergon run: {}\n", why);
       return 2;
     }
-    if (auto lost = s_.archive->CloseLostCalls(s_.run_id); lost && *lost > 0)
+    if (auto lost = db.CloseLostCalls(s_.run_id); lost && *lost > 0)
       fmt::print(stderr, "ergon run: {} agent call(s) were in flight when the run stopped: kept in the ledger as lost\n", *lost);
-    auto t = s_.archive->Totals(s_.run_id);
+    auto t = db.Totals(s_.run_id);
     if (!t) {
       fmt::print(stderr, "ergon run: {}\n", t.error());
       return 1;
     }
     s_.start = *t;
-    s_.rng.seed(o_.seed + static_cast<std::uint64_t>(t->candidates + t->attempts) * 7919);
+    seed = o_.seed + static_cast<std::uint64_t>(t->candidates + t->attempts) * 7919;
     fmt::print(stderr, "ergon run: resuming run {}: {} candidates, {} failed attempts, ${:.4f}, {:.0f}s so far\n",
                s_.run_id, t->candidates, t->attempts, t->cost_usd, t->elapsed_s);
     // A budget already spent ends the resumed run at once: say which, and
@@ -332,13 +337,17 @@ int Search::OpenRun() {
                            {"spool", o_.spool}, {"submissions", o_.slurm_submissions}};
     archive::Run run{0, o_.task, o_.agent, ModelNames(), settings.dump(), 0, 0, "running"};
     run.process = ThisProcess();
-    auto id = s_.archive->BeginRun(run);
+    auto id = db.BeginRun(run);
     if (!id) {
       fmt::print(stderr, "ergon run: {}\n", id.error());
       return 1;
     }
     s_.run_id = *id;
     fmt::print(stderr, "ergon run: budget: {}\n", BudgetLine());
+  }
+  {
+    base::MutexLock l(&s_.mu);
+    s_.rng.seed(seed);
   }
   const fs::path stopfile = fs::absolute(o_.db).parent_path() / "STOP";
   std::error_code ec;
@@ -362,8 +371,7 @@ std::string Search::PriceProblem() const {
 void Search::LoadNoveltyIndex() {
   if (o_.novelty <= 0) return;
   novelty_.emplace(o_.novelty);
-  base::MutexLock l(&s_.mu);
-  if (auto src = s_.archive->Sources(o_.task, kBigSource, 5000, scope_))
+  if (auto src = recorder_->Direct().Sources(o_.task, kBigSource, 5000, scope_))
     for (const auto& [id, text] : *src) novelty_->Add(id, text);
 }
 
@@ -371,9 +379,9 @@ void Search::RestoreBandit() {
   if (agents_.size() < 2) return;
   std::vector<std::string> names;
   for (const auto& a : agents_) names.push_back(LedgerName(*a));
+  auto led = recorder_->Direct().Ledger();
   base::MutexLock l(&s_.mu);
   bandit_.emplace(names);
-  auto led = s_.archive->Ledger();
   if (!led) return;
   std::string told;
   for (const auto& e : *led)
@@ -393,7 +401,7 @@ std::string Search::ModelNames() const {
 
 // --resume: the run's stored budgets hold, except those given again now
 // (which replace them, and are stored).
-void Search::KeepStoredBudgets(const std::string& settings) {
+void Search::KeepStoredBudgets(archive::Archive& db, const std::string& settings) {
   json st = json::parse(settings, nullptr, false);
   if (!st.is_object()) return;
   auto given = [&](const char* flag) { return std::find(o_.given.begin(), o_.given.end(), flag) != o_.given.end(); };
@@ -411,7 +419,10 @@ void Search::KeepStoredBudgets(const std::string& settings) {
   keep("--max-time", "max_time_s", o_.max_time_s);
   keep("--max-cost", "max_cost_usd", o_.max_cost_usd);
   keep("--max-tokens", "max_tokens", o_.max_tokens);
-  if (changed) (void)s_.archive->UpdateRunSettings(s_.run_id, st.dump());
+  if (changed)
+    if (auto stored = db.UpdateRunSettings(s_.run_id, st.dump()); !stored)
+      fmt::print(stderr, "ergon run: note: the new budgets were not stored with run {}: {}\n", s_.run_id,
+                 stored.error());
   fmt::print(stderr, "ergon run: budgets of run {}: {}\n", s_.run_id, BudgetLine());
 }
 
@@ -482,8 +493,8 @@ int Search::EnsureBaseline() {
   // another file must not become it).
   const std::string src = Slurp(fs::path(task_->spec().dir) / task_->spec().baseline);
   const std::string hash = genome::ContentHash(src);
-  base::MutexLock l(&s_.mu);  // set-up: no other thread exists yet
-  auto found = s_.archive->FindByHash(o_.task, hash);
+  archive::Archive& db = recorder_->Direct();  // set-up: no other thread exists yet
+  auto found = db.FindByHash(o_.task, hash);
   if (!found) return SetUpError(1, found.error());
   if (!*found) {
     fmt::print(stderr, "ergon run: evaluating the {} baseline first...\n", o_.task);
@@ -515,19 +526,19 @@ int Search::EnsureBaseline() {
       at.events.push_back({s_.run_id, "measured", std::nullopt, fmt::format("dev: {} on {}", out.job, out.node)});
     // Another run on this archive may have recorded it meanwhile: then
     // that one is the baseline, and nothing is written twice.
-    auto id = s_.archive->RecordNew(at);
+    auto id = db.RecordNew(at);
     if (!id) return SetUpError(1, id.error());
     executor_->Recorded(KeyOf(hash, "dev"));
     if (id->existing) {
       fmt::print(stderr, "ergon run: baseline: another run recorded it meanwhile (candidate {})\n", id->id);
     } else {
       for (int i = 1; i < o_.islands; ++i)
-        if (auto shared = s_.archive->Share(id->id, i); !shared) return SetUpError(1, shared.error());
+        if (auto shared = db.Share(id->id, i); !shared) return SetUpError(1, shared.error());
       fmt::print(stderr, "ergon run: baseline: {}\n", out.text.substr(0, out.text.find('\n')));
     }
     found = std::optional<std::int64_t>(id->id);
   }
-  auto base = s_.archive->Get(**found, 0);
+  auto base = db.Get(**found, 0);
   if (!base || !*base) return SetUpError(1, base ? "the baseline vanished from the archive" : base.error());
   if ((*base)->candidate.status == "failed" || !(*base)->best)
     return SetUpError(1, fmt::format("the {} baseline is recorded as failed in {} (candidate {}): {}", o_.task, o_.db,
@@ -538,16 +549,20 @@ int Search::EnsureBaseline() {
   baseline_src_ = src;
   baseline_hash_ = hash;
   const archive::Row& b = *baseline_;
+  std::optional<double> best;
   if (b.best) {
     s_.metric_name = MainMetric(task_->spec(), *b.best);
     s_.baseline_metric = b.best->metrics.Get(s_.metric_name).value_or(0);
-    if (b.best->gate_passed) s_.best_fitness = b.best->fitness;
+    if (b.best->gate_passed) best = b.best->fitness;
   }
   // The best so far (after a resume, or from earlier runs of this archive
   // that the run may see).
-  if (auto top = s_.archive->Top(o_.task, "fitness", 1, false, scope_); top && !top->empty() && top->front().best) {
-    s_.best_fitness = top->front().best->fitness;
-  }
+  if (auto top = db.Top(o_.task, "fitness", 1, false, scope_); top && !top->empty() && top->front().best)
+    best = top->front().best->fitness;
+  if (auto evals = db.Evaluations(baseline_id_))
+    for (const auto& e : *evals) baseline_has_fresh_ = baseline_has_fresh_ || (e.suite == "fresh" && e.status == "ok");
+  base::MutexLock l(&s_.mu);
+  s_.best_fitness = best;
   return 0;
 }
 
@@ -594,8 +609,11 @@ void Search::RunWorkers() {
 void Search::Monitor() {
   std::optional<Clock::time_point> cut_at;
   bool deadline = false;
-  base::MutexLock l(&s_.mu);
-  while (!monitor_done_) {
+  for (;;) {
+    const bool stop_file = StopFileAppeared();  // a stat: outside the lock
+    base::MutexLock l(&s_.mu);
+    if (monitor_done_) break;
+    s_.stop_file = s_.stop_file || stop_file;
     s_.cv.WaitFor(std::chrono::milliseconds(100));
     if (monitor_done_) break;
     const auto now = Clock::now();
@@ -635,28 +653,50 @@ void Search::Monitor() {
 
 int Search::Summarise() {
   const double wall = std::chrono::duration<double>(Clock::now() - t0_).count();
-  base::MutexLock hold(&s_.mu);  // the workers are joined; the lock makes that checkable
+  // The workers and the recorder are joined: the counters are final, and the
+  // archive connection is this thread's again.
+  bool fatal;
+  std::string stop_reason;
+  std::int64_t new_candidates, calls, infrastructure;
+  double cost, eval_s, agent_s, engine_s;
+  {
+    base::MutexLock l(&s_.mu);
+    fatal = s_.fatal;
+    stop_reason = s_.stop_reason;
+    new_candidates = s_.new_candidates;
+    calls = s_.calls;
+    infrastructure = s_.infrastructure;
+    cost = s_.cost;
+    eval_s = s_.eval_s;
+    agent_s = s_.agent_s;
+    engine_s = s_.engine_s;
+  }
+  archive::Archive& db = recorder_->Direct();
   archive::Attempt tick;
   tick.events.push_back({s_.run_id, "elapsed", std::nullopt, fmt::format("{:.3f}", ElapsedS())});
-  tick.events.push_back({s_.run_id, s_.fatal ? "fatal" : "budget_stop", std::nullopt, s_.stop_reason});
-  (void)s_.archive->Record(tick);
+  tick.events.push_back({s_.run_id, fatal ? "fatal" : "budget_stop", std::nullopt, stop_reason});
+  if (auto r = db.Record(tick); !r)
+    fmt::print(stderr, "ergon run: could not record run {}'s time and stop in {}: {}\n", s_.run_id, o_.db, r.error());
   // Stopped by hand (Ctrl-C, STOP) or by the clock: --resume continues it.
-  const bool by_hand = Interrupts() > 0 || s_.stop_reason.find("STOP") != std::string::npos;
-  const bool out_of_time = s_.stop_reason.find("--max-time") != std::string::npos;
-  const char* status = s_.fatal ? "failed" : (by_hand || out_of_time ? "stopped" : "done");
-  if (auto ended = s_.archive->EndRun(s_.run_id, status, std::string(status) == "done" ? "" : s_.stop_reason); !ended)
+  const bool by_hand = Interrupts() > 0 || stop_reason.find("STOP") != std::string::npos;
+  const bool out_of_time = stop_reason.find("--max-time") != std::string::npos;
+  const char* status = fatal ? "failed" : (by_hand || out_of_time ? "stopped" : "done");
+  if (auto ended = db.EndRun(s_.run_id, status, std::string(status) == "done" ? "" : stop_reason); !ended)
     fmt::print(stderr, "ergon run: could not mark run {} {} in {}: {}\n", s_.run_id, status, o_.db, ended.error());
-  Progress(true);
-  fmt::print(stderr, "\nergon run: {}: {}\n", s_.fatal ? "FAILED" : "stopped",
-             s_.stop_reason.empty() ? "budget reached" : s_.stop_reason);
+  {
+    base::MutexLock l(&s_.mu);
+    Progress(true);
+  }
+  fmt::print(stderr, "\nergon run: {}: {}\n", fatal ? "FAILED" : "stopped",
+             stop_reason.empty() ? "budget reached" : stop_reason);
   // The whole run's outcomes (a resumed run's earlier part too), counted by
   // the archive as `archive runs` and the dashboard count them.
-  auto outcomes = s_.archive->Outcomes(s_.run_id);
+  auto outcomes = db.Outcomes(s_.run_id);
   fmt::print("run {} ({}, agent {}): {} new candidates; the run in all: {}; {} agent calls, ${:.4f}, wall {:.1f}s\n",
-             s_.run_id, o_.task, o_.agent, s_.new_candidates,
-             outcomes ? (*outcomes)[s_.run_id].Line() : "outcomes unknown: " + outcomes.error(), s_.calls, s_.cost,
+             s_.run_id, o_.task, o_.agent, new_candidates,
+             outcomes ? (*outcomes)[s_.run_id].Line() : "outcomes unknown: " + outcomes.error(), calls, cost,
              wall);
-  if (auto re = s_.archive->ReintroducedByModel(s_.run_id); re && !re->empty()) {
+  if (auto re = db.ReintroducedByModel(s_.run_id); re && !re->empty()) {
     // Lines added back after an ancestor's change deleted them.
     std::int64_t n = 0, with = 0, lines = 0;
     std::string by;
@@ -672,31 +712,31 @@ int Search::Summarise() {
   if (o_.executor == "slurm") {
     const ExecutorCounts c = executor_->Counts();
     fmt::print("slurm: {} job(s) done, {} resubmitted after infrastructure failures, {} evaluation(s) lost to the "
-               "infrastructure (not counted against the candidates)\n", c.done, c.resubmitted, s_.infrastructure);
+               "infrastructure (not counted against the candidates)\n", c.done, c.resubmitted, infrastructure);
   }
   if (fallbacks_ > 0)
     fmt::print("fallback: the {} agent failed repeatedly; {} time(s) the next 5 proposals went to the offline agent "
                "(--fallback-offline)\n", o_.agent, fallbacks_);
   fmt::print("time: evaluations {:.1f}s over {} slot(s) ({:.0f}% busy), agent calls {:.1f}s; engine work (sampling, "
              "prompts, edits, recording) {:.2f}s = {:.1f}% of wall time\n",
-             s_.eval_s, evaluators_, 100.0 * s_.eval_s / (wall * evaluators_), s_.agent_s, s_.engine_s,
-             100.0 * s_.engine_s / wall);
+             eval_s, evaluators_, 100.0 * eval_s / (wall * evaluators_), agent_s, engine_s, 100.0 * engine_s / wall);
   if (baseline_ && baseline_->best)
     fmt::print("baseline: candidate {}  {}\n", baseline_->candidate.id, DescribeMetrics(task_->spec(), baseline_->best));
-  PrintBest();
-  if (auto led = s_.archive->Ledger())
+  PrintBest(db);
+  if (parts_.bandit_at_end) {
+    base::MutexLock l(&s_.mu);
+    if (bandit_) *parts_.bandit_at_end = bandit_->arms();
+  }
+  if (auto led = db.Ledger())
     for (const auto& l : *led)
       if (l.run_id == s_.run_id)
         fmt::print("spend: {}  {} calls  {} tokens in  {} out  ${:.4f}  {} failed  {} wins\n", l.model, l.calls,
                    l.tokens_in, l.tokens_out, l.cost_usd, l.failures, l.wins);
-  const std::string db = o_.db == "ergon.db" ? "" : " --db " + o_.db;
+  const std::string db_flag = o_.db == "ergon.db" ? "" : " --db " + o_.db;
   fmt::print("inspect: ergon archive top --task {}{}   |   ergon archive lineage ID{}   |   ergon replay ID{}\n", o_.task,
-             db, db, db);
-  const bool stopped = Interrupts() > 0 || s_.stop_reason.find("STOP") != std::string::npos ||
-                       s_.stop_reason.find("--max-time") != std::string::npos;
-  if (!s_.fatal && stopped)
-    fmt::print("resume:  ergon run --resume {}{}\n", s_.run_id, db);
-  if (s_.fatal) return 1;
+             db_flag, db_flag, db_flag);
+  if (!fatal && (by_hand || out_of_time)) fmt::print("resume:  ergon run --resume {}{}\n", s_.run_id, db_flag);
+  if (fatal) return 1;
   return Interrupts() > 0 ? 130 : 0;
 }
 
@@ -706,18 +746,12 @@ int Search::Summarise() {
 // is noted, not fatal: the headline then says it has no fresh baseline.
 void Search::EnsureBaselineFresh() {
   std::call_once(baseline_fresh_once_, [this] {
-    {
-      base::MutexLock l(&s_.mu);
-      auto evals = s_.archive->Evaluations(baseline_id_);
-      if (!evals) return;
-      for (const auto& e : *evals)
-        if (e.suite == "fresh" && e.status == "ok") return;
-    }
+    if (baseline_has_fresh_) return;
     const evaluators::Measurement out =
         Measure(baseline_hash_, "fresh", baseline_src_, R"({"kind": "baseline_fresh"})");
-    base::MutexLock l(&s_.mu);
-    executor_->Recorded(KeyOf(baseline_hash_, "fresh"));
+    const std::string key = KeyOf(baseline_hash_, "fresh");
     if (!out.ran) {
+      executor_->Recorded(key);
       if (!CuttingOff())
         fmt::print(stderr, "\nergon run: note: the baseline could not be measured on a fresh suite ({}): results "
                    "are compared with its dev figure only\n", out.error.substr(0, 300));
@@ -727,14 +761,17 @@ void Search::EnsureBaselineFresh() {
     at.existing_candidate = baseline_id_;
     at.evaluations.push_back(ToEvaluation(out));
     at.events.push_back({s_.run_id, "baseline_fresh", baseline_id_, out.text.substr(0, 300)});
-    if (auto r = s_.archive->Record(at); !r)
-      fmt::print(stderr, "\nergon run: note: the baseline's fresh-suite figure was not recorded: {}\n", r.error());
+    recorder_->Post([this, at = std::move(at), key](archive::Archive& a) {
+      if (auto r = a.Record(at); !r)
+        fmt::print(stderr, "\nergon run: note: the baseline's fresh-suite figure was not recorded: {}\n", r.error());
+      executor_->Recorded(key);
+    });
   });
 }
 
 // The fresh-suite value of the run's metric for a candidate, if measured.
-std::optional<double> Search::FreshValue(std::int64_t candidate_id) {
-  auto evals = s_.archive->Evaluations(candidate_id);
+std::optional<double> Search::FreshValue(archive::Archive& db, std::int64_t candidate_id) const {
+  auto evals = db.Evaluations(candidate_id);
   if (!evals) return std::nullopt;
   for (const auto& e : *evals)
     if (e.suite == "fresh" && e.status == "ok")
@@ -742,10 +779,10 @@ std::optional<double> Search::FreshValue(std::int64_t candidate_id) {
   return std::nullopt;
 }
 
-void Search::PrintBest() {
+void Search::PrintBest(archive::Archive& db) {
   const evaluators::TaskSpec& spec = task_->spec();
   if (!spec.bands.empty()) {
-    auto rows = s_.archive->List({std::nullopt, o_.task, "evaluated", 0});
+    auto rows = db.List({std::nullopt, o_.task, "evaluated", 0});
     for (double band : spec.bands) {
       std::optional<archive::Row> best;
       std::optional<double> best_v;
@@ -769,12 +806,12 @@ void Search::PrintBest() {
     }
     return;
   }
-  if (auto top = s_.archive->Top(o_.task, "fitness", 1, false, scope_); top && !top->empty() && top->front().best) {
+  if (auto top = db.Top(o_.task, "fitness", 1, false, scope_); top && !top->empty() && top->front().best) {
     const auto& t = top->front();
     auto v = t.best->metrics.Get(s_.metric_name);
     // The adjudicated figure heads the line, against the baseline on a
     // fresh suite; the dev figures follow.
-    const auto fresh = FreshValue(t.candidate.id), base_fresh = FreshValue(baseline_id_);
+    const auto fresh = FreshValue(db, t.candidate.id), base_fresh = FreshValue(db, baseline_id_);
     std::string head;
     if (fresh && base_fresh && *base_fresh > 0)
       head = fmt::format("{} {} on a fresh suite = {:.3f}x the baseline's {} there; ", s_.metric_name,
@@ -817,36 +854,21 @@ std::string Search::BudgetLine() const {
 }
 
 bool Search::BudgetLeft() {
-  auto stop = [&](std::string why) REQUIRES(s_.mu) {
-    if (!s_.stop) s_.stop_reason = std::move(why);
-    s_.stop = true;
-    return false;
-  };
   if (s_.stop || s_.fatal) return false;
-  if (Interrupts() > 0) return stop("interrupted (Ctrl-C)");
-  // Only a STOP made while this run goes counts: an old one was reported at
-  // the start and is ignored.
-  const fs::path stopfile = fs::absolute(o_.db).parent_path() / "STOP";
-  std::error_code ec;
-  if (fs::exists(stopfile, ec) && fs::last_write_time(stopfile, ec) >= started_file_time_)
-    return stop(fmt::format("{} appeared", stopfile.string()));
-  if (s_.start.candidates + s_.new_candidates >= o_.max_candidates)
-    return stop(fmt::format("--max-candidates {} reached", o_.max_candidates));
-  if (o_.max_time_s > 0 && ElapsedS() >= o_.max_time_s) return stop(fmt::format("--max-time {:.0f}s reached", o_.max_time_s));
-  if (o_.max_cost_usd > 0 && s_.start.cost_usd + s_.cost >= o_.max_cost_usd)
-    return stop(fmt::format("--max-cost ${:.2f} reached", o_.max_cost_usd));
-  if (o_.max_tokens > 0 && s_.start.tokens + s_.tokens >= o_.max_tokens)
-    return stop(fmt::format("--max-tokens {} reached", o_.max_tokens));
-  // Attempts that never become candidates are bounded too: at most 10 per
-  // candidate asked for, so a broken agent cannot spin for ever.
-  // (A run without a candidate limit: 10 per candidate made so far, plus 10.)
-  const std::int64_t asked = std::min(o_.max_candidates, s_.start.candidates + s_.new_candidates + 10);
-  using archive::Outcome;
-  if (s_.outcomes[Outcome::kInvalid] + s_.outcomes[Outcome::kDidNotRun] + s_.outcomes[Outcome::kDuplicate] +
-          s_.outcomes[Outcome::kNotNovel] >
-      10 * std::max<std::int64_t>(asked, 1) + 20)
-    return stop("too many failed attempts (circuit breaker)");
-  return true;
+  Used used;
+  used.candidates = s_.start.candidates + s_.new_candidates;
+  used.elapsed_s = ElapsedS();
+  used.cost_usd = s_.start.cost_usd + s_.cost;
+  used.tokens = s_.start.tokens + s_.tokens;
+  used.outcomes = s_.outcomes;
+  used.interrupted = Interrupts() > 0;
+  used.stop_file = s_.stop_file;
+  std::string why = StopReason({o_.max_candidates, o_.max_time_s, o_.max_cost_usd, o_.max_tokens}, used,
+                               (fs::absolute(o_.db).parent_path() / "STOP").string());
+  if (why.empty()) return true;
+  s_.stop = true;
+  s_.stop_reason = std::move(why);
+  return false;
 }
 
 archive::LedgerEntry Search::Ledger(const Agent& a, const AgentReply* r, const AgentError* e) const {
@@ -871,14 +893,25 @@ archive::LedgerEntry Search::Ledger(const Agent& a, const AgentReply* r, const A
 }
 
 void Search::RecordFailure(std::int64_t parent, const std::string& stage, const std::string& error,
-                           const std::string& proposal, const archive::LedgerEntry* ledger) {
+                           const std::string& proposal, const archive::LedgerEntry* ledger,
+                           const std::string& recorded_key) {
   archive::Attempt at;
   at.failure = archive::FailedAttempt{s_.run_id, parent, stage, error.substr(0, 4000), proposal.substr(0, 8000)};
   if (ledger) at.ledger = *ledger;
   at.events.push_back({s_.run_id, "failure", std::nullopt, stage + ": " + error.substr(0, 300)});
-  auto r = s_.archive->Record(at);
-  if (!r) fmt::print(stderr, "ergon run: could not record a failed attempt: {}\n", r.error());
   ++s_.outcomes[archive::AttemptOutcome(stage)];
+  recorder_->Post([this, at = std::move(at), recorded_key](archive::Archive& a) {
+    if (auto r = a.Record(at); !r) fmt::print(stderr, "ergon run: could not record a failed attempt: {}\n", r.error());
+    if (!recorded_key.empty()) executor_->Recorded(recorded_key);
+  });
+}
+
+bool Search::StopFileAppeared() const {
+  // Only a STOP made while this run goes counts: an old one was reported at
+  // the start and is ignored.
+  const fs::path stopfile = fs::absolute(o_.db).parent_path() / "STOP";
+  std::error_code ec;
+  return fs::exists(stopfile, ec) && fs::last_write_time(stopfile, ec) >= started_file_time_;
 }
 
 void Search::Progress(bool final_line) {
@@ -930,8 +963,14 @@ double Search::ElapsedS() const {
 
 }  // namespace search
 
-int RunSearch(const SearchOptions& options) {
-  search::Search s(options);
+SearchParts::SearchParts() = default;
+SearchParts::SearchParts(SearchParts&&) noexcept = default;
+SearchParts::~SearchParts() = default;
+
+int RunSearch(const SearchOptions& options) { return RunSearch(options, SearchParts{}); }
+
+int RunSearch(const SearchOptions& options, SearchParts parts) {
+  search::Search s(options, std::move(parts));
   return s.Run();
 }
 

@@ -9,13 +9,18 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/model_bandit.h"
 #include "engine/strategy.h"
 
 namespace ergon::engine {
+
+class Agent;
+class Executor;
 
 constexpr std::int64_t kNoCandidateLimit = std::int64_t{1} << 40;
 
@@ -88,5 +93,21 @@ struct SearchOptions {
 // Runs until a budget, STOP file, Ctrl-C or a fatal agent error. Returns the
 // exit code (0 budget reached or stopped cleanly, 1 failure, 2 usage).
 int RunSearch(const SearchOptions& options);
+
+// What a run is made of besides its options, for tests of the loop: agents
+// and an executor handed in replace those the options name (a fake agent
+// and a fake executor make a run of milliseconds, with no model and no
+// compiler). Empty or null: made from the options, as RunSearch does.
+struct SearchParts {
+  std::vector<std::unique_ptr<Agent>> agents;
+  std::unique_ptr<Executor> executor;
+  // Set: the model bandit's arms as the run ends (with several models), so a
+  // test can hold the live bandit against the one the ledger restores.
+  std::vector<ModelBandit::Arm>* bandit_at_end = nullptr;
+  SearchParts();
+  SearchParts(SearchParts&&) noexcept;
+  ~SearchParts();
+};
+int RunSearch(const SearchOptions& options, SearchParts parts);
 
 }  // namespace ergon::engine

@@ -59,6 +59,12 @@ std::optional<Job> JobFromNote(const json& n, std::int64_t run_id) {
   }
 }
 
+// A win's first half (Archive::Ledger's definition): the child passed the
+// gate and beat its parent, or passed where the parent did not.
+bool BeatsParent(const Job& j, const evaluators::Measurement& m) {
+  return m.ran && m.gate_passed && (!j.parent_gate || m.fitness > j.parent_fitness);
+}
+
 std::string WhereMeasured(const std::string& suite, const evaluators::Measurement& m) {
   return fmt::format("{}: {} on {}", suite, m.job, m.node.empty() ? "?" : m.node);
 }
@@ -75,6 +81,10 @@ evaluators::Measurement Search::Measure(const std::string& hash, const std::stri
 }
 
 int Search::StartExecutor() {
+  if (parts_.executor) {
+    executor_ = std::move(parts_.executor);
+    return 0;
+  }
   if (o_.executor == "local") {
     executor_ = MakeLocalExecutor(&*sandbox_);
     return 0;
@@ -100,14 +110,15 @@ int Search::StartExecutor() {
 
 void Search::CollectOrphans() {
   int requeued = 0;
+  archive::Archive& db = recorder_->Direct();  // set-up: the recorder is not running yet
   for (const Unfinished& o : executor_->Orphans()) {
     const json n = json::parse(o.note, nullptr, false);
     const std::string kind = n.is_object() ? n.value("kind", "") : "";
-    base::MutexLock l(&s_.mu);
     if (kind == "dev") {
       auto job = JobFromNote(n, s_.run_id);
-      auto dup = job ? s_.archive->FindByHash(o_.task, job->hash) : std::nullopt;
+      auto dup = job ? db.FindByHash(o_.task, job->hash) : std::nullopt;
       if (job && dup && !*dup) {
+        base::MutexLock l(&s_.mu);
         s_.queue.push_back(std::move(*job));
         ++s_.in_flight;  // holds its place against the budget until recorded
         ++requeued;
@@ -116,7 +127,7 @@ void Search::CollectOrphans() {
     } else if (kind == "fresh") {
       // FinishPending asks again for a pending candidate's verdict, and so
       // collects this job; any other is already judged.
-      auto row = s_.archive->Get(n.value("candidate", std::int64_t{0}), 0);
+      auto row = db.Get(n.value("candidate", std::int64_t{0}), 0);
       if (row && *row && (*row)->candidate.status == "pending") continue;
     }
     executor_->Recorded(o.key);  // recorded before the stop, or unreadable
@@ -179,17 +190,15 @@ void Search::EvaluateJob(const Job& job) {
   if (!m.ran && CuttingOff()) {
     base::MutexLock l(&s_.mu);
     RecordFailure(job.parent_id, "cut_off", "the run stopped during its evaluation: " + m.error, job.reply.text,
-                  &job.ledger);
-    executor_->Recorded(key);
+                  &job.ledger, key);
     return;
   }
   // Nor does one the infrastructure lost: kept as an attempt, never as an
   // invalid candidate, never against --max-candidates.
   if (m.infrastructure_error) {
     base::MutexLock l(&s_.mu);
-    RecordFailure(job.parent_id, "infrastructure", m.error, job.reply.text, &job.ledger);
+    RecordFailure(job.parent_id, "infrastructure", m.error, job.reply.text, &job.ledger, key);
     ++s_.infrastructure;
-    executor_->Recorded(key);
     if (++s_.infrastructure_in_a_row >= kInfrastructureFailuresToStop && !s_.fatal) {
       s_.fatal = true;
       s_.stop_reason = fmt::format("{} evaluations in a row lost to the infrastructure; the last: {}",
@@ -205,18 +214,30 @@ void Search::EvaluateJob(const Job& job) {
   // Later proposals are compared with it; tokenising runs outside the lock.
   if (child && novelty_ && job.source.size() <= kBigSource) novelty_->Add(*child, job.source);
   // 8. A new best is adjudicated on a fresh suite (new secret seeds).
-  if (child && new_best) Adjudicate(*child, job.source, job.hash, ToEvaluation(m));
+  if (child && new_best)
+    Adjudicate(*child, job.source, job.hash, ToEvaluation(m), BeatsParent(job, m) ? job.ledger.model : "");
 }
 
 std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators::Measurement& m, bool& new_best) {
-  // A generated source of megabytes is written before the lock is taken, by
-  // the archive's own blob connection: the lock then covers only the row.
-  // (Failing here, Record stores it itself, under the lock.)
-  // The row too is made before: copying a source of megabytes is no work for
-  // the lock either.
+  const std::string key = KeyOf(job.hash, "dev");
+  if (m.harness_error) {
+    // The task's own harness broke: not the candidate's fault, and every
+    // later evaluation would break alike. Record why and stop.
+    base::MutexLock l(&s_.mu);
+    RecordFailure(job.parent_id, "harness", m.error, job.reply.text, &job.ledger, key);
+    if (!s_.fatal) {
+      s_.fatal = true;
+      s_.stop_reason = "the task's harness failed (not the candidate): " + m.error.substr(0, 2000);
+    }
+    s_.cv.SignalAll();
+    return std::nullopt;
+  }
+  // The row is made here, on the slot's thread: a generated source of
+  // megabytes goes to the blob store (its own connection) and is copied into
+  // the row before the recorder sees it.
   archive::Candidate c;
-  if (job.source.size() >= archive::kBlobBytes && !m.harness_error)
-    if (auto put = s_.blobs->PutBlob(job.source)) c.source_blob = *put;
+  if (job.source.size() >= archive::kBlobBytes)
+    if (auto put = recorder_->Blobs().PutBlob(job.source)) c.source_blob = *put;
   c.run_id = s_.run_id;
   c.task = o_.task;
   c.parent = job.parent_id;
@@ -228,42 +249,9 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   c.intent = job.reply.intent.substr(0, 1000);
   c.idea = job.reply.idea;
   c.reintroduced = job.reintroduced.lines;
-  base::MutexLock l(&s_.mu);
-  s_.infrastructure_in_a_row = 0;
-  const std::string key = KeyOf(job.hash, "dev");
-  const auto r0 = Clock::now();
-  struct Timed {
-    double& acc;
-    Clock::time_point t0;
-    ~Timed() { acc += std::chrono::duration<double>(Clock::now() - t0).count(); }
-  } timed{s_.engine_s, r0};
-  if (m.harness_error) {
-    // The task's own harness broke: not the candidate's fault, and every
-    // later evaluation would break alike. Record why and stop.
-    RecordFailure(job.parent_id, "harness", m.error, job.reply.text, &job.ledger);
-    executor_->Recorded(key);
-    if (!s_.fatal) {
-      s_.fatal = true;
-      s_.stop_reason = "the task's harness failed (not the candidate): " + m.error.substr(0, 2000);
-    }
-    s_.cv.SignalAll();
-    return std::nullopt;
-  }
-  // Another slot may have recorded the same source meanwhile.
-  if (auto dup = s_.archive->FindByHash(o_.task, job.hash); dup && *dup) {
-    RecordFailure(job.parent_id, "duplicate", fmt::format("same source as candidate {}", **dup), job.reply.text,
-                  &job.ledger);
-    executor_->Recorded(key);
-    return std::nullopt;
-  }
   archive::Attempt at;
-  const archive::Evaluation ev = ToEvaluation(m);
-  new_best = m.ran && ev.gate_passed && (!s_.best_fitness || ev.fitness > *s_.best_fitness);
-  // A new best waits for its fresh-suite verdict as "pending": a stop in
-  // between leaves it unjudged, never reported as best; --resume judges it.
-  c.status = !m.ran ? "failed" : (new_best ? "pending" : "evaluated");
   at.candidate = std::move(c);
-  at.evaluations.push_back(ev);
+  at.evaluations.push_back(ToEvaluation(m));
   at.objectives = m.objectives;
   at.cell = m.cell;
   at.ledger = job.ledger;
@@ -276,48 +264,91 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
                      "{} had deleted (candidate {} scored {}{})",
                      re.lines, re.added, re.by, re.by, task_->spec().minimise,
                      re.by_metric ? " " + FormatMetric(*re.by_metric) : std::string(" unmeasured"))});
-  auto recorded = s_.archive->RecordNew(at);
+  // The slot waits for the write (it adjudicates a new best next), holding
+  // nothing.
+  const Landed landed =
+      recorder_->Call([&](archive::Archive& a) { return Land(a, job, m, std::move(at)); }).get();
+  new_best = landed.new_best;
+  return landed.id;
+}
+
+Search::Landed Search::Land(archive::Archive& a, const Job& job, const evaluators::Measurement& m,
+                            archive::Attempt at) {
+  const auto r0 = Clock::now();
+  const std::string key = KeyOf(job.hash, "dev");
+  const archive::Evaluation& ev = at.evaluations.front();
+  // Another slot may have recorded the same source meanwhile.
+  if (auto dup = a.FindByHash(o_.task, job.hash); dup && *dup) {
+    base::MutexLock l(&s_.mu);
+    s_.infrastructure_in_a_row = 0;
+    RecordFailure(job.parent_id, "duplicate", fmt::format("same source as candidate {}", **dup), job.reply.text,
+                  &job.ledger, key);
+    return {};
+  }
+  bool new_best;
+  {
+    // Only the recorder's thread writes a verdict's status, and it writes
+    // them in order: two children cannot both be judged against one best.
+    base::MutexLock l(&s_.mu);
+    s_.infrastructure_in_a_row = 0;
+    new_best = m.ran && ev.gate_passed && (!s_.best_fitness || ev.fitness > *s_.best_fitness);
+  }
+  // A new best waits for its fresh-suite verdict as "pending": a stop in
+  // between leaves it unjudged, never reported as best; --resume judges it.
+  at.candidate->status = !m.ran ? "failed" : (new_best ? "pending" : "evaluated");
+  auto recorded = a.RecordNew(at);
+  base::MutexLock l(&s_.mu);
   if (!recorded) {
     fmt::print(stderr, "\nergon run: could not record a candidate: {}\n", recorded.error());
     s_.fatal = true;
     s_.stop_reason = "archive write failed: " + recorded.error();
     s_.cv.SignalAll();
-    return std::nullopt;
+    return {};
   }
   // Another run on this archive recorded the same source first.
   if (recorded->existing) {
     RecordFailure(job.parent_id, "duplicate",
                   fmt::format("same source as candidate {}, recorded by another run meanwhile", recorded->id),
-                  job.reply.text, &job.ledger);
-    executor_->Recorded(key);
-    return std::nullopt;
+                  job.reply.text, &job.ledger, key);
+    return {};
   }
-  const std::optional<std::int64_t> id = recorded->id;
-  // The archive's definition of a win (Archive::Ledger), kept in step.
-  if (bandit_ && m.ran && ev.gate_passed && (!job.parent_gate || ev.fitness > job.parent_fitness))
+  // The archive's definition of a win (Archive::Ledger), kept in step: a
+  // child that beat its parent and stands. A new best stands only once the
+  // fresh suite agrees (Adjudicate counts it then).
+  if (bandit_ && !new_best && BeatsParent(job, m))
     if (auto arm = bandit_->Find(job.ledger.model); arm < bandit_->arms().size()) bandit_->AddWin(arm);
   executor_->Recorded(key);
   ++s_.new_candidates;
   ++s_.outcomes[archive::CandidateOutcome(at.candidate->status, ev.gate_passed)];
   s_.recent.push_back(m.ran);
   while (s_.recent.size() > 10) s_.recent.pop_front();
-  if (s_.new_candidates % 10 == 0 && o_.islands > 1) (void)s_.archive->Migrate(o_.task, o_.islands, scope_);
+  const bool migrate = s_.new_candidates % 10 == 0 && o_.islands > 1;
+  // The time the run has used, kept with the run (--resume continues it);
+  // written after the counters, with the migration, not under the lock.
   archive::Attempt tick;
   tick.events.push_back({s_.run_id, "elapsed", std::nullopt, fmt::format("{:.3f}", ElapsedS())});
-  (void)s_.archive->Record(tick);
   Progress();
-  return *id;
+  s_.engine_s += std::chrono::duration<double>(Clock::now() - r0).count();
+  recorder_->Post([this, migrate, tick = std::move(tick)](archive::Archive& w) {
+    if (migrate)
+      if (auto moved = w.Migrate(o_.task, o_.islands, scope_); !moved)
+        fmt::print(stderr, "\nergon run: note: migration between islands failed: {}\n", moved.error());
+    if (auto r = w.Record(tick); !r) fmt::print(stderr, "\nergon run: note: the run's time was not recorded: {}\n", r.error());
+  });
+  return {recorded->id, new_best};
 }
 
 void Search::Adjudicate(std::int64_t child_id, const std::string& source, const std::string& hash,
-                        const archive::Evaluation& dev) {
+                        const archive::Evaluation& dev, const std::string& win_for) {
   EnsureBaselineFresh();  // the headline's like-for-like comparison
   const auto f0 = Clock::now();
   const evaluators::Measurement fresh =
       Measure(hash, "fresh", source, json({{"kind", "fresh"}, {"candidate", child_id}}).dump());
   const std::string key = KeyOf(hash, "fresh");
-  base::MutexLock l(&s_.mu);
-  s_.eval_s += std::chrono::duration<double>(Clock::now() - f0).count();
+  {
+    base::MutexLock l(&s_.mu);
+    s_.eval_s += std::chrono::duration<double>(Clock::now() - f0).count();
+  }
   if (!fresh.ran && CuttingOff()) {  // still pending: --resume judges it
     executor_->Recorded(key);
     return;
@@ -325,12 +356,14 @@ void Search::Adjudicate(std::int64_t child_id, const std::string& source, const 
   if (fresh.infrastructure_error) {  // no verdict either way: still pending, --resume judges it
     fmt::print(stderr, "\nergon run: candidate {}'s fresh-suite verdict was lost to the infrastructure (it stays "
                "pending; --resume judges it): {}\n", child_id, fresh.error.substr(0, 500));
-    ++s_.infrastructure;
     executor_->Recorded(key);
+    base::MutexLock l(&s_.mu);
+    ++s_.infrastructure;
     return;
   }
   if (fresh.harness_error) {  // the harness's fault: no verdict on the candidate
     executor_->Recorded(key);
+    base::MutexLock l(&s_.mu);
     if (!s_.fatal) {
       s_.fatal = true;
       s_.stop_reason = "the task's harness failed on the fresh suite (not the candidate): " + fresh.error.substr(0, 2000);
@@ -348,7 +381,12 @@ void Search::Adjudicate(std::int64_t child_id, const std::string& source, const 
   // The verdict, the fresh evaluation and the event land together.
   at.set_status = holds ? "evaluated" : "overfit";
   if (holds) {
-    if (!s_.best_fitness || dev.fitness > *s_.best_fitness) s_.best_fitness = dev.fitness;  // slots adjudicate out of order
+    {
+      base::MutexLock l(&s_.mu);
+      if (!s_.best_fitness || dev.fitness > *s_.best_fitness) s_.best_fitness = dev.fitness;  // slots adjudicate out of order
+      if (bandit_ && !win_for.empty())
+        if (auto arm = bandit_->Find(win_for); arm < bandit_->arms().size()) bandit_->AddWin(arm);
+    }
     at.events.push_back({s_.run_id, "improvement", child_id,
                          fmt::format("new best: {} (fresh suite agrees)", DescribeMetrics(spec, dev))});
   } else {
@@ -356,29 +394,29 @@ void Search::Adjudicate(std::int64_t child_id, const std::string& source, const 
                          fmt::format("passes on dev, fails on a fresh suite: {}",
                                      fresh.ran ? DescribeMetrics(spec, fresh_ev) : fresh.error)});
   }
-  if (auto r = s_.archive->Record(at); !r) {
-    fmt::print(stderr, "\nergon run: could not record the verdict on candidate {}: {}\n", child_id, r.error());
-    s_.fatal = true;
-    s_.stop_reason = "archive write failed: " + r.error();
-    s_.cv.SignalAll();
-    return;
-  }
-  executor_->Recorded(key);
-  if (!tty_) Progress();
+  recorder_->Post([this, at = std::move(at), key, child_id](archive::Archive& a) {
+    auto r = a.Record(at);
+    if (r) executor_->Recorded(key);
+    base::MutexLock l(&s_.mu);
+    if (!r) {
+      fmt::print(stderr, "\nergon run: could not record the verdict on candidate {}: {}\n", child_id, r.error());
+      s_.fatal = true;
+      s_.stop_reason = "archive write failed: " + r.error();
+      s_.cv.SignalAll();
+      return;
+    }
+    if (!tty_) Progress();
+  });
 }
 
 void Search::FinishPending() {
+  // Set-up: the recorder is not running yet, so its connection reads, and
+  // Adjudicate's writes run here, in order.
   std::vector<std::int64_t> pending;
-  {
-    base::MutexLock l(&s_.mu);
-    if (auto p = s_.archive->Pending(s_.run_id)) pending = *p;
-  }
+  if (auto p = recorder_->Direct().Pending(s_.run_id)) pending = *p;
   for (auto id : pending) {
     std::optional<archive::Row> row;
-    {
-      base::MutexLock l(&s_.mu);
-      if (auto r = s_.archive->Get(id); r && *r) row = **r;
-    }
+    if (auto r = recorder_->Direct().Get(id); r && *r) row = **r;
     if (!row || !row->best) continue;
     fmt::print(stderr, "ergon run: candidate {} was a new best awaiting its fresh-suite verdict: judging it now\n", id);
     Adjudicate(id, row->candidate.source, row->candidate.hash, *row->best);

@@ -27,6 +27,7 @@
 #include "engine/executor/executor.h"
 #include "engine/model_bandit.h"
 #include "engine/novelty_index.h"
+#include "engine/recorder.h"
 #include "engine/reintroduced.h"
 #include "engine/search.h"
 #include "base/mutex.h"
@@ -61,17 +62,17 @@ struct Job {
   Reintroduction reintroduced;  // of the lines the proposal added
 };
 
-// What proposers and evaluation slots share. One mutex guards all of it and
-// the archive connection (SQLite: one connection, one writer).
+// What proposers and evaluation slots share: the queue between them and the
+// run's counters. One mutex guards it, and nothing slow runs under it: no
+// archive call (the Recorder owns the connection; proposers read through
+// their own), no file stat (the monitor looks for STOP outside it), no
+// megabyte copy.
 struct Shared {
   base::Mutex mu;
   base::CondVar cv{&mu};  // the queue changed, a proposer finished, a fatal stop
   std::deque<Job> queue GUARDED_BY(mu);  // kept slightly ahead of the evaluators
   int proposers_alive GUARDED_BY(mu) = 0;
-  std::unique_ptr<archive::Archive> archive GUARDED_BY(mu);
-  // The same archive, for PutBlob alone (safe without mu); set before the
-  // threads start.
-  archive::Archive* blobs = nullptr;
+  bool stop_file GUARDED_BY(mu) = false;  // a STOP file appeared (the monitor looked)
   std::int64_t run_id = 0;  // set before the threads start, then read-only
   archive::Archive::RunTotals start;  // used before this invocation; read-only once threads run
   std::int64_t new_candidates GUARDED_BY(mu) = 0;
@@ -124,7 +125,7 @@ struct Proposed {
 
 class Search {
  public:
-  explicit Search(SearchOptions o) : o_(std::move(o)) {}
+  explicit Search(SearchOptions o, SearchParts parts = {}) : o_(std::move(o)), parts_(std::move(parts)) {}
   int Run();
 
  private:
@@ -138,15 +139,15 @@ class Search {
   // The agent for the next proposal (with s_.mu held).
   std::size_t ChooseAgent() REQUIRES(s_.mu);
   // The digest for the next prompt, rebuilt every --meta-every candidates
-  // (with s_.mu held).
-  const std::string& MetaDigest() REQUIRES(s_.mu);
+  // (read through the caller's connection `db`).
+  std::string MetaDigest(archive::Archive& db) EXCLUDES(s_.mu);
   int RecallTask();
-  // Without s_.mu held: it measures, then records under the lock.
+  // Measures, then hands the result to the recorder.
   void EnsureBaselineFresh() EXCLUDES(s_.mu);
-  std::optional<double> FreshValue(std::int64_t candidate_id) REQUIRES(s_.mu);
+  std::optional<double> FreshValue(archive::Archive& db, std::int64_t candidate_id) const;
   int OpenRun();
-  void KeepStoredBudgets(const std::string& settings) REQUIRES(s_.mu);
-  void KeepStoredExecutor(const std::string& settings) REQUIRES(s_.mu);
+  void KeepStoredBudgets(archive::Archive& db, const std::string& settings);
+  void KeepStoredExecutor(const std::string& settings);
   int KeepStoredStrategy(const std::string& settings);
   std::string PriceProblem() const;
   int EnsureBaseline();
@@ -157,23 +158,25 @@ class Search {
   int CheckTemplates();
   void RunWorkers();
   int Summarise();
-  void PrintBest() REQUIRES(s_.mu);
+  void PrintBest(archive::Archive& db);
 
   // A proposer (search_propose.cpp).
+  // Each proposer reads the archive through a connection of its own, `db`.
   void Proposer(int index);
   enum class Sampled { kGot, kWait, kDone };
-  Sampled SampleParent(Pick& pick);
+  Sampled SampleParent(archive::Archive& db, std::mt19937_64& rng, Pick& pick) EXCLUDES(s_.mu);
   // The fittest adjudicated candidate the run may see, or the baseline.
-  std::int64_t BestSoFar() REQUIRES(s_.mu);
-  tl::expected<std::vector<Message>, std::string> RenderPrompt(const Pick& pick, bool has_knobs);
-  std::optional<Proposed> ProposeChild(const Pick& pick, const genome::Genome& parent,
+  std::int64_t BestSoFar(archive::Archive& db) const;
+  tl::expected<std::vector<Message>, std::string> RenderPrompt(archive::Archive& db, const Pick& pick,
+                                                               bool has_knobs);
+  std::optional<Proposed> ProposeChild(archive::Archive& db, const Pick& pick, const genome::Genome& parent,
                                       const std::vector<genome::Genome>& inspirations, std::vector<Message> conversation,
                                       std::mt19937_64& rng, double& agent_time);
   void BackOffIfFailing(bool used_offline);
   // Lines the child adds back after its lineage deleted them (the parent's
   // last 8 changes, sources of at most kBigSource bytes).
-  Reintroduction Reintroduced(const Pick& pick, const std::string& child);
-  std::optional<std::int64_t> ExistingCopy(const std::string& hash);  // the candidate with this source
+  Reintroduction Reintroduced(archive::Archive& db, const Pick& pick, const std::string& child);
+  std::optional<std::int64_t> ExistingCopy(archive::Archive& db, const std::string& hash);  // the candidate with this source
   bool Enqueue(const Pick& pick, Proposed p);
 
   // Watches the deadline, STOP, Ctrl-C and the grace period; cuts off what
@@ -189,8 +192,18 @@ class Search {
   // "cascade/<where>"), so the slow meter never runs it; nullopt to go on.
   std::optional<evaluators::Measurement> Cascade(const Job& job);
   std::optional<std::int64_t> RecordChild(const Job& job, const evaluators::Measurement& m, bool& new_best);
+  // RecordChild's part on the recorder's thread: the duplicate check, the
+  // verdict "pending" or not, the write, then the counters.
+  struct Landed {
+    std::optional<std::int64_t> id;
+    bool new_best = false;
+  };
+  Landed Land(archive::Archive& a, const Job& job, const evaluators::Measurement& m, archive::Attempt at)
+      EXCLUDES(s_.mu);
+  // `win_for`: the ledger name of the model whose call made the child, when
+  // the child beat its parent: a verdict that holds is that model's win.
   void Adjudicate(std::int64_t child_id, const std::string& source, const std::string& hash,
-                  const archive::Evaluation& dev);
+                  const archive::Evaluation& dev, const std::string& win_for = "");
   // --resume: new bests whose verdict a stop cut off get it now.
   void FinishPending();
   // --resume: evaluations the previous process left with the executor
@@ -209,8 +222,14 @@ class Search {
   bool BudgetLeft() REQUIRES(s_.mu);
   std::string BudgetLine() const;  // "10 candidates, 3600 s": what stops the run
   void Progress(bool final_line = false) REQUIRES(s_.mu);
+  // Counts the failed attempt now and hands its record to the recorder;
+  // once written, the executor forgets `recorded_key` (if any).
   void RecordFailure(std::int64_t parent, const std::string& stage, const std::string& error,
-                     const std::string& proposal, const archive::LedgerEntry* ledger) REQUIRES(s_.mu);
+                     const std::string& proposal, const archive::LedgerEntry* ledger,
+                     const std::string& recorded_key = "") REQUIRES(s_.mu);
+  // Whether a STOP file was made in the archive's folder since the run began
+  // (a stat: never under s_.mu).
+  bool StopFileAppeared() const;
   archive::LedgerEntry Ledger(const Agent& a, const AgentReply* r, const AgentError* e) const;
   tl::expected<std::string, std::string> Prompt(const std::string& file, const std::map<std::string, std::string>& v);
   evaluators::TaskEvalRequest Request(const std::string& source, const std::string& suite) const;
@@ -222,11 +241,15 @@ class Search {
   double ElapsedS() const;
 
   SearchOptions o_;
+  SearchParts parts_;  // handed in (tests): taken by StartAgents and StartExecutor
   std::unique_ptr<evaluators::Task> task_;  // set in OpenTask, then read-only
   std::string task_facts_;  // Task::AgentFacts under the run's meter; set in OpenTask
   Shared s_;
   std::vector<std::unique_ptr<Agent>> agents_;  // one per --model; set in StartAgents, then read-only
   std::unique_ptr<Agent> offline_;
+  // The archive's one writer (set in OpenRun; its thread runs while the
+  // workers do). Set-up and the summary use its connection directly.
+  std::unique_ptr<Recorder> recorder_;
   // With several models: which one proposes next (its counts are the ledger's).
   std::optional<ModelBandit> bandit_ GUARDED_BY(s_.mu);
   std::optional<NoveltyIndex> novelty_;  // set before the threads start; thread-safe itself
@@ -248,6 +271,7 @@ class Search {
   std::optional<archive::Run> resumed_run_;  // --resume: the run as stored, read before set-up
   std::string baseline_src_, baseline_hash_;  // set before the workers start, then read only
   std::once_flag baseline_fresh_once_;
+  bool baseline_has_fresh_ = false;  // found at set-up: no fresh measurement needed
   int fallbacks_ = 0;  // times the run backed off to the offline agent
 };
 

@@ -25,13 +25,24 @@ void Search::Proposer(int index) {
     local_seed = s_.rng() ^ static_cast<std::uint64_t>(index);
   }
   std::mt19937_64 rng(local_seed);
+  // This proposer's own read connection: parents, inspirations and prompts
+  // are read without holding anything another thread waits on.
+  auto reader = archive::Archive::OpenReadOnly(o_.db);
+  if (!reader) {
+    base::MutexLock l(&s_.mu);
+    if (!s_.fatal) s_.stop_reason = "a proposer could not read the archive: " + reader.error();
+    s_.fatal = true;
+    s_.cv.SignalAll();
+    return;
+  }
+  archive::Archive& db = **reader;
   for (;;) {
     const auto engine0 = Clock::now();
     double agent_time = 0;  // inside this stretch, not engine work
 
     // 1. Sample a parent, inspirations and recent failures.
     Pick pick;
-    const Sampled sampled = SampleParent(pick);
+    const Sampled sampled = SampleParent(db, rng, pick);
     if (sampled == Sampled::kDone) return;
     if (sampled == Sampled::kWait) {
       // The budget is full of attempts in flight: wait for one to land.
@@ -65,7 +76,7 @@ void Search::Proposer(int index) {
         if (auto g = genome::Genome::Parse(r.candidate.source)) inspirations.push_back(*g);
 
     // 2. Render the prompt.
-    auto conversation = RenderPrompt(pick, !parent->knobs().empty());
+    auto conversation = RenderPrompt(db, pick, !parent->knobs().empty());
     if (!conversation) {
       base::MutexLock l(&s_.mu);
       s_.fatal = true;
@@ -76,12 +87,12 @@ void Search::Proposer(int index) {
 
     // 3. Propose and apply; edit failures and copies of archived candidates
     // go back to the agent a few times.
-    auto proposed = ProposeChild(pick, *parent, inspirations, std::move(*conversation), rng, agent_time);
+    auto proposed = ProposeChild(db, pick, *parent, inspirations, std::move(*conversation), rng, agent_time);
     if (!proposed) {
       BackOffIfFailing(pick.use_offline);
       continue;
     }
-    proposed->reintroduced = Reintroduced(pick, proposed->child.source());
+    proposed->reintroduced = Reintroduced(db, pick, proposed->child.source());
 
     // 4. Hand the child to an evaluation slot.
     {
@@ -93,59 +104,72 @@ void Search::Proposer(int index) {
   }
 }
 
-Search::Sampled Search::SampleParent(Pick& pick) {
-  base::MutexLock l(&s_.mu);
-  if (!BudgetLeft()) return Sampled::kDone;
-  // Hard candidate budget: attempts in flight count against it until they
-  // land (or fail, freeing their place).
-  if (s_.start.candidates + s_.new_candidates + s_.in_flight >= o_.max_candidates) return Sampled::kWait;
-  pick.island = s_.next_island++ % std::max(o_.islands, 1);
+Search::Sampled Search::SampleParent(archive::Archive& db, std::mt19937_64& rng, Pick& pick) {
+  {
+    // The place against the budget, the island and the agent are claimed
+    // under the lock; the archive is read after it, on this proposer's own
+    // connection.
+    base::MutexLock l(&s_.mu);
+    if (!BudgetLeft()) return Sampled::kDone;
+    // Hard candidate budget: attempts in flight count against it until they
+    // land (or fail, freeing their place).
+    if (s_.start.candidates + s_.new_candidates + s_.in_flight >= o_.max_candidates) return Sampled::kWait;
+    pick.island = s_.next_island++ % std::max(o_.islands, 1);
+    if (s_.offline_fallback > 0) {
+      --s_.offline_fallback;
+      pick.use_offline = true;
+    }
+    pick.agent = ChooseAgent();
+    ++s_.in_flight;
+  }
   switch (o_.strategy) {
     case Strategy::kIndependent:
       pick.parent_id = baseline_id_;
       break;
     case Strategy::kHillclimb:
-      pick.parent_id = BestSoFar();
+      pick.parent_id = BestSoFar(db);
       break;
     case Strategy::kEvolve:
       // An island with nothing in it yet starts from the best so far, and its
       // child lands in this island.
-      if (auto p = s_.archive->SampleParent(o_.task, pick.island, s_.rng, scope_); p && *p) pick.parent_id = **p;
-      else pick.parent_id = BestSoFar();
+      if (auto p = db.SampleParent(o_.task, pick.island, rng, scope_); p && *p) pick.parent_id = **p;
+      else pick.parent_id = BestSoFar(db);
       break;
   }
-  auto row = s_.archive->Get(pick.parent_id);
-  if (!row || !*row) return Sampled::kDone;
-  pick.parent = **row;
+  auto row = db.Get(pick.parent_id);
+  if (!row || !*row) {
+    base::MutexLock l(&s_.mu);
+    --s_.in_flight;
+    s_.cv.SignalAll();
+    return Sampled::kDone;
+  }
+  pick.parent = std::move(**row);
   // Only evolve shows other candidates; independent shows nothing of the
   // archive, not even the failures of the baseline's other children.
   if (o_.strategy == Strategy::kEvolve)
-    if (auto ins = s_.archive->SampleInspirations(o_.task, pick.parent_id, 3, s_.rng, scope_))
+    if (auto ins = db.SampleInspirations(o_.task, pick.parent_id, 3, rng, scope_))
       for (auto id : *ins)
-        if (auto r = s_.archive->Get(id, kBigSource); r && *r) pick.inspirations.push_back(**r);
+        if (auto r = db.Get(id, kBigSource); r && *r) pick.inspirations.push_back(std::move(**r));
   if (o_.strategy != Strategy::kIndependent)
-    if (auto f = s_.archive->RecentFailures(pick.parent_id, 3, scope_)) pick.failures = *f;
-  if (s_.offline_fallback > 0) {
-    --s_.offline_fallback;
-    pick.use_offline = true;
-  }
-  pick.agent = ChooseAgent();
-  // Children of a migrant land in this island: make sure it is a member.
-  if (pick.parent.candidate.island != pick.island) (void)s_.archive->Share(pick.parent_id, pick.island);
-  ++s_.in_flight;
+    if (auto f = db.RecentFailures(pick.parent_id, 3, scope_)) pick.failures = *f;
+  // Children of a migrant land in this island: make sure it is a member
+  // (before the child lands: the recorder writes in the order given).
+  if (pick.parent.candidate.island != pick.island)
+    recorder_->Post([id = pick.parent_id, island = pick.island](archive::Archive& a) {
+      if (auto shared = a.Share(id, island); !shared)
+        fmt::print(stderr, "\nergon run: note: candidate {} was not shared into island {}: {}\n", id, island,
+                   shared.error());
+    });
   return Sampled::kGot;
 }
 
-Reintroduction Search::Reintroduced(const Pick& pick, const std::string& child) {
+Reintroduction Search::Reintroduced(archive::Archive& db, const Pick& pick, const std::string& child) {
   const std::string& metric = task_->spec().minimise;
   std::vector<LineageStep> steps;
   archive::Row cur = pick.parent;
   while (steps.size() < 8 && cur.candidate.parent && !cur.candidate.source.empty()) {
     std::optional<archive::Row> up;
-    {
-      base::MutexLock l(&s_.mu);
-      if (auto r = s_.archive->Get(*cur.candidate.parent, kBigSource); r && *r) up = std::move(**r);
-    }
+    if (auto r = db.Get(*cur.candidate.parent, kBigSource); r && *r) up = std::move(**r);
     if (!up || up->candidate.source.empty()) break;
     LineageStep step;
     step.id = cur.candidate.id;
@@ -158,13 +182,14 @@ Reintroduction Search::Reintroduced(const Pick& pick, const std::string& child) 
   return CountReintroduced(pick.parent.candidate.source, child, steps);
 }
 
-std::int64_t Search::BestSoFar() {
-  if (auto top = s_.archive->Top(o_.task, "fitness", 1, false, scope_); top && !top->empty())
+std::int64_t Search::BestSoFar(archive::Archive& db) const {
+  if (auto top = db.Top(o_.task, "fitness", 1, false, scope_); top && !top->empty())
     return top->front().candidate.id;
   return baseline_id_;
 }
 
-tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(const Pick& pick, bool has_knobs) {
+tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(archive::Archive& db, const Pick& pick,
+                                                                     bool has_knobs) {
   const evaluators::TaskSpec& spec = task_->spec();
   PromptInput in;
   in.spec = &spec;
@@ -176,26 +201,22 @@ tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(const Pick&
   in.failures = pick.failures;
   if (baseline_ && baseline_->best)
     if (auto v = baseline_->best->metrics.Get(spec.minimise)) in.baseline = Landmark{baseline_->candidate.id, *v};
-  {
-    base::MutexLock l(&s_.mu);
-    if (pick.parent.candidate.reintroduced > 0)
-      if (auto ev = s_.archive->CandidateEvents(pick.parent.candidate.id, "reintroduced"); ev && !ev->empty())
-        in.parent_note = "Note: " + ev->back().message;
-    if (o_.strategy != Strategy::kIndependent) {
-      in.meta = MetaDigest();
-      if (auto top = s_.archive->Top(o_.task, spec.minimise, 1, false, scope_); top && !top->empty() && top->front().best)
-        if (auto v = top->front().best->metrics.Get(spec.minimise)) in.best = Landmark{top->front().candidate.id, *v};
-    }
-    for (const auto& r : pick.inspirations) {
-      PromptInput::Inspiration i;
-      i.child = r;
-      if (r.candidate.parent)
-        if (auto pr = s_.archive->Get(*r.candidate.parent, kBigSource); pr && *pr) i.parent = **pr;
-      i.too_big = r.candidate.source_bytes > kBigSource || (i.parent && i.parent->candidate.source_bytes > kBigSource);
-      in.inspirations.push_back(std::move(i));
-    }
+  if (pick.parent.candidate.reintroduced > 0)
+    if (auto ev = db.CandidateEvents(pick.parent.candidate.id, "reintroduced"); ev && !ev->empty())
+      in.parent_note = "Note: " + ev->back().message;
+  if (o_.strategy != Strategy::kIndependent) {
+    in.meta = MetaDigest(db);
+    if (auto top = db.Top(o_.task, spec.minimise, 1, false, scope_); top && !top->empty() && top->front().best)
+      if (auto v = top->front().best->metrics.Get(spec.minimise)) in.best = Landmark{top->front().candidate.id, *v};
   }
-  // Diffs and formatting run outside the lock.
+  for (const auto& r : pick.inspirations) {
+    PromptInput::Inspiration i;
+    i.child = r;
+    if (r.candidate.parent)
+      if (auto pr = db.Get(*r.candidate.parent, kBigSource); pr && *pr) i.parent = **pr;
+    i.too_big = r.candidate.source_bytes > kBigSource || (i.parent && i.parent->candidate.source_bytes > kBigSource);
+    in.inspirations.push_back(std::move(i));
+  }
   const auto vars = PromptVars(in);
   auto system = Prompt("system.txt", vars);
   if (!system) return tl::unexpected(system.error());
@@ -204,7 +225,7 @@ tl::expected<std::vector<Message>, std::string> Search::RenderPrompt(const Pick&
   return std::vector<Message>{{"system", *system}, {"user", *user}};
 }
 
-std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Genome& parent,
+std::optional<Proposed> Search::ProposeChild(archive::Archive& db, const Pick& pick, const genome::Genome& parent,
                                              const std::vector<genome::Genome>& inspirations,
                                              std::vector<Message> conversation, std::mt19937_64& rng,
                                              double& agent_time) {
@@ -218,12 +239,22 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
   genome::EditPolicy policy;
   policy.allow_whole_file = task_->spec().whole_file;
   req.cancel = &cancel_;
+  bool bandit_on = false;
+  {
+    base::MutexLock l(&s_.mu);
+    bandit_on = bandit_ && !pick.use_offline;
+  }
   for (int turn = 0; turn <= o_.repair_turns; ++turn) {
-    std::int64_t call_id = 0;
-    {
+    // The call is in the ledger before it is made: a kill during it leaves
+    // it there as lost.
+    const std::int64_t call_id = recorder_->Call([&](archive::Archive& a) {
+      auto id = a.BeginCall(s_.run_id, LedgerName(agent));
+      if (!id) fmt::print(stderr, "\nergon run: note: the agent call was not entered in the ledger: {}\n", id.error());
+      return id ? *id : std::int64_t{0};
+    }).get();
+    if (bandit_on) {
       base::MutexLock l(&s_.mu);
-      if (auto id = s_.archive->BeginCall(s_.run_id, LedgerName(agent))) call_id = *id;
-      if (bandit_ && !pick.use_offline) bandit_->AddCall(pick.agent);
+      bandit_->AddCall(pick.agent);
     }
     const auto a0 = Clock::now();
     auto reply = agent.Propose(req);
@@ -271,7 +302,7 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
     if (applied) {
       // 3b. A copy of an archived candidate, exact or near, is refused
       // unevaluated, and the agent hears which one it repeats.
-      const auto same = ExistingCopy(applied->Hash());
+      const auto same = ExistingCopy(db, applied->Hash());
       const auto near = !same && novelty_ && applied->source().size() <= kBigSource
                             ? novelty_->NearCopy(applied->source())
                             : std::nullopt;
@@ -311,19 +342,28 @@ std::optional<Proposed> Search::ProposeChild(const Pick& pick, const genome::Gen
   return std::nullopt;
 }
 
-const std::string& Search::MetaDigest() {
-  const std::int64_t made = s_.start.candidates + s_.new_candidates;
-  if (o_.meta_every <= 0 || made < o_.meta_every || made - s_.meta_built_at < o_.meta_every) return s_.meta;
-  s_.meta_built_at = made - made % o_.meta_every;
-  auto children = s_.archive->RecentOutcomes(o_.task, 50, scope_);
-  auto stages = s_.archive->RecentFailureStages(o_.task, 50, scope_);
+std::string Search::MetaDigest(archive::Archive& db) {
+  {
+    // One proposer claims the rebuild; the others use the digest as it is.
+    base::MutexLock l(&s_.mu);
+    const std::int64_t made = s_.start.candidates + s_.new_candidates;
+    if (o_.meta_every <= 0 || made < o_.meta_every || made - s_.meta_built_at < o_.meta_every) return s_.meta;
+    s_.meta_built_at = made - made % o_.meta_every;
+  }
+  auto children = db.RecentOutcomes(o_.task, 50, scope_);
+  auto stages = db.RecentFailureStages(o_.task, 50, scope_);
+  std::string meta;
   if (children && stages) {
-    s_.meta = MetaSummary(*children, *stages, task_->spec().minimise);
+    meta = MetaSummary(*children, *stages, task_->spec().minimise);
     // Kept with the run, so what the prompts said can be read back.
     archive::Attempt note;
-    note.events.push_back({s_.run_id, "meta_summary", std::nullopt, s_.meta});
-    (void)s_.archive->Record(note);
+    note.events.push_back({s_.run_id, "meta_summary", std::nullopt, meta});
+    recorder_->Post([note = std::move(note)](archive::Archive& a) {
+      if (auto r = a.Record(note); !r) fmt::print(stderr, "\nergon run: note: the digest was not recorded: {}\n", r.error());
+    });
   }
+  base::MutexLock l(&s_.mu);
+  if (children && stages) s_.meta = std::move(meta);
   return s_.meta;
 }
 
@@ -345,9 +385,8 @@ void Search::BackOffIfFailing(bool used_offline) {
   }
 }
 
-std::optional<std::int64_t> Search::ExistingCopy(const std::string& hash) {
-  base::MutexLock l(&s_.mu);
-  auto dup = s_.archive->FindByHash(o_.task, hash);
+std::optional<std::int64_t> Search::ExistingCopy(archive::Archive& db, const std::string& hash) {
+  auto dup = db.FindByHash(o_.task, hash);
   if (!dup || !*dup) return std::nullopt;
   return **dup;
 }
