@@ -1,4 +1,4 @@
-// `ergon tasks`, `score`, `optimize-ir` and `eval`.
+// `ergon tasks` and `eval`.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -11,7 +11,6 @@
 #include "engine/commands.h"
 #include "engine/evaluate.h"
 #include "engine/home.h"
-#include "evaluators/dally/score_file.h"
 #include "engine/tasks.h"
 #include "genome/genome.h"
 
@@ -85,65 +84,6 @@ int CmdTasks(const std::vector<std::string>& tasks_dirs, bool json) {
   }
   for (const auto& p : reg.problems()) fmt::print(stderr, "ergon tasks: {}\n", p);
   return reg.problems().empty() ? 0 : 1;
-}
-
-int CmdScore(const evaluators::dally::ScoreRequest& request, bool json) {
-  auto home = FindHome();
-  evaluators::dally::ScoreRequest q = request;
-  if (home) q.suites_dir = evaluators::dally::SuitesDirIn(*home);
-  if (q.suite == "dev" && !home) {
-    fmt::print(stderr, "ergon score: {}\n", home.error());
-    return 1;
-  }
-  auto r = evaluators::dally::ScoreFile(q);
-  if (json) fmt::print("{}\n", evaluators::dally::ReportJson(r));
-  else if (r.ran) fmt::print("{}\n", evaluators::dally::ReportText(r));
-  else fmt::print(stderr, "ergon score: {}: {}\n", q.path, r.status);
-  return r.ran ? 0 : 1;
-}
-
-int CmdOptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json) {
-  auto home = FindHome();
-  if (!home) {
-    fmt::print(stderr, "ergon optimize-ir: {}\n", home.error());
-    return 1;
-  }
-  evaluators::dally::OptimizeRequest q = request;
-  q.suites_dir = evaluators::dally::SuitesDirIn(*home);
-  auto r = evaluators::dally::OptimizeFile(q);
-  if (json) {
-    fmt::print("{{\"status\":\"{}\",\"cost_before\":{},\"cost_after\":{},\"lines_before\":{},\"lines_after\":{},"
-               "\"dead_ops\":{},\"verified_instances\":{},\"checked\":{},\"rescheduled\":{},\"search_moves\":{},\"placed_moves\":{},\"lower_bound\":{},\"seconds\":{:.6f},"
-               "\"split\":{{\"read_s\":{:.6f},"
-               "\"parse_s\":{:.6f},\"optimize_s\":{:.6f},\"reparse_s\":{:.6f},\"suites_s\":{:.6f},"
-               "\"verify_s\":{:.6f},\"write_s\":{:.6f}}}}}\n",
-               r.ok ? "ok" : "error", r.cost_before, r.cost_after, r.lines_before, r.lines_after, r.dead_ops,
-               r.verified_instances, r.checked, r.rescheduled, r.search_moves, r.placed_moves, r.lower_bound, r.seconds, r.read_s, r.parse_s, r.optimize_s,
-               r.reparse_s, r.suites_s, r.verify_s, r.write_s);
-  }
-  if (!r.ok) {
-    fmt::print(stderr, "ergon optimize-ir: {}\n", r.status);
-    return 1;
-  }
-  if (!json) {
-    const std::string verified =
-        !q.verify ? std::string("NOT verified (--no-verify)")
-        : r.checked ? fmt::format("passes the {} checker", q.tier)
-                    : fmt::format("outputs identical on {} instances (official + fresh)", r.verified_instances);
-    fmt::print("cost {} -> {} ({:.3f}x lower), lines {} -> {} ({} dead ops removed); {}; wrote {} in {:.2f} s\n",
-               r.cost_before, r.cost_after, static_cast<double>(r.cost_before) / static_cast<double>(r.cost_after),
-               r.lines_before, r.lines_after, r.dead_ops, verified, q.out_path, r.seconds);
-    if (r.rescheduled)
-      fmt::print("instruction order and copies changed by the search ({} moves by layout, {} as written)\n",
-                 r.search_moves, r.placed_moves);
-    if (r.lower_bound)
-      fmt::print("no address layout of the input's instruction order costs less than {} (the result is {:.2f}% {})\n",
-                 r.lower_bound,
-                 100.0 * std::abs(static_cast<double>(r.cost_after) - static_cast<double>(r.lower_bound)) /
-                     static_cast<double>(r.lower_bound),
-                 r.cost_after >= r.lower_bound ? "above" : "below: a new order");
-  }
-  return 0;
 }
 
 int CmdEval(const EvalArgs& a, bool json) {

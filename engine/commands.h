@@ -8,13 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "evaluators/dally/score_file.h"
 
 namespace ergon::engine {
 
 int CmdTasks(const std::vector<std::string>& tasks_dirs, bool json);
-int CmdScore(const evaluators::dally::ScoreRequest& request, bool json);
-int CmdOptimizeIr(const evaluators::dally::OptimizeRequest& request, bool json);
 
 struct EvalArgs {
   std::string task, file, meter, suite = "dev";

@@ -344,4 +344,17 @@ OptimizeReport OptimizeFile(const OptimizeRequest& q) {
   return write();
 }
 
+std::string OptimizeJson(const OptimizeReport& r) {
+  const nlohmann::json j = {
+      {"status", r.ok ? "ok" : "error"}, {"cost_before", r.cost_before}, {"cost_after", r.cost_after},
+      {"lines_before", r.lines_before}, {"lines_after", r.lines_after}, {"dead_ops", r.dead_ops},
+      {"verified_instances", r.verified_instances}, {"checked", r.checked}, {"rescheduled", r.rescheduled},
+      {"search_moves", r.search_moves}, {"placed_moves", r.placed_moves}, {"lower_bound", r.lower_bound},
+      {"seconds", r.seconds},
+      {"split", {{"read_s", r.read_s}, {"parse_s", r.parse_s}, {"optimize_s", r.optimize_s},
+                 {"reparse_s", r.reparse_s}, {"suites_s", r.suites_s}, {"verify_s", r.verify_s},
+                 {"write_s", r.write_s}}}};
+  return j.dump();
+}
+
 }  // namespace ergon::evaluators::dally

@@ -85,4 +85,8 @@ struct OptimizeReport {
 // The result never costs more than the input.
 OptimizeReport OptimizeFile(const OptimizeRequest& request);
 
+// The report as one JSON object (`ergon optimize-ir --json`), with the
+// seconds' split under "split".
+std::string OptimizeJson(const OptimizeReport& r);
+
 }  // namespace ergon::evaluators::dally
