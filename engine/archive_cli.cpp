@@ -162,22 +162,20 @@ int PrintAttempts(const std::vector<archive::AttemptRow>& rows, bool as_json) {
   return 0;
 }
 
-}  // namespace
+// One `ergon archive` subcommand's view: the archive open read-only, the
+// arguments, the tasks' specs, and how it says a failure.
+struct View {
+  archive::Archive& ar;
+  const ArchiveArgs& a;
+  Specs& specs;
+  std::string sub;
 
-int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
-  auto opened = archive::Archive::OpenReadOnly(a.db);
-  if (!opened) {
-    fmt::print(stderr, "ergon archive: {}\n", opened.error());
-    return 1;
-  }
-  archive::Archive& ar = **opened;
-  Specs specs(a.tasks_dirs, &ar);
-  auto fail = [&](const std::string& e) {
+  int Fail(const std::string& e) const {
     fmt::print(stderr, "ergon archive {}: {}\n", sub, e);
     return 1;
-  };
-  auto print_rows = [&](const tl::expected<std::vector<Row>, std::string>& rows) {
-    if (!rows) return fail(rows.error());
+  }
+  int PrintRows(const tl::expected<std::vector<Row>, std::string>& rows) const {
+    if (!rows) return Fail(rows.error());
     if (a.json) {
       json arr = json::array();
       for (const auto& r : *rows) arr.push_back(RowJson(r));
@@ -186,204 +184,256 @@ int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
       PrintTable(*rows, specs);
     }
     return 0;
-  };
-  if (sub == "list") {
-    int rc = print_rows(ar.List({a.run, a.task, a.status, a.limit}));
-    if (rc == 0 && !a.json && a.status == "failed")
-      if (auto at = ar.Attempts(a.run.value_or(0), 0); at && !at->empty())
-        fmt::print("({} failed attempt(s) made no candidate: `ergon archive attempts` lists them)\n", at->size());
-    return rc;
   }
-  if (sub == "attempts") {
-    auto rows = ar.Attempts(a.run.value_or(0), a.limit);
-    if (!rows) return fail(rows.error());
-    return PrintAttempts(*rows, a.json);
+  // The candidate `id` names, or a failure said.
+  std::optional<Row> Candidate(std::int64_t id) const {
+    auto row = ar.Get(id);
+    if (!row) Fail(row.error());
+    else if (!*row) Fail(fmt::format("no candidate {} in {}", id, a.db));
+    else return **row;
+    return std::nullopt;
   }
-  if (sub == "top") {
-    // Any metric the task declares or the archive holds for it; fitness always.
-    std::set<std::string> valid = {"fitness"};
-    bool higher = false;
-    std::vector<std::string> tasks_in;
-    if (!a.task.empty()) tasks_in.push_back(a.task);
-    else if (auto runs = ar.Runs())
-      for (const auto& r : *runs) tasks_in.push_back(r.task);
-    for (const auto& t : tasks_in) {
-      const auto& spec = specs.For(t);
-      valid.insert(spec.metrics.begin(), spec.metrics.end());
-      if (spec.HigherIsBetter(a.by)) higher = true;
-    }
-    if (auto stored = ar.MetricNames(a.task)) valid.insert(stored->begin(), stored->end());
-    if (!valid.count(a.by)) {
-      std::string list;
-      for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
-      fmt::print(stderr, "ergon archive top: cannot sort by '{}'{}; valid: {}\n", a.by,
-                 a.task.empty() ? "" : " for task " + a.task, list);
-      return 2;
-    }
-    return print_rows(ar.Top(a.task, a.by, a.limit, higher));
+};
+
+int List(View& v) {
+  const ArchiveArgs& a = v.a;
+  int rc = v.PrintRows(v.ar.List({a.run, a.task, a.status, a.limit}));
+  if (rc == 0 && !a.json && a.status == "failed")
+    if (auto at = v.ar.Attempts(a.run.value_or(0), 0); at && !at->empty())
+      fmt::print("({} failed attempt(s) made no candidate: `ergon archive attempts` lists them)\n", at->size());
+  return rc;
+}
+
+int Attempts(View& v) {
+  auto rows = v.ar.Attempts(v.a.run.value_or(0), v.a.limit);
+  if (!rows) return v.Fail(rows.error());
+  return PrintAttempts(*rows, v.a.json);
+}
+
+int Top(View& v) {
+  const ArchiveArgs& a = v.a;
+  // Any metric the task declares or the archive holds for it; fitness always.
+  std::set<std::string> valid = {"fitness"};
+  bool higher = false;
+  std::vector<std::string> tasks_in;
+  if (!a.task.empty()) tasks_in.push_back(a.task);
+  else if (auto runs = v.ar.Runs())
+    for (const auto& r : *runs) tasks_in.push_back(r.task);
+  for (const auto& t : tasks_in) {
+    const auto& spec = v.specs.For(t);
+    valid.insert(spec.metrics.begin(), spec.metrics.end());
+    if (spec.HigherIsBetter(a.by)) higher = true;
   }
-  if (sub == "search") {
-    auto rows = ar.Search(a.text, a.limit);
-    if (!rows) return fail(rows.error());
-    auto attempts = ar.SearchAttempts(a.text, a.limit);
-    if (!attempts) return fail(attempts.error());
-    if (a.json) {
-      fmt::print("{}\n", SearchJson(*rows, *attempts).dump());
-      return 0;
-    }
-    PrintTable(*rows, specs);
-    if (!attempts->empty()) {
-      fmt::print("\nfailed attempts:\n");
-      PrintAttempts(*attempts, false);
-    }
+  if (auto stored = v.ar.MetricNames(a.task)) valid.insert(stored->begin(), stored->end());
+  if (!valid.count(a.by)) {
+    std::string list;
+    for (const auto& m : valid) list += (list.empty() ? "" : ", ") + m;
+    fmt::print(stderr, "ergon archive top: cannot sort by '{}'{}; valid: {}\n", a.by,
+               a.task.empty() ? "" : " for task " + a.task, list);
+    return 2;
+  }
+  return v.PrintRows(v.ar.Top(a.task, a.by, a.limit, higher));
+}
+
+int Search(View& v) {
+  auto rows = v.ar.Search(v.a.text, v.a.limit);
+  if (!rows) return v.Fail(rows.error());
+  auto attempts = v.ar.SearchAttempts(v.a.text, v.a.limit);
+  if (!attempts) return v.Fail(attempts.error());
+  if (v.a.json) {
+    fmt::print("{}\n", SearchJson(*rows, *attempts).dump());
     return 0;
   }
-  if (sub == "pareto") return print_rows(ar.Pareto(a.task));
-  if (sub == "show" || sub == "lineage" || sub == "export") {
-    auto row = ar.Get(a.id);
-    if (!row) return fail(row.error());
-    if (!*row) return fail(fmt::format("no candidate {} in {}", a.id, a.db));
-    if (sub == "export") return Emit(ar, **row, a.out_dir, specs);
-    auto lin = ar.Lineage(a.id);
-    if (!lin) return fail(lin.error());
-    const evaluators::TaskSpec& spec = specs.For((*row)->candidate.task);
-    if (sub == "lineage") {
-      if (a.json) {
-        fmt::print("{}\n", LineageJson(*lin, spec).dump());
-        return 0;
-      }
-      for (std::size_t i = 0; i < lin->size(); ++i) {
-        const Row& r = (*lin)[i];
-        std::string metric = "-", change;
-        if (r.best) {
-          auto name = MainMetric(spec, *r.best);
-          metric = name + " " + Fmt(r.best->metrics.Get(name));
-          if (i + 1 < lin->size() && (*lin)[i + 1].best) {
-            auto x = r.best->metrics.Get(name), y = (*lin)[i + 1].best->metrics.Get(name);
-            if (x && y && *y != 0) change = fmt::format("  ({:+.1f}% vs parent)", 100 * (*x - *y) / std::fabs(*y));
-          }
-        }
-        fmt::print("{}{} {}{}  {}\n", std::string(2 * i, ' '), r.candidate.id, metric, change, Short(r.candidate.intent, 50));
-      }
-      return 0;
-    }
-    auto evals = ar.Evaluations(a.id);
-    if (!evals) return fail(evals.error());
-    std::vector<std::string> measured;
-    if (auto ev = ar.CandidateEvents(a.id, "measured"))
-      for (const auto& e : *ev) measured.push_back(e.message);
-    if (a.json) {
-      fmt::print("{}\n", ShowJson(**row, *evals, *lin, measured).dump());
-      return 0;
-    }
-    const auto& c = (*row)->candidate;
-    fmt::print("candidate {}  task {}  status {}  gate {}  island {}  parent {}  children {}\n", c.id, c.task, c.status,
-               c.gate_passed ? "passed" : "not passed", c.island, c.parent ? std::to_string(*c.parent) : "-", c.children);
-    fmt::print("idea: {}\nintent: {}\n", c.idea.empty() ? "-" : c.idea, c.intent.empty() ? "-" : c.intent);
-    if (c.reintroduced > 0)
-      if (auto ev = ar.CandidateEvents(c.id, "reintroduced"); ev && !ev->empty())
-        fmt::print("re-introduced: {}\n", ev->back().message);
-    fmt::print("\nevaluations:\n");
-    // One line each for people (4 significant digits); --json has every digit.
-    for (const auto& e : *evals) {
-      std::string metrics;
-      for (const auto& [name, v] : e.metrics.values)
-        metrics += fmt::format("{}{}={}", metrics.empty() ? "" : ", ", name, FormatMetric(v));
-      fmt::print("  {} suite, meter {}, {}: {}  ({}{})\n", e.suite, e.meter, e.evaluator_version,
-                 metrics.empty() ? "no metrics" : metrics, e.status == "ok" ? "ok" : Short(e.status, 200),
-                 e.status == "ok" ? (e.gate_passed ? ", gate passed" : ", gate NOT passed") : "");
-    }
-    for (const auto& m : measured) fmt::print("measured on: {}\n", m);
-    // The best evaluation's profile (the cachemodel's), with its lines quoted.
-    if (const auto& b = (*row)->best)
-      if (auto hot = HotSpotsText(b->metrics.components, c.source, 8); !hot.empty()) fmt::print("\n{}", hot);
-    fmt::print("\nlineage: ");
-    for (std::size_t i = 0; i < lin->size(); ++i) fmt::print("{}{}", i ? " <- " : "", (*lin)[i].candidate.id);
-    // A generated source runs to megabytes: the head, unless --full.
-    std::string shown = c.source;
-    std::size_t lines = 0, at = 0;
-    while (!a.full && at < shown.size() && lines < 200) {
-      at = shown.find('\n', at);
-      if (at == std::string::npos) break;
-      ++at;
-      ++lines;
-    }
-    const bool cut = !a.full && (lines >= 200 || shown.size() > 64 * 1024) && at < shown.size();
-    if (cut) shown = shown.substr(0, std::min<std::size_t>(at, 64 * 1024));
-    fmt::print("\n\nsource ({} bytes, hash {}):\n{}\n", c.source.size(), c.hash.substr(0, 16), shown);
-    if (cut)
-      fmt::print("[... {} more bytes: `ergon archive show {} --full` prints all, `ergon archive export {} -o DIR` "
-                 "writes it]\n", c.source.size() - shown.size(), c.id, c.id);
-    for (const auto& e : *evals)
-      if (!e.feedback.empty()) fmt::print("feedback ({} / {}):\n{}\n", e.meter, e.suite, e.feedback);
+  PrintTable(*rows, v.specs);
+  if (!attempts->empty()) {
+    fmt::print("\nfailed attempts:\n");
+    PrintAttempts(*attempts, false);
+  }
+  return 0;
+}
+
+int Pareto(View& v) { return v.PrintRows(v.ar.Pareto(v.a.task)); }
+
+int Export(View& v) {
+  auto row = v.Candidate(v.a.id);
+  return row ? Emit(v.ar, *row, v.a.out_dir, v.specs) : 1;
+}
+
+int Lineage(View& v) {
+  auto row = v.Candidate(v.a.id);
+  if (!row) return 1;
+  auto lin = v.ar.Lineage(v.a.id);
+  if (!lin) return v.Fail(lin.error());
+  const evaluators::TaskSpec& spec = v.specs.For(row->candidate.task);
+  if (v.a.json) {
+    fmt::print("{}\n", LineageJson(*lin, spec).dump());
     return 0;
   }
-  if (sub == "diff") {
-    auto x = ar.Get(a.id), y = ar.Get(a.other);
-    if (!x || !y) return fail(!x ? x.error() : y.error());
-    if (!*x || !*y) return fail(fmt::format("no candidate {}", !*x ? a.id : a.other));
-    genome::DiffOptions o;
-    o.from_name = fmt::format("candidate {}", a.id);
-    o.to_name = fmt::format("candidate {}", a.other);
-    std::string d = genome::UnifiedDiff((*x)->candidate.source, (*y)->candidate.source, o);
-    if (a.json) fmt::print("{}\n", json{{"a", a.id}, {"b", a.other}, {"diff", d}}.dump());
-    else fmt::print("{}", d.empty() ? "(identical sources)\n" : d);
+  for (std::size_t i = 0; i < lin->size(); ++i) {
+    const Row& r = (*lin)[i];
+    std::string metric = "-", change;
+    if (r.best) {
+      auto name = MainMetric(spec, *r.best);
+      metric = name + " " + Fmt(r.best->metrics.Get(name));
+      if (i + 1 < lin->size() && (*lin)[i + 1].best) {
+        auto x = r.best->metrics.Get(name), y = (*lin)[i + 1].best->metrics.Get(name);
+        if (x && y && *y != 0) change = fmt::format("  ({:+.1f}% vs parent)", 100 * (*x - *y) / std::fabs(*y));
+      }
+    }
+    fmt::print("{}{} {}{}  {}\n", std::string(2 * i, ' '), r.candidate.id, metric, change, Short(r.candidate.intent, 50));
+  }
+  return 0;
+}
+
+// A generated source runs to megabytes: its head (200 lines, 64 KB), unless
+// --full; and whether it was cut.
+std::pair<std::string, bool> ShownSource(const std::string& source, bool full) {
+  std::size_t lines = 0, at = 0;
+  while (!full && at < source.size() && lines < 200) {
+    at = source.find('\n', at);
+    if (at == std::string::npos) break;
+    ++at;
+    ++lines;
+  }
+  const bool cut = !full && (lines >= 200 || source.size() > 64 * 1024) && at < source.size();
+  return {cut ? source.substr(0, std::min<std::size_t>(at, 64 * 1024)) : source, cut};
+}
+
+int Show(View& v) {
+  auto row = v.Candidate(v.a.id);
+  if (!row) return 1;
+  auto lin = v.ar.Lineage(v.a.id);
+  if (!lin) return v.Fail(lin.error());
+  auto evals = v.ar.Evaluations(v.a.id);
+  if (!evals) return v.Fail(evals.error());
+  std::vector<std::string> measured;
+  if (auto ev = v.ar.CandidateEvents(v.a.id, "measured"))
+    for (const auto& e : *ev) measured.push_back(e.message);
+  if (v.a.json) {
+    fmt::print("{}\n", ShowJson(*row, *evals, *lin, measured).dump());
     return 0;
   }
-  if (sub == "runs") {
-    auto runs = ar.Runs();
-    if (!runs) return fail(runs.error());
-    // A run whose process is gone is shown as what it is (the next `ergon
-    // run` on this archive writes it so).
-    for (auto& r : *runs)
-      if (auto why = LostReason(r); !why.empty()) {
-        r.status = "stopped";
-        r.stop_reason = why;
-      }
-    auto outcomes = ar.Outcomes(std::nullopt);
-    if (!outcomes) return fail(outcomes.error());
-    if (a.json) {
-      json arr = json::array();
-      for (const auto& r : *runs) {
-        json j = RunJson(r);
-        const archive::OutcomeCounts& n = (*outcomes)[r.id];
-        j["candidates"] = n.candidates();
-        j["outcomes"] = OutcomesJson(n);
-        arr.push_back(j);
-      }
-      fmt::print("{}\n", arr.dump());
-      return 0;
+  const auto& c = row->candidate;
+  fmt::print("candidate {}  task {}  status {}  gate {}  island {}  parent {}  children {}\n", c.id, c.task, c.status,
+             c.gate_passed ? "passed" : "not passed", c.island, c.parent ? std::to_string(*c.parent) : "-", c.children);
+  fmt::print("idea: {}\nintent: {}\n", c.idea.empty() ? "-" : c.idea, c.intent.empty() ? "-" : c.intent);
+  if (c.reintroduced > 0)
+    if (auto ev = v.ar.CandidateEvents(c.id, "reintroduced"); ev && !ev->empty())
+      fmt::print("re-introduced: {}\n", ev->back().message);
+  fmt::print("\nevaluations:\n");
+  // One line each for people (4 significant digits); --json has every digit.
+  for (const auto& e : *evals) {
+    std::string metrics;
+    for (const auto& [name, value] : e.metrics.values)
+      metrics += fmt::format("{}{}={}", metrics.empty() ? "" : ", ", name, FormatMetric(value));
+    fmt::print("  {} suite, meter {}, {}: {}  ({}{})\n", e.suite, e.meter, e.evaluator_version,
+               metrics.empty() ? "no metrics" : metrics, e.status == "ok" ? "ok" : Short(e.status, 200),
+               e.status == "ok" ? (e.gate_passed ? ", gate passed" : ", gate NOT passed") : "");
+  }
+  for (const auto& m : measured) fmt::print("measured on: {}\n", m);
+  // The best evaluation's profile (the cachemodel's), with its lines quoted.
+  if (const auto& b = row->best)
+    if (auto hot = HotSpotsText(b->metrics.components, c.source, 8); !hot.empty()) fmt::print("\n{}", hot);
+  fmt::print("\nlineage: ");
+  for (std::size_t i = 0; i < lin->size(); ++i) fmt::print("{}{}", i ? " <- " : "", (*lin)[i].candidate.id);
+  const auto [shown, cut] = ShownSource(c.source, v.a.full);
+  fmt::print("\n\nsource ({} bytes, hash {}):\n{}\n", c.source.size(), c.hash.substr(0, 16), shown);
+  if (cut)
+    fmt::print("[... {} more bytes: `ergon archive show {} --full` prints all, `ergon archive export {} -o DIR` "
+               "writes it]\n", c.source.size() - shown.size(), c.id, c.id);
+  for (const auto& e : *evals)
+    if (!e.feedback.empty()) fmt::print("feedback ({} / {}):\n{}\n", e.meter, e.suite, e.feedback);
+  return 0;
+}
+
+int Diff(View& v) {
+  const ArchiveArgs& a = v.a;
+  auto x = v.ar.Get(a.id), y = v.ar.Get(a.other);
+  if (!x || !y) return v.Fail(!x ? x.error() : y.error());
+  if (!*x || !*y) return v.Fail(fmt::format("no candidate {}", !*x ? a.id : a.other));
+  genome::DiffOptions o;
+  o.from_name = fmt::format("candidate {}", a.id);
+  o.to_name = fmt::format("candidate {}", a.other);
+  std::string d = genome::UnifiedDiff((*x)->candidate.source, (*y)->candidate.source, o);
+  if (a.json) fmt::print("{}\n", json{{"a", a.id}, {"b", a.other}, {"diff", d}}.dump());
+  else fmt::print("{}", d.empty() ? "(identical sources)\n" : d);
+  return 0;
+}
+
+int Runs(View& v) {
+  auto runs = v.ar.Runs();
+  if (!runs) return v.Fail(runs.error());
+  // A run whose process is gone is shown as what it is (the next `ergon
+  // run` on this archive writes it so).
+  for (auto& r : *runs)
+    if (auto why = LostReason(r); !why.empty()) {
+      r.status = "stopped";
+      r.stop_reason = why;
     }
-    // Each run's outcomes in the words of its own summary line (outcome.h).
-    fmt::print("{:>4} {:<22} {:<10} {:<20} {:<12} {:<8} {}\n", "id", "task", "agent", "model", "strategy", "status",
-               "why");
+  auto outcomes = v.ar.Outcomes(std::nullopt);
+  if (!outcomes) return v.Fail(outcomes.error());
+  if (v.a.json) {
+    json arr = json::array();
     for (const auto& r : *runs) {
-      const json j = RunJson(r);
-      std::string strategy = j["strategy"].get<std::string>() + (j["isolated"].get<bool>() ? "*" : "");
-      fmt::print("{:>4} {:<22} {:<10} {:<20} {:<12} {:<8} {}\n", r.id, r.task, r.agent, r.model, strategy, r.status,
-                 r.stop_reason);
-      fmt::print("     {}\n", (*outcomes)[r.id].Line());
+      json j = RunJson(r);
+      const archive::OutcomeCounts& n = (*outcomes)[r.id];
+      j["candidates"] = n.candidates();
+      j["outcomes"] = OutcomesJson(n);
+      arr.push_back(j);
     }
+    fmt::print("{}\n", arr.dump());
     return 0;
   }
-  if (sub == "ledger") {
-    auto led = ar.Ledger();
-    if (!led) return fail(led.error());
-    if (a.json) {
-      json arr = json::array();
-      for (const auto& l : *led)
-        arr.push_back(LedgerSummaryJson(l));
-      fmt::print("{}\n", arr.dump());
-      return 0;
-    }
-    fmt::print("{:>4} {:<24} {:>6} {:>10} {:>10} {:>10} {:>9} {:>5}\n", "run", "model", "calls", "tokens_in",
-               "tokens_out", "cost_usd", "failures", "wins");
-    for (const auto& l : *led)
-      fmt::print("{:>4} {:<24} {:>6} {:>10} {:>10} {:>10.4f} {:>9} {:>5}\n", l.run_id, l.model, l.calls, l.tokens_in,
-                 l.tokens_out, l.cost_usd, l.failures, l.wins);
+  // Each run's outcomes in the words of its own summary line (outcome.h).
+  fmt::print("{:>4} {:<22} {:<10} {:<20} {:<12} {:<8} {}\n", "id", "task", "agent", "model", "strategy", "status",
+             "why");
+  for (const auto& r : *runs) {
+    const json j = RunJson(r);
+    std::string strategy = j["strategy"].get<std::string>() + (j["isolated"].get<bool>() ? "*" : "");
+    fmt::print("{:>4} {:<22} {:<10} {:<20} {:<12} {:<8} {}\n", r.id, r.task, r.agent, r.model, strategy, r.status,
+               r.stop_reason);
+    fmt::print("     {}\n", (*outcomes)[r.id].Line());
+  }
+  return 0;
+}
+
+int Ledger(View& v) {
+  auto led = v.ar.Ledger();
+  if (!led) return v.Fail(led.error());
+  if (v.a.json) {
+    json arr = json::array();
+    for (const auto& l : *led) arr.push_back(LedgerSummaryJson(l));
+    fmt::print("{}\n", arr.dump());
     return 0;
   }
-  return fail("unknown subcommand");
+  fmt::print("{:>4} {:<24} {:>6} {:>10} {:>10} {:>10} {:>9} {:>5}\n", "run", "model", "calls", "tokens_in",
+             "tokens_out", "cost_usd", "failures", "wins");
+  for (const auto& l : *led)
+    fmt::print("{:>4} {:<24} {:>6} {:>10} {:>10} {:>10.4f} {:>9} {:>5}\n", l.run_id, l.model, l.calls, l.tokens_in,
+               l.tokens_out, l.cost_usd, l.failures, l.wins);
+  return 0;
+}
+
+}  // namespace
+
+int CmdArchive(const std::string& sub, const ArchiveArgs& a) {
+  static const std::map<std::string, int (*)(View&)> kViews = {
+      {"list", List},     {"attempts", Attempts}, {"top", Top},   {"search", Search},
+      {"pareto", Pareto}, {"export", Export},     {"show", Show}, {"lineage", Lineage},
+      {"diff", Diff},     {"runs", Runs},         {"ledger", Ledger}};
+  const auto view = kViews.find(sub);
+  if (view == kViews.end()) {
+    fmt::print(stderr, "ergon archive: unknown subcommand '{}'\n", sub);
+    return 2;
+  }
+  auto opened = archive::Archive::OpenReadOnly(a.db);
+  if (!opened) {
+    fmt::print(stderr, "ergon archive: {}\n", opened.error());
+    return 1;
+  }
+  Specs specs(a.tasks_dirs, opened->get());
+  View v{**opened, a, specs, sub};
+  return view->second(v);
 }
 
 int CmdReplay(const ReplayArgs& a) {
