@@ -10,7 +10,7 @@ endif
 
 PACKAGES := cmake make g++ clang pkg-config git \
   libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev \
-  libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev libzstd-dev zlib1g-dev doctest-dev \
+  libcurl4-openssl-dev libssl-dev libcpp-httplib-dev libsqlite3-dev libzstd-dev zlib1g-dev doctest-dev \
   libboost-dev libboost-filesystem-dev bubblewrap valgrind python3 fortunes dataset-fashion-mnist chromium \
   slurm-wlm munge
 
@@ -58,12 +58,17 @@ PREFIX ?= /usr/local
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
-# ThreadSanitizer over the archive and the run loop's threads (a second
-# build tree, build-tsan: about 5 minutes to build on 2 cores). Not part of
-# `make test`: the whole search suite under TSan takes over 15 minutes here.
+# ThreadSanitizer over the run loop's threads, the archive and the local
+# executor (a second build tree, build-tsan). CI runs it after `make test`
+# (.ci/run); it is not part of `make test`, which must stay under 15
+# minutes here. The loop runs in-process (loop_test: proposers, slots, the
+# recorder and the monitor, with fakes), then through the binary with real
+# candidates (four search_test cases).
 tsan: deps
 	@cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERGON_SANITIZE=thread >/dev/null
-	@cmake --build $(BUILD)-tsan -j $(JOBS) --target ergon ergon-serve ergon-sandbox-init archive_writer archive_test search_test
+	@cmake --build $(BUILD)-tsan -j $(JOBS) --target ergon ergon-serve ergon-sandbox-init archive_writer archive_test \
+	  search_test loop_test
+	@cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ./tests/loop_test
 	@cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ./tests/archive_test
 	@cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1 ./tests/search_test \
 	  -tc="cli agent*,several proposers*,openai wire format*,an API key given*"
