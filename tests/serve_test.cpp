@@ -54,7 +54,7 @@ struct Fixture {
   void AddHostileRun() {
     auto a = ergon::archive::Archive::Open(db.string());
     REQUIRE(a);
-    auto run = (*a)->BeginRun({0, "sparse_parity", "openai", "evil<b>model</b>", "{}", 0, 0, "running"});
+    auto run = (*a)->BeginRun({0, "sparse_parity", "openai", "evil<b>model</b>", "{}", 0, 0, ergon::archive::RunStatus::kRunning});
     REQUIRE(run);
     ergon::archive::Attempt at;
     ergon::archive::Candidate c;
@@ -87,7 +87,7 @@ struct Fixture {
     ergon::archive::Attempt failed;
     failed.failure = ergon::archive::FailedAttempt{*run, 1, "compile", kErrorAttack, "<iframe src=x>"};
     REQUIRE((*a)->Record(failed));
-    REQUIRE((*a)->EndRun(*run, "done"));
+    REQUIRE((*a)->EndRun(*run, ergon::archive::RunStatus::kDone));
   }
 };
 
@@ -428,7 +428,7 @@ TEST_CASE("serve: the phylogeny and a study of 10,000 candidates in Chromium wit
     for (int r = 0; r < 10; ++r) {
       const json settings = {{"seed", 1 + r / 2}, {"strategy", r % 2 ? "independent" : "evolve"}, {"isolated", true},
                              {"study", {{"name", "big"}, {"arm", r % 2 ? "independent" : "evolve"}, {"seed", 1 + r / 2}}}};
-      auto run = (*a)->BeginRun({0, "sparse_parity", "openai", "m0,m1,m2", settings.dump(), 0, 0, "running"});
+      auto run = (*a)->BeginRun({0, "sparse_parity", "openai", "m0,m1,m2", settings.dump(), 0, 0, ergon::archive::RunStatus::kRunning});
       REQUIRE(run);
       runs.push_back(*run);
     }
@@ -478,7 +478,7 @@ TEST_CASE("serve: the phylogeny and a study of 10,000 candidates in Chromium wit
         records.push_back(*id);
       }
     }
-    for (auto run : runs) REQUIRE((*a)->EndRun(run, "done"));
+    for (auto run : runs) REQUIRE((*a)->EndRun(run, ergon::archive::RunStatus::kDone));
   }
   Server s(db);
   const Got api = Get(s, "/api/phylogeny?task=sparse_parity");
@@ -540,12 +540,16 @@ TEST_CASE("serve: the phylogeny and a study of 10,000 candidates in Chromium wit
     const svg = document.querySelector('svg.overlay'), box = svg.getBoundingClientRect();
     svg.dispatchEvent(new MouseEvent('click', {clientX: box.left + x, clientY: box.top + y, bubbles: true}));
   })())js");
-  CHECK(b.WaitFor("location.hash === '#/candidate/" + std::to_string(records.front()) + "'"));
+  // Its view finishes loading before the next navigation: a load still in
+  // flight would mark the view ready under the study's URL.
+  CHECK(b.WaitFor("location.hash === '#/candidate/" + std::to_string(records.front()) +
+                  "' && document.getElementById('view').dataset.ready === '1'"));
   // The study's chart over the same 10,000 candidates.
   b.Eval("document.getElementById('view').dataset.ready = '0'");
   const auto t1 = std::chrono::steady_clock::now();
   b.Navigate(s.Url("/#/study/sparse_parity/big"));
-  REQUIRE(b.WaitFor("location.hash === '#/study/sparse_parity/big' && document.getElementById('view').dataset.ready === '1'"));
+  REQUIRE(b.WaitFor("location.hash === '#/study/sparse_parity/big' && document.getElementById('view').dataset.ready "
+                    "=== '1' && !!document.querySelector('path.arm-median')"));
   const double study_took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   MESSAGE("a study of 10 runs and 10,000 candidates: drawn in " << study_took << " s");
   INFO(b.Eval("document.getElementById('view').textContent").get<std::string>().substr(0, 300));
