@@ -301,7 +301,7 @@ Result<std::int64_t> Archive::BeginRun(const Run& run) {
   Stmt s(impl_->db,
          "INSERT INTO runs(task, agent, model, settings, started_at, status, process) VALUES(?,?,?,?,?,?,?)");
   s.Bind(1, run.task).Bind(2, run.agent).Bind(3, run.model).Bind(4, run.settings);
-  s.Bind(5, run.started_at ? run.started_at : internal::Now()).Bind(6, run.status).Bind(7, run.process);
+  s.Bind(5, run.started_at ? run.started_at : internal::Now()).Bind(6, StatusName(run.status)).Bind(7, run.process);
   s.Step();
   if (!s.ok() || s.failed()) return tl::unexpected(s.ok() ? s.error() : s.error());
   return static_cast<std::int64_t>(sqlite3_last_insert_rowid(impl_->db));
@@ -315,9 +315,9 @@ Result<void> Archive::UpdateRunSettings(std::int64_t run_id, const std::string& 
   return {};
 }
 
-Result<void> Archive::EndRun(std::int64_t run_id, const std::string& status, const std::string& reason) {
+Result<void> Archive::EndRun(std::int64_t run_id, RunStatus status, const std::string& reason) {
   Stmt s(impl_->db, "UPDATE runs SET ended_at=?, status=?, stop_reason=? WHERE id=?");
-  s.Bind(1, internal::Now()).Bind(2, status).Bind(3, reason).Bind(4, run_id);
+  s.Bind(1, internal::Now()).Bind(2, StatusName(status)).Bind(3, reason).Bind(4, run_id);
   s.Step();
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
   if (sqlite3_changes(impl_->db) == 0) return tl::unexpected(fmt::format("no run {}", run_id));
@@ -350,9 +350,9 @@ Result<void> Archive::MarkRunLost(std::int64_t run_id, const std::string& reason
   return {};
 }
 
-Result<void> Archive::MarkStatus(std::int64_t candidate_id, const std::string& status) {
+Result<void> Archive::MarkStatus(std::int64_t candidate_id, CandidateStatus status) {
   Stmt s(impl_->db, "UPDATE candidates SET status=? WHERE id=?");
-  s.Bind(1, status).Bind(2, candidate_id);
+  s.Bind(1, StatusName(status)).Bind(2, candidate_id);
   s.Step();
   if (!s.ok() || s.failed()) return tl::unexpected(s.error());
   if (sqlite3_changes(impl_->db) == 0) return tl::unexpected(fmt::format("no candidate {}", candidate_id));
@@ -519,7 +519,7 @@ Result<Archive::Recorded> Archive::RecordNew(const Attempt& at) {
     s.Bind(1, c.run_id ? std::optional<std::int64_t>(c.run_id) : std::nullopt).Bind(2, c.task).Bind(3, c.parent);
     s.Bind(4, c.island).Bind(5, c.generation).Bind(6, blob.empty() ? c.source : std::string());
     s.Bind(7, c.hash).Bind(8, c.edit).Bind(9, c.intent);
-    s.Bind(10, c.created_at ? c.created_at : internal::Now()).Bind(11, c.status);
+    s.Bind(10, c.created_at ? c.created_at : internal::Now()).Bind(11, StatusName(c.status));
     s.Bind(12, static_cast<std::int64_t>(c.source.size()));
     s.Bind(13, blob.empty() ? std::optional<std::string>() : std::optional<std::string>(blob));
     s.Bind(14, c.idea.substr(0, 200)).Bind(15, c.reintroduced);
@@ -545,7 +545,7 @@ Result<Archive::Recorded> Archive::RecordNew(const Attempt& at) {
   if (at.set_status) {
     if (!cand) return fail("a status needs a candidate");
     Stmt u(db, "UPDATE candidates SET status=? WHERE id=?");
-    u.Bind(1, *at.set_status).Bind(2, cand);
+    u.Bind(1, StatusName(*at.set_status)).Bind(2, cand);
     u.Step();
     if (u.failed()) return fail(u.error());
   }

@@ -22,6 +22,7 @@
 #include <tl/expected.hpp>
 
 #include "archive/outcome.h"
+#include "archive/status.h"
 
 namespace ergon::archive {
 
@@ -43,7 +44,7 @@ struct Run {
   std::string task, agent, model;
   std::string settings;  // JSON text, as the engine wrote it
   double started_at = 0, ended_at = 0;
-  std::string status = "running";  // running | done | stopped | failed
+  RunStatus status = RunStatus::kRunning;
   // Which process runs it: "HOST PID START" (START: the process's start
   // time in clock ticks since boot, so a reused pid is not taken for it).
   // Empty for runs written before schema 7.
@@ -104,9 +105,7 @@ struct Candidate {
   bool gate_passed = false;  // best evaluation passed its gate
   double best_fitness = 0;
   bool on_front = false;     // on the task's Pareto front
-  // evaluated | overfit | failed | pending (a new best awaiting its fresh-suite
-  // verdict: never reported as best until it has one)
-  std::string status = "evaluated";
+  CandidateStatus status = CandidateStatus::kEvaluated;
 };
 
 struct LedgerEntry {
@@ -147,13 +146,14 @@ struct Attempt {
   std::optional<FailedAttempt> failure;
   std::vector<Event> events;
   // A new status for the (existing) candidate, in the same transaction.
-  std::optional<std::string> set_status;
+  std::optional<CandidateStatus> set_status;
 };
 
 // A child against its parent, for the run's digest of what helped.
 struct ChildOutcome {
   std::int64_t id = 0, parent = 0;
-  std::string intent, status;
+  std::string intent;
+  CandidateStatus status = CandidateStatus::kEvaluated;
   bool gate_passed = false, parent_gate_passed = false;
   std::optional<double> fitness, parent_fitness;  // best_fitness (higher is better)
 };
@@ -170,7 +170,8 @@ struct AttemptRow {
 // (candidate.source is empty; source_bytes says how long it is): use Get.
 struct ListFilter {
   std::optional<std::int64_t> run_id;
-  std::string task, status;
+  std::string task;
+  std::optional<CandidateStatus> status;  // nullopt: any
   int limit = 50;
   int offset = 0;  // rows to skip (paging)
 };
@@ -214,7 +215,8 @@ struct RunStats {
 struct ProgressPoint {
   std::int64_t eval_id = 0, candidate_id = 0;
   double at = 0;
-  std::string suite, eval_status, candidate_status;
+  std::string suite, eval_status;
+  CandidateStatus candidate_status = CandidateStatus::kEvaluated;
   bool gate_passed = false;
   std::optional<double> value;  // the metric asked for
 };
@@ -225,7 +227,7 @@ struct ScatterPoint {
   std::int64_t id = 0;
   std::optional<double> x, y;
   bool gate_passed = false, on_front = false;
-  std::string status;
+  CandidateStatus status = CandidateStatus::kEvaluated;
 };
 
 // A candidate as a node of the phylogeny: its parent, its value of one
@@ -234,7 +236,8 @@ struct PhyloNode {
   std::int64_t id = 0, parent = 0;  // parent 0: none
   std::optional<double> value;
   bool gate_passed = false;
-  std::string status, idea, model;
+  CandidateStatus status = CandidateStatus::kEvaluated;
+  std::string idea, model;
 };
 
 // Agent calls per time bucket, model and outcome.
@@ -258,7 +261,7 @@ class Archive {
   int schema_version() const { return schema_version_; }
 
   Result<std::int64_t> BeginRun(const Run& run);
-  Result<void> EndRun(std::int64_t run_id, const std::string& status, const std::string& reason = "");
+  Result<void> EndRun(std::int64_t run_id, RunStatus status, const std::string& reason = "");
   // A run whose process died without ending it: `stopped`, with why, ended
   // at its last recorded activity.
   Result<void> MarkRunLost(std::int64_t run_id, const std::string& reason);
@@ -324,7 +327,7 @@ class Archive {
   // A run's re-introduced code, by model (a candidate without a ledger row
   // counts under "").
   Result<std::vector<Reintroductions>> ReintroducedByModel(std::int64_t run_id);
-  Result<void> MarkStatus(std::int64_t candidate_id, const std::string& status);
+  Result<void> MarkStatus(std::int64_t candidate_id, CandidateStatus status);
 
   // Sampling (seeded: the same archive and rng state give the same choices).
   // A parent from `island`, among its 32 fittest members that passed the gate

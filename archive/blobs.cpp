@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 #include <zstd.h>
 
+#include "base/digest.h"
 #include "archive/impl.h"
 #include "genome/genome.h"
 
@@ -60,7 +61,7 @@ std::string internal::RegisterInflate(sqlite3* db) {
 }
 
 Result<std::string> internal::StoreBlob(sqlite3* db, const std::string& text) {
-  std::string key = genome::Sha256Hex(text);
+  std::string key = base::Sha256Hex(text);
   std::string packed(ZSTD_compressBound(text.size()), '\0');
   const std::size_t n = ZSTD_compress(packed.data(), packed.size(), text.data(), text.size(), kZstdLevel);
   if (ZSTD_isError(n)) return tl::unexpected(fmt::format("zstd: {}", ZSTD_getErrorName(n)));

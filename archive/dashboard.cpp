@@ -64,7 +64,7 @@ Result<std::map<std::int64_t, OutcomeCounts>> Archive::Outcomes(std::optional<st
     GROUP BY run_id, status = 'failed', gate_passed)sql");
   c.Bind(1, run_id);
   while (c.Step())
-    out[c.Int(0)][CandidateOutcome(c.Int(1) ? "failed" : "evaluated", c.Int(2) != 0)] += c.Int(3);
+    out[c.Int(0)][CandidateOutcome(c.Int(1) ? CandidateStatus::kFailed : CandidateStatus::kEvaluated, c.Int(2) != 0)] += c.Int(3);
   if (!c.ok() || c.failed()) return Failed<std::map<std::int64_t, OutcomeCounts>>(c);
   Stmt a(impl_->db, R"sql(
     SELECT run_id, stage, count(*) FROM attempts
@@ -99,7 +99,7 @@ Result<std::vector<ProgressPoint>> Archive::Progress(std::int64_t run_id, const 
     p.at = s.Real(2);
     p.suite = s.Text(3);
     p.eval_status = s.Text(4);
-    p.candidate_status = s.Text(5);
+    p.candidate_status = ParseCandidateStatus(s.Text(5)).value_or(CandidateStatus::kEvaluated);
     p.gate_passed = s.Int(6) != 0;
     p.value = s.OptReal(7);
     out.push_back(std::move(p));
@@ -134,7 +134,7 @@ Result<std::vector<ScatterPoint>> Archive::Scatter(const std::string& task, cons
     p.y = s.OptReal(2);
     p.gate_passed = s.Int(3) != 0;
     p.on_front = s.Int(4) != 0;
-    p.status = s.Text(5);
+    p.status = ParseCandidateStatus(s.Text(5)).value_or(CandidateStatus::kEvaluated);
     out.push_back(std::move(p));
   }
   if (!s.ok() || s.failed()) return Failed<std::vector<ScatterPoint>>(s);
@@ -169,7 +169,7 @@ Result<std::vector<PhyloNode>> Archive::Phylogeny(const std::string& task, std::
     p.parent = s.Int(1);
     p.value = s.OptReal(2);
     p.gate_passed = s.Int(3) != 0;
-    p.status = s.Text(4);
+    p.status = ParseCandidateStatus(s.Text(4)).value_or(CandidateStatus::kEvaluated);
     p.idea = s.Text(5);
     if (auto it = model_of.find(p.id); it != model_of.end()) p.model = it->second;
     out.push_back(std::move(p));

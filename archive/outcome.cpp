@@ -41,8 +41,8 @@ Outcome AttemptOutcome(std::string_view stage) {
   return Outcome::kInvalid;  // agent, parent, edit/...
 }
 
-Outcome CandidateOutcome(std::string_view status, bool gate_passed) {
-  if (status == "failed") return Outcome::kDidNotRun;
+Outcome CandidateOutcome(CandidateStatus status, bool gate_passed) {
+  if (status == CandidateStatus::kFailed) return Outcome::kDidNotRun;
   return gate_passed ? Outcome::kPassedGate : Outcome::kFailedGate;
 }
 

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "archive/status.h"
+
 namespace ergon::archive {
 
 enum class Outcome { kPassedGate, kFailedGate, kDidNotRun, kInvalid, kDuplicate, kNotNovel, kCutOff, kLost };
@@ -30,7 +32,7 @@ Outcome AttemptOutcome(std::string_view stage);
 
 // The outcome of a recorded candidate: its status and whether its best
 // evaluation passed the gate.
-Outcome CandidateOutcome(std::string_view status, bool gate_passed);
+Outcome CandidateOutcome(CandidateStatus status, bool gate_passed);
 
 struct OutcomeCounts {
   std::array<std::int64_t, kOutcomes> n{};

@@ -68,7 +68,7 @@ Row ReadRow(const Stmt& s) {
   c.gate_passed = s.Int(12) != 0;
   c.best_fitness = s.IsNull(13) ? 0 : s.Real(13);
   c.on_front = s.Int(14) != 0;
-  c.status = s.Text(15);
+  c.status = ParseCandidateStatus(s.Text(15)).value_or(CandidateStatus::kEvaluated);
   if (!s.IsNull(16)) r.best = ReadEvaluation(s, 16, c.id);
   c.source_bytes = static_cast<std::size_t>(s.Int(27));
   c.idea = s.Text(28);
@@ -127,7 +127,7 @@ Result<std::vector<Run>> Archive::Runs() {
     r.settings = s.Text(4);
     r.started_at = s.Real(5);
     r.ended_at = s.IsNull(6) ? 0 : s.Real(6);
-    r.status = s.Text(7);
+    r.status = ParseRunStatus(s.Text(7)).value_or(RunStatus::kStopped);
     r.process = s.Text(8);
     r.stop_reason = s.Text(9);
     out.push_back(r);
@@ -180,11 +180,11 @@ Result<std::vector<Row>> Archive::List(const ListFilter& f) {
   std::string where = "WHERE 1=1";
   if (f.run_id) where += " AND c.run_id = ?1";
   if (!f.task.empty()) where += " AND c.task = ?2";
-  if (!f.status.empty()) where += " AND c.status = ?3";
+  if (f.status) where += " AND c.status = ?3";
   return Rows(impl_->db, RowSql(schema_version_, where + " ORDER BY c.id DESC LIMIT ?4 OFFSET ?5"), [&](Stmt& s) {
     if (f.run_id) s.Bind(1, *f.run_id);
     if (!f.task.empty()) s.Bind(2, f.task);
-    if (!f.status.empty()) s.Bind(3, f.status);
+    if (f.status) s.Bind(3, StatusName(*f.status));
     s.Bind(4, f.limit > 0 ? f.limit : -1).Bind(5, f.offset > 0 ? f.offset : 0);
   });
 }
@@ -492,7 +492,7 @@ Result<std::vector<ChildOutcome>> Archive::RecentOutcomes(const std::string& tas
     o.id = s.Int(0);
     o.parent = s.Int(1);
     o.intent = s.Text(2);
-    o.status = s.Text(3);
+    o.status = ParseCandidateStatus(s.Text(3)).value_or(CandidateStatus::kEvaluated);
     o.gate_passed = s.Int(4) != 0;
     o.fitness = s.OptReal(5);
     o.parent_gate_passed = s.Int(6) != 0;

@@ -24,6 +24,7 @@ class Stmt {
   Stmt& Bind(int i, int v) { return Bind(i, static_cast<std::int64_t>(v)); }
   Stmt& Bind(int i, double v);
   Stmt& Bind(int i, const std::string& v);
+  Stmt& Bind(int i, const char* v) { return Bind(i, std::string(v)); }
   Stmt& Bind(int i, const std::optional<double>& v);
   Stmt& Bind(int i, const std::optional<std::int64_t>& v);
   Stmt& Bind(int i, const std::optional<std::string>& v);

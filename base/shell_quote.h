@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace ergon::engine {
+namespace ergon::base {
 
 inline std::string ShellQuote(const std::string& s) {
   if (!s.empty() &&
@@ -15,4 +15,4 @@ inline std::string ShellQuote(const std::string& s) {
   return q + "'";
 }
 
-}  // namespace ergon::engine
+}  // namespace ergon::base

@@ -11,10 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/archive.h"
+#include "evaluators/meter.h"
 #include "engine/archive_json.h"
 #include "engine/run_process.h"
 #include "engine/task_origin.h"
-#include "engine/hot_spots.h"
+#include "evaluators/hot_spots.h"
 #include "engine/commands.h"
 #include "engine/evaluate.h"
 #include "engine/home.h"
@@ -55,7 +56,7 @@ void PrintTable(const std::vector<Row>& rows, Specs& specs) {
       if (metrics.empty()) metrics = "-";
     }
     fmt::print("{:>6} {:>6} {:<18} {:<10} {:<5} {:<40}  {}\n", c.id, c.parent ? std::to_string(*c.parent) : "-",
-               Short(c.task, 18), c.status, c.gate_passed ? "yes" : "no", metrics, Short(c.intent, 40));
+               Short(c.task, 18), archive::StatusName(c.status), c.gate_passed ? "yes" : "no", metrics, Short(c.intent, 40));
   }
 }
 
@@ -77,7 +78,7 @@ int Emit(archive::Archive& a, const Row& row, const std::string& dir, Specs& spe
     fmt::print(stderr, "ergon: cannot create {}: {}\n", dir, ec.message());
     return 1;
   }
-  const auto files = (*task)->ExportFiles(c.source, LanguageOf(spec, c.source));
+  const auto files = (*task)->ExportFiles(c.source, spec.LanguageOf(c.source));
   std::string names;
   for (const auto& [name, text] : files) {
     std::ofstream(fs::path(dir) / name, std::ios::binary) << text;
@@ -197,8 +198,9 @@ struct View {
 
 int List(View& v) {
   const ArchiveArgs& a = v.a;
-  int rc = v.PrintRows(v.ar.List({a.run, a.task, a.status, a.limit}));
-  if (rc == 0 && !a.json && a.status == "failed")
+  const auto status = archive::ParseCandidateStatus(a.status);  // checked by the CLI
+  int rc = v.PrintRows(v.ar.List({a.run, a.task, status, a.limit}));
+  if (rc == 0 && !a.json && status == archive::CandidateStatus::kFailed)
     if (auto at = v.ar.Attempts(a.run.value_or(0), 0); at && !at->empty())
       fmt::print("({} failed attempt(s) made no candidate: `ergon archive attempts` lists them)\n", at->size());
   return rc;
@@ -314,8 +316,8 @@ int Show(View& v) {
     return 0;
   }
   const auto& c = row->candidate;
-  fmt::print("candidate {}  task {}  status {}  gate {}  island {}  parent {}  children {}\n", c.id, c.task, c.status,
-             c.gate_passed ? "passed" : "not passed", c.island, c.parent ? std::to_string(*c.parent) : "-", c.children);
+  fmt::print("candidate {}  task {}  status {}  gate {}  island {}  parent {}  children {}\n", c.id, c.task,
+             archive::StatusName(c.status), c.gate_passed ? "passed" : "not passed", c.island, c.parent ? std::to_string(*c.parent) : "-", c.children);
   fmt::print("idea: {}\nintent: {}\n", c.idea.empty() ? "-" : c.idea, c.intent.empty() ? "-" : c.intent);
   if (c.reintroduced > 0)
     if (auto ev = v.ar.CandidateEvents(c.id, "reintroduced"); ev && !ev->empty())
@@ -333,7 +335,7 @@ int Show(View& v) {
   for (const auto& m : measured) fmt::print("measured on: {}\n", m);
   // The best evaluation's profile (the cachemodel's), with its lines quoted.
   if (const auto& b = row->best)
-    if (auto hot = HotSpotsText(b->metrics.components, c.source, 8); !hot.empty()) fmt::print("\n{}", hot);
+    if (auto hot = evaluators::HotSpotsText(b->metrics.components, c.source, 8); !hot.empty()) fmt::print("\n{}", hot);
   fmt::print("\nlineage: ");
   for (std::size_t i = 0; i < lin->size(); ++i) fmt::print("{}{}", i ? " <- " : "", (*lin)[i].candidate.id);
   const auto [shown, cut] = ShownSource(c.source, v.a.full);
@@ -367,7 +369,7 @@ int Runs(View& v) {
   // run` on this archive writes it so).
   for (auto& r : *runs)
     if (auto why = LostReason(r); !why.empty()) {
-      r.status = "stopped";
+      r.status = archive::RunStatus::kStopped;
       r.stop_reason = why;
     }
   auto outcomes = v.ar.Outcomes(std::nullopt);
@@ -390,7 +392,7 @@ int Runs(View& v) {
   for (const auto& r : *runs) {
     const json j = RunJson(r);
     std::string strategy = j["strategy"].get<std::string>() + (j["isolated"].get<bool>() ? "*" : "");
-    fmt::print("{:>4} {:<22} {:<10} {:<20} {:<12} {:<8} {}\n", r.id, r.task, r.agent, r.model, strategy, r.status,
+    fmt::print("{:>4} {:<22} {:<10} {:<20} {:<12} {:<8} {}\n", r.id, r.task, r.agent, r.model, strategy, archive::StatusName(r.status),
                r.stop_reason);
     fmt::print("     {}\n", (*outcomes)[r.id].Line());
   }
@@ -472,7 +474,7 @@ int CmdReplay(const ReplayArgs& a) {
   const evaluators::TaskSpec& spec = (*task)->spec();
   evaluators::TaskEvalRequest q;
   q.source = c.source;
-  q.language = LanguageOf(spec, c.source);
+  q.language = spec.LanguageOf(c.source);
   q.meter = a.meter.empty() ? stored.meter : a.meter;
   q.suite = stored.suite;
   q.timeout_s = a.timeout_s;
@@ -516,7 +518,7 @@ int CmdReplay(const ReplayArgs& a) {
     if (!x || !y || *x != *y) exact = false;
     if (!x || !y || std::fabs(*x - *y) > 0.10 * std::max(std::fabs(*x), 1e-12)) close = false;
   }
-  const bool deterministic = now.meter == "dally" || now.meter == "cachemodel";
+  const bool deterministic = evaluators::TraitsOf(now.meter).deterministic;
   std::string verdict = exact ? "identical" : (!deterministic && close ? "within tolerance" : "differs");
   if (verdict == "differs" && reasons.empty())
     reasons.push_back("nothing changed that explains it: the evaluator is meant to be deterministic here; investigate");

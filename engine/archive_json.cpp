@@ -40,7 +40,7 @@ json RowJson(const archive::Row& r) {
   j["task"] = c.task;
   j["island"] = c.island;
   j["generation"] = c.generation;
-  j["status"] = c.status;
+  j["status"] = archive::StatusName(c.status);
   j["gate_passed"] = c.gate_passed;
   j["on_front"] = c.on_front;
   j["children"] = c.children;
@@ -66,7 +66,7 @@ json OutcomesJson(const archive::OutcomeCounts& c) {
 
 json RunJson(const archive::Run& r) {
   json j = {{"id", r.id}, {"task", r.task}, {"agent", r.agent}, {"model", r.model}, {"settings", r.settings},
-            {"started_at", r.started_at}, {"ended_at", r.ended_at}, {"status", r.status},
+            {"started_at", r.started_at}, {"ended_at", r.ended_at}, {"status", archive::StatusName(r.status)},
             {"stop_reason", r.stop_reason}, {"process", r.process}};
   // The run file it was launched with (`ergon run --config`), when stored.
   const json st = json::parse(r.settings, nullptr, false);

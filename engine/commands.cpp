@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "base/file.h"
 #include "archive/archive.h"
 #include "engine/commands.h"
 #include "engine/evaluate.h"
@@ -34,7 +35,7 @@ tl::expected<std::int64_t, std::string> RecordManual(const std::string& db, cons
     if (static_cast<unsigned char>(ch) >= 0x20) escaped += ch;
   }
   run.settings = fmt::format("{{\"command\":\"ergon eval\",\"file\":\"{}\"}}", escaped);
-  run.status = "done";
+  run.status = archive::RunStatus::kDone;
   auto run_id = (*a)->BeginRun(run);
   if (!run_id) return tl::unexpected(run_id.error());
   const std::string hash = genome::ContentHash(source);
@@ -58,7 +59,7 @@ tl::expected<std::int64_t, std::string> RecordManual(const std::string& db, cons
   at.events.push_back({*run_id, "manual_eval", std::nullopt, path});
   auto id = (*a)->Record(at);
   if (!id) return tl::unexpected(id.error());
-  (void)(*a)->EndRun(*run_id, "done");
+  if (auto ended = (*a)->EndRun(*run_id, archive::RunStatus::kDone); !ended) return tl::unexpected(ended.error());
   return *id;
 }
 
@@ -99,7 +100,7 @@ int CmdEval(const EvalArgs& a, bool json) {
   }
   const evaluators::TaskSpec& spec = (*task)->spec();
   const std::string path = a.file.empty() ? spec.dir + "/" + spec.baseline : a.file;
-  auto text = ReadFile(path);
+  auto text = base::ReadFile(path);
   if (!text) {
     fmt::print(stderr, "ergon eval: cannot read {}\n", path);
     return 1;
@@ -108,7 +109,7 @@ int CmdEval(const EvalArgs& a, bool json) {
   evaluators::TaskEvalRequest q;
   q.source = source;
   const bool cu = path.size() > 3 && path.substr(path.size() - 3) == ".cu";
-  q.language = cu ? "cuda" : LanguageOf(spec, source);
+  q.language = cu ? "cuda" : spec.LanguageOf(source);
   q.meter = a.meter;
   q.suite = a.suite;
   q.instances = a.instances;

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "engine/home.h"
+#include "evaluators/meter.h"
 #include "evaluators/task.h"
 #include "sandbox/compiler.h"
 #include "sandbox/sandbox.h"
@@ -37,11 +38,8 @@ int Doctor() {
   fmt::print("c++:        {}\n", gxx ? *gxx : gxx.error());
   auto nvcc = sandbox::FindCompiler(sandbox::Language::kCuda);
   fmt::print("cuda:       {}\n", nvcc ? *nvcc : nvcc.error());
-  bool valgrind = ::access("/usr/bin/valgrind", X_OK) == 0;
-  fmt::print("cachemodel: {}\n", valgrind ? "valgrind found" : "valgrind missing (apt-get install valgrind)");
-  void* nvml = ::dlopen("libnvidia-ml.so.1", RTLD_LAZY | RTLD_LOCAL);
-  fmt::print("nvml:       {}\n", nvml ? "libnvidia-ml.so.1 loads" : "unavailable (no NVIDIA driver)");
-  if (nvml) ::dlclose(nvml);
+  for (const auto& [meter, there] : evaluators::MeterAvailability())
+    fmt::print("{:<12}{}\n", meter + ":", there);
   // Loaded only when an HTTP agent runs; say now whether it will load.
   void* curl = ::dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
   fmt::print("http:       {}\n", curl ? "libcurl.so.4 loads (openai and anthropic agents)"

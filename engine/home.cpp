@@ -38,14 +38,6 @@ tl::expected<std::string, std::string> FindHome(const HomeSearch& where) {
   return tl::unexpected("cannot find ergon's evaluators/ folder (tried:" + tried + "); set ERGON_HOME");
 }
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return std::nullopt;
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 tl::expected<std::string, std::string> FindHome() {
   HomeSearch w;
   if (const char* h = std::getenv("ERGON_HOME")) w.env_home = h;

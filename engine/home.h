@@ -25,7 +25,4 @@ tl::expected<std::string, std::string> FindHome(const HomeSearch& where);
 // FindHome for this process.
 tl::expected<std::string, std::string> FindHome();
 
-// A whole file (candidates, task specs, templates), or nullopt if unreadable.
-std::optional<std::string> ReadFile(const std::string& path);
-
 }  // namespace ergon::engine

@@ -28,7 +28,7 @@ std::string MetaSummary(const std::vector<archive::ChildOutcome>& children,
   std::vector<Move> helped, hurt;
   int failed = 0, lost_gate = 0, gained_gate = 0;
   for (const auto& c : children) {
-    if (c.status == "failed") {
+    if (c.status == archive::CandidateStatus::kFailed) {
       ++failed;
     } else if (c.parent_gate_passed && !c.gate_passed) {
       ++lost_gate;

@@ -8,7 +8,7 @@
 #include <fmt/core.h>
 
 #include "engine/evaluate.h"
-#include "engine/hot_spots.h"
+#include "evaluators/hot_spots.h"
 #include "genome/diff.h"
 
 namespace ergon::engine {
@@ -98,7 +98,7 @@ std::string InspirationText(const evaluators::TaskSpec& spec, const archive::Row
   if (p.best && child.best) {
     const auto x = p.best->metrics.Get(spec.minimise), y = child.best->metrics.Get(spec.minimise);
     if (x && y && *x > 0) s += fmt::format("  {} changed {:+.1f}%", spec.minimise, 100 * (*y - *x) / *x);
-    const std::string comp = ComponentChange(p.best->metrics.components, child.best->metrics.components);
+    const std::string comp = evaluators::ComponentChange(p.best->metrics.components, child.best->metrics.components);
     if (!comp.empty()) s += "; by component: " + comp;
     s += "\n";
   }
@@ -136,7 +136,7 @@ std::map<std::string, std::string> PromptVars(const PromptInput& in) {
   std::string source = pc.source.empty() && pc.source_bytes > 0
                            ? fmt::format("[a generated source of {} bytes, too large to show]", pc.source_bytes)
                            : Cut(pc.source, kParentSourceBudget);
-  std::string hot = in.parent.best ? HotSpotsText(in.parent.best->metrics.components, pc.source, 5) : "";
+  std::string hot = in.parent.best ? evaluators::HotSpotsText(in.parent.best->metrics.components, pc.source, 5) : "";
   return {{"task_name", spec.name},
           {"task_description", Cut(spec.description, 4000)},
           {"objective", objective},

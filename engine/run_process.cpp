@@ -66,7 +66,7 @@ std::string DescribeProcess(const std::string& process) {
 }
 
 std::string LostReason(const archive::Run& run) {
-  if (run.status != "running" || StateOf(run.process) != ProcessState::kGone) return "";
+  if (run.status != archive::RunStatus::kRunning || StateOf(run.process) != ProcessState::kGone) return "";
   return fmt::format("its process ({}) ended without closing the run: killed or crashed", DescribeProcess(run.process));
 }
 

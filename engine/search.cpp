@@ -16,6 +16,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "base/file.h"
 #include "engine/agents/curl_api.h"
 #include "engine/budget.h"
 #include "engine/evaluate.h"
@@ -25,6 +26,7 @@
 #include "engine/task_origin.h"
 #include "engine/search_loop.h"
 #include "engine/tasks.h"
+#include "evaluators/meter.h"
 #include "genome/genome.h"
 #include "prompts/render.h"
 
@@ -51,7 +53,7 @@ void OnInterrupt(int) {
   }
 }
 
-std::string Slurp(const fs::path& p) { return ReadFile(p.string()).value_or(""); }
+std::string Slurp(const fs::path& p) { return base::ReadFile(p.string()).value_or(""); }
 
 }  // namespace
 
@@ -98,7 +100,7 @@ int Search::Run() {
 
 int Search::FailedSetUp(int rc) {
   const std::string why = set_up_error_.empty() ? fmt::format("set-up failed (exit code {})", rc) : set_up_error_;
-  if (auto ended = recorder_->Direct().EndRun(s_.run_id, "failed", why); !ended)
+  if (auto ended = recorder_->Direct().EndRun(s_.run_id, archive::RunStatus::kFailed, why); !ended)
     fmt::print(stderr, "ergon run: could not mark run {} failed: {}\n", s_.run_id, ended.error());
   return rc;
 }
@@ -278,7 +280,7 @@ int Search::OpenRun() {
     }
     // Marked running by a process on another host: nobody here can tell
     // whether it lives. Say so, and go on (as before runs kept a process).
-    const bool elsewhere = (*run)->status == "running" && StateOf((*run)->process) == ProcessState::kUnknown;
+    const bool elsewhere = (*run)->status == archive::RunStatus::kRunning && StateOf((*run)->process) == ProcessState::kUnknown;
     if (elsewhere)
       fmt::print(stderr, "ergon run: run {} is marked running by {}, which cannot be checked from here; resuming it "
                  "anyway (stop that process first if it still runs)\n", *o_.resume, DescribeProcess((*run)->process));
@@ -335,7 +337,7 @@ int Search::OpenRun() {
     if (o_.executor == "slurm")
       settings["slurm"] = {{"partition", o_.slurm_partition}, {"gres", o_.slurm_gres}, {"args", o_.slurm_args},
                            {"spool", o_.spool}, {"submissions", o_.slurm_submissions}};
-    archive::Run run{0, o_.task, o_.agent, ModelNames(), settings.dump(), 0, 0, "running"};
+    archive::Run run{0, o_.task, o_.agent, ModelNames(), settings.dump(), 0, 0, archive::RunStatus::kRunning};
     run.process = ThisProcess();
     auto id = db.BeginRun(run);
     if (!id) {
@@ -540,7 +542,7 @@ int Search::EnsureBaseline() {
   }
   auto base = db.Get(**found, 0);
   if (!base || !*base) return SetUpError(1, base ? "the baseline vanished from the archive" : base.error());
-  if ((*base)->candidate.status == "failed" || !(*base)->best)
+  if ((*base)->candidate.status == archive::CandidateStatus::kFailed || !(*base)->best)
     return SetUpError(1, fmt::format("the {} baseline is recorded as failed in {} (candidate {}): {}", o_.task, o_.db,
                                      **found, (*base)->best ? (*base)->best->status : "no evaluation"));
   baseline_id_ = **found;
@@ -571,7 +573,7 @@ void Search::RunWorkers() {
   int workers = o_.evaluators > 0 ? o_.evaluators
                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   // One GPU here: one evaluation at a time (a cluster gives each job its own).
-  if (RunMeter() == "nvml" && o_.executor == "local") workers = 1;
+  if (evaluators::TraitsOf(RunMeter()).needs_gpu && o_.executor == "local") workers = 1;
   evaluators_ = workers;
   const int proposers = o_.proposals > 0 ? o_.proposals : workers;
   fmt::print(stderr, "ergon run: run {} on {} with the {} agent ({}): {} proposal(s) in flight, {} evaluation slot(s), "
@@ -680,9 +682,11 @@ int Search::Summarise() {
   // Stopped by hand (Ctrl-C, STOP) or by the clock: --resume continues it.
   const bool by_hand = Interrupts() > 0 || stop_reason.find("STOP") != std::string::npos;
   const bool out_of_time = stop_reason.find("--max-time") != std::string::npos;
-  const char* status = fatal ? "failed" : (by_hand || out_of_time ? "stopped" : "done");
-  if (auto ended = db.EndRun(s_.run_id, status, std::string(status) == "done" ? "" : stop_reason); !ended)
-    fmt::print(stderr, "ergon run: could not mark run {} {} in {}: {}\n", s_.run_id, status, o_.db, ended.error());
+  using archive::RunStatus;
+  const RunStatus status = fatal ? RunStatus::kFailed : (by_hand || out_of_time ? RunStatus::kStopped : RunStatus::kDone);
+  if (auto ended = db.EndRun(s_.run_id, status, status == RunStatus::kDone ? "" : stop_reason); !ended)
+    fmt::print(stderr, "ergon run: could not mark run {} {} in {}: {}\n", s_.run_id, archive::StatusName(status), o_.db,
+               ended.error());
   {
     base::MutexLock l(&s_.mu);
     Progress(true);
@@ -782,7 +786,7 @@ std::optional<double> Search::FreshValue(archive::Archive& db, std::int64_t cand
 void Search::PrintBest(archive::Archive& db) {
   const evaluators::TaskSpec& spec = task_->spec();
   if (!spec.bands.empty()) {
-    auto rows = db.List({std::nullopt, o_.task, "evaluated", 0});
+    auto rows = db.List({std::nullopt, o_.task, archive::CandidateStatus::kEvaluated, 0});
     for (double band : spec.bands) {
       std::optional<archive::Row> best;
       std::optional<double> best_v;
@@ -949,7 +953,7 @@ void Search::Progress(bool final_line) {
 evaluators::TaskEvalRequest Search::Request(const std::string& source, const std::string& suite) const {
   evaluators::TaskEvalRequest q;
   q.source = source;
-  q.language = source.empty() ? "" : LanguageOf(task_->spec(), source);
+  q.language = source.empty() ? "" : task_->spec().LanguageOf(source);
   q.meter = o_.meter;
   q.suite = suite;
   q.instances = static_cast<std::size_t>(o_.instances);

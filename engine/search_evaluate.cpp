@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "evaluators/meter.h"
 #include "engine/evaluate.h"
 #include "engine/search_loop.h"
 
@@ -94,7 +95,7 @@ int Search::StartExecutor() {
   so.partition = o_.slurm_partition;
   so.gres = o_.slurm_gres;
   // A GPU meter needs a GPU on the node: ask for one unless told otherwise.
-  if (so.gres.empty() && RunMeter() == "nvml") so.gres = "gpu:1";
+  if (so.gres.empty() && evaluators::TraitsOf(RunMeter()).needs_gpu) so.gres = "gpu:1";
   so.extra_args = o_.slurm_args;
   so.home = o_.home;
   for (const auto& d : o_.tasks_dirs) so.tasks_dirs.push_back(std::filesystem::absolute(d).string());
@@ -128,7 +129,7 @@ void Search::CollectOrphans() {
       // FinishPending asks again for a pending candidate's verdict, and so
       // collects this job; any other is already judged.
       auto row = db.Get(n.value("candidate", std::int64_t{0}), 0);
-      if (row && *row && (*row)->candidate.status == "pending") continue;
+      if (row && *row && (*row)->candidate.status == archive::CandidateStatus::kPending) continue;
     }
     executor_->Recorded(o.key);  // recorded before the stop, or unreadable
   }
@@ -158,12 +159,12 @@ void Search::Evaluator() {
 std::optional<evaluators::Measurement> Search::Cascade(const Job& job) {
   const std::string& meter = RunMeter();
   const auto& meters = task_->spec().meters;
-  if (!o_.cascade || o_.executor != "local" || (meter != "cachemodel" && meter != "nvml") ||
-      std::find(meters.begin(), meters.end(), "wall") == meters.end())
+  if (!o_.cascade || o_.executor != "local" || !evaluators::TraitsOf(meter).slow ||
+      std::find(meters.begin(), meters.end(), evaluators::kCheckMeter) == meters.end())
     return std::nullopt;
   evaluators::TaskEvalRequest q = Request(job.source, "dev");
   if (q.language == "cuda") return std::nullopt;  // a CUDA learner's check would need the GPU it is queued for
-  q.meter = "wall";
+  q.meter = evaluators::kCheckMeter;
   q.instances = 1;
   evaluators::Measurement m =
       executor_->Measure(*task_, KeyOf(job.hash, "cascade"), q, JobNote(job, *executor_));
@@ -295,7 +296,8 @@ Search::Landed Search::Land(archive::Archive& a, const Job& job, const evaluator
   }
   // A new best waits for its fresh-suite verdict as "pending": a stop in
   // between leaves it unjudged, never reported as best; --resume judges it.
-  at.candidate->status = !m.ran ? "failed" : (new_best ? "pending" : "evaluated");
+  using archive::CandidateStatus;
+  at.candidate->status = !m.ran ? CandidateStatus::kFailed : (new_best ? CandidateStatus::kPending : CandidateStatus::kEvaluated);
   auto recorded = a.RecordNew(at);
   base::MutexLock l(&s_.mu);
   if (!recorded) {
@@ -379,7 +381,7 @@ void Search::Adjudicate(std::int64_t child_id, const std::string& source, const 
   const bool holds = fresh.ran && fresh.gate_passed;
   if (!fresh.job.empty()) at.events.push_back({s_.run_id, "measured", child_id, WhereMeasured("fresh", fresh)});
   // The verdict, the fresh evaluation and the event land together.
-  at.set_status = holds ? "evaluated" : "overfit";
+  at.set_status = holds ? archive::CandidateStatus::kEvaluated : archive::CandidateStatus::kOverfit;
   if (holds) {
     {
       base::MutexLock l(&s_.mu);

@@ -1,11 +1,5 @@
 #include "engine/study.h"
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <filesystem>
 #include <map>
 
@@ -13,11 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/archive.h"
+#include "base/process.h"
 #include "engine/strategy.h"
 #include "engine/study_report.h"
 #include "engine/tasks.h"
-
-extern char** environ;
 
 namespace ergon::engine {
 namespace {
@@ -28,32 +21,10 @@ using json = nlohmann::json;
 // (same process group), which stops cleanly; the study waits for it rather
 // than dying first. The child's exit code, or 128 + signal.
 int RunChild(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-  struct sigaction ignore {}, old_int {}, old_term {};
-  ignore.sa_handler = SIG_IGN;
-  sigaction(SIGINT, &ignore, &old_int);
-  sigaction(SIGTERM, &ignore, &old_term);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, argv[0].c_str(), nullptr, &attr, args.data(), environ);
-  posix_spawnattr_destroy(&attr);
-  int status = 0;
-  if (spawned == 0)
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
-  if (spawned != 0) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  base::ProcessOptions o;
+  o.capture = false;
+  o.outlive_interrupts = true;
+  return base::RunProcess(argv, o).Code();
 }
 
 // The study's newest run for each (arm, seed).
@@ -160,14 +131,14 @@ int RunStudy(const StudyOptions& o) {
       const auto runs = StudyRuns(o);
       const auto found = runs.find({arm, static_cast<std::uint64_t>(seed)});
       std::vector<std::string> argv = {o.ergon, "run"};
-      if (found != runs.end() && found->second.status == "done") {
+      if (found != runs.end() && found->second.status == archive::RunStatus::kDone) {
         fmt::print(stderr, "ergon study {}: {} of {}: {} seed {}: run {} already done\n", o.name, at, total, arm, seed,
                    found->second.id);
         continue;
       }
       if (found != runs.end()) {
         fmt::print(stderr, "ergon study {}: {} of {}: {} seed {}: resuming run {} ({})\n", o.name, at, total, arm,
-                   seed, found->second.id, found->second.status);
+                   seed, found->second.id, archive::StatusName(found->second.status));
         argv.insert(argv.end(), {"--resume", std::to_string(found->second.id)});
       } else {
         fmt::print(stderr, "ergon study {}: {} of {}: {} seed {}: a new run\n", o.name, at, total, arm, seed);
@@ -179,11 +150,11 @@ int RunStudy(const StudyOptions& o) {
       const int rc = RunChild(argv);
       const auto after = StudyRuns(o);
       const auto run = after.find({arm, static_cast<std::uint64_t>(seed)});
-      if (rc != 0 || run == after.end() || run->second.status != "done") {
+      if (rc != 0 || run == after.end() || run->second.status != archive::RunStatus::kDone) {
         fmt::print(stderr, "ergon study {}: {} seed {} did not finish ({}{}); run the same command again to resume\n",
                    o.name, arm, seed, rc != 0 ? fmt::format("exit code {}", rc) : "",
                    run == after.end() ? "" : (rc != 0 ? ", " : "") + std::string("run ") +
-                                                 std::to_string(run->second.id) + " " + run->second.status);
+                                                 std::to_string(run->second.id) + " " + archive::StatusName(run->second.status));
         return rc == 2 ? 2 : 1;
       }
     }

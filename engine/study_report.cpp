@@ -46,8 +46,8 @@ tl::expected<StudyRun, std::string> ReadRun(archive::Archive& archive, const arc
   std::pair<std::int64_t, double> spent{0, 0};
   for (const auto& row : *rows) {
     if (!row.candidate.parent) continue;  // the baseline, if this run made it
-    const bool counts = row.candidate.gate_passed && row.candidate.status != "overfit" &&
-                        row.candidate.status != "pending" && row.best;
+    const bool counts = row.candidate.gate_passed && row.candidate.status != archive::CandidateStatus::kOverfit &&
+                        row.candidate.status != archive::CandidateStatus::kPending && row.best;
     if (counts)
       if (auto v = row.best->metrics.Get(metric)) best = std::min(best, *v);
     if (auto it = spent_at.find(row.candidate.id); it != spent_at.end()) spent = it->second;
@@ -210,7 +210,7 @@ std::string StudyJson(const StudyReport& r) {
                         {"dollars", opt(a.to_target_dollars)}};
     arm["runs"] = json::array();
     for (const auto& run : a.runs)
-      arm["runs"].push_back({{"run", run.run_id}, {"seed", run.seed}, {"status", run.status}, {"best", run.best},
+      arm["runs"].push_back({{"run", run.run_id}, {"seed", run.seed}, {"status", archive::StatusName(run.status)}, {"best", run.best},
                              {"tokens", run.tokens}, {"dollars", run.dollars}});
     arm["curve"] = json::array();
     for (std::size_t k = 0; k < a.curve.size(); ++k)

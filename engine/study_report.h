@@ -20,7 +20,7 @@ namespace ergon::engine {
 struct StudyRun {
   std::int64_t run_id = 0;
   std::uint64_t seed = 0;
-  std::string status;  // the run's: done, stopped, failed, running
+  archive::RunStatus status = archive::RunStatus::kRunning;
   // After candidate k (index k-1): the best metric that passed the gate so
   // far (the baseline's to start), and the tokens and dollars spent so far.
   std::vector<double> best;

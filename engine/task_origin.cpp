@@ -1,3 +1,5 @@
+#include "base/file.h"
+#include "base/digest.h"
 #include "engine/task_origin.h"
 
 #include <algorithm>
@@ -14,7 +16,7 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string Bytes(const fs::path& p) { return ReadFile(p.string()).value_or(""); }
+std::string Bytes(const fs::path& p) { return base::ReadFile(p.string()).value_or(""); }
 
 std::optional<json> OriginOf(const archive::Run& run) {
   const json st = json::parse(run.settings, nullptr, false);
@@ -27,7 +29,7 @@ std::optional<json> OriginOf(const archive::Run& run) {
 }  // namespace
 
 json TaskOrigin(const evaluators::TaskSpec& spec) {
-  return {{"dir", spec.dir}, {"task_json_sha256", genome::Sha256Hex(Bytes(spec.file))}};
+  return {{"dir", spec.dir}, {"task_json_sha256", base::Sha256Hex(Bytes(spec.file))}};
 }
 
 std::vector<std::string> RememberedTaskDirs(const std::vector<archive::Run>& runs) {
@@ -61,7 +63,7 @@ std::string TaskOriginChange(const archive::Run& run, const evaluators::TaskSpec
     return fmt::format("run {}'s task came from {}; a task of the same name in {} is used instead", run.id, dir,
                        found_now->dir);
   const std::string sha = o->value("task_json_sha256", "");
-  if (!sha.empty() && genome::Sha256Hex(Bytes(fs::path(dir) / "task.json")) != sha)
+  if (!sha.empty() && base::Sha256Hex(Bytes(fs::path(dir) / "task.json")) != sha)
     return fmt::format("{}/task.json has changed since run {}", dir, run.id);
   return "";
 }

@@ -19,8 +19,4 @@ struct TaskLookup {
 // Errors only when ergon's home cannot be found.
 tl::expected<TaskLookup, std::string> LookupTasks(const std::vector<std::string>& tasks_dirs);
 
-// The language a candidate of `spec` is compiled as: the spec's, or cuda for
-// a learner that holds CUDA kernels (a .cu variant of a C++ task).
-std::string LanguageOf(const evaluators::TaskSpec& spec, const std::string& source);
-
 }  // namespace ergon::engine

@@ -1,4 +1,4 @@
-#include "engine/hot_spots.h"
+#include "evaluators/hot_spots.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-namespace ergon::engine {
+namespace ergon::evaluators {
 namespace {
 
 using json = nlohmann::json;
@@ -136,4 +136,4 @@ std::string ComponentChange(const std::string& before_json, const std::string& a
   return s;
 }
 
-}  // namespace ergon::engine
+}  // namespace ergon::evaluators

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <string>
 
-namespace ergon::engine {
+namespace ergon::evaluators {
 
 // The top `n` functions and lines of the candidate's own source, each with
 // its share of the joules and where within it they went; a line is quoted
@@ -18,4 +18,4 @@ std::string HotSpotsText(const std::string& components_json, const std::string& 
 // either has no breakdown.
 std::string ComponentChange(const std::string& before_json, const std::string& after_json);
 
-}  // namespace ergon::engine
+}  // namespace ergon::evaluators

@@ -43,6 +43,11 @@ struct TaskSpec {
   bool learner() const { return language == "cpp" || language == "cuda"; }
   // Higher is better for the gate metric; lower for everything else.
   bool HigherIsBetter(const std::string& metric) const { return metric == gate_metric; }
+  // The language a candidate is compiled as: the spec's, or cuda for a
+  // learner that holds CUDA kernels (a .cu variant of a C++ task).
+  std::string LanguageOf(const std::string& source) const {
+    return language == "cpp" && source.find("__global__") != std::string::npos ? "cuda" : language;
+  }
 };
 
 // Reads DIR/task.json. Every field used is checked; an error names the file

@@ -1,5 +1,7 @@
 #include "genome/genome.h"
 
+#include "base/digest.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -380,7 +382,7 @@ std::string ContentHash(const std::string& source) {
     at = end + 1;
   }
   out.resize(keep);
-  return Sha256Hex(out);
+  return base::Sha256Hex(out);
 }
 
 }  // namespace ergon::genome

@@ -82,17 +82,6 @@ std::string FollowKnobLiterals(const std::string& source);
 // empty lines hash the same.
 std::string ContentHash(const std::string& source);
 
-// Hex SHA-256 of raw bytes (FIPS 180-4), with the CPU's SHA extensions
-// where it has them.
-std::string Sha256Hex(const std::string& bytes);
-
-namespace internal {
-// For tests: the portable SHA-256 alone, and whether Sha256Hex takes the
-// SHA-extension path on this CPU.
-std::string Sha256HexPortable(const std::string& bytes);
-bool Sha256HasFastPath();
-}  // namespace internal
-
 // Formats a knob value as a C++ literal: integers without a point, doubles
 // with one (so `3` never turns integer division on).
 std::string FormatKnobValue(double value, bool integer);

@@ -139,7 +139,7 @@ TEST_CASE("foreign files are refused: another SQLite database - and not a databa
 TEST_CASE("an attempt lands whole or not at all") {
   TempDb t("txn");
   auto a = MustOpen(t.path);
-  auto run = a->BeginRun({0, "toy", "offline", "", "{}", 0, 0, "running"});
+  auto run = a->BeginRun({0, "toy", "offline", "", "{}", 0, 0, ergon::archive::RunStatus::kRunning});
   REQUIRE(run.has_value());
   Attempt at = MakeAttempt("toy", "int main(){}", std::nullopt, 0, -2.5, true, {-0.99, 2.5}, "c1");
   at.candidate->run_id = *run;
@@ -227,7 +227,7 @@ TEST_CASE("top: gate passed only - best first - overfit never") {
   REQUIRE(top.size() == 2);
   CHECK(top[0].candidate.id == y);  // energy 1.0 < 3.0
   CHECK(top[1].candidate.id == x);
-  REQUIRE(a->MarkStatus(y, "overfit").has_value());
+  REQUIRE(a->MarkStatus(y, ergon::archive::CandidateStatus::kOverfit).has_value());
   top = a->Top("toy", "energy_j", 10).value();
   REQUIRE(top.size() == 1);
   CHECK(top[0].candidate.id == x);
@@ -598,7 +598,7 @@ TEST_CASE("an archive written by schema 1 (fixed metric columns) opens, migrates
   REQUIRE(dally.size() == 1);
   CHECK(*dally[0].best->metrics.Get("cost") == 18220629.0);
   CHECK(a->Runs().value().size() == static_cast<std::size_t>(counts["runs"]));
-  CHECK(a->List({std::nullopt, "", "", 0}).value().size() == 5);
+  CHECK(a->List({std::nullopt, "", std::nullopt, 0}).value().size() == 5);
   a.reset();
   // The same counts afterwards, read directly again.
   sqlite3* db = nullptr;
@@ -622,14 +622,14 @@ TEST_CASE("metric names are checked: a name that is not a plain word is refused,
   auto r = a->Record(at);
   REQUIRE(!r.has_value());
   CHECK(r.error().find("metric name") != std::string::npos);
-  CHECK(a->List({std::nullopt, "", "", 0}).value().empty());
+  CHECK(a->List({std::nullopt, "", std::nullopt, 0}).value().empty());
 }
 
 TEST_CASE("dashboard aggregates: run stats, progress, best of a run, scatter, children, ledger buckets") {
   TempDb t("dashboard");
   auto a = MustOpen(t.path);
-  const std::int64_t r1 = a->BeginRun({0, "toy", "offline", "m", "{}", 0, 0, "running"}).value();
-  const std::int64_t r2 = a->BeginRun({0, "toy", "offline", "m", "{}", 0, 0, "running"}).value();
+  const std::int64_t r1 = a->BeginRun({0, "toy", "offline", "m", "{}", 0, 0, ergon::archive::RunStatus::kRunning}).value();
+  const std::int64_t r2 = a->BeginRun({0, "toy", "offline", "m", "{}", 0, 0, ergon::archive::RunStatus::kRunning}).value();
   auto add = [&](std::int64_t run, const std::string& src, std::optional<std::int64_t> parent, double energy,
                  bool gate) {
     Attempt at = MakeAttempt("toy", src, parent, 0, -energy, gate, {gate ? -0.99 : -0.5, energy});
@@ -647,7 +647,7 @@ TEST_CASE("dashboard aggregates: run stats, progress, best of a run, scatter, ch
   add(r1, "c3", base, 1, false);          // cheapest, but fails its gate
   const auto c4 = add(r2, "c4", c2, 2, true);  // the archive's best valid, in another run
   const auto c5 = add(r1, "c5", c2, 3, true);
-  REQUIRE(a->MarkStatus(c5, "overfit"));  // adjudicated away
+  REQUIRE(a->MarkStatus(c5, ergon::archive::CandidateStatus::kOverfit));  // adjudicated away
 
   auto stats = a->AllRunStats().value();
   REQUIRE(stats.size() == 2);
@@ -671,7 +671,7 @@ TEST_CASE("dashboard aggregates: run stats, progress, best of a run, scatter, ch
   REQUIRE(all.size() == 4);
   CHECK(all[1].candidate_id == c2);
   CHECK(all[1].value == 4);
-  CHECK(all[3].candidate_status == "overfit");
+  CHECK(all[3].candidate_status == ergon::archive::CandidateStatus::kOverfit);
   auto later = a->Progress(r1, "energy_j", all[1].eval_id).value();  // a poll for what is new
   REQUIRE(later.size() == 2);
   CHECK(later[0].eval_id == all[2].eval_id);
@@ -773,7 +773,7 @@ TEST_CASE("runs: why a run ended, a lost run closed at its last activity, a runn
           doctest::test_suite("fast")) {
   TempDb t("runs");
   auto ar = MustOpen(t.path);
-  Run r{0, "toy", "offline", "offline", "{}", 100.0, 0, "running"};
+  Run r{0, "toy", "offline", "offline", "{}", 100.0, 0, ergon::archive::RunStatus::kRunning};
   r.process = "host 123 456";
   auto id = ar->BeginRun(r);
   REQUIRE(id.has_value());
@@ -791,21 +791,21 @@ TEST_CASE("runs: why a run ended, a lost run closed at its last activity, a runn
   auto runs = ar->Runs();
   REQUIRE(runs.has_value());
   REQUIRE(runs->size() == 1);
-  CHECK(runs->front().status == "stopped");
+  CHECK(runs->front().status == ergon::archive::RunStatus::kStopped);
   CHECK(runs->front().stop_reason == "its process died");
   CHECK(runs->front().process == "host 123 456");
   CHECK(runs->front().ended_at > 100.0);
   // A stopped run is reopened for --resume, then ended with why.
   REQUIRE(ar->ReopenRun(*id, "host 124 457").has_value());
   runs = ar->Runs();
-  CHECK(runs->front().status == "running");
+  CHECK(runs->front().status == ergon::archive::RunStatus::kRunning);
   CHECK(runs->front().stop_reason.empty());
   CHECK(runs->front().process == "host 124 457");
-  REQUIRE(ar->EndRun(*id, "failed", "agent error: 401").has_value());
+  REQUIRE(ar->EndRun(*id, ergon::archive::RunStatus::kFailed, "agent error: 401").has_value());
   runs = ar->Runs();
-  CHECK(runs->front().status == "failed");
+  CHECK(runs->front().status == ergon::archive::RunStatus::kFailed);
   CHECK(runs->front().stop_reason == "agent error: 401");
-  CHECK_FALSE(ar->EndRun(*id + 1, "done").has_value());
+  CHECK_FALSE(ar->EndRun(*id + 1, ergon::archive::RunStatus::kDone).has_value());
   // MarkRunLost leaves a run that is not running alone.
   REQUIRE(ar->MarkRunLost(*id, "late").has_value());
   CHECK(ar->Runs()->front().stop_reason == "agent error: 401");
@@ -844,9 +844,9 @@ TEST_CASE("outcomes: one vocabulary - each failed stage and candidate has one ou
   CHECK(ergon::archive::AttemptOutcome("harness") == Outcome::kLost);
   CHECK(ergon::archive::AttemptOutcome("agent") == Outcome::kInvalid);
   CHECK(ergon::archive::AttemptOutcome("edit/no_match") == Outcome::kInvalid);
-  CHECK(ergon::archive::CandidateOutcome("failed", false) == Outcome::kDidNotRun);
-  CHECK(ergon::archive::CandidateOutcome("overfit", true) == Outcome::kPassedGate);
-  CHECK(ergon::archive::CandidateOutcome("evaluated", false) == Outcome::kFailedGate);
+  CHECK(ergon::archive::CandidateOutcome(ergon::archive::CandidateStatus::kFailed, false) == Outcome::kDidNotRun);
+  CHECK(ergon::archive::CandidateOutcome(ergon::archive::CandidateStatus::kOverfit, true) == Outcome::kPassedGate);
+  CHECK(ergon::archive::CandidateOutcome(ergon::archive::CandidateStatus::kEvaluated, false) == Outcome::kFailedGate);
   std::set<std::string> keys, words;
   for (std::size_t o = 0; o < ergon::archive::kOutcomes; ++o) {
     keys.insert(ergon::archive::OutcomeKey(static_cast<Outcome>(o)));
@@ -868,12 +868,12 @@ TEST_CASE("outcomes: one vocabulary - each failed stage and candidate has one ou
   // candidates by status and gate; the baseline is no attempt.
   TempDb t("outcomes");
   auto a = MustOpen(t.path);
-  const std::int64_t run = a->BeginRun({0, "toy", "offline", "m", "{}", 0, 0, "running"}).value();
+  const std::int64_t run = a->BeginRun({0, "toy", "offline", "m", "{}", 0, 0, ergon::archive::RunStatus::kRunning}).value();
   auto add = [&](const std::string& src, std::optional<std::int64_t> parent, double energy, bool gate,
                  const std::string& status = "evaluated") {
     Attempt at = MakeAttempt("toy", src, parent, 0, -energy, gate, {gate ? -0.99 : -0.5, energy});
     at.candidate->run_id = run;
-    at.candidate->status = status;
+    at.candidate->status = ergon::archive::ParseCandidateStatus(status).value();
     return a->Record(at).value();
   };
   const auto base = add("base", std::nullopt, 10, true);

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", a.error().c_str());
     return 1;
   }
-  auto run = (*a)->BeginRun({0, "toy", "writer", "none", "{}", 0, 0, "running"});
+  auto run = (*a)->BeginRun({0, "toy", "writer", "none", "{}", 0, 0, ergon::archive::RunStatus::kRunning});
   if (!run) return 1;
   for (long i = 0;; ++i) {
     ergon::archive::Attempt at;

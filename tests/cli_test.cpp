@@ -488,7 +488,7 @@ struct BuiltArchive {
     for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);
     auto a = ergon::archive::Archive::Open(db.string());
     REQUIRE(a.has_value());
-    auto run = (*a)->BeginRun({0, "toy", "offline", "none", "{\"seed\":1}", 0, 0, "running"}).value();
+    auto run = (*a)->BeginRun({0, "toy", "offline", "none", "{\"seed\":1}", 0, 0, ergon::archive::RunStatus::kRunning}).value();
     auto add = [&](const std::string& src, std::optional<std::int64_t> parent, double energy, const std::string& intent) {
       ergon::archive::Attempt at;
       ergon::archive::Candidate c;
@@ -526,7 +526,7 @@ struct BuiltArchive {
     ergon::archive::Attempt failed;
     failed.failure = ergon::archive::FailedAttempt{run, child, "edit", "SEARCH text not found", "..."};
     (*a)->Record(failed).value();
-    REQUIRE((*a)->EndRun(run, "done").has_value());
+    REQUIRE((*a)->EndRun(run, ergon::archive::RunStatus::kDone).has_value());
   }
   ~BuiltArchive() {
     for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db.string() + ext);

@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "base/digest.h"
 #include "evaluators/dally/board.h"
 #include "evaluators/dally/board_search.h"
 #include "evaluators/dally/ir.h"
@@ -284,7 +285,7 @@ TEST_CASE("a board's submission kit: the IR, its cost and check, its SHA-256 and
   INFO(r);
   CHECK(r.find("**Cost:** 29") != std::string::npos);
   CHECK(r.find("all 256 patterns") != std::string::npos);
-  CHECK(r.find(ergon::genome::Sha256Hex(ir)) != std::string::npos);
+  CHECK(r.find(ergon::base::Sha256Hex(ir)) != std::string::npos);
   CHECK(r.find("- candidate 3: the baseline") != std::string::npos);
   CHECK(r.find("ergon score program.ir --tier symmetry8") != std::string::npos);
   // A wrong program gets no kit.

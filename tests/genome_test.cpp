@@ -34,14 +34,6 @@ Genome Parent() {
 
 }  // namespace
 
-TEST_CASE("sha256 matches the FIPS 180-4 examples") {
-  CHECK(Sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  CHECK(Sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  CHECK(Sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
-        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  CHECK(Sha256Hex(std::string(1000000, 'a')) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-}
-
 TEST_CASE("blocks and knobs are parsed with their lines") {
   Genome g = Parent();
   REQUIRE(g.blocks().size() == 1);
@@ -494,18 +486,3 @@ TEST_CASE("knobs and markers after megabytes of generated lines keep their line 
   CHECK(bad.error() == "line " + std::to_string(offset + 1) + ": knob 'k' has no code line after it");
 }
 
-TEST_CASE("sha256 with the CPU's SHA extensions equals the portable code at every length to 300 bytes and at 1 MB") {
-  if (!ergon::genome::internal::Sha256HasFastPath()) {
-    MESSAGE("this CPU has no SHA extensions: Sha256Hex is the portable code, nothing to compare");
-    return;
-  }
-  std::mt19937 rng(3);
-  std::string bytes;
-  for (int n = 0; n <= 300; ++n) {
-    CHECK_MESSAGE(Sha256Hex(bytes) == ergon::genome::internal::Sha256HexPortable(bytes), n);
-    bytes += static_cast<char>(rng());
-  }
-  std::string big(1 << 20, '\0');
-  for (auto& c : big) c = static_cast<char>(rng());
-  CHECK(Sha256Hex(big) == ergon::genome::internal::Sha256HexPortable(big));
-}

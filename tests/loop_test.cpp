@@ -198,12 +198,12 @@ std::unique_ptr<archive::Archive> Open(const Countdown& c) {
 
 // Every candidate of the task, by status; and that no source is there twice.
 std::map<std::string, int> Statuses(archive::Archive& a) {
-  auto rows = a.List({std::nullopt, "countdown", "", 0});
+  auto rows = a.List({std::nullopt, "countdown", std::nullopt, 0});
   REQUIRE(rows);
   std::map<std::string, int> by;
   std::set<std::string> hashes;
   for (const auto& r : *rows) {
-    ++by[r.candidate.status];
+    ++by[archive::StatusName(r.candidate.status)];
     CHECK(hashes.insert(r.candidate.hash).second);
   }
   return by;
@@ -248,7 +248,7 @@ TEST_CASE("loop: the candidate budget holds exactly with several proposers and s
   int all = 0;
   for (const auto& [status, n] : by) all += n;
   CHECK(all == 1 + 12);
-  CHECK(RunRow(*a, 1).status == "done");
+  CHECK(RunRow(*a, 1).status == archive::RunStatus::kDone);
   auto led = a->Ledger();
   REQUIRE(led);
   REQUIRE(led->size() == 1);
@@ -272,7 +272,7 @@ TEST_CASE("loop: the deadline cuts off evaluations in flight; the run is stopped
   CHECK(r.wall_s < 5);  // the baseline's 0.25 s, the deadline, no grace
   auto a = Open(c);
   const archive::Run run = RunRow(*a, 1);
-  CHECK(run.status == "stopped");
+  CHECK(run.status == archive::RunStatus::kStopped);
   auto outcomes = a->Outcomes(1);
   REQUIRE(outcomes);
   // What was in flight at the deadline is an attempt, cut off; not a candidate.
@@ -312,7 +312,7 @@ TEST_CASE("loop: a fatal agent error fails the run with its reason" * doctest::t
   CHECK(r.rc == 1);
   auto a = Open(c);
   const archive::Run run = RunRow(*a, 1);
-  CHECK(run.status == "failed");
+  CHECK(run.status == archive::RunStatus::kFailed);
   CHECK(run.stop_reason.find("401: invalid key") != std::string::npos);
 }
 
@@ -430,7 +430,7 @@ TEST_CASE("loop: Ctrl-C stops new proposals; the run is stopped, resumable, and 
   CHECK(WEXITSTATUS(status) == 130);
   auto a = Open(c);
   const archive::Run run = RunRow(*a, 1);
-  CHECK(run.status == "stopped");
+  CHECK(run.status == archive::RunStatus::kStopped);
   auto t = a->Totals(1);
   REQUIRE(t);
   auto led = a->Ledger();

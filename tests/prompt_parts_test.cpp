@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/hot_spots.h"
+#include "evaluators/hot_spots.h"
 #include "engine/prompt_parts.h"
 #include "prompts/render.h"
 #include "slurp.h"
@@ -141,12 +141,12 @@ TEST_CASE("hot spots are read from the stored profile and quote the source line"
       R"({"l1_j": 1, "profile": {"total_j": 2.0, "functions": [{"name": "train", "j": 1.5, "share": 0.75,
           "instructions_j": 0.5, "l1_j": 1.0, "ll_j": 0, "dram_j": 0}],
           "lines": [{"line": 2, "j": 1.2, "share": 0.6, "instructions_j": 0.2, "l1_j": 1.0, "ll_j": 0, "dram_j": 0}]}})";
-  const std::string t = engine::HotSpotsText(comp, "int main() {\n  for (;;) sum += x[i];\n}\n", 5);
+  const std::string t = evaluators::HotSpotsText(comp, "int main() {\n  for (;;) sum += x[i];\n}\n", 5);
   CHECK(t.find("function train: 75.0% (instructions 33%, L1 67%)") != std::string::npos);
   CHECK(t.find("line 2: 60.0%") != std::string::npos);
   CHECK(t.find("`for (;;) sum += x[i];`") != std::string::npos);
-  CHECK(engine::HotSpotsText(R"({"l1_j": 1})", "", 5).empty());
-  CHECK(engine::HotSpotsText("not json", "", 5).empty());
+  CHECK(evaluators::HotSpotsText(R"({"l1_j": 1})", "", 5).empty());
+  CHECK(evaluators::HotSpotsText("not json", "", 5).empty());
 }
 
 #include "engine/meta_summary.h"
@@ -159,7 +159,7 @@ TEST_CASE("the digest: what helped most, what hurt most, and how proposals faile
     c.id = id;
     c.parent = 1;
     c.intent = intent;
-    c.status = status;
+    c.status = archive::ParseCandidateStatus(status).value();
     c.gate_passed = c.parent_gate_passed = true;
     c.fitness = -metric;
     c.parent_fitness = -parent_metric;
@@ -194,7 +194,7 @@ TEST_CASE("dally_parity: the IR's cost by operation, by address band and by addr
   REQUIRE(prog.has_value());
   CHECK(prog->cost == 9);
   const std::string comp = R"({"lines": 4, "ir_profile": )" + p.Json(8) + "}";
-  const std::string t = engine::HotSpotsText(comp, "", 5);
+  const std::string t = evaluators::HotSpotsText(comp, "", 5);
   INFO(t);
   CHECK(t.find("where the cost goes (9 in all)") != std::string::npos);
   CHECK(t.find("and 44.4%, xor 33.3%, output line 22.2%") != std::string::npos);
@@ -208,11 +208,11 @@ TEST_CASE("a Dally board's prompt gives its order's lower bound beside the cost 
   auto prog = evaluators::dally::CompileIr("1,2\nxor 3,1,2\nand 4,3,3\n4\n", 100, &p);
   REQUIRE(prog.has_value());
   auto profile = nlohmann::json::parse(p.Json(8));
-  const std::string without = engine::HotSpotsText(R"({"ir_profile": )" + profile.dump() + "}", "", 5);
+  const std::string without = evaluators::HotSpotsText(R"({"ir_profile": )" + profile.dump() + "}", "", 5);
   CHECK(without.find("lower") == std::string::npos);
   CHECK(without.find("costs less than") == std::string::npos);
   profile["lower_bound"] = 8;
-  const std::string with = engine::HotSpotsText(R"({"ir_profile": )" + profile.dump() + "}", "", 5);
+  const std::string with = evaluators::HotSpotsText(R"({"ir_profile": )" + profile.dump() + "}", "", 5);
   INFO(with);
   CHECK(with.find("no address layout of this instruction order costs less than 8 (11.11% below this program)") !=
         std::string::npos);

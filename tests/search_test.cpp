@@ -289,7 +289,7 @@ TEST_CASE("kill -9 mid-run then --resume: nothing lost - nothing counted twice")
   auto a = ergon::archive::Archive::OpenReadOnly(db.path.string());
   auto totals = (*a)->Totals(1).value();
   CHECK(totals.candidates == 6);  // the budget continued from where it was
-  auto all = (*a)->List({1, "dally_parity", "", 0}).value();
+  auto all = (*a)->List({1, "dally_parity", std::nullopt, 0}).value();
   std::set<std::string> hashes;
   for (const auto& row : all) hashes.insert(row.candidate.hash);
   CHECK(hashes.size() == all.size());  // no candidate twice
@@ -317,13 +317,13 @@ TEST_CASE("cli agent: a coding-agent command edits the candidate in a scratch fo
   REQUIRE(r.code == 0);
   auto a = ergon::archive::Archive::OpenReadOnly(db.path.string());
   REQUIRE(a.has_value());
-  auto rows = (*a)->List({1, "dally_parity", "", 0}).value();
+  auto rows = (*a)->List({1, "dally_parity", std::nullopt, 0}).value();
   REQUIRE(rows.size() == 2);  // the baseline and the cli agent's child
   auto child = (*a)->Get(rows.front().candidate.id).value();
   REQUIRE(child.has_value());
   CHECK(child->candidate.source.find("constexpr int kSlots = 15;") != std::string::npos);
   CHECK(rows.front().candidate.intent == "Use 15 slots instead of 16.");
-  CHECK(rows.front().candidate.status == "evaluated");
+  CHECK(rows.front().candidate.status == ergon::archive::CandidateStatus::kEvaluated);
   Ran missing = Ergon("run --task dally_parity --agent cli --db '" + db.path.string() + "'");
   CHECK(missing.code == 2);
   CHECK(missing.out.find("--command") != std::string::npos);
@@ -417,7 +417,7 @@ TEST_CASE("several proposers and evaluation slots: the budget holds exactly, not
   CHECK((*a)->IntegrityCheck().value() == "ok\n");
   auto totals = (*a)->Totals(1).value();
   CHECK(totals.candidates == 9);  // the baseline is not the run's candidate; 9 new exactly
-  auto all = (*a)->List({1, "linear_regression", "", 0}).value();
+  auto all = (*a)->List({1, "linear_regression", std::nullopt, 0}).value();
   std::set<std::string> hashes;
   for (const auto& row : all) {
     hashes.insert(row.candidate.hash);

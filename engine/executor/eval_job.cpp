@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 
+#include "base/file.h"
 #include "engine/commands.h"
 #include "engine/evaluate.h"
 #include "engine/executor/job_files.h"
@@ -35,7 +36,7 @@ std::string HostName() {
 
 int CmdEvalJob(const std::string& dir_arg) {
   const fs::path dir(dir_arg);
-  const auto text = ReadFile((dir / "request.json").string());
+  const auto text = base::ReadFile((dir / "request.json").string());
   if (!text) return Fail(dir, fmt::format("cannot read {}", (dir / "request.json").string()));
   auto req = ParseJobRequest(*text);
   if (!req) return Fail(dir, req.error());

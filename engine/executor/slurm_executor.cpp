@@ -35,11 +35,12 @@
 
 #include <fmt/core.h>
 
+#include "base/file.h"
 #include "engine/executor/command.h"
 #include "engine/executor/executor.h"
 #include "engine/executor/job_files.h"
 #include "engine/home.h"
-#include "engine/shell_quote.h"
+#include "base/shell_quote.h"
 #include "base/mutex.h"
 
 namespace ergon::engine {
@@ -66,7 +67,7 @@ bool Hopeless(const std::string& reason) {
   return false;
 }
 
-std::string ReadSmall(const fs::path& p) { return ReadFile(p.string()).value_or(""); }
+std::string ReadSmall(const fs::path& p) { return base::ReadFile(p.string()).value_or(""); }
 
 std::vector<std::string> SplitSpaces(const std::string& s) {
   std::vector<std::string> out;
@@ -217,7 +218,7 @@ class SlurmExecutor final : public Executor {
       why = WriteWhole((e.dir / "job.sh").string(),
                        fmt::format("#!/bin/sh\n# an ergon evaluation (ergon run --executor slurm); the head node reads "
                                    "result.json\nERGON_HOME={}\nexport ERGON_HOME\nexec {} eval-job {}\n",
-                                   ShellQuote(o_.home), ShellQuote(o_.ergon), ShellQuote(e.dir.string())));
+                                   base::ShellQuote(o_.home), base::ShellQuote(o_.ergon), base::ShellQuote(e.dir.string())));
     }
     if (!why.empty()) {
       Finish(e, Infrastructure("the spool: " + why));

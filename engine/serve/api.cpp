@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/evaluate.h"
-#include "engine/shell_quote.h"
+#include "base/shell_quote.h"
 #include "engine/study_report.h"
 #include "genome/diff.h"
 
@@ -106,8 +106,9 @@ class Handler {
                  {"attempts", s.attempts}, {"calls", s.calls}, {"tokens", s.tokens}, {"cost_usd", s.cost_usd},
                  {"last_activity", s.last_activity}, {"per_hour", static_cast<double>(candidates) * 3600 / span},
                  {"metric", metric}};
-      st["live"] = r.status == "running" && now - s.last_activity < kLiveWithinS;
-      st["state"] = r.status != "running" ? r.status : (st["live"].get<bool>() ? "live" : "silent");
+      const bool running = r.status == archive::RunStatus::kRunning;
+      st["live"] = running && now - s.last_activity < kLiveWithinS;
+      st["state"] = !running ? archive::StatusName(r.status) : (st["live"].get<bool>() ? "live" : "silent");
       if (rb.best) {
         st["best"] = {{"id", rb.best->first}, {"value", rb.best->second}};
         if (auto base = BaselineValue(r.task, metric); base && *base != 0) st["best_vs_baseline"] = rb.best->second / *base;
@@ -151,12 +152,12 @@ class Handler {
       const bool adjudication = q.suite == "fresh";
       const bool valid = q.gate_passed && q.eval_status == "ok";
       // Dev-suite points by outcome (outcome.h's keys); fresh-suite ones by verdict.
-      std::string kind = adjudication ? (q.candidate_status == "overfit" ? "rejected" : "confirmed")
+      std::string kind = adjudication ? (q.candidate_status == archive::CandidateStatus::kOverfit ? "rejected" : "confirmed")
                                       : archive::OutcomeKey(q.eval_status != "ok" ? archive::Outcome::kDidNotRun
                                                             : valid ? archive::Outcome::kPassedGate
                                                                     : archive::Outcome::kFailedGate);
       bool improved = false;
-      if (!adjudication && valid && q.value && q.candidate_status != "overfit" &&
+      if (!adjudication && valid && q.value && q.candidate_status != archive::CandidateStatus::kOverfit &&
           (!best_value || *q.value < *best_value)) {
         best_value = q.value;
         improved = true;
@@ -180,8 +181,9 @@ class Handler {
     archive::ListFilter f;
     if (*run) f.run_id = *run;
     f.task = Param(p, "task");
-    f.status = Param(p, "status");
-    if (!f.status.empty() && !std::set<std::string>{"evaluated", "pending", "overfit", "failed"}.count(f.status))
+    const std::string status = Param(p, "status");
+    f.status = archive::ParseCandidateStatus(status);
+    if (!status.empty() && !f.status)
       return Error(400, "parameter status: evaluated, pending, overfit or failed");
     f.limit = static_cast<int>(*limit);
     f.offset = static_cast<int>(*offset);
@@ -208,7 +210,7 @@ class Handler {
     json led = json::array();
     for (const auto& l : *ledger) led.push_back(LedgerEntryJson(l));
     j["ledger"] = led;
-    j["replay"] = fmt::format("ergon replay {} --db {}", c.id, ShellQuote(db_));
+    j["replay"] = fmt::format("ergon replay {} --db {}", c.id, base::ShellQuote(db_));
     if (c.reintroduced > 0)
       if (auto ev = a_.CandidateEvents(id, "reintroduced"); ev && !ev->empty()) j["reintroduced_note"] = ev->back().message;
     if (c.parent) {
@@ -272,7 +274,7 @@ class Handler {
     json arr = json::array();
     for (const auto& q : *pts)
       arr.push_back({{"id", q.id}, {"x", q.x ? json(*q.x) : json(nullptr)}, {"y", q.y ? json(*q.y) : json(nullptr)},
-                     {"gate", q.gate_passed}, {"front", q.on_front}, {"status", q.status}});
+                     {"gate", q.gate_passed}, {"front", q.on_front}, {"status", archive::StatusName(q.status)}});
     return Ok({{"task", task}, {"spec", SpecJson(spec)}, {"x_metric", spec.gate_metric}, {"y_metric", y},
                {"points", arr}});
   }
@@ -301,7 +303,8 @@ class Handler {
         if (fresh) names.push_back(name);
         return it->second;
       };
-      const bool counts = n.gate_passed && n.value && n.status != "overfit" && n.status != "pending";
+      const bool counts = n.gate_passed && n.value && n.status != archive::CandidateStatus::kOverfit &&
+                          n.status != archive::CandidateStatus::kPending;
       const bool record = counts && (!best || *n.value < *best);
       if (n.value) value_of[n.id] = *n.value;
       if (record) {

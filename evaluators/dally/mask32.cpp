@@ -1,3 +1,4 @@
+#include "base/digest.h"
 #include "evaluators/dally/mask32.h"
 
 #include <algorithm>
@@ -13,7 +14,7 @@
 #endif
 
 #include "evaluators/dally/python_random.h"
-#include "evaluators/work_file.h"
+#include "base/file.h"
 #include "genome/genome.h"  // Sha256Hex
 
 namespace ergon::evaluators::dally {
@@ -23,7 +24,7 @@ constexpr const char* kSuiteVersion = "mask-sparse-parity-v1";
 
 tl::expected<std::vector<std::int8_t>, std::string> ReadDigits(const std::string& path, std::size_t width,
                                                                std::size_t& rows) {
-  const auto whole = ReadWholeFile(path);
+  const auto whole = base::ReadFile(path);
   if (!whole) return tl::unexpected(fmt::format("cannot read {}", path));
   const std::string& text = *whole;
   std::vector<std::int8_t> out;
@@ -51,7 +52,7 @@ tl::expected<std::vector<std::int8_t>, std::string> ReadDigits(const std::string
 
 // random.Random(int.from_bytes(sha256("|".join(parts)), "big")).
 PythonRandom DigestRng(const std::string& text) {
-  std::string hex = genome::Sha256Hex(text);
+  std::string hex = base::Sha256Hex(text);
   std::vector<std::uint32_t> words(8);
   for (int w = 0; w < 8; ++w)  // least significant word first = last 8 hex digits first
     words[static_cast<std::size_t>(w)] =

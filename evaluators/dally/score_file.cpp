@@ -13,7 +13,7 @@
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
 #include "evaluators/dally/tiers.h"
-#include "evaluators/work_file.h"
+#include "base/file.h"
 
 namespace ergon::evaluators::dally {
 namespace {
@@ -48,7 +48,7 @@ ScoreReport ScoreFile(const ScoreRequest& q) {
   r.tier = q.tier;
   r.suite = q.suite;
   auto t_read = Clock::now();
-  const auto text = ReadWholeFile(q.path);
+  const auto text = base::ReadFile(q.path);
   r.read_s = Since(t_read);
   if (!text) {
     r.status = fmt::format("cannot read {}", q.path);

@@ -1,11 +1,12 @@
 #include "evaluators/learning/prediction_eval.h"
 
+#include <filesystem>
 #include <fmt/core.h>
 
 #include "evaluators/learning/built_learner.h"
 #include "evaluators/learning/metered_run.h"
 #include "evaluators/learning/parity_instance.h"
-#include "evaluators/work_file.h"
+#include "base/file.h"
 
 namespace ergon::evaluators::learning {
 
@@ -37,7 +38,7 @@ LearnEvalReport EvaluatePredictions(const sandbox::Sandbox& sb, const Prediction
     auto work = sandbox::ScratchDir::Create(sb, "ergon-run-");
     if (!work) return fail("run", work.error());
     for (const auto& [name, bytes] : inst->files)
-      if (!WriteWorkFile(work->path(), name, bytes)) return fail("run", fmt::format("cannot write {}", name));
+      if (!base::WriteFile((std::filesystem::path(work->path()) / name).string(), bytes)) return fail("run", fmt::format("cannot write {}", name));
     sandbox::RunSpec spec;
     spec.argv = {built->executable};
     spec.work_dir = work->path();

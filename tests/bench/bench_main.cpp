@@ -38,7 +38,7 @@
 #include "evaluators/dally/matmul.h"
 #include "evaluators/dally/mask32.h"
 #include "evaluators/dally/placed_anneal.h"
-#include "evaluators/dally/tool_process.h"
+#include "base/process.h"
 #include "archive/archive.h"
 #include "sandbox/compiler.h"
 #include "sandbox/sandbox.h"
@@ -195,10 +195,12 @@ int ScoreProcessBench() {
   // The timed span is the child's whole life: start, run, exit.
   auto spawn = [](const std::vector<std::string>& args, std::string* out) {
     auto t0 = Clock::now();
-    auto ran = RunTool(args, "/dev/null");
+    ergon::base::ProcessOptions o;
+    o.merge_stderr = false;
+    const auto ran = ergon::base::RunProcess(args, o);
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (!ran) return -1.0;
-    if (out) *out = ran->out;
+    if (!ran.started) return -1.0;
+    if (out) *out = ran.output;
     return s;
   };
   auto field = [](const std::string& json, const std::string& key) {
@@ -313,7 +315,7 @@ int Archive(bool keep_for_serve = false) {
   };
   std::vector<std::vector<std::int64_t>> island_ids(kIslands);
   std::vector<double> insert_us;
-  auto run = a.BeginRun({0, "bench", "offline", "-", "{}", 0, 0, "running"});
+  auto run = a.BeginRun({0, "bench", "offline", "-", "{}", 0, 0, ergon::archive::RunStatus::kRunning});
   for (int i = 0; i < kN; ++i) {
     Attempt at;
     Candidate c;

@@ -113,7 +113,7 @@ int ServeBench(const std::string& db, const std::string& ergon) {
   auto a = ergon::archive::Archive::OpenReadOnly(db);
   std::int64_t newest = 1, run = 1;
   if (a)
-    if (auto l = (*a)->List({std::nullopt, "", "", 1}); l && !l->empty()) {
+    if (auto l = (*a)->List({std::nullopt, "", std::nullopt, 1}); l && !l->empty()) {
       newest = l->front().candidate.id;
       run = l->front().candidate.run_id;
     }

@@ -1,5 +1,6 @@
 #include "evaluators/char_lm/harness/evaluate.h"
 
+#include <filesystem>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -7,7 +8,7 @@
 #include "evaluators/learning/char_referee.h"
 #include "evaluators/learning/metered_run.h"
 #include "evaluators/learning/parity_instance.h"
-#include "evaluators/work_file.h"
+#include "base/file.h"
 
 namespace ergon::evaluators {
 namespace {
@@ -72,7 +73,7 @@ CharLmReport EvaluateCharLm(const sandbox::Sandbox& sb, const CharLmRequest& q) 
     const learning::TextSplit split = learning::SplitCorpus(*corpus, keys[i], q.train_bytes, q.validation_chars);
     auto work = sandbox::ScratchDir::Create(sb, "ergon-run-");
     if (!work) return fail("run", work.error());
-    if (!WriteWorkFile(work->path(), "train.txt", split.train)) return fail("run", "cannot write train.txt");
+    if (!base::WriteFile((std::filesystem::path(work->path()) / "train.txt").string(), split.train)) return fail("run", "cannot write train.txt");
     learning::CharReferee referee(split.validation);
     sandbox::RunSpec spec;
     spec.argv = {built->executable};

@@ -1,3 +1,4 @@
+#include "base/digest.h"
 #include "evaluators/dally_boards/harness/task.h"
 
 #include <array>
@@ -151,7 +152,7 @@ class DallyBoardTask : public Task {
     const std::uint64_t bound = OrderBound(*program);
     std::array<std::size_t, 13> ops{};
     for (const auto& op : program->ops) ++ops[static_cast<std::size_t>(op.code)];
-    const std::string sha = genome::Sha256Hex(source);
+    const std::string sha = base::Sha256Hex(source);
     std::string r = fmt::format("# {}: {}\n\n", board_.Describe(), about.title);
     r += "**Found by:** ergon (an automated search; see the lineage below)  \n";
     r += fmt::format("**Date:** {}  \n**Cost:** {}  \n", about.date, dally::WithCommas(checked->cost));

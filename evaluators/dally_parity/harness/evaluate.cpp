@@ -1,5 +1,6 @@
 #include "evaluators/dally_parity/harness/evaluate.h"
 
+#include <filesystem>
 #include <chrono>
 
 #include <fmt/core.h>
@@ -7,52 +8,12 @@
 
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/mask32.h"
-#include "evaluators/dally/tool_process.h"
-#include "evaluators/work_file.h"
+#include "base/file.h"
 
 namespace ergon::evaluators {
 namespace {
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// `ergon score` on what the generator printed, its JSON read back: the same
-// scorer, in a process of its own.
-DallyEvalReport ScoreInProcessOfItsOwn(const DallyEvalRequest& q, const std::string& ir, const std::string& dir,
-                                       DallyEvalReport& r) {
-  const std::string path = dir + "/printed.ir";
-  if (!WriteWorkFile(dir, "printed.ir", ir)) {
-    r.stage = "score";
-    r.status = "cannot write " + path;
-    return r;
-  }
-  std::vector<std::string> argv = {q.scorer, "score", path, "--tier", "mask32", "--suite", q.suite, "--json",
-                                   "--profile"};
-  if (q.instances) argv.insert(argv.end(), {"--instances", std::to_string(q.instances)});
-  auto t1 = Clock::now();
-  auto ran = dally::RunTool(argv, dir + "/score.err");
-  r.score_s = Since(t1);
-  nlohmann::json j;
-  if (ran) j = nlohmann::json::parse(ran->out, nullptr, false);
-  if (!ran || !j.is_object() || !j.contains("status")) {
-    r.stage = "score";
-    r.status = "the scorer failed: " + (ran ? ran->Describe() : ran.error());
-    return r;
-  }
-  if (j.value("status", "") != "ok") {
-    const bool parse = j.value("stage", "") == "parse";
-    r.stage = parse ? "ir" : "score";
-    r.status = (parse ? "invalid IR: " : "") + j.value("status", "");
-    return r;
-  }
-  r.cost = j.value("cost", std::uint64_t{0});
-  r.lines = j.value("lines", std::size_t{0});
-  if (j.contains("profile")) r.profile = j["profile"].dump();
-  r.recovery = j.value("recovery", 0.0);
-  r.correct = j.value("correct", std::size_t{0});
-  r.instances = j.value("instances", std::size_t{0});
-  r.ran = true;
-  return r;
-}
 
 }  // namespace
 
@@ -72,15 +33,6 @@ DallyEvalReport EvaluateDallyParity(const sandbox::Sandbox& sb, const DallyEvalR
   r.cpu_s = ran->cpu_s;
   r.remembered = ran->remembered;
   r.feedback = ran->stderr_text;
-  if (!q.scorer.empty()) {
-    auto dir = sandbox::ScratchDir::Create(sb, "ergon-dally-");
-    if (!dir) {
-      r.stage = "score";
-      r.status = dir.error();
-      return r;
-    }
-    return ScoreInProcessOfItsOwn(q, ran->printed, dir->path(), r);
-  }
   dally::IrCostProfile profile;
   auto prog = dally::CompileIr(ran->printed, dally::kMask32LineCap, &profile);
   if (!prog) {

@@ -20,9 +20,6 @@ struct DallyEvalRequest {
   std::string suites_dir;        // evaluators/dally_parity/suites
   double generator_wall_s = 120; // limits for the generator run
   double generator_cpu_s = 60;
-  // An ergon binary: the printed program is costed and simulated by
-  // `ergon score` in a process of its own. Empty: in this process.
-  std::string scorer;
   // What earlier runs of the same source printed (may be null).
   PrintedPrograms* memo = nullptr;
 };

@@ -1,3 +1,4 @@
+#include "base/digest.h"
 #include "evaluators/dally_parity/harness/submission.h"
 
 #include <array>
@@ -39,7 +40,7 @@ tl::expected<std::map<std::string, std::string>, std::string> DallySubmission(co
   if (!ir) return tl::unexpected(ir.error());
   auto prog = dally::CompileIr(*ir, dally::kMask32LineCap);
   if (!prog) return tl::unexpected("the generator prints invalid IR: " + prog.error().Describe());
-  const std::string sha = genome::Sha256Hex(*ir);
+  const std::string sha = base::Sha256Hex(*ir);
   auto dev = Score(*prog, "dev", 0, q.suites_dir);
   if (!dev) return tl::unexpected("dev suite: " + dev.error());
   // Audit keys come from the IR's own hash: nobody picks them, anyone can

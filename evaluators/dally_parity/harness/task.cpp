@@ -5,7 +5,6 @@
 #include <fmt/core.h>
 
 #include "evaluators/dally/ir.h"
-#include "evaluators/dally/tool_process.h"
 #include "evaluators/dally_parity/harness/evaluate.h"
 #include "evaluators/dally_parity/harness/submission.h"
 #include "evaluators/dally_parity/harness/transform.h"
@@ -35,7 +34,6 @@ class DallyParityTask : public Task {
     d.generator_wall_s = q.timeout_s > 0 ? q.timeout_s : spec().timeout_s;
     d.generator_cpu_s = d.generator_wall_s;
     d.suites_dir = spec().dally_suites;
-    d.scorer = dally::ErgonBesideThisProgram();
     d.memo = &printed_;
     const DallyEvalReport r = EvaluateDallyParity(sb, d);
     Measurement m = Outline(r, Version(), "dally", DallyReportJson(r));

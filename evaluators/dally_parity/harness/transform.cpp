@@ -1,5 +1,6 @@
 #include "evaluators/dally_parity/harness/transform.h"
 
+#include <filesystem>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -9,93 +10,38 @@
 
 #include "evaluators/dally/ir.h"
 #include "evaluators/dally/optimize.h"
-#include "evaluators/dally/tool_process.h"
 #include "evaluators/dally_parity/harness/evaluate.h"
-#include "evaluators/work_file.h"
+#include "base/digest.h"
+#include "base/file.h"
 #include "sandbox/sandbox.h"
 
 namespace ergon::evaluators {
 namespace {
 
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64(const std::string& in) {
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out += kB64[(val >> bits) & 0x3F];
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out += kB64[((val << 8) >> (bits + 8)) & 0x3F];
-  while (out.size() % 4) out += '=';
-  return out;
-}
-
-std::string Unbase64(const std::string& in) {
-  std::string out;
-  int val = 0, bits = -8;
-  for (char c : in) {
-    const char* p = std::strchr(kB64, c);
-    if (!p || !*p) continue;  // '=', newlines, anything else
-    val = (val << 6) + static_cast<int>(p - kB64);
-    bits += 6;
-    if (bits >= 0) {
-      out += static_cast<char>((val >> bits) & 0xFF);
-      bits -= 8;
-    }
-  }
-  return out;
-}
-
 constexpr const char* kOriginBegin = "// ergon-origin-base64-begin";
 constexpr const char* kOriginEnd = "// ergon-origin-base64-end";
 
-// The optimised program and its cost before and after: by `ergon
-// optimize-ir` in a process of its own when this program is ergon, else
-// here. Not verified there: the evaluation that follows scores it.
+// The optimised program and its cost before and after. Not verified here:
+// the evaluation that follows scores it.
 struct Optimised {
   std::string ir;
   std::uint64_t cost_before = 0, cost_after = 0;
 };
 
-// The greedy layouts only (`--layout fast --moves 0`): the search transforms parent
-// after parent, and the flow layout's seconds each (for 1.9% on the MASK32
-// record) belong to a person's `ergon optimize-ir`, not to the loop.
-tl::expected<Optimised, std::string> OptimiseIr(const sandbox::Sandbox* sb, const std::string& printed) {
+// The greedy layouts only (`optimize-ir --layout fast --moves 0`): the
+// search transforms parent after parent, and the flow layout's seconds each
+// (for 1.9% on the MASK32 record) belong to a person's `ergon optimize-ir`,
+// not to the loop.
+tl::expected<Optimised, std::string> OptimiseIr(const std::string& printed) {
+  auto prog = dally::CompileIr(printed, dally::kMask32LineCap);
+  if (!prog) return tl::unexpected("invalid IR: " + prog.error().Describe());
+  dally::OptimizeStats st;
+  dally::OptimizeOptions fast;
+  fast.flow_max_ops = 0;
   Optimised o;
-  const std::string tool = dally::ErgonBesideThisProgram();
-  if (tool.empty()) {
-    auto prog = dally::CompileIr(printed, dally::kMask32LineCap);
-    if (!prog) return tl::unexpected("invalid IR: " + prog.error().Describe());
-    dally::OptimizeStats st;
-    dally::OptimizeOptions fast;  // as `--layout fast` below
-    fast.flow_max_ops = 0;
-    o.ir = dally::OptimizeIr(*prog, &st, fast);
-    o.cost_before = st.cost_before;
-    o.cost_after = st.cost_after;
-    return o;
-  }
-  auto dir = sandbox::ScratchDir::Create(*sb, "ergon-layout-");
-  if (!dir) return tl::unexpected(dir.error());
-  const std::string in = dir->path() + "/printed.ir", out = dir->path() + "/optimised.ir";
-  if (!WriteWorkFile(dir->path(), "printed.ir", printed)) return tl::unexpected("cannot write " + in);
-  auto ran = dally::RunTool({tool, "optimize-ir", in, "-o", out, "--tier", "mask32", "--no-verify", "--layout", "fast", "--moves", "0", "--json"},
-                            dir->path() + "/optimize.err");
-  if (!ran) return tl::unexpected(ran.error());
-  auto j = nlohmann::json::parse(ran->out, nullptr, false);
-  if (!j.is_object() || j.value("status", "") != "ok") {
-    const std::string why = ran->err.rfind("ergon optimize-ir: ", 0) == 0 ? ran->err.substr(19) : ran->Describe();
-    return tl::unexpected(why.rfind("line ", 0) == 0 ? "invalid IR: " + why : why);
-  }
-  auto text = ReadWholeFile(out);
-  if (!text) return tl::unexpected("cannot read " + out);
-  o.ir = std::move(*text);
-  o.cost_before = j.value("cost_before", std::uint64_t{0});
-  o.cost_after = j.value("cost_after", std::uint64_t{0});
+  o.ir = dally::OptimizeIr(*prog, &st, fast);
+  o.cost_before = st.cost_before;
+  o.cost_after = st.cost_after;
   return o;
 }
 
@@ -103,7 +49,7 @@ tl::expected<std::string, std::string> OptimiseGenerator(const sandbox::Sandbox*
                                                          const std::string& source) {
   auto printed = RunDallyGenerator(*sb, source, memo);
   if (!printed) return tl::unexpected(printed.error());
-  auto optimised = OptimiseIr(sb, *printed);
+  auto optimised = OptimiseIr(*printed);
   if (!optimised) return tl::unexpected(optimised.error());
   const Optimised& st = *optimised;
   if (st.cost_after >= st.cost_before) return tl::unexpected(std::string("the layout is already optimal for this trace"));
@@ -119,7 +65,7 @@ tl::expected<std::string, std::string> OptimiseGenerator(const sandbox::Sandbox*
   // The generator this came from, base64 so its KNOB comments stay inert:
   // the offline agent mutates the origin and transforms again.
   std::string origin;
-  const std::string enc = Base64(source);
+  const std::string enc = base::Base64Encode(source);
   for (std::size_t i = 0; i < enc.size(); i += 76) origin += "// " + enc.substr(i, 76) + "\n";
   for (std::size_t pos = 0; pos < ir.size();) {
     std::size_t len = std::min<std::size_t>(60000, ir.size() - pos);
@@ -144,7 +90,7 @@ std::optional<std::string> DallyOriginOf(const std::string& source) {
     if (body.compare(i, 2, "//") == 0) { ++i; continue; }
     clean += body[i];
   }
-  return Unbase64(clean);
+  return base::Base64Decode(clean);
 }
 
 SourceTransform DallyLayoutTransform(const sandbox::Sandbox* sandbox, PrintedPrograms* memo) {
