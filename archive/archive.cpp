@@ -24,12 +24,18 @@ std::string JoinObjectives(const std::vector<double>& o) {
 }
 
 std::vector<double> SplitObjectives(const std::string& s) {
+  // A stored column is input like any other: a damaged one reads as no
+  // objectives (the candidate then leaves the front), never as an exception.
   std::vector<double> out;
   std::size_t pos = 0;
   while (pos < s.size()) {
     auto comma = s.find(',', pos);
     if (comma == std::string::npos) comma = s.size();
-    out.push_back(std::stod(s.substr(pos, comma - pos)));
+    const std::string field = s.substr(pos, comma - pos);
+    char* end = nullptr;
+    const double v = std::strtod(field.c_str(), &end);
+    if (field.empty() || end != field.c_str() + field.size()) return {};
+    out.push_back(v);
     pos = comma + 1;
   }
   return out;

@@ -527,7 +527,8 @@ int CmdReplay(const ReplayArgs& a) {
     archive::Attempt at;
     at.existing_candidate = c.id;
     at.evaluations.push_back(now);
-    (void)ar.Record(at);
+    if (auto stored_now = ar.Record(at); !stored_now)
+      fmt::print(stderr, "ergon replay: note: the new evaluation was not stored in {}: {}\n", a.db, stored_now.error());
   }
   if (a.json) {
     fmt::print("{}\n", json{{"id", c.id}, {"task", c.task}, {"verdict", verdict}, {"reasons", reasons}, {"metrics", table}}.dump());

@@ -896,3 +896,25 @@ TEST_CASE("outcomes: one vocabulary - each failed stage and candidate has one ou
   CHECK(a->BestOfRun(run, "energy_j", false).value()->first == first);
   CHECK(a->Top("toy", "fitness", 1).value().at(0).candidate.id == first);
 }
+
+TEST_CASE("a damaged objectives column reads as no objectives: the front updates, nothing throws" *
+          doctest::test_suite("fast")) {
+  TempDb t("damaged");
+  auto a = MustOpen(t.path);
+  const auto first = a->Record(MakeAttempt("toy", "int a;", std::nullopt, 0, -2, true, {-0.99, 2.0})).value();
+  a.reset();
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(t.path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "UPDATE candidates SET objectives='-0.99,zwei'", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  a = MustOpen(t.path);
+  // Recording the next candidate compares it with the front, the damaged row included.
+  auto second = a->Record(MakeAttempt("toy", "int b;", std::nullopt, 0, -3, true, {-0.99, 3.0}));
+  REQUIRE(second.has_value());
+  auto front = a->Pareto("toy");
+  REQUIRE(front.has_value());
+  bool second_on_front = false;
+  for (const auto& r : *front) second_on_front = second_on_front || r.candidate.id == *second;
+  CHECK(second_on_front);  // the damaged row dominates nothing
+  CHECK(first != *second);
+}

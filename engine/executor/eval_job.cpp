@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 
 int Fail(const fs::path& dir, const std::string& why) {
   fmt::print(stderr, "ergon eval-job: {}\n", why);
-  (void)WriteWhole((dir / "error.txt").string(), why);
+  if (auto failed = WriteWhole((dir / "error.txt").string(), why); !failed.empty())
+    fmt::print(stderr, "ergon eval-job: and could not say so in {}: {}\n", (dir / "error.txt").string(), failed);
   return 1;
 }
 
