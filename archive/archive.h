@@ -21,13 +21,14 @@
 
 #include <tl/expected.hpp>
 
+#include "base/result.h"
+
 #include "archive/outcome.h"
 #include "archive/status.h"
 
 namespace ergon::archive {
 
-template <class T>
-using Result = tl::expected<T, std::string>;
+using base::Result;
 
 constexpr int kSchemaVersion = 9;
 // Sources this long or longer (generated programs, megabytes of literals)

@@ -20,10 +20,11 @@
 
 #include <tl/expected.hpp>
 
+#include "base/result.h"
+
 namespace ergon::genome {
 
-template <class T>
-using Result = tl::expected<T, std::string>;
+using base::Result;
 
 struct EvolveBlock {
   int start_line = 0;  // 1-based line of the START marker

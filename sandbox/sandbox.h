@@ -25,13 +25,14 @@
 
 #include <tl/expected.hpp>
 
+#include "base/result.h"
+
 #include "base/mutex.h"
 #include "sandbox/precompiled_header.h"
 
 namespace ergon::sandbox {
 
-template <class T>
-using Result = tl::expected<T, std::string>;
+using base::Result;
 
 // Resource limits for one run. Zero means "no limit" for the byte and count
 // fields; wall_s must be positive.
