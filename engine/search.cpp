@@ -1,6 +1,8 @@
-// `ergon run`: set-up, the worker threads, and the summary. The loop itself
-// is in search_propose.cpp (proposers) and search_evaluate.cpp (evaluation
-// slots); search_loop.h holds the state they share.
+// `ergon run`: set-up and the worker threads. The loop itself is in
+// search_propose.cpp (proposers) and search_evaluate.cpp (evaluation
+// slots); the agents in search_agents.cpp, what --resume keeps in
+// search_resume.cpp, progress and the summary in search_summary.cpp;
+// search_loop.h holds the state they share.
 #include "engine/search.h"
 
 #include <unistd.h>
@@ -169,79 +171,6 @@ int Search::OpenTask() {
   return 0;
 }
 
-// The agent asked for, and the offline agent the circuit breaker falls back to.
-// One HTTP agent for a --model value: [openai:|anthropic:]NAME[@BASE_URL].
-tl::expected<std::unique_ptr<Agent>, std::string> Search::MakeModelAgent(const std::string& spec) const {
-  std::string kind = o_.agent, name = spec, base = o_.base_url;
-  for (const char* k : {"openai", "anthropic"})
-    if (name.rfind(std::string(k) + ":", 0) == 0) {
-      kind = k;
-      name = name.substr(std::string(k).size() + 1);
-    }
-  if (const auto at = name.find("@http"); at != std::string::npos) {
-    base = name.substr(at + 1);
-    name = name.substr(0, at);
-  }
-  HttpAgentOptions h;
-  h.kind = kind;
-  const bool openai = kind == "openai";
-  h.base_url = !base.empty() ? base : (openai ? "https://api.openai.com/v1" : "https://api.anthropic.com");
-  h.model = !name.empty() ? name : (openai ? "gpt-4o-mini" : "claude-3-5-haiku-latest");
-  const char* key = std::getenv(openai ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY");
-  h.api_key = key ? key : "";
-  if (h.api_key.empty() && base.empty())
-    return tl::unexpected(fmt::format("set {} (or point --base-url at a local server)",
-                                      openai ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY"));
-  h.timeout_s = o_.agent_timeout_s;
-  h.backoff_s = o_.agent_backoff_s;
-  h.price_in = o_.price_in;
-  h.price_out = o_.price_out;
-  if (auto ok = ApplyAgentParams(o_.agent_params, h); !ok) return tl::unexpected(ok.error());
-  return MakeHttpAgent(h);
-}
-
-int Search::StartAgents() {
-  const evaluators::Task* t = task_.get();
-  auto hooks = [&] {
-    return TaskHooks{t->MakeTransform(&*sandbox_), t->TransformIdea(),
-                     [t](const std::string& src) { return t->OriginOf(src); }};
-  };
-  offline_ = MakeOfflineAgent(hooks());
-  if (!parts_.agents.empty()) {
-    agents_ = std::move(parts_.agents);
-  } else if (o_.agent == "offline") {
-    agents_.push_back(MakeOfflineAgent(hooks()));
-  } else if (o_.agent == "openai" || o_.agent == "anthropic") {
-    // libcurl is loaded (and initialised) here, before any thread uses it:
-    // only runs that talk HTTP pay for it.
-    if (auto curl = LoadCurl(); !curl) {
-      fmt::print(stderr, "ergon run: {}\n", curl.error());
-      return 1;
-    }
-    std::vector<std::string> specs = o_.models;
-    if (specs.empty()) specs.push_back("");
-    for (const auto& spec : specs) {
-      auto agent = MakeModelAgent(spec);
-      if (!agent) {
-        fmt::print(stderr, "ergon run: {}\n", agent.error());
-        return 2;
-      }
-      agents_.push_back(std::move(*agent));
-    }
-  } else if (o_.agent == "cli") {
-    if (o_.command.empty()) {
-      fmt::print(stderr, "ergon run: --agent cli needs --command, e.g. --command \"claude -p\"\n");
-      return 2;
-    }
-    agents_.push_back(MakeCliAgent(o_.command, o_.agent_timeout_s));
-  } else {
-    fmt::print(stderr, "ergon run: unknown agent '{}' (offline | openai | anthropic | cli)\n", o_.agent);
-    return 2;
-  }
-
-  return 0;
-}
-
 // The archive, and this run in it: a new one, or the one --resume names with
 // what it has used so far.
 int Search::OpenRun() {
@@ -359,117 +288,11 @@ int Search::OpenRun() {
   return 0;
 }
 
-// A spend budget is only a budget when the price is known.
-std::string Search::PriceProblem() const {
-  if (o_.max_cost_usd <= 0 || (o_.agent != "openai" && o_.agent != "anthropic")) return {};
-  if (o_.price_in >= 0 && o_.price_out >= 0) return {};
-  for (const auto& a : agents_)
-    if (!LookupModel(a->model()).known)
-      return fmt::format("--max-cost needs prices, and ergon's table has none for model '{}': give --price-in and "
-                         "--price-out (USD per million tokens)", a->model());
-  return {};
-}
-
 void Search::LoadNoveltyIndex() {
   if (o_.novelty <= 0) return;
   novelty_.emplace(o_.novelty);
   if (auto src = recorder_->Direct().Sources(o_.task, kBigSource, 5000, scope_))
     for (const auto& [id, text] : *src) novelty_->Add(id, text);
-}
-
-void Search::RestoreBandit() {
-  if (agents_.size() < 2) return;
-  std::vector<std::string> names;
-  for (const auto& a : agents_) names.push_back(LedgerName(*a));
-  auto led = recorder_->Direct().Ledger();
-  base::MutexLock l(&s_.mu);
-  bandit_.emplace(names);
-  if (!led) return;
-  std::string told;
-  for (const auto& e : *led)
-    if (e.run_id == s_.run_id && bandit_->Find(e.model) < names.size()) {
-      bandit_->Restore(e.model, e.calls, e.wins, e.cost_usd);
-      told += fmt::format("{}{} {} calls {} wins ${:.4f}", told.empty() ? "" : "; ", e.model, e.calls, e.wins,
-                          e.cost_usd);
-    }
-  if (!told.empty()) fmt::print(stderr, "ergon run: model bandit, from the archive: {}\n", told);
-}
-
-std::string Search::ModelNames() const {
-  std::string s;
-  for (const auto& a : agents_) s += (s.empty() ? "" : ",") + a->model();
-  return s;
-}
-
-// --resume: the run's stored budgets hold, except those given again now
-// (which replace them, and are stored).
-void Search::KeepStoredBudgets(archive::Archive& db, const std::string& settings) {
-  json st = json::parse(settings, nullptr, false);
-  if (!st.is_object()) return;
-  auto given = [&](const char* flag) { return std::find(o_.given.begin(), o_.given.end(), flag) != o_.given.end(); };
-  bool changed = false;
-  auto keep = [&](const char* flag, const char* key, auto& field) {
-    using T = std::decay_t<decltype(field)>;
-    if (given(flag)) {
-      changed = changed || !st.contains(key) || st[key] != json(field);
-      st[key] = field;
-    } else if (st.contains(key) && st[key].is_number()) {
-      field = st[key].get<T>();
-    }
-  };
-  keep("--max-candidates", "max_candidates", o_.max_candidates);
-  keep("--max-time", "max_time_s", o_.max_time_s);
-  keep("--max-cost", "max_cost_usd", o_.max_cost_usd);
-  keep("--max-tokens", "max_tokens", o_.max_tokens);
-  if (changed)
-    if (auto stored = db.UpdateRunSettings(s_.run_id, st.dump()); !stored)
-      fmt::print(stderr, "ergon run: note: the new budgets were not stored with run {}: {}\n", s_.run_id,
-                 stored.error());
-  fmt::print(stderr, "ergon run: budgets of run {}: {}\n", s_.run_id, BudgetLine());
-}
-
-// --resume: the run's strategy and scope hold (a study's arm must not change
-// half-way); giving another is a usage error.
-int Search::KeepStoredStrategy(const std::string& settings) {
-  const json st = json::parse(settings, nullptr, false);
-  if (!st.is_object()) return 0;
-  auto given = [&](const char* flag) { return std::find(o_.given.begin(), o_.given.end(), flag) != o_.given.end(); };
-  const auto stored = ParseStrategy(st.value("strategy", "evolve")).value_or(Strategy::kEvolve);
-  const bool isolated = st.value("isolated", false);
-  if ((given("--strategy") && o_.strategy != stored) || (given("--isolated") && o_.isolated != isolated)) {
-    fmt::print(stderr, "ergon run: run {} was started with --strategy {}{}; a resumed run keeps them\n", s_.run_id,
-               StrategyName(stored), isolated ? " --isolated" : "");
-    return 2;
-  }
-  o_.strategy = stored;
-  o_.isolated = isolated;
-  if (st.contains("study") && st["study"].is_object()) o_.study = st["study"].value("name", "");
-  return 0;
-}
-
-// --resume: the run's executor and its options hold unless given again, so
-// that a cluster run finds its spool (and the jobs a crash left there).
-void Search::KeepStoredExecutor(const std::string& settings) {
-  const json st = json::parse(settings, nullptr, false);
-  if (!st.is_object() || st.value("executor", "local") != "slurm") return;
-  auto given = [&](const char* flag) { return std::find(o_.given.begin(), o_.given.end(), flag) != o_.given.end(); };
-  if (given("--executor") && o_.executor != "slurm") {
-    fmt::print(stderr, "ergon run: run {} was started with --executor slurm; resumed locally, so jobs its last "
-               "process left in the spool are not collected\n", s_.run_id);
-    return;
-  }
-  o_.executor = "slurm";
-  const json sl = st.value("slurm", json::object());
-  auto keep = [&](const char* flag, const char* key, std::string& field) {
-    if (!given(flag) && sl.contains(key) && sl[key].is_string()) field = sl[key].get<std::string>();
-  };
-  keep("--spool", "spool", o_.spool);
-  keep("--slurm-partition", "partition", o_.slurm_partition);
-  keep("--slurm-gres", "gres", o_.slurm_gres);
-  keep("--slurm-args", "args", o_.slurm_args);
-  if (!given("--slurm-submissions") && sl.contains("submissions") && sl["submissions"].is_number_integer())
-    o_.slurm_submissions = sl["submissions"].get<int>();
-  fmt::print(stderr, "ergon run: run {} evaluates through Slurm (spool {}), as it was started\n", s_.run_id, o_.spool);
 }
 
 // Every template renders before anything is spent: a broken repair.txt must
@@ -653,97 +476,6 @@ void Search::Monitor() {
   }
 }
 
-int Search::Summarise() {
-  const double wall = std::chrono::duration<double>(Clock::now() - t0_).count();
-  // The workers and the recorder are joined: the counters are final, and the
-  // archive connection is this thread's again.
-  bool fatal;
-  std::string stop_reason;
-  std::int64_t new_candidates, calls, infrastructure;
-  double cost, eval_s, agent_s, engine_s;
-  {
-    base::MutexLock l(&s_.mu);
-    fatal = s_.fatal;
-    stop_reason = s_.stop_reason;
-    new_candidates = s_.new_candidates;
-    calls = s_.calls;
-    infrastructure = s_.infrastructure;
-    cost = s_.cost;
-    eval_s = s_.eval_s;
-    agent_s = s_.agent_s;
-    engine_s = s_.engine_s;
-  }
-  archive::Archive& db = recorder_->Direct();
-  archive::Attempt tick;
-  tick.events.push_back({s_.run_id, "elapsed", std::nullopt, fmt::format("{:.3f}", ElapsedS())});
-  tick.events.push_back({s_.run_id, fatal ? "fatal" : "budget_stop", std::nullopt, stop_reason});
-  if (auto r = db.Record(tick); !r)
-    fmt::print(stderr, "ergon run: could not record run {}'s time and stop in {}: {}\n", s_.run_id, o_.db, r.error());
-  // Stopped by hand (Ctrl-C, STOP) or by the clock: --resume continues it.
-  const bool by_hand = Interrupts() > 0 || stop_reason.find("STOP") != std::string::npos;
-  const bool out_of_time = stop_reason.find("--max-time") != std::string::npos;
-  using archive::RunStatus;
-  const RunStatus status = fatal ? RunStatus::kFailed : (by_hand || out_of_time ? RunStatus::kStopped : RunStatus::kDone);
-  if (auto ended = db.EndRun(s_.run_id, status, status == RunStatus::kDone ? "" : stop_reason); !ended)
-    fmt::print(stderr, "ergon run: could not mark run {} {} in {}: {}\n", s_.run_id, archive::StatusName(status), o_.db,
-               ended.error());
-  {
-    base::MutexLock l(&s_.mu);
-    Progress(true);
-  }
-  fmt::print(stderr, "\nergon run: {}: {}\n", fatal ? "FAILED" : "stopped",
-             stop_reason.empty() ? "budget reached" : stop_reason);
-  // The whole run's outcomes (a resumed run's earlier part too), counted by
-  // the archive as `archive runs` and the dashboard count them.
-  auto outcomes = db.Outcomes(s_.run_id);
-  fmt::print("run {} ({}, agent {}): {} new candidates; the run in all: {}; {} agent calls, ${:.4f}, wall {:.1f}s\n",
-             s_.run_id, o_.task, o_.agent, new_candidates,
-             outcomes ? (*outcomes)[s_.run_id].Line() : "outcomes unknown: " + outcomes.error(), calls, cost,
-             wall);
-  if (auto re = db.ReintroducedByModel(s_.run_id); re && !re->empty()) {
-    // Lines added back after an ancestor's change deleted them.
-    std::int64_t n = 0, with = 0, lines = 0;
-    std::string by;
-    for (const auto& m : *re) {
-      n += m.candidates;
-      with += m.with;
-      lines += m.lines;
-      by += fmt::format("; {}: {} in {} of {}", m.model.empty() ? "no agent call" : m.model, m.lines, m.with,
-                        m.candidates);
-    }
-    fmt::print("re-introduced code: {} line(s) in {} of {} candidates{}\n", lines, with, n, re->size() > 1 ? by : "");
-  }
-  if (o_.executor == "slurm") {
-    const ExecutorCounts c = executor_->Counts();
-    fmt::print("slurm: {} job(s) done, {} resubmitted after infrastructure failures, {} evaluation(s) lost to the "
-               "infrastructure (not counted against the candidates)\n", c.done, c.resubmitted, infrastructure);
-  }
-  if (fallbacks_ > 0)
-    fmt::print("fallback: the {} agent failed repeatedly; {} time(s) the next 5 proposals went to the offline agent "
-               "(--fallback-offline)\n", o_.agent, fallbacks_);
-  fmt::print("time: evaluations {:.1f}s over {} slot(s) ({:.0f}% busy), agent calls {:.1f}s; engine work (sampling, "
-             "prompts, edits, recording) {:.2f}s = {:.1f}% of wall time\n",
-             eval_s, evaluators_, 100.0 * eval_s / (wall * evaluators_), agent_s, engine_s, 100.0 * engine_s / wall);
-  if (baseline_ && baseline_->best)
-    fmt::print("baseline: candidate {}  {}\n", baseline_->candidate.id, DescribeMetrics(task_->spec(), baseline_->best));
-  PrintBest(db);
-  if (parts_.bandit_at_end) {
-    base::MutexLock l(&s_.mu);
-    if (bandit_) *parts_.bandit_at_end = bandit_->arms();
-  }
-  if (auto led = db.Ledger())
-    for (const auto& l : *led)
-      if (l.run_id == s_.run_id)
-        fmt::print("spend: {}  {} calls  {} tokens in  {} out  ${:.4f}  {} failed  {} wins\n", l.model, l.calls,
-                   l.tokens_in, l.tokens_out, l.cost_usd, l.failures, l.wins);
-  const std::string db_flag = o_.db == "ergon.db" ? "" : " --db " + o_.db;
-  fmt::print("inspect: ergon archive top --task {}{}   |   ergon archive lineage ID{}   |   ergon replay ID{}\n", o_.task,
-             db_flag, db_flag, db_flag);
-  if (!fatal && (by_hand || out_of_time)) fmt::print("resume:  ergon run --resume {}{}\n", s_.run_id, db_flag);
-  if (fatal) return 1;
-  return Interrupts() > 0 ? 130 : 0;
-}
-
 // The headline compares like with like: a new best is judged on a fresh
 // suite, so the baseline is measured on one too, once per archive, when the
 // first new best is judged (a run that finds none pays nothing). A failure
@@ -771,67 +503,6 @@ void Search::EnsureBaselineFresh() {
       executor_->Recorded(key);
     });
   });
-}
-
-// The fresh-suite value of the run's metric for a candidate, if measured.
-std::optional<double> Search::FreshValue(archive::Archive& db, std::int64_t candidate_id) const {
-  auto evals = db.Evaluations(candidate_id);
-  if (!evals) return std::nullopt;
-  for (const auto& e : *evals)
-    if (e.suite == "fresh" && e.status == "ok")
-      if (auto v = e.metrics.Get(s_.metric_name)) return v;
-  return std::nullopt;
-}
-
-void Search::PrintBest(archive::Archive& db) {
-  const evaluators::TaskSpec& spec = task_->spec();
-  if (!spec.bands.empty()) {
-    auto rows = db.List({std::nullopt, o_.task, archive::CandidateStatus::kEvaluated, 0});
-    for (double band : spec.bands) {
-      std::optional<archive::Row> best;
-      std::optional<double> best_v;
-      if (rows)
-        for (const auto& r : *rows) {
-          if (!r.best) continue;
-          auto g = r.best->metrics.Get(spec.gate_metric);
-          auto v = r.best->metrics.Get(s_.metric_name);
-          // A tie goes to the earliest candidate, as in Top and the dashboard.
-          if (g && v && *g >= band &&
-              (!best_v || *v < *best_v || (*v == *best_v && r.candidate.id < best->candidate.id))) {
-            best = r;
-            best_v = v;
-          }
-        }
-      if (best)
-        fmt::print("best at {} >= {:.1f}: candidate {}  {} {}  ({:.3f}x the baseline's)\n", spec.gate_metric, band,
-                   best->candidate.id, s_.metric_name,
-                   FormatMetric(*best_v),
-                   s_.baseline_metric > 0 ? *best_v / s_.baseline_metric : 0.0);
-    }
-    return;
-  }
-  if (auto top = db.Top(o_.task, "fitness", 1, false, scope_); top && !top->empty() && top->front().best) {
-    const auto& t = top->front();
-    auto v = t.best->metrics.Get(s_.metric_name);
-    // The adjudicated figure heads the line, against the baseline on a
-    // fresh suite; the dev figures follow.
-    const auto fresh = FreshValue(db, t.candidate.id), base_fresh = FreshValue(db, baseline_id_);
-    std::string head;
-    if (fresh && base_fresh && *base_fresh > 0)
-      head = fmt::format("{} {} on a fresh suite = {:.3f}x the baseline's {} there; ", s_.metric_name,
-                         FormatMetric(*fresh), *fresh / *base_fresh, FormatMetric(*base_fresh));
-    else if (fresh)
-      head = fmt::format("{} {} on a fresh suite (the baseline has no fresh figure); ", s_.metric_name,
-                         FormatMetric(*fresh));
-    fmt::print("best (gate passed, adjudicated): candidate {}  {}dev: {}  = {:.3f}x the baseline's {} on dev\n",
-               t.candidate.id, head, DescribeMetrics(spec, t.best),
-               v && s_.baseline_metric > 0 ? *v / s_.baseline_metric : 0.0, s_.metric_name);
-  }
-}
-
-std::string Search::Elapsed() const {
-  double t = ElapsedS();
-  return t < 120 ? fmt::format("{:.0f}s", t) : fmt::format("{:.0f}m{:02.0f}s", std::floor(t / 60), std::fmod(t, 60));
 }
 
 tl::expected<std::string, std::string> Search::Prompt(const std::string& file,
@@ -916,38 +587,6 @@ bool Search::StopFileAppeared() const {
   const fs::path stopfile = fs::absolute(o_.db).parent_path() / "STOP";
   std::error_code ec;
   return fs::exists(stopfile, ec) && fs::last_write_time(stopfile, ec) >= started_file_time_;
-}
-
-void Search::Progress(bool final_line) {
-  s_.last_news = Clock::now();
-  const std::int64_t done = s_.start.candidates + s_.new_candidates;
-  std::string best = "-";
-  if (s_.best_fitness && s_.baseline_metric > 0)
-    best = fmt::format("{} {:.4g} ({:.3f}x baseline)", s_.metric_name, -*s_.best_fitness, -*s_.best_fitness / s_.baseline_metric);
-  const double mins = std::max(ElapsedS() - s_.start.elapsed_s, 1e-9) / 60;
-  const double rate = static_cast<double>(s_.new_candidates) / mins;
-  const bool limited = o_.max_candidates < kNoCandidateLimit;
-  const std::int64_t left = o_.max_candidates - done;
-  std::string eta = limited && rate > 0 && left > 0 ? fmt::format("{:.0f}m", static_cast<double>(left) / rate)
-                    : !limited && o_.max_time_s > 0 ? fmt::format("{:.0f}m", std::max(0.0, o_.max_time_s - ElapsedS()) / 60)
-                                                    : "-";
-  // This invocation's outcomes, in outcome.h's words (its summary line has them all).
-  using archive::Outcome;
-  const archive::OutcomeCounts n = s_.outcomes;
-  std::string line = fmt::format("[{}] candidates {}{} ({} passed the gate, {} did not run)  invalid {}  duplicates {}  "
-                                 "best {}  spend ${:.4f} ({} tok)  {:.1f}/min  ETA {}",
-                                 Elapsed(), done, limited ? fmt::format("/{}", o_.max_candidates) : "",
-                                 n[Outcome::kPassedGate], n[Outcome::kDidNotRun], n[Outcome::kInvalid],
-                                 n[Outcome::kDuplicate], best,
-                                 s_.start.cost_usd + s_.cost, s_.start.tokens + s_.tokens, rate, eta);
-  if (executor_ && o_.executor == "slurm") {
-    const ExecutorCounts c = executor_->Counts();
-    line += fmt::format("  jobs: {} queued {} running {} done", c.queued, c.running, c.done);
-    if (c.resubmitted > 0 || s_.infrastructure > 0)
-      line += fmt::format(" ({} resubmitted, {} lost)", c.resubmitted, s_.infrastructure);
-  }
-  if (tty_ && !final_line) fmt::print(stderr, "\r\033[K{}", line);
-  else fmt::print(stderr, "{}{}\n", tty_ ? "\r\033[K" : "", line);
 }
 
 evaluators::TaskEvalRequest Search::Request(const std::string& source, const std::string& suite) const {

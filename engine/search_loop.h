@@ -1,7 +1,11 @@
-// The search loop's insides, shared by its three files:
-//   search.cpp          set-up, the worker threads, the summary
+// The search loop's insides, shared by its files:
+//   search.cpp          set-up and the worker threads
+//   search_agents.cpp   the agents, their prices and the model bandit
+//   search_resume.cpp   what --resume keeps of the stored settings
+//   search_summary.cpp  the progress line and the summary
 //   search_propose.cpp  a proposer: sample, prompt, propose, dedupe, queue
 //   search_evaluate.cpp an evaluation slot: measure, record, adjudicate
+//   recorder.h          the one writer; budget.h when the run stops
 // Internal to engine/; search.h is the public face.
 #pragma once
 
