@@ -178,6 +178,99 @@ bool MentionsOutOfMemory(const std::string& err) {
          err.find("memory exhausted") != std::string::npos;
 }
 
+// The command's stdin, and with a peer the socket its answers go out on.
+struct Stdin {
+  Fd in, peer;
+  std::string to_peer;  // what the peer says first
+};
+
+// stdin from a sealed-in-memory file: no writer thread, no deadlock. With a
+// peer, from a socket we write to as its answers come (a socket, not a
+// pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in ergon when the command
+// closes its end). Else /dev/null.
+Result<Stdin> OpenStdin(const RunSpec& spec) {
+  Stdin s;
+  if (spec.peer) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+      return tl::unexpected(fmt::format("sandbox: socketpair: {}", std::strerror(errno)));
+    s.peer = Fd(sv[0]);
+    s.in = Fd(sv[1]);
+    ::shutdown(s.in.get(), SHUT_WR);  // the command's stdin only reads
+    ::shutdown(s.peer.get(), SHUT_RD);
+    ::fcntl(s.peer.get(), F_SETFL, O_NONBLOCK);
+    s.to_peer = spec.peer->Opening();
+  } else if (spec.stdin_data) {
+    s.in = Fd(::memfd_create("ergon-stdin", MFD_CLOEXEC));
+    if (s.in.get() < 0) return tl::unexpected(fmt::format("sandbox: memfd: {}", std::strerror(errno)));
+    const std::string& d = *spec.stdin_data;
+    for (std::size_t off = 0; off < d.size();) {
+      ssize_t n = ::write(s.in.get(), d.data() + off, d.size() - off);
+      if (n <= 0) return tl::unexpected(fmt::format("sandbox: stdin write: {}", std::strerror(errno)));
+      off += static_cast<std::size_t>(n);
+    }
+    ::lseek(s.in.get(), 0, SEEK_SET);
+  } else {
+    s.in = Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  }
+  return s;
+}
+
+// `argv` run by `env -i NAME=VALUE...`: the wrapped command's environment,
+// exactly, built here as a map (later entries win), not through
+// Boost.Process's environment, whose entries read freed memory as they grow
+// (ThreadSanitizer: heap-use-after-free in basic_environment_impl::find
+// while a trusted tool's environment was copied in).
+std::vector<std::string> WithEnvironment(const RunSpec& spec, const std::vector<std::string>& argv) {
+  std::map<std::string, std::string> vars;
+  if (spec.inherit_environment)
+    for (char** e = environ; *e; ++e) {
+      const std::string kv(*e);
+      const auto eq = kv.find('=');
+      if (eq != std::string::npos && eq > 0) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+  vars["PATH"] = spec.inherit_environment && ::getenv("PATH") ? ::getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
+  if (!spec.inherit_environment) vars["HOME"] = spec.work_dir;
+  vars["TMPDIR"] = "/tmp";
+  vars["LC_ALL"] = "C";
+  for (const auto& [k, v] : spec.env) vars[k] = v;
+  std::vector<std::string> out = {"/usr/bin/env", "-i"};
+  for (const auto& [k, v] : vars) out.push_back(k + "=" + v);
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+// The shim's report is the truth about the candidate; bwrap's own status
+// folds signals into 128+N and its rusage misses the tree. True when it
+// reported (then `status` and r's times are the candidate's).
+bool ReadShimReport(int fd, int& status, RunResult& r) {
+  char rep[256] = {};
+  ::fcntl(fd, F_SETFL, O_NONBLOCK);
+  const ssize_t rn = ::read(fd, rep, sizeof rep - 1);
+  int raw = 0;
+  long long ut = 0, st = 0;
+  long rss = 0;
+  if (rn <= 0 || std::sscanf(rep, "status %d utime_us %lld stime_us %lld maxrss_kb %ld", &raw, &ut, &st, &rss) != 4)
+    return false;
+  status = raw;
+  r.user_s = static_cast<double>(ut) / 1e6;
+  r.sys_s = static_cast<double>(st) / 1e6;
+  r.max_rss_kb = rss;
+  return true;
+}
+
+// How a command that ran to its end (not cut off, timed out or flooding)
+// ended, from its exit code or signal, its CPU time and its stderr.
+Outcome OutcomeOfExit(const RunSpec& spec, const RunResult& r) {
+  const int sig = r.signal;
+  if (sig == SIGXCPU) return Outcome::kCpuLimit;
+  if (sig == SIGXFSZ) return Outcome::kOutputLimit;
+  if (sig == SIGKILL && spec.limits.cpu_s > 0 && r.user_s + r.sys_s >= spec.limits.cpu_s) return Outcome::kCpuLimit;
+  if ((sig != 0 || r.exit_code != 0) && MentionsOutOfMemory(r.stderr_text)) return Outcome::kMemoryLimit;
+  if (sig != 0) return Outcome::kSignal;
+  return r.exit_code == 0 ? Outcome::kOk : Outcome::kExitCode;
+}
+
 }  // namespace
 
 Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
@@ -195,35 +288,10 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
   if (::pipe2(p, O_CLOEXEC) != 0) return tl::unexpected(fmt::format("sandbox: pipe: {}", std::strerror(errno)));
   Fd rep_r(p[0]), rep_w(p[1]);
 
-  // stdin from a sealed-in-memory file: no writer thread, no deadlock. With
-  // a peer, from a socket we write to as its answers come (a socket, not a
-  // pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in ergon when the command
-  // closes its end).
-  Fd in_fd, peer_fd;
-  std::string to_peer_stdin;
-  if (spec.peer) {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-      return tl::unexpected(fmt::format("sandbox: socketpair: {}", std::strerror(errno)));
-    peer_fd = Fd(sv[0]);
-    in_fd = Fd(sv[1]);
-    ::shutdown(in_fd.get(), SHUT_WR);   // the command's stdin only reads
-    ::shutdown(peer_fd.get(), SHUT_RD);
-    ::fcntl(peer_fd.get(), F_SETFL, O_NONBLOCK);
-    to_peer_stdin = spec.peer->Opening();
-  } else if (spec.stdin_data) {
-    in_fd = Fd(::memfd_create("ergon-stdin", MFD_CLOEXEC));
-    if (in_fd.get() < 0) return tl::unexpected(fmt::format("sandbox: memfd: {}", std::strerror(errno)));
-    const std::string& d = *spec.stdin_data;
-    for (std::size_t off = 0; off < d.size();) {
-      ssize_t n = ::write(in_fd.get(), d.data() + off, d.size() - off);
-      if (n <= 0) return tl::unexpected(fmt::format("sandbox: stdin write: {}", std::strerror(errno)));
-      off += static_cast<std::size_t>(n);
-    }
-    ::lseek(in_fd.get(), 0, SEEK_SET);
-  } else {
-    in_fd = Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  }
+  auto opened_stdin = OpenStdin(spec);
+  if (!opened_stdin) return tl::unexpected(opened_stdin.error());
+  Fd in_fd = std::move(opened_stdin->in), peer_fd = std::move(opened_stdin->peer);
+  std::string to_peer_stdin = std::move(opened_stdin->to_peer);
 
   // Each concurrent run its own uid, so RLIMIT_NPROC is its own; the work
   // dir goes to that uid (the run writes there).
@@ -246,29 +314,7 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
   // programs runnable, by this one.
   if (drop_privileges_ || level_ == IsolationLevel::kUnshare)
     for (const auto& path : spec.read_only_paths) OpenForReading(path);
-  std::vector<std::string> argv = WrapCommand(spec, rep_w.get(), lease.uid);
-  // The wrapped command's environment, exactly: built here as a map (later
-  // entries win) and handed over by `env -i NAME=VALUE... COMMAND`, not
-  // through Boost.Process's environment, whose entries read freed memory
-  // as they grow (ThreadSanitizer: heap-use-after-free in
-  // basic_environment_impl::find while a trusted tool's environment was
-  // copied in).
-  std::map<std::string, std::string> vars;
-  if (spec.inherit_environment)
-    for (char** e = environ; *e; ++e) {
-      const std::string kv(*e);
-      const auto eq = kv.find('=');
-      if (eq != std::string::npos && eq > 0) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-  vars["PATH"] = spec.inherit_environment && ::getenv("PATH") ? ::getenv("PATH") : "/usr/local/bin:/usr/bin:/bin";
-  if (!spec.inherit_environment) vars["HOME"] = spec.work_dir;
-  vars["TMPDIR"] = "/tmp";
-  vars["LC_ALL"] = "C";
-  for (const auto& [k, v] : spec.env) vars[k] = v;
-  std::vector<std::string> with_env = {"/usr/bin/env", "-i"};
-  for (const auto& [k, v] : vars) with_env.push_back(k + "=" + v);
-  with_env.insert(with_env.end(), argv.begin(), argv.end());
-  argv = std::move(with_env);
+  const std::vector<std::string> argv = WithEnvironment(spec, WrapCommand(spec, rep_w.get(), lease.uid));
   bp::environment env;  // empty: `env -i` sets the rest
 
   ChildSetup setup;
@@ -397,40 +443,14 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec) const {
   r.sys_s = static_cast<double>(ru.ru_stime.tv_sec) + ru.ru_stime.tv_usec / 1e6;
   r.max_rss_kb = ru.ru_maxrss;
 
-  // The shim's report is the truth about the candidate; bwrap's own status
-  // folds signals into 128+N and its rusage misses the tree.
-  char rep[256] = {};
-  ::fcntl(rep_r.get(), F_SETFL, O_NONBLOCK);
-  ssize_t rn = ::read(rep_r.get(), rep, sizeof rep - 1);
-  int raw = 0;
-  long long ut = 0, st = 0;
-  long rss = 0;
-  bool reported = rn > 0 && std::sscanf(rep, "status %d utime_us %lld stime_us %lld maxrss_kb %ld", &raw, &ut,
-                                        &st, &rss) == 4;
-  if (reported) {
-    status = raw;
-    r.user_s = static_cast<double>(ut) / 1e6;
-    r.sys_s = static_cast<double>(st) / 1e6;
-    r.max_rss_kb = rss;
-  }
-  int sig = 0;
-  if (WIFSIGNALED(status)) {
-    sig = WTERMSIG(status);
-  } else if (WIFEXITED(status)) {
-    r.exit_code = WEXITSTATUS(status);
-  }
-  r.signal = sig;
-  if (cut_off) r.outcome = Outcome::kCancelled;
-  else if (timed_out) r.outcome = Outcome::kTimeout;
-  else if (output_cap) r.outcome = Outcome::kOutputLimit;
-  else if (!reported) r.outcome = Outcome::kSetupFailed;  // the shim never ran to its end: the sandbox failed
-  else if (sig == SIGXCPU) r.outcome = Outcome::kCpuLimit;
-  else if (sig == SIGXFSZ) r.outcome = Outcome::kOutputLimit;
-  else if (sig == SIGKILL && spec.limits.cpu_s > 0 && r.user_s + r.sys_s >= spec.limits.cpu_s) r.outcome = Outcome::kCpuLimit;
-  else if ((sig != 0 || r.exit_code != 0) && MentionsOutOfMemory(r.stderr_text)) r.outcome = Outcome::kMemoryLimit;
-  else if (sig != 0) r.outcome = Outcome::kSignal;
-  else if (r.exit_code == 0) r.outcome = Outcome::kOk;
-  else r.outcome = Outcome::kExitCode;
+  const bool reported = ReadShimReport(rep_r.get(), status, r);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  else if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  r.outcome = cut_off ? Outcome::kCancelled
+              : timed_out ? Outcome::kTimeout
+              : output_cap ? Outcome::kOutputLimit
+              : !reported ? Outcome::kSetupFailed  // the shim never ran to its end: the sandbox failed
+                          : OutcomeOfExit(spec, r);
   if (r.outcome == Outcome::kOk || r.outcome == Outcome::kExitCode) r.signal = 0;
   r.wall_limit_s = spec.limits.wall_s;
   r.cpu_limit_s = spec.limits.cpu_s;
