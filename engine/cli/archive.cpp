@@ -9,11 +9,11 @@
 
 namespace ergon::engine::cli {
 
-Runner DeclareArchive(CLI::App& sub, Common& c) {
+Runner DeclareArchive(CLI::App& sub, Common&) {
   auto a = std::make_shared<ArchiveArgs>();
   sub.add_option("--db", a->db, "archive file (default ergon.db)");
   sub.add_flag("--json", a->json, "print JSON (an array, or one object for show)");
-  c.AddTasks(&sub);
+  AddTasksOption(sub, a->tasks_dirs);
   sub.fallthrough();  // --db/--json/--tasks also after the subcommand
   sub.require_subcommand(1);
   auto* list = sub.add_subcommand("list", "candidates, newest first");
@@ -49,8 +49,7 @@ Runner DeclareArchive(CLI::App& sub, Common& c) {
   auto* exp = sub.add_subcommand("export", "write a standalone folder for a candidate");
   exp->add_option("id", a->id, "candidate id")->required();
   exp->add_option("-o,--output", a->out_dir, "folder to create")->required();
-  return [a, &c, &sub] {
-    a->tasks_dirs = c.tasks_dirs;
+  return [a, &sub] {
     for (auto* s : sub.get_subcommands()) return CmdArchive(s->get_name(), *a);
     return kUsage;
   };

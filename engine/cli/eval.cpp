@@ -20,11 +20,8 @@ Runner DeclareEval(CLI::App& sub, Common& c) {
       ->check(CLI::Range(0.1, 86400.0));
   sub.add_option("--db", a->db, "also record the candidate and its evaluation in this archive");
   sub.add_flag("--json", c.json, "print one JSON object");
-  c.AddTasks(&sub);
-  return [a, &c] {
-    a->tasks_dirs = c.tasks_dirs;
-    return CmdEval(*a, c.json);
-  };
+  AddTasksOption(sub, a->tasks_dirs);
+  return [a, &c] { return CmdEval(*a, c.json); };
 }
 
 }  // namespace ergon::engine::cli

@@ -8,7 +8,7 @@
 
 namespace ergon::engine::cli {
 
-Runner DeclareReplay(CLI::App& sub, Common& c) {
+Runner DeclareReplay(CLI::App& sub, Common&) {
   auto a = std::make_shared<ReplayArgs>();
   sub.add_option("id", a->id, "candidate id")->required();
   sub.add_option("--db", a->db, "archive file (default ergon.db)");
@@ -16,11 +16,8 @@ Runner DeclareReplay(CLI::App& sub, Common& c) {
   sub.add_option("--emit", a->emit_dir, "also write a standalone folder (source, build line, spec, README)");
   sub.add_option("--timeout", a->timeout_s, "seconds the candidate may run per instance (default: the task's)");
   sub.add_flag("--json", a->json, "print one JSON object");
-  c.AddTasks(&sub);
-  return [a, &c] {
-    a->tasks_dirs = c.tasks_dirs;
-    return CmdReplay(*a);
-  };
+  AddTasksOption(sub, a->tasks_dirs);
+  return [a] { return CmdReplay(*a); };
 }
 
 }  // namespace ergon::engine::cli

@@ -162,7 +162,7 @@ std::string RunFile(const CLI::App& run) {
 }
 
 // The parsed flags checked and resolved into the options the search takes.
-int Launch(const CLI::App& run, RunFlags& f, const Common& c) {
+int Launch(const CLI::App& run, RunFlags& f) {
   SearchOptions& so = f.so;
   if (!so.agent_params.empty() && so.agent != "openai" && so.agent != "anthropic")
     return Usage(fmt::format("--agent-param needs --agent openai or anthropic (the {} agent takes no sampling "
@@ -179,7 +179,6 @@ int Launch(const CLI::App& run, RunFlags& f, const Common& c) {
     return 1;
   }
   so.home = *home;
-  so.tasks_dirs = c.tasks_dirs;
   // The spool's default, beside the archive. A resumed run keeps its
   // stored spool unless --spool is given again (Search::KeepStoredExecutor).
   if (so.spool.empty()) so.spool = so.db + ".spool";
@@ -203,7 +202,7 @@ int Launch(const CLI::App& run, RunFlags& f, const Common& c) {
 
 }  // namespace
 
-Runner DeclareRun(CLI::App& run, Common& c) {
+Runner DeclareRun(CLI::App& run, Common&) {
   auto f = std::make_shared<RunFlags>();
   // Every value is known, given or default: the resolved configuration is
   // stored with the run as a run file (see --config).
@@ -215,9 +214,9 @@ Runner DeclareRun(CLI::App& run, Common& c) {
   AddAgentFlags(run, *f);
   AddBudgetFlags(run, *f);
   AddSearchFlags(run, *f);
-  c.AddTasks(&run);
+  AddTasksOption(run, f->so.tasks_dirs);
   AddExecutorFlags(run, *f);
-  return [f, &c, &run] { return Launch(run, *f, c); };
+  return [f, &run] { return Launch(run, *f); };
 }
 
 }  // namespace ergon::engine::cli

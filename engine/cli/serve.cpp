@@ -8,17 +8,14 @@
 
 namespace ergon::engine::cli {
 
-Runner DeclareServe(CLI::App& sub, Common& c) {
+Runner DeclareServe(CLI::App& sub, Common&) {
   auto a = std::make_shared<ServeArgs>();
   sub.add_option("--db", a->db, "archive file (default ergon.db)");
   sub.add_option("--host", a->host, "address to listen on (default 127.0.0.1; any other is reachable by others)");
   sub.add_option("--port", a->port, "port (default 8484; 0 picks a free one and prints it)")
       ->check(CLI::Range(0, 65535));
-  c.AddTasks(&sub);
-  return [a, &c] {
-    a->tasks_dirs = c.tasks_dirs;
-    return CmdServe(*a);
-  };
+  AddTasksOption(sub, a->tasks_dirs);
+  return [a] { return CmdServe(*a); };
 }
 
 Runner DeclareEvalJob(CLI::App& sub, Common&) {

@@ -21,7 +21,6 @@ struct StudyFlags {
 
 int Launch(CLI::App& sub, StudyFlags& f, const Common& c) {
   StudyOptions& opt = f.opt;
-  opt.tasks_dirs = c.tasks_dirs;
   opt.json = c.json;
   if (sub.count("--target") > 0) opt.target = f.target;
   std::vector<std::string> specs;
@@ -63,7 +62,7 @@ Runner DeclareStudy(CLI::App& sub, Common& c) {
   sub.add_option("--target", f->target, "a value of the task's metric: report what each arm needed to reach it");
   sub.add_option("--db", f->opt.db, "archive file")->capture_default_str();
   sub.add_flag("--json", c.json, "print one JSON object");
-  c.AddTasks(&sub);
+  AddTasksOption(sub, f->opt.tasks_dirs);
   sub.allow_extras();
   sub.footer("Every other flag goes to each `ergon run` (--agent, --model, --max-candidates, --max-time, "
              "--executor ...): the same agents and budgets for every arm. Each arm at each seed is one run "

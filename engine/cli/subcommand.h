@@ -22,12 +22,12 @@ constexpr int kUsage = 2;
 // What several subcommands share.
 struct Common {
   bool json = false;
-  // --tasks DIR (repeatable), on every subcommand that takes a task.
-  std::vector<std::string> tasks_dirs;
   std::string program;  // argv[0]
-  // Adds --tasks to `sub`.
-  void AddTasks(CLI::App* sub);
 };
+
+// Adds --tasks DIR (repeatable) to `sub`, every subcommand that takes a
+// task, its values going into `dirs`.
+void AddTasksOption(CLI::App& sub, std::vector<std::string>& dirs);
 
 // What runs a parsed subcommand; returns the exit code.
 using Runner = std::function<int()>;

@@ -9,8 +9,8 @@
 
 namespace ergon::engine::cli {
 
-void Common::AddTasks(CLI::App* sub) {
-  sub->add_option("--tasks", tasks_dirs,
+void AddTasksOption(CLI::App& sub, std::vector<std::string>& dirs) {
+  sub.add_option("--tasks", dirs,
                   "a folder of task folders (or one task folder) to search before ergon's own; repeatable; "
                   "$ERGON_TASKS (colon-separated) adds more")
       ->expected(1)

@@ -1,4 +1,6 @@
 // `ergon tasks` and `ergon doctor`: what this machine offers.
+#include <memory>
+
 #include <CLI/CLI.hpp>
 
 #include "engine/cli/subcommand.h"
@@ -8,9 +10,10 @@
 namespace ergon::engine::cli {
 
 Runner DeclareTasks(CLI::App& sub, Common& c) {
+  auto dirs = std::make_shared<std::vector<std::string>>();
   sub.add_flag("--json", c.json, "print one JSON array");
-  c.AddTasks(&sub);
-  return [&c] { return CmdTasks(c.tasks_dirs, c.json); };
+  AddTasksOption(sub, *dirs);
+  return [dirs, &c] { return CmdTasks(*dirs, c.json); };
 }
 
 Runner DeclareDoctor(CLI::App&, Common&) {
