@@ -1,5 +1,4 @@
 // `ergon tasks` and `eval`.
-#include <cmath>
 #include <cstdio>
 #include <string>
 

@@ -268,15 +268,14 @@ std::optional<std::int64_t> Search::RecordChild(const Job& job, const evaluators
   // The slot waits for the write (it adjudicates a new best next), holding
   // nothing.
   const Landed landed =
-      recorder_->Call([&](archive::Archive& a) { return Land(a, job, m, std::move(at)); }).get();
+      recorder_->Call([&](archive::Archive& a) { return Land(a, job, key, m, std::move(at)); }).get();
   new_best = landed.new_best;
   return landed.id;
 }
 
-Search::Landed Search::Land(archive::Archive& a, const Job& job, const evaluators::Measurement& m,
-                            archive::Attempt at) {
+Search::Landed Search::Land(archive::Archive& a, const Job& job, const std::string& key,
+                            const evaluators::Measurement& m, archive::Attempt at) {
   const auto r0 = Clock::now();
-  const std::string key = KeyOf(job.hash, "dev");
   const archive::Evaluation& ev = at.evaluations.front();
   // Another slot may have recorded the same source meanwhile.
   if (auto dup = a.FindByHash(o_.task, job.hash); dup && *dup) {

@@ -202,7 +202,8 @@ class Search {
     std::optional<std::int64_t> id;
     bool new_best = false;
   };
-  Landed Land(archive::Archive& a, const Job& job, const evaluators::Measurement& m, archive::Attempt at)
+  Landed Land(archive::Archive& a, const Job& job, const std::string& key, const evaluators::Measurement& m,
+              archive::Attempt at)
       EXCLUDES(s_.mu);
   // `win_for`: the ledger name of the model whose call made the child, when
   // the child beat its parent: a verdict that holds is that model's win.
